@@ -1,0 +1,10 @@
+// Package ops holds papdl's ONNX operator kernels and the registry that
+// compiles an ONNX node into a Kernel.
+//
+// A Builder reads and checks a node's attributes once, for the opset the
+// model imports, and returns a Kernel. Kernels allocate their outputs, never
+// write into their inputs and keep no state between calls, so one compiled
+// model serves concurrent requests. Numeric work is done in plain loops over
+// slices (gonum style) and in the gemm kernel, which can be replaced by a
+// faster one without touching the operators.
+package ops

@@ -1,0 +1,6 @@
+package ops
+
+// registerNN adds the neural-network operators: convolutions, pooling,
+// normalisation, Gemm and MatMul.
+func registerNN(r *Registry) {
+}

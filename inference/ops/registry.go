@@ -1,0 +1,93 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/tensor"
+)
+
+// Kernel runs one compiled node. inputs follow the node's input order, with
+// nil for an omitted optional input; the result follows its output order.
+type Kernel interface {
+	Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
+}
+
+// KernelFunc adapts a function to Kernel.
+type KernelFunc func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
+
+// Run calls f.
+func (f KernelFunc) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return f(inputs) }
+
+// Builder compiles node n of a model importing the given opset of the ONNX
+// domain. consts[i] is the value of input i when it is a constant known at
+// compile time (an initializer or folded constant) and nil otherwise;
+// builders may use it to precompute (pack weights, resolve a shape).
+type Builder func(n *onnx.Node, opset int64, consts []*tensor.Tensor) (Kernel, error)
+
+// ErrUnsupported is wrapped by every error about an operator papdl lacks.
+var ErrUnsupported = errors.New("unsupported operator")
+
+// Registry maps ONNX op types (default domain) to builders.
+type Registry struct {
+	builders map[string]Builder
+}
+
+// MinOpset and MaxOpset bound the default-domain opsets papdl accepts.
+const (
+	MinOpset = 1
+	MaxOpset = 18
+)
+
+// NewRegistry returns a registry holding every operator papdl implements.
+func NewRegistry() *Registry {
+	r := &Registry{builders: map[string]Builder{}}
+	registerNN(r)
+	registerTensorOps(r)
+	return r
+}
+
+func (r *Registry) add(opType string, b Builder) {
+	if _, dup := r.builders[opType]; dup {
+		panic("ops: operator registered twice: " + opType)
+	}
+	r.builders[opType] = b
+}
+
+// Supported lists the op types, sorted.
+func (r *Registry) Supported() []string {
+	out := make([]string, 0, len(r.builders))
+	for k := range r.builders {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Has reports whether opType (default domain) is implemented.
+func (r *Registry) Has(opType string) bool {
+	_, ok := r.builders[opType]
+	return ok
+}
+
+// Build compiles n. Errors name the node, its op type and the opset.
+func (r *Registry) Build(n *onnx.Node, opset int64, consts []*tensor.Tensor) (Kernel, error) {
+	if n.Domain != "" && n.Domain != "ai.onnx" {
+		return nil, fmt.Errorf("node %s: operator %s of domain %q: %w", n.Label(), n.OpType, n.Domain, ErrUnsupported)
+	}
+	if opset < MinOpset || opset > MaxOpset {
+		return nil, fmt.Errorf("node %s: operator %s at opset %d (papdl supports opsets %d-%d): %w",
+			n.Label(), n.OpType, opset, MinOpset, MaxOpset, ErrUnsupported)
+	}
+	b, ok := r.builders[n.OpType]
+	if !ok {
+		return nil, fmt.Errorf("node %s: operator %s (opset %d): %w", n.Label(), n.OpType, opset, ErrUnsupported)
+	}
+	k, err := b(n, opset, consts)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %s (opset %d): %w", n.Label(), n.OpType, opset, err)
+	}
+	return k, nil
+}

@@ -1,5 +1,5 @@
-// Package ops holds papdl's ONNX operator kernels and the registry that
-// compiles an ONNX node into a Kernel.
+// Package ops is the registry of papdl's ONNX operator kernels: it compiles an ONNX
+
 //
 // A Builder reads and checks a node's attributes once, for the opset the
 // model imports, and returns a Kernel. Kernels allocate their outputs, never

@@ -6,34 +6,15 @@ import (
 	"sort"
 
 	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/ops/mathops"
+	"github.com/papdl/papdl/inference/ops/nn"
+	"github.com/papdl/papdl/inference/ops/shapeops"
 	"github.com/papdl/papdl/inference/tensor"
 )
 
-// Kernel runs one compiled node. inputs follow the node's input order, with
-// nil for an omitted optional input; the result follows its output order.
-type Kernel interface {
-	Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
-}
-
-// KernelFunc adapts a function to Kernel.
-type KernelFunc func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
-
-// Run calls f.
-func (f KernelFunc) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) { return f(inputs) }
-
-// Builder compiles node n of a model importing the given opset of the ONNX
-// domain. consts[i] is the value of input i when it is a constant known at
-// compile time (an initializer or folded constant) and nil otherwise;
-// builders may use it to precompute (pack weights, resolve a shape).
-type Builder func(n *onnx.Node, opset int64, consts []*tensor.Tensor) (Kernel, error)
-
 // ErrUnsupported is wrapped by every error about an operator papdl lacks.
 var ErrUnsupported = errors.New("unsupported operator")
-
-// Registry maps ONNX op types (default domain) to builders.
-type Registry struct {
-	builders map[string]Builder
-}
 
 // MinOpset and MaxOpset bound the default-domain opsets papdl accepts.
 const (
@@ -41,15 +22,21 @@ const (
 	MaxOpset = 18
 )
 
+// Registry maps ONNX op types (default domain) to builders.
+type Registry struct {
+	builders map[string]kernel.Builder
+}
+
 // NewRegistry returns a registry holding every operator papdl implements.
 func NewRegistry() *Registry {
-	r := &Registry{builders: map[string]Builder{}}
-	registerNN(r)
-	registerTensorOps(r)
+	r := &Registry{builders: map[string]kernel.Builder{}}
+	nn.Register(r.add)
+	mathops.Register(r.add)
+	shapeops.Register(r.add)
 	return r
 }
 
-func (r *Registry) add(opType string, b Builder) {
+func (r *Registry) add(opType string, b kernel.Builder) {
 	if _, dup := r.builders[opType]; dup {
 		panic("ops: operator registered twice: " + opType)
 	}
@@ -73,7 +60,7 @@ func (r *Registry) Has(opType string) bool {
 }
 
 // Build compiles n. Errors name the node, its op type and the opset.
-func (r *Registry) Build(n *onnx.Node, opset int64, consts []*tensor.Tensor) (Kernel, error) {
+func (r *Registry) Build(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
 	if n.Domain != "" && n.Domain != "ai.onnx" {
 		return nil, fmt.Errorf("node %s: operator %s of domain %q: %w", n.Label(), n.OpType, n.Domain, ErrUnsupported)
 	}

@@ -1,0 +1,7 @@
+package mathops
+
+import "github.com/papdl/papdl/inference/ops/kernel"
+
+// Register adds this package's operators.
+func Register(add kernel.AddFunc) {
+}

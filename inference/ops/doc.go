@@ -1,5 +1,6 @@
-// Package ops is the registry of papdl's ONNX operator kernels: it compiles an ONNX
-
+// Package ops is the registry of papdl's ONNX operator kernels: it compiles an
+// ONNX node into a kernel.Kernel using the operator packages nn, mathops and
+// shapeops.
 //
 // A Builder reads and checks a node's attributes once, for the opset the
 // model imports, and returns a Kernel. Kernels allocate their outputs, never

@@ -118,6 +118,14 @@ const (
 	AttrStrings   AttrType = 8
 	AttrTensors   AttrType = 9
 	AttrGraphs    AttrType = 10
+
+	// The kinds below are kept opaque: the codec stores the serialized
+	// SparseTensorProto or TypeProto in S (single) or Strings (list) and
+	// writes it back unchanged. No papdl operator uses them.
+	AttrSparseTensor  AttrType = 11
+	AttrSparseTensors AttrType = 12
+	AttrTypeProto     AttrType = 13
+	AttrTypeProtos    AttrType = 14
 )
 
 // Attribute is an AttributeProto; the field matching Type holds the value.

@@ -15,6 +15,12 @@ func NewRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand()
+	root.AddCommand(
+		newInferCommand(),
+		newSliceCommand(),
+		newProfileCommand(),
+		newModelCommand(),
+		newConformanceCommand(),
+	)
 	return root
 }

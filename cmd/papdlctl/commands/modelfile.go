@@ -1,0 +1,95 @@
+package commands
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/papdl/papdl/inference/npy"
+	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/tensor"
+)
+
+// loadModelFile decodes an ONNX file and returns it with the file's sha256.
+func loadModelFile(path string) (*onnx.Model, string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	m, err := onnx.Decode(data)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.Sum256(data)
+	return m, hex.EncodeToString(sum[:]), nil
+}
+
+// parseShapes parses repeated "name=1x3x224x224" flags.
+func parseShapes(specs []string) (map[string][]int, error) {
+	out := map[string][]int{}
+	for _, s := range specs {
+		name, dims, ok := strings.Cut(s, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("--input-shape %q: want NAME=D1xD2x...", s)
+		}
+		var shape []int
+		for _, d := range strings.Split(dims, "x") {
+			v, err := strconv.Atoi(d)
+			if err != nil || v < 0 {
+				return nil, fmt.Errorf("--input-shape %q: bad dimension %q", s, d)
+			}
+			shape = append(shape, v)
+		}
+		out[name] = shape
+	}
+	return out, nil
+}
+
+// readNpyInputs reads "-i" values: "path.npy" for the only input, or
+// "name=path.npy" for each input by name.
+func readNpyInputs(specs []string, inputNames []string) (map[string]*tensor.Tensor, error) {
+	out := map[string]*tensor.Tensor{}
+	for _, s := range specs {
+		name, path, named := strings.Cut(s, "=")
+		if !named {
+			path = s
+			if len(inputNames) != 1 {
+				return nil, fmt.Errorf("-i %s: the model has %d inputs (%s): give NAME=FILE.npy", s, len(inputNames), strings.Join(inputNames, ", "))
+			}
+			name = inputNames[0]
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		t, err := npy.Decode(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// writeNpy writes t to path (atomically enough for a CLI: create+rename).
+func writeNpy(path string, t *tensor.Tensor) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := npy.Encode(f, t); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}

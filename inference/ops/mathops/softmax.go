@@ -1,0 +1,117 @@
+package mathops
+
+import (
+	"math"
+
+	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/tensor"
+)
+
+// softmaxRows computes softmax (or log-softmax) of src viewed as
+// [outer, axisLen, inner] along the middle dimension. Exponentials and sums
+// are taken in float64 after subtracting the maximum, so large inputs do not
+// overflow.
+func softmaxRows[T float](dst, src []T, outer, axisLen, inner int, logOut bool) {
+	block := axisLen * inner
+	if block == 0 {
+		return
+	}
+	mx := make([]T, inner)
+	sum := make([]float64, inner)
+	e := make([]float64, block)
+	for o := 0; o < outer; o++ {
+		x := src[o*block : (o+1)*block]
+		y := dst[o*block : (o+1)*block]
+		copy(mx, x[:inner])
+		for k := 1; k < axisLen; k++ {
+			row := x[k*inner : (k+1)*inner]
+			for j, v := range row {
+				mx[j] = maxOf(mx[j], v)
+			}
+		}
+		for j := range sum {
+			sum[j] = 0
+		}
+		for k := 0; k < axisLen; k++ {
+			row := x[k*inner : (k+1)*inner]
+			er := e[k*inner : (k+1)*inner]
+			for j, v := range row {
+				er[j] = float64(v) - float64(mx[j])
+				sum[j] += math.Exp(er[j])
+			}
+		}
+		if logOut {
+			for j := range sum {
+				sum[j] = math.Log(sum[j])
+			}
+			for k := 0; k < axisLen; k++ {
+				er := e[k*inner : (k+1)*inner]
+				yr := y[k*inner : (k+1)*inner]
+				for j, d := range er {
+					yr[j] = T(d - sum[j])
+				}
+			}
+			continue
+		}
+		for k := 0; k < axisLen; k++ {
+			er := e[k*inner : (k+1)*inner]
+			yr := y[k*inner : (k+1)*inner]
+			for j, d := range er {
+				yr[j] = T(math.Exp(d) / sum[j])
+			}
+		}
+	}
+}
+
+// buildSoftmax handles Softmax and LogSoftmax. Before opset 13 the input is
+// coerced to 2-D at axis (default 1) and normalised over the flattened
+// trailing dimensions; from opset 13 it is normalised along one axis
+// (default -1).
+func buildSoftmax(logOut bool) kernel.Builder {
+	return func(n *onnx.Node, opset int64, _ []*tensor.Tensor) (kernel.Kernel, error) {
+		coerce := opset < 13
+		def := int64(-1)
+		if coerce {
+			def = 1
+		}
+		axis, err := n.AttrInt("axis", def)
+		if err != nil {
+			return nil, err
+		}
+		return withHalf(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			x, err := need(inputs, 0, "input")
+			if err != nil {
+				return nil, err
+			}
+			r := x.Rank()
+			var ax int
+			if coerce && axis == int64(r) {
+				ax = r // allowed before opset 13: everything is "outer"
+			} else if ax, err = kernel.NormalizeAxis(axis, r); err != nil {
+				return nil, errorf("attribute axis: %v", err)
+			}
+			outer, axisLen, inner := 1, 1, 1
+			for i, d := range x.Shape {
+				switch {
+				case i < ax:
+					outer *= d
+				case i == ax || coerce:
+					axisLen *= d
+				default:
+					inner *= d
+				}
+			}
+			out := tensor.New(x.DType, x.Shape...)
+			switch x.DType {
+			case tensor.Float32:
+				softmaxRows(out.Data.([]float32), x.Data.([]float32), outer, axisLen, inner, logOut)
+			case tensor.Float64:
+				softmaxRows(out.Data.([]float64), x.Data.([]float64), outer, axisLen, inner, logOut)
+			default:
+				return nil, errorf("input 0 (input): %s tensors are not supported (float types only)", x.DType)
+			}
+			return one(out), nil
+		}), nil
+	}
+}

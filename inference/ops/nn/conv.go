@@ -1,0 +1,329 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/tensor"
+)
+
+// convKernel is a compiled Conv node (float32).
+type convKernel struct {
+	attrs windowAttrs
+	group int
+	// packed holds the weights of each group packed for sgemmPacked when W
+	// is a constant of shape packedShape; nil otherwise.
+	packed      [][]float32
+	packedShape []int
+}
+
+func buildConv(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
+	attrs, err := readWindowAttrs(n)
+	if err != nil {
+		return nil, err
+	}
+	group, err := n.AttrInt("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	if group < 1 {
+		return nil, fmt.Errorf("group = %d, want >= 1", group)
+	}
+	k := &convKernel{attrs: attrs, group: int(group)}
+	if len(consts) > 1 && consts[1] != nil {
+		w := consts[1]
+		if err := k.checkWeights(w); err != nil {
+			return nil, err
+		}
+		k.packed = packConvWeights(w, k.group)
+		k.packedShape = append([]int{}, w.Shape...)
+	}
+	return k, nil
+}
+
+func (k *convKernel) checkWeights(w *tensor.Tensor) error {
+	if w.DType != tensor.Float32 {
+		return fmt.Errorf("input W has type %s, want float32", w.DType)
+	}
+	if w.Rank() < 3 {
+		return fmt.Errorf("input W has shape %v, want rank >= 3 (M, C/group, k...)", w.Shape)
+	}
+	if err := k.attrs.check(w.Rank() - 2); err != nil {
+		return err
+	}
+	if w.Shape[0]%k.group != 0 {
+		return fmt.Errorf("W has %d output channels, not a multiple of group %d", w.Shape[0], k.group)
+	}
+	if ks := k.attrs.kernelShape; ks != nil {
+		for i, v := range ks {
+			if w.Shape[2+i] != v {
+				return fmt.Errorf("kernel_shape %v does not match W shape %v", ks, w.Shape)
+			}
+		}
+	}
+	return nil
+}
+
+// packConvWeights packs W (M, C/group, k...) as group matrices of
+// (M/group) × (C/group·prod(k)).
+func packConvWeights(w *tensor.Tensor, group int) [][]float32 {
+	m := w.Shape[0] / group
+	kk := tensor.NumElements(w.Shape[1:])
+	data := w.Float32s()
+	out := make([][]float32, group)
+	for g := range out {
+		out[g] = make([]float32, packedSizeA(m, kk))
+		packA(out[g], m, kk, data[g*m*kk:], kk, false, 1)
+	}
+	return out
+}
+
+func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := kernel.NeedInputs(inputs, 2); err != nil {
+		return nil, err
+	}
+	x, w, b := inputs[0], inputs[1], kernel.Input(inputs, 2)
+	if x.DType != tensor.Float32 {
+		return nil, fmt.Errorf("input X has type %s, want float32", x.DType)
+	}
+	if err := k.checkWeights(w); err != nil {
+		return nil, err
+	}
+	if x.Rank() != w.Rank() {
+		return nil, fmt.Errorf("input X has shape %v and W %v: ranks differ", x.Shape, w.Shape)
+	}
+	batch, c := x.Shape[0], x.Shape[1]
+	m, cg := w.Shape[0], w.Shape[1]
+	if c != cg*k.group {
+		return nil, fmt.Errorf("X has %d channels, W expects %d×group %d", c, cg, k.group)
+	}
+	if b != nil {
+		if b.DType != tensor.Float32 || b.Len() != m || b.Rank() != 1 {
+			return nil, fmt.Errorf("input B is %v, want float32[%d]", b, m)
+		}
+	}
+	g, err := resolveWindow(k.attrs, x.Shape[2:], w.Shape[2:], false)
+	if err != nil {
+		return nil, err
+	}
+	y := tensor.New(tensor.Float32, append([]int{batch, m}, g.outShape()...)...)
+	var bias []float32
+	if b != nil {
+		bias = b.Float32s()
+	}
+	packed := k.packed
+	if packed == nil || !tensor.SameShape(k.packedShape, w.Shape) {
+		packed = packConvWeights(w, k.group)
+	}
+	convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, batch, c, m, k.group, &g)
+	return []*tensor.Tensor{y}, nil
+}
+
+// convForward computes a grouped convolution with im2col and sgemmPacked.
+//
+// Naive reference (per batch n, output channel o in group gr, output
+// position p, with i the input position of kernel tap t):
+//
+//	y[n,o,p] = bias[o] + sum_{ci<C/group, t} w[o,ci,t] * x[n, gr·C/group+ci, i(p,t)]
+//
+// where taps falling into the padding contribute zero.
+func convForward(y, x []float32, packed [][]float32, w, bias []float32, batch, c, m, group int, g *window) {
+	cg, mg := c/group, m/group
+	ks := g.kSize()
+	kk := cg * ks
+	in, out := g.inSize(), g.outSize()
+	if out == 0 {
+		return
+	}
+	if cg == 1 && mg == 1 && group > 1 {
+		depthwise(y, x, w, bias, batch*c, g)
+		return
+	}
+	pointwise := ks == 1
+	for i := 0; i < maxSpatial; i++ {
+		if g.s[i] != 1 || g.pb[i] != 0 || g.pe[i] != 0 {
+			pointwise = false
+		}
+	}
+	pb := make([]float32, packedSizeB(kk, out))
+	for n := 0; n < batch; n++ {
+		for gr := 0; gr < group; gr++ {
+			xs := x[(n*c+gr*cg)*in : (n*c+(gr+1)*cg)*in]
+			if pointwise {
+				packB(pb, kk, out, xs, out, false)
+			} else {
+				im2colPacked(pb, xs, cg, g)
+			}
+			ys := y[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
+			add := false
+			if bias != nil {
+				for o := 0; o < mg; o++ {
+					bv := bias[gr*mg+o]
+					row := ys[o*out : (o+1)*out]
+					for j := range row {
+						row[j] = bv
+					}
+				}
+				add = true
+			}
+			sgemmPacked(mg, out, kk, packed[gr], pb, ys, out, add, true)
+		}
+	}
+}
+
+// im2colPacked writes the im2col matrix of one group (rows: channel and
+// kernel tap, columns: output positions) of x (cg channels of g.in) directly
+// in the packed right-operand layout of packB.
+func im2colPacked(dst, x []float32, cg int, g *window) {
+	ks := g.kSize()
+	kk := cg * ks
+	out := g.outSize()
+	np := roundUp(out, nr)
+	const rowsPerUnit = 16
+	units := (kk + rowsPerUnit - 1) / rowsPerUnit
+	w := workers(kk*out*8, units)
+	parallelFor(w, units, func(u int) {
+		row := make([]float32, np)
+		for r := u * rowsPerUnit; r < min(kk, (u+1)*rowsPerUnit); r++ {
+			im2colRow(row, x, r, g)
+			k0 := r / kcBlock * kcBlock
+			kb := min(kcBlock, kk-k0)
+			base := k0*np + (r-k0)*nr
+			for j0 := 0; j0 < np; j0 += nr {
+				copy(dst[base+j0*kb:base+j0*kb+nr], row[j0:j0+nr])
+			}
+		}
+	})
+}
+
+// im2colRow fills row[0:outSize] with input values seen by kernel row r
+// (channel r / kSize, tap r % kSize) at every output position.
+func im2colRow(row, x []float32, r int, g *window) {
+	ks := g.kSize()
+	ch, t := r/ks, r%ks
+	ta := t / (g.k[1] * g.k[2])
+	tb := t / g.k[2] % g.k[1]
+	tc := t % g.k[2]
+	plane := x[ch*g.inSize() : (ch+1)*g.inSize()]
+	od, oh, ow := g.out[0], g.out[1], g.out[2]
+	id, ih, iw := g.in[0], g.in[1], g.in[2]
+	x0 := tc*g.d[2] - g.pb[2]
+	sw := g.s[2]
+	// Output columns [lo, hi) read inside the input row.
+	lo, hi := 0, ow
+	if x0 < 0 {
+		lo = min(ow, (-x0+sw-1)/sw)
+	}
+	if last := iw - 1 - x0; last < 0 {
+		hi = 0
+	} else {
+		hi = min(ow, last/sw+1)
+	}
+	hi = max(hi, lo)
+	idx := 0
+	for a := 0; a < od; a++ {
+		z := a*g.s[0] - g.pb[0] + ta*g.d[0]
+		if z < 0 || z >= id {
+			clear(row[idx : idx+oh*ow])
+			idx += oh * ow
+			continue
+		}
+		for b := 0; b < oh; b++ {
+			yy := b*g.s[1] - g.pb[1] + tb*g.d[1]
+			dst := row[idx : idx+ow]
+			idx += ow
+			if yy < 0 || yy >= ih {
+				clear(dst)
+				continue
+			}
+			src := plane[(z*ih+yy)*iw : (z*ih+yy+1)*iw]
+			clear(dst[:lo])
+			clear(dst[hi:])
+			if sw == 1 {
+				copy(dst[lo:hi], src[lo+x0:hi+x0])
+				continue
+			}
+			for j := lo; j < hi; j++ {
+				dst[j] = src[j*sw+x0]
+			}
+		}
+	}
+}
+
+// depthwise computes a convolution with one input and one output channel
+// per group, directly.
+//
+// Naive reference: y[pl,p] = bias[pl%C] + sum_t w[pl%C,t] * x[pl, i(p,t)].
+func depthwise(y, x, w, bias []float32, planes int, g *window) {
+	ks, in, out := g.kSize(), g.inSize(), g.outSize()
+	c := len(w) / ks
+	units := planes
+	wk := workers(2*planes*out*ks, units)
+	parallelFor(wk, units, func(pl int) {
+		ch := pl % c
+		wt := w[ch*ks : (ch+1)*ks]
+		xs := x[pl*in : (pl+1)*in]
+		ys := y[pl*out : (pl+1)*out]
+		var bv float32
+		if bias != nil {
+			bv = bias[ch]
+		}
+		for i := range ys {
+			ys[i] = bv
+		}
+		t := 0
+		for ta := 0; ta < g.k[0]; ta++ {
+			for tb := 0; tb < g.k[1]; tb++ {
+				for tc := 0; tc < g.k[2]; tc++ {
+					wv := wt[t]
+					t++
+					accumulateTap(ys, xs, wv, ta, tb, tc, g)
+				}
+			}
+		}
+	})
+}
+
+// accumulateTap adds wv·x at kernel tap (ta, tb, tc) to every output.
+func accumulateTap(ys, xs []float32, wv float32, ta, tb, tc int, g *window) {
+	od, oh, ow := g.out[0], g.out[1], g.out[2]
+	id, ih, iw := g.in[0], g.in[1], g.in[2]
+	sw := g.s[2]
+	x0 := tc*g.d[2] - g.pb[2]
+	lo, hi := 0, ow
+	if x0 < 0 {
+		lo = min(ow, (-x0+sw-1)/sw)
+	}
+	if last := iw - 1 - x0; last < 0 {
+		hi = 0
+	} else {
+		hi = min(ow, last/sw+1)
+	}
+	hi = max(hi, lo)
+	for a := 0; a < od; a++ {
+		z := a*g.s[0] - g.pb[0] + ta*g.d[0]
+		if z < 0 || z >= id {
+			continue
+		}
+		for b := 0; b < oh; b++ {
+			yy := b*g.s[1] - g.pb[1] + tb*g.d[1]
+			if yy < 0 || yy >= ih {
+				continue
+			}
+			src := xs[(z*ih+yy)*iw : (z*ih+yy+1)*iw]
+			dst := ys[(a*oh+b)*ow : (a*oh+b+1)*ow]
+			if sw == 1 {
+				s := src[lo+x0 : hi+x0]
+				d := dst[lo:hi]
+				for j, v := range s {
+					d[j] += wv * v
+				}
+				continue
+			}
+			for j := lo; j < hi; j++ {
+				dst[j] += wv * src[j*sw+x0]
+			}
+		}
+	}
+}

@@ -1,0 +1,365 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Blocking of the single-precision gemm. A is packed in panels of mr rows and
+// B in panels of nr columns, both cut into k-blocks of kcBlock. The k-blocks
+// are summed in order into C, so the value of every element of C depends only
+// on these constants, never on how tiles are spread over goroutines.
+const (
+	mr      = 6
+	nr      = 16
+	kcBlock = 256
+	mcBlock = mr * 16
+	ncBlock = nr * 8
+
+	// parallelFlops is the work (2*m*n*k) under which gemm stays on the
+	// calling goroutine.
+	parallelFlops = 1 << 18
+)
+
+// packedSizeA is the length of a packed m×k left operand.
+func packedSizeA(m, k int) int { return roundUp(m, mr) * k }
+
+// packedSizeB is the length of a packed k×n right operand.
+func packedSizeB(k, n int) int { return roundUp(n, nr) * k }
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// packA packs the m×k matrix op(A)·alpha into dst (len packedSizeA(m, k)):
+// op(A)[i, p] is a[i*lda+p], or a[p*lda+i] when trans. In k-block
+// [k0, k0+kb) the panel of rows [i0, i0+mr) starts at k0*roundUp(m, mr) +
+// i0*kb and holds op(A)[i0+r, k0+q] at q*mr + r; rows past m are zero.
+func packA(dst []float32, m, k int, a []float32, lda int, trans bool, alpha float32) {
+	mp := roundUp(m, mr)
+	for k0 := 0; k0 < k; k0 += kcBlock {
+		kb := min(kcBlock, k-k0)
+		for i0 := 0; i0 < mp; i0 += mr {
+			d := dst[k0*mp+i0*kb : k0*mp+i0*kb+kb*mr]
+			rows := min(mr, m-i0)
+			if rows < mr {
+				clear(d)
+			}
+			for r := 0; r < rows; r++ {
+				i := i0 + r
+				if trans {
+					for q := 0; q < kb; q++ {
+						d[q*mr+r] = alpha * a[(k0+q)*lda+i]
+					}
+				} else {
+					row := a[i*lda+k0 : i*lda+k0+kb]
+					for q, v := range row {
+						d[q*mr+r] = alpha * v
+					}
+				}
+			}
+		}
+	}
+}
+
+// packB packs the k×n matrix op(B) into dst (len packedSizeB(k, n)):
+// op(B)[p, j] is b[p*ldb+j], or b[j*ldb+p] when trans. In k-block
+// [k0, k0+kb) the panel of columns [j0, j0+nr) starts at
+// k0*roundUp(n, nr) + j0*kb and holds op(B)[k0+q, j0+c] at q*nr + c;
+// columns past n are zero.
+func packB(dst []float32, k, n int, b []float32, ldb int, trans bool) {
+	np := roundUp(n, nr)
+	for k0 := 0; k0 < k; k0 += kcBlock {
+		kb := min(kcBlock, k-k0)
+		for j0 := 0; j0 < np; j0 += nr {
+			d := dst[k0*np+j0*kb : k0*np+j0*kb+kb*nr]
+			cols := min(nr, n-j0)
+			if trans {
+				if cols < nr {
+					clear(d)
+				}
+				for c := 0; c < cols; c++ {
+					row := b[(j0+c)*ldb+k0 : (j0+c)*ldb+k0+kb]
+					for q, v := range row {
+						d[q*nr+c] = v
+					}
+				}
+				continue
+			}
+			for q := 0; q < kb; q++ {
+				src := b[(k0+q)*ldb+j0 : (k0+q)*ldb+j0+cols]
+				dq := d[q*nr : q*nr+nr]
+				copy(dq, src)
+				clear(dq[cols:])
+			}
+		}
+	}
+}
+
+// workers returns how many goroutines to use for the given work.
+func workers(flops int, units int) int {
+	w := runtime.GOMAXPROCS(0)
+	if f := flops / parallelFlops; f < w {
+		w = f
+	}
+	if units < w {
+		w = units
+	}
+	if w < 1 {
+		w = 1
+	}
+	return w
+}
+
+// parallelFor runs body(i) for i in [0, units) on up to w goroutines, handing
+// out units in order. The caller guarantees that body(i) writes disjoint
+// data, so the result does not depend on w.
+func parallelFor(w, units int, body func(i int)) {
+	if w <= 1 || units <= 1 {
+		for i := 0; i < units; i++ {
+			body(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < w; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= units {
+					return
+				}
+				body(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// sgemmPacked computes C = A·B, or C += A·B when add, for packed A (m×k) and
+// B (k×n) and row-major C with leading dimension ldc. It is the one place
+// the engine's single-precision matrix products run through.
+//
+// Naive reference:
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < n; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += A[i][p] * B[p][j]
+//			}
+//			if add { c[i*ldc+j] += s } else { c[i*ldc+j] = s }
+//		}
+//	}
+//
+// The sum is formed per k-block of kcBlock and the blocks are added into C
+// in order; tiles of C go to goroutines whole, so results are bit-identical
+// whatever the number of goroutines.
+func sgemmPacked(m, n, k int, pa, pb, c []float32, ldc int, add bool, parallel bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		if !add {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	mt := (m + mcBlock - 1) / mcBlock
+	nt := (n + ncBlock - 1) / ncBlock
+	w := 1
+	if parallel {
+		w = workers(2*m*n*k, mt*nt)
+	}
+	parallelFor(w, mt*nt, func(t int) {
+		ic, jc := (t/nt)*mcBlock, (t%nt)*ncBlock
+		sgemmTile(m, n, k, pa, pb, c, ldc, add, ic, min(ic+mcBlock, m), jc, min(jc+ncBlock, n))
+	})
+}
+
+// sgemmTile computes rows [i0, i1) and columns [j0, j1) of sgemmPacked.
+func sgemmTile(m, n, k int, pa, pb, c []float32, ldc int, add bool, i0, i1, j0, j1 int) {
+	mp, np := roundUp(m, mr), roundUp(n, nr)
+	var tmp [mr * nr]float32
+	for k0 := 0; k0 < k; k0 += kcBlock {
+		kb := min(kcBlock, k-k0)
+		acc := add || k0 > 0
+		for j := j0; j < j1; j += nr {
+			bp := pb[k0*np+j*kb : k0*np+j*kb+kb*nr]
+			cols := min(nr, j1-j)
+			for i := i0; i < i1; i += mr {
+				ap := pa[k0*mp+i*kb : k0*mp+i*kb+kb*mr]
+				rows := min(mr, i1-i)
+				if rows == mr && cols == nr {
+					microKernel(kb, ap, bp, c[i*ldc+j:], ldc, acc)
+					continue
+				}
+				microKernel(kb, ap, bp, tmp[:], nr, false)
+				for r := 0; r < rows; r++ {
+					dst := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
+					src := tmp[r*nr : r*nr+cols]
+					if acc {
+						for q, v := range src {
+							dst[q] += v
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
+}
+
+// microKernel computes the mr×nr tile c (leading dimension ldc) = or +=
+// the product of one packed A panel and one packed B panel of depth kb.
+func microKernel(kb int, a, b, c []float32, ldc int, add bool) {
+	if useAVX2 {
+		_ = c[(mr-1)*ldc+nr-1]
+		_ = a[kb*mr-1]
+		_ = b[kb*nr-1]
+		kern6x16AVX2(kb, &a[0], &b[0], &c[0], ldc, add)
+		return
+	}
+	kern6x16Go(kb, a, b, c, ldc, add)
+}
+
+// kern6x16Go is the portable micro-kernel.
+func kern6x16Go(kb int, a, b, c []float32, ldc int, add bool) {
+	var acc [mr][nr]float32
+	for p := 0; p < kb; p++ {
+		ap := a[p*mr : p*mr+mr]
+		bp := b[p*nr : p*nr+nr]
+		for r := 0; r < mr; r++ {
+			av := ap[r]
+			row := &acc[r]
+			for j, bv := range bp {
+				row[j] += av * bv
+			}
+		}
+	}
+	for r := 0; r < mr; r++ {
+		dst := c[r*ldc : r*ldc+nr]
+		if add {
+			for j := range dst {
+				dst[j] += acc[r][j]
+			}
+		} else {
+			copy(dst, acc[r][:])
+		}
+	}
+}
+
+// sgemvPacked computes y (len n) += x·B for x of length k and B a packed
+// k×n right operand, in the same k-block order as sgemmPacked.
+//
+// Naive reference:
+//
+//	for j := 0; j < n; j++ {
+//		for p := 0; p < k; p++ {
+//			y[j] += x[p] * B[p][j]
+//		}
+//	}
+func sgemvPacked(n, k int, x, pb, y []float32, parallel bool) {
+	np := roundUp(n, nr)
+	panels := np / nr
+	// Work units are groups of panels; each group is owned by one goroutine.
+	const group = 8
+	units := (panels + group - 1) / group
+	w := 1
+	if parallel {
+		w = workers(2*n*k, units)
+	}
+	parallelFor(w, units, func(u int) {
+		var tmp [nr]float32
+		for k0 := 0; k0 < k; k0 += kcBlock {
+			kb := min(kcBlock, k-k0)
+			xs := x[k0 : k0+kb]
+			for pi := u * group; pi < min(panels, (u+1)*group); pi++ {
+				j := pi * nr
+				bp := pb[k0*np+j*kb : k0*np+j*kb+kb*nr]
+				cols := min(nr, n-j)
+				if cols == nr {
+					gemv16(kb, xs, bp, y[j:j+nr])
+					continue
+				}
+				clear(tmp[:])
+				gemv16(kb, xs, bp, tmp[:])
+				for q := 0; q < cols; q++ {
+					y[j+q] += tmp[q]
+				}
+			}
+		}
+	})
+}
+
+// gemv16 computes y[0:16] += sum_p x[p]*b[p*16:p*16+16].
+func gemv16(kb int, x, b, y []float32) {
+	if useAVX2 {
+		_ = x[kb-1]
+		_ = b[kb*nr-1]
+		_ = y[nr-1]
+		kern1x16AVX2(kb, &x[0], &b[0], &y[0])
+		return
+	}
+	var even, odd [nr]float32
+	p := 0
+	for ; p+1 < kb; p += 2 {
+		x0, x1 := x[p], x[p+1]
+		b0 := b[p*nr : p*nr+nr]
+		b1 := b[p*nr+nr : p*nr+2*nr]
+		for j := range even {
+			even[j] += x0 * b0[j]
+			odd[j] += x1 * b1[j]
+		}
+	}
+	if p < kb {
+		x0 := x[p]
+		b0 := b[p*nr : p*nr+nr]
+		for j := range even {
+			even[j] += x0 * b0[j]
+		}
+	}
+	for j := range even {
+		y[j] += even[j] + odd[j]
+	}
+}
+
+// sdot returns sum_i x[i]*y[i] for len(x) == len(y), in a fixed order.
+func sdot(x, y []float32) float32 {
+	n := len(x)
+	if n == 0 {
+		return 0
+	}
+	y = y[:n]
+	if useAVX2 {
+		return dotAVX2(n, &x[0], &y[0])
+	}
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+3 < n; i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	s := (s0 + s1) + (s2 + s3)
+	for ; i < n; i++ {
+		s += x[i] * y[i]
+	}
+	return s
+}
+
+// sgemm computes C = alpha·op(A)·op(B) (+ C when add) for row-major
+// operands, packing both. It is a convenience over packA/packB/sgemmPacked.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, add bool) {
+	pa := make([]float32, packedSizeA(m, k))
+	packA(pa, m, k, a, lda, transA, alpha)
+	pb := make([]float32, packedSizeB(k, n))
+	packB(pb, k, n, b, ldb, transB)
+	sgemmPacked(m, n, k, pa, pb, c, ldc, add, true)
+}

@@ -1,0 +1,298 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/tensor"
+)
+
+// poolKernel is a compiled MaxPool or AveragePool node.
+type poolKernel struct {
+	max              bool
+	attrs            windowAttrs
+	ceil             bool
+	countIncludePad  bool
+	columnMajorIndex bool
+	wantIndices      bool
+}
+
+func buildMaxPool(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
+	return buildPool(n, true)
+}
+
+func buildAveragePool(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
+	return buildPool(n, false)
+}
+
+func buildPool(n *onnx.Node, isMax bool) (kernel.Kernel, error) {
+	attrs, err := readWindowAttrs(n)
+	if err != nil {
+		return nil, err
+	}
+	if attrs.kernelShape == nil {
+		return nil, fmt.Errorf("missing required attribute kernel_shape")
+	}
+	if err := attrs.check(len(attrs.kernelShape)); err != nil {
+		return nil, err
+	}
+	k := &poolKernel{max: isMax, attrs: attrs}
+	ceil, err := n.AttrInt("ceil_mode", 0)
+	if err != nil {
+		return nil, err
+	}
+	k.ceil = ceil != 0
+	if isMax {
+		so, err := n.AttrInt("storage_order", 0)
+		if err != nil {
+			return nil, err
+		}
+		if so != 0 && so != 1 {
+			return nil, fmt.Errorf("storage_order = %d, want 0 or 1", so)
+		}
+		k.columnMajorIndex = so == 1
+		k.wantIndices = len(n.Outputs) > 1 && n.Outputs[1] != ""
+	} else {
+		cip, err := n.AttrInt("count_include_pad", 0)
+		if err != nil {
+			return nil, err
+		}
+		k.countIncludePad = cip != 0
+		if attrs.dilations != nil {
+			for _, d := range attrs.dilations {
+				if d != 1 {
+					return nil, fmt.Errorf("dilations %v: AveragePool dilations are not supported", attrs.dilations)
+				}
+			}
+		}
+	}
+	return k, nil
+}
+
+func (k *poolKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := kernel.NeedInputs(inputs, 1); err != nil {
+		return nil, err
+	}
+	x := inputs[0]
+	nsp := len(k.attrs.kernelShape)
+	if x.Rank() != nsp+2 {
+		return nil, fmt.Errorf("input X has shape %v, want rank %d for kernel_shape %v", x.Shape, nsp+2, k.attrs.kernelShape)
+	}
+	g, err := resolveWindow(k.attrs, x.Shape[2:], k.attrs.kernelShape, k.ceil)
+	if err != nil {
+		return nil, err
+	}
+	shape := append([]int{x.Shape[0], x.Shape[1]}, g.outShape()...)
+	planes := x.Shape[0] * x.Shape[1]
+	y := tensor.New(x.DType, shape...)
+	var idx []int64
+	var outs []*tensor.Tensor
+	outs = append(outs, y)
+	if k.wantIndices {
+		it := tensor.New(tensor.Int64, shape...)
+		idx = it.Int64s()
+		outs = append(outs, it)
+	}
+	if !k.max {
+		switch x.DType {
+		case tensor.Float32:
+			avgPool(y.Float32s(), x.Float32s(), planes, &g, k.countIncludePad)
+		case tensor.Float64:
+			avgPool(y.Float64s(), x.Float64s(), planes, &g, k.countIncludePad)
+		default:
+			return nil, fmt.Errorf("input X has type %s, want float32 or float64", x.DType)
+		}
+		return outs, nil
+	}
+	switch x.DType {
+	case tensor.Float32:
+		maxPool(y.Float32s(), idx, x.Float32s(), planes, &g, k.columnMajorIndex, float32(math.Inf(-1)))
+	case tensor.Float64:
+		maxPool(y.Float64s(), idx, x.Float64s(), planes, &g, k.columnMajorIndex, math.Inf(-1))
+	case tensor.Uint8:
+		maxPool(y.Data.([]uint8), idx, x.Data.([]uint8), planes, &g, k.columnMajorIndex, 0)
+	case tensor.Int8:
+		maxPool(y.Data.([]int8), idx, x.Data.([]int8), planes, &g, k.columnMajorIndex, math.MinInt8)
+	default:
+		return nil, fmt.Errorf("input X has type %s, want float32, float64, int8 or uint8", x.DType)
+	}
+	return outs, nil
+}
+
+// tapRange returns the kernel taps [lo, hi) of an axis whose input position
+// o·s - pb + t·d lies in [from, to).
+func tapRange(o, s, pb, d, k, from, to int) (int, int) {
+	start := o*s - pb
+	lo := 0
+	if start < from {
+		lo = (from - start + d - 1) / d
+	}
+	hi := k
+	if last := to - 1 - start; last < 0 {
+		hi = 0
+	} else {
+		hi = min(k, last/d+1)
+	}
+	return lo, max(lo, hi)
+}
+
+// maxPool computes the maximum of every window, skipping padding, and the
+// flat index of its first maximum when idx is not nil (row-major over
+// N, C and the spatial axes, or column-major over the spatial axes).
+//
+// Naive reference: y[pl,p] = max_{t: i(p,t) inside} x[pl, i(p,t)].
+func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, planes int, g *window, colMajor bool, lowest T) {
+	in, out := g.inSize(), g.outSize()
+	parallelFor(workers(planes*out*g.kSize(), planes), planes, func(pl int) {
+		xs := x[pl*in : (pl+1)*in]
+		o := pl * out
+		for a := 0; a < g.out[0]; a++ {
+			alo, ahi := tapRange(a, g.s[0], g.pb[0], g.d[0], g.k[0], 0, g.in[0])
+			for b := 0; b < g.out[1]; b++ {
+				blo, bhi := tapRange(b, g.s[1], g.pb[1], g.d[1], g.k[1], 0, g.in[1])
+				for c := 0; c < g.out[2]; c++ {
+					clo, chi := tapRange(c, g.s[2], g.pb[2], g.d[2], g.k[2], 0, g.in[2])
+					best, bestAt := lowest, -1
+					for ta := alo; ta < ahi; ta++ {
+						z := a*g.s[0] - g.pb[0] + ta*g.d[0]
+						for tb := blo; tb < bhi; tb++ {
+							yy := b*g.s[1] - g.pb[1] + tb*g.d[1]
+							base := (z*g.in[1] + yy) * g.in[2]
+							for tc := clo; tc < chi; tc++ {
+								xx := c*g.s[2] - g.pb[2] + tc*g.d[2]
+								v := xs[base+xx]
+								if bestAt < 0 || v > best || v != v && best == best {
+									best, bestAt = v, base+xx
+								}
+							}
+						}
+					}
+					y[o] = best
+					if idx != nil {
+						at := bestAt
+						if at >= 0 && colMajor {
+							z := at / (g.in[1] * g.in[2])
+							yy := at / g.in[2] % g.in[1]
+							xx := at % g.in[2]
+							at = xx*g.in[0]*g.in[1] + yy*g.in[0] + z
+						}
+						if at < 0 {
+							at = 0
+						}
+						idx[o] = int64(pl*in + at)
+					}
+					o++
+				}
+			}
+		}
+	})
+}
+
+// avgPool computes the mean of every window: over the taps inside the input,
+// or, with countIncludePad, over the taps inside the padded input.
+//
+// Naive reference: y[pl,p] = sum_{t inside} x[pl, i(p,t)] / count(p).
+func avgPool[T float32 | float64](y, x []T, planes int, g *window, includePad bool) {
+	in, out := g.inSize(), g.outSize()
+	parallelFor(workers(planes*out*g.kSize(), planes), planes, func(pl int) {
+		xs := x[pl*in : (pl+1)*in]
+		o := pl * out
+		for a := 0; a < g.out[0]; a++ {
+			alo, ahi := tapRange(a, g.s[0], g.pb[0], g.d[0], g.k[0], 0, g.in[0])
+			plo, phi := tapRange(a, g.s[0], g.pb[0], g.d[0], g.k[0], -g.pb[0], g.in[0]+g.pe[0])
+			for b := 0; b < g.out[1]; b++ {
+				blo, bhi := tapRange(b, g.s[1], g.pb[1], g.d[1], g.k[1], 0, g.in[1])
+				qlo, qhi := tapRange(b, g.s[1], g.pb[1], g.d[1], g.k[1], -g.pb[1], g.in[1]+g.pe[1])
+				for c := 0; c < g.out[2]; c++ {
+					clo, chi := tapRange(c, g.s[2], g.pb[2], g.d[2], g.k[2], 0, g.in[2])
+					var sum T
+					for ta := alo; ta < ahi; ta++ {
+						z := a*g.s[0] - g.pb[0] + ta*g.d[0]
+						for tb := blo; tb < bhi; tb++ {
+							yy := b*g.s[1] - g.pb[1] + tb*g.d[1]
+							base := (z*g.in[1]+yy)*g.in[2] + c*g.s[2] - g.pb[2]
+							for tc := clo; tc < chi; tc++ {
+								sum += xs[base+tc*g.d[2]]
+							}
+						}
+					}
+					count := (ahi - alo) * (bhi - blo) * (chi - clo)
+					if includePad {
+						rlo, rhi := tapRange(c, g.s[2], g.pb[2], g.d[2], g.k[2], -g.pb[2], g.in[2]+g.pe[2])
+						count = (phi - plo) * (qhi - qlo) * (rhi - rlo)
+					}
+					if count > 0 {
+						y[o] = sum / T(count)
+					}
+					o++
+				}
+			}
+		}
+	})
+}
+
+// globalPoolKernel is a compiled GlobalAveragePool or GlobalMaxPool node.
+type globalPoolKernel struct{ max bool }
+
+func buildGlobalAveragePool(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
+	return globalPoolKernel{max: false}, nil
+}
+
+func buildGlobalMaxPool(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
+	return globalPoolKernel{max: true}, nil
+}
+
+func (k globalPoolKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := kernel.NeedInputs(inputs, 1); err != nil {
+		return nil, err
+	}
+	x := inputs[0]
+	if x.Rank() < 2 {
+		return nil, fmt.Errorf("input X has shape %v, want rank >= 2 (N, C, ...)", x.Shape)
+	}
+	shape := []int{x.Shape[0], x.Shape[1]}
+	for range x.Shape[2:] {
+		shape = append(shape, 1)
+	}
+	y := tensor.New(x.DType, shape...)
+	planes := x.Shape[0] * x.Shape[1]
+	switch x.DType {
+	case tensor.Float32:
+		globalPool(y.Float32s(), x.Float32s(), planes, k.max)
+	case tensor.Float64:
+		globalPool(y.Float64s(), x.Float64s(), planes, k.max)
+	default:
+		return nil, fmt.Errorf("input X has type %s, want float32 or float64", x.DType)
+	}
+	return []*tensor.Tensor{y}, nil
+}
+
+// globalPool reduces each of the planes of x to its mean or maximum.
+//
+// Naive reference: y[pl] = sum_i x[pl, i] / size (or max_i x[pl, i]).
+func globalPool[T float32 | float64](y, x []T, planes int, isMax bool) {
+	if planes == 0 {
+		return
+	}
+	size := len(x) / planes
+	for pl := range y {
+		xs := x[pl*size : (pl+1)*size]
+		if isMax {
+			m := T(math.Inf(-1))
+			for _, v := range xs {
+				if v > m || v != v {
+					m = v
+				}
+			}
+			y[pl] = m
+			continue
+		}
+		var s T
+		for _, v := range xs {
+			s += v
+		}
+		y[pl] = s / T(size)
+	}
+}

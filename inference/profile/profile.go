@@ -1,0 +1,188 @@
+package profile
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/papdl/papdl/inference/engine"
+	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/slice"
+	"github.com/papdl/papdl/inference/tensor"
+)
+
+// Format identifies the JSON schema of a Profile.
+const Format = "papdl.io/unit-profile/v1"
+
+// Profile is the measurement of one model's units on one machine.
+type Profile struct {
+	Format  string `json:"format"`
+	Model   string `json:"model"`
+	Host    string `json:"host"`
+	CPUs    int    `json:"cpus"`
+	Warmup  int    `json:"warmup"`
+	Repeats int    `json:"repeats"`
+	// TotalSeconds is the time of a whole run (units plus engine overhead).
+	TotalSeconds Stats  `json:"totalSeconds"`
+	Units        []Unit `json:"units"`
+}
+
+// Unit is one unit's measurement. Times are in seconds, sizes in bytes.
+type Unit struct {
+	Index       int      `json:"index"`
+	Name        string   `json:"name"`
+	Ops         []string `json:"ops"`
+	Seconds     Stats    `json:"seconds"`
+	WeightBytes int64    `json:"weightBytes"`
+	OutputBytes int64    `json:"outputBytes"`
+	// PeakWorkingBytes is the largest sum, over the unit's nodes, of the
+	// bytes of a node's non-constant inputs and its outputs: the
+	// activations the unit must hold at once (kernel scratch excluded).
+	PeakWorkingBytes int64 `json:"peakWorkingBytes"`
+}
+
+// Stats summarises samples: median, 10th and 90th percentiles, min, max.
+type Stats struct {
+	Median float64 `json:"median"`
+	P10    float64 `json:"p10"`
+	P90    float64 `json:"p90"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+// Options set the number of runs.
+type Options struct {
+	Warmup  int // runs discarded first (default 2)
+	Repeats int // measured runs (default 10)
+	// Progress, when set, is called after each run.
+	Progress func(done, total int)
+}
+
+// Measure profiles the units of a, running the whole folded model
+// Warmup+Repeats times on deterministic pseudo-random inputs.
+func Measure(ctx context.Context, a *slice.Analysis, opts Options) (*Profile, error) {
+	if opts.Warmup <= 0 {
+		opts.Warmup = 2
+	}
+	if opts.Repeats <= 0 {
+		opts.Repeats = 10
+	}
+	prog, err := engine.Compile(a.Model, engine.Options{})
+	if err != nil {
+		return nil, err
+	}
+	unitOf := map[*onnx.Node]int{}
+	for _, u := range a.Units {
+		for _, n := range u.Nodes {
+			unitOf[n] = u.Index
+		}
+	}
+	feeds := map[string]*tensor.Tensor{}
+	for i, v := range a.Inputs {
+		feeds[v.Name] = SampleInput(v.DType, v.Shape, uint64(i))
+	}
+	host, _ := os.Hostname()
+	p := &Profile{Format: Format, Model: a.Model.Graph.Name, Host: host, CPUs: runtime.NumCPU(),
+		Warmup: opts.Warmup, Repeats: opts.Repeats}
+	samples := make([][]float64, len(a.Units))
+	peak := make([]int64, len(a.Units))
+	var totals []float64
+	runs := opts.Warmup + opts.Repeats
+	for r := 0; r < runs; r++ {
+		measured := r >= opts.Warmup
+		perUnit := make([]float64, len(a.Units))
+		start := time.Now()
+		_, err := prog.RunObserved(ctx, feeds, func(o engine.Observation) {
+			u, ok := unitOf[o.Node]
+			if !ok {
+				return
+			}
+			perUnit[u] += o.Duration.Seconds()
+			var work int64
+			for i, in := range o.Inputs {
+				if in != nil && i < len(o.Node.Inputs) && !a.IsConstant(o.Node.Inputs[i]) {
+					work += in.ByteSize()
+				}
+			}
+			for _, out := range o.Outputs {
+				if out != nil {
+					work += out.ByteSize()
+				}
+			}
+			peak[u] = max(peak[u], work)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("profile run %d: %w", r+1, err)
+		}
+		if measured {
+			totals = append(totals, time.Since(start).Seconds())
+			for u, s := range perUnit {
+				samples[u] = append(samples[u], s)
+			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(r+1, runs)
+		}
+	}
+	p.TotalSeconds = Summarize(totals)
+	for _, u := range a.Units {
+		p.Units = append(p.Units, Unit{Index: u.Index, Name: u.Name, Ops: u.OpTypes(),
+			Seconds: Summarize(samples[u.Index]), WeightBytes: u.WeightBytes, OutputBytes: u.OutputBytes,
+			PeakWorkingBytes: peak[u.Index]})
+	}
+	return p, nil
+}
+
+// Summarize computes Stats of samples (all zero for none).
+func Summarize(samples []float64) Stats {
+	if len(samples) == 0 {
+		return Stats{}
+	}
+	s := append([]float64(nil), samples...)
+	sort.Float64s(s)
+	return Stats{Median: quantile(s, 0.5), P10: quantile(s, 0.1), P90: quantile(s, 0.9), Min: s[0], Max: s[len(s)-1]}
+}
+
+// quantile interpolates linearly between the sorted samples.
+func quantile(sorted []float64, q float64) float64 {
+	pos := q * float64(len(sorted)-1)
+	lo := int(math.Floor(pos))
+	hi := int(math.Ceil(pos))
+	frac := pos - float64(lo)
+	return sorted[lo]*(1-frac) + sorted[hi]*frac
+}
+
+// SampleInput returns a deterministic pseudo-random tensor (floats in
+// [-1, 1), integers in [0, 10), bools alternating) for timing runs.
+func SampleInput(dt tensor.DType, shape []int, seed uint64) *tensor.Tensor {
+	t := tensor.New(dt, shape...)
+	x := seed*0x9E3779B97F4A7C15 + 1
+	next := func() uint64 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x }
+	switch d := t.Data.(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(next()>>40)/float32(1<<23) - 1
+		}
+	case []float64:
+		for i := range d {
+			d[i] = float64(next()>>11)/float64(1<<52) - 1
+		}
+	case []int64:
+		for i := range d {
+			d[i] = int64(next() % 10)
+		}
+	case []int32:
+		for i := range d {
+			d[i] = int32(next() % 10)
+		}
+	case []bool:
+		for i := range d {
+			d[i] = i%2 == 0
+		}
+	}
+	return t
+}

@@ -1,0 +1,190 @@
+package slice
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/tensor"
+)
+
+// ManifestFormat identifies the manifest schema.
+const ManifestFormat = "papdl.io/partitions/v1"
+
+// ManifestFile is the manifest's name inside a partition directory.
+const ManifestFile = "manifest.json"
+
+// Manifest describes a sliced model: its units, every possible cut and the
+// partitions written next to it.
+type Manifest struct {
+	Format string `json:"format"`
+	// Model is the graph name; ModelSHA256 the digest of the source file.
+	Model       string         `json:"model"`
+	ModelSHA256 string         `json:"modelSha256,omitempty"`
+	Opset       int64          `json:"opset"`
+	Inputs      []Value        `json:"inputs"`
+	Outputs     []Value        `json:"outputs"`
+	Units       []ManifestUnit `json:"units"`
+	// Cuts[i] is the cut after unit i, for every i but the last unit.
+	Cuts       []Cut               `json:"cuts"`
+	Partitions []ManifestPartition `json:"partitions"`
+}
+
+// ManifestUnit is a unit's summary.
+type ManifestUnit struct {
+	Index       int      `json:"index"`
+	Name        string   `json:"name"`
+	Ops         []string `json:"ops"`
+	WeightBytes int64    `json:"weightBytes"`
+	OutputBytes int64    `json:"outputBytes"`
+}
+
+// ManifestPartition is one written partition.
+type ManifestPartition struct {
+	Index int `json:"index"`
+	// Start and End bound the units [Start, End).
+	Start       int     `json:"start"`
+	End         int     `json:"end"`
+	File        string  `json:"file"`
+	SHA256      string  `json:"sha256"`
+	FileBytes   int64   `json:"fileBytes"`
+	WeightBytes int64   `json:"weightBytes"`
+	Inputs      []Value `json:"inputs"`
+	Outputs     []Value `json:"outputs"`
+	Forward     []Value `json:"forward,omitempty"`
+}
+
+// NewManifest describes a (without partitions).
+func NewManifest(a *Analysis, modelSHA256 string) *Manifest {
+	m := &Manifest{
+		Format: ManifestFormat, Model: a.Model.Graph.Name, ModelSHA256: modelSHA256,
+		Opset: a.Model.Opset(""), Inputs: a.Inputs, Outputs: a.Outputs, Cuts: a.Cuts(),
+	}
+	for _, u := range a.Units {
+		m.Units = append(m.Units, ManifestUnit{Index: u.Index, Name: u.Name, Ops: u.OpTypes(),
+			WeightBytes: u.WeightBytes, OutputBytes: u.OutputBytes})
+	}
+	return m
+}
+
+// Write saves each partition as dir/part-NNN.onnx and the manifest as
+// dir/manifest.json (written last, so a directory with a manifest is
+// complete).
+func Write(dir string, a *Analysis, parts []Part, modelSHA256 string) (*Manifest, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	man := NewManifest(a, modelSHA256)
+	for _, p := range parts {
+		data, err := onnx.Encode(p.Model)
+		if err != nil {
+			return nil, fmt.Errorf("encode partition %d: %w", p.Index, err)
+		}
+		name := fmt.Sprintf("part-%03d.onnx", p.Index)
+		if err := writeFileAtomic(filepath.Join(dir, name), data); err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		man.Partitions = append(man.Partitions, ManifestPartition{
+			Index: p.Index, Start: p.Start, End: p.End, File: name, SHA256: hex.EncodeToString(sum[:]),
+			FileBytes: int64(len(data)), WeightBytes: p.WeightBytes,
+			Inputs: p.Inputs, Outputs: p.Outputs, Forward: p.Forward,
+		})
+	}
+	js, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, ManifestFile), append(js, '\n')); err != nil {
+		return nil, err
+	}
+	return man, nil
+}
+
+// ReadManifest loads dir/manifest.json and checks its format.
+func ReadManifest(dir string) (*Manifest, error) {
+	path := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if m.Format != ManifestFormat {
+		return nil, fmt.Errorf("%s: format %q, want %q", path, m.Format, ManifestFormat)
+	}
+	for _, vs := range [][]Value{m.Inputs, m.Outputs} {
+		if err := fillDTypes(vs); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	for i := range m.Partitions {
+		p := &m.Partitions[i]
+		for _, vs := range [][]Value{p.Inputs, p.Outputs, p.Forward} {
+			if err := fillDTypes(vs); err != nil {
+				return nil, fmt.Errorf("%s: partition %d: %w", path, p.Index, err)
+			}
+		}
+	}
+	return &m, nil
+}
+
+func fillDTypes(vs []Value) error {
+	for i := range vs {
+		dt, err := tensor.ParseDType(vs[i].Type)
+		if err != nil {
+			return fmt.Errorf("tensor %q: %w", vs[i].Name, err)
+		}
+		vs[i].DType = dt
+	}
+	return nil
+}
+
+// LoadPartitionFile reads a partition's file and checks its sha256.
+func LoadPartitionFile(dir string, p ManifestPartition) (*onnx.Model, error) {
+	path := filepath.Join(dir, p.File)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("partition %d: %w", p.Index, err)
+	}
+	return DecodeVerified(data, p.SHA256, path)
+}
+
+// DecodeVerified decodes partition bytes after checking their sha256
+// (what names the bytes in errors, e.g. a path or URL).
+func DecodeVerified(data []byte, wantSHA256, what string) (*onnx.Model, error) {
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != wantSHA256 {
+		return nil, fmt.Errorf("%s: sha256 is %s, expected %s", what, got, wantSHA256)
+	}
+	m, err := onnx.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return m, nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, errors.Join(werr, cerr))
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

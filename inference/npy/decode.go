@@ -193,7 +193,7 @@ func (h *header) tensor(payload []byte, owned bool) (*tensor.Tensor, error) {
 		if !owned {
 			payload = bytes.Clone(payload)
 		}
-		_ = size
+		swapBytes(payload, size)
 	}
 	if h.fortran && len(h.shape) > 1 && h.numElems > 0 {
 		payload = fortranToC(payload, h.shape, size)

@@ -50,7 +50,15 @@ func diffValue(path string, a, b reflect.Value) string {
 			}
 		}
 		return ""
-	case reflect.Float32, reflect.Float64:
+	case reflect.Float32:
+		// Through the interface, not Value.Float, whose conversion to
+		// float64 would quiet a signalling NaN.
+		x, y := a.Interface().(float32), b.Interface().(float32)
+		if math.Float32bits(x) != math.Float32bits(y) {
+			return fmt.Sprintf("%s: %v vs %v", path, x, y)
+		}
+		return ""
+	case reflect.Float64:
 		if math.Float64bits(a.Float()) != math.Float64bits(b.Float()) {
 			return fmt.Sprintf("%s: %v vs %v", path, a.Float(), b.Float())
 		}

@@ -179,18 +179,30 @@ func (a *Analysis) groupUnits(nodes []*onnx.Node) {
 	}
 }
 
-// unitName is the node's name without the op-type suffix that torch's
-// exporter appends ("/features/features.0/Conv" -> "features.0"), or the
-// node's label when it has no name.
+// unitName turns a torch-exported node name into the module path it came
+// from ("/layer1/layer1.0/conv1/Conv" -> "layer1.0.conv1"); other names are
+// kept, and unnamed nodes get their label.
 func unitName(n *onnx.Node) string {
 	if n.Name == "" {
 		return n.Label()
+	}
+	if !strings.HasPrefix(n.Name, "/") {
+		return n.Name
 	}
 	parts := strings.Split(strings.Trim(n.Name, "/"), "/")
 	if len(parts) > 1 && strings.HasPrefix(parts[len(parts)-1], n.OpType) {
 		parts = parts[:len(parts)-1]
 	}
-	return parts[len(parts)-1]
+	name := ""
+	for _, p := range parts {
+		switch {
+		case name == "" || strings.HasPrefix(p, name+"."):
+			name = p
+		default:
+			name += "." + p
+		}
+	}
+	return name
 }
 
 // Cut is the boundary after unit After: the tensors produced at or before it

@@ -9,7 +9,7 @@ import (
 
 // Type sets of the generic kernels.
 type (
-	float interface{ ~float32 | ~float64 }
+	float  interface{ ~float32 | ~float64 }
 	signed interface {
 		~int8 | ~int16 | ~int32 | ~int64
 	}

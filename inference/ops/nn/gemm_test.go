@@ -169,3 +169,5 @@ func TestSgemvPacked(t *testing.T) {
 		}
 	}
 }
+
+func setProcs(n int) int { return runtime.GOMAXPROCS(n) }

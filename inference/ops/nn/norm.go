@@ -56,11 +56,10 @@ func buildBatchNormalization(n *onnx.Node, opset int64, consts []*tensor.Tensor)
 	return k, nil
 }
 
-var bnNames = [4]string{"scale", "B", "mean", "var"}
-
 // bnCoefficients folds scale, B, mean and var into y = x·mul + add:
 // mul = scale / sqrt(var + epsilon), add = B - mean·mul.
 func bnCoefficients(p []*tensor.Tensor, eps float64) (mul, add []float64, err error) {
+	bnNames := [4]string{"scale", "B", "mean", "var"}
 	var vals [4][]float64
 	for i, t := range p {
 		if t == nil {

@@ -4,4 +4,14 @@ import "github.com/papdl/papdl/inference/ops/kernel"
 
 // Register adds this package's operators.
 func Register(add kernel.AddFunc) {
+	add("Conv", buildConv)
+	add("ConvTranspose", buildConvTranspose)
+	add("MaxPool", buildMaxPool)
+	add("AveragePool", buildAveragePool)
+	add("GlobalAveragePool", buildGlobalAveragePool)
+	add("GlobalMaxPool", buildGlobalMaxPool)
+	add("BatchNormalization", buildBatchNormalization)
+	add("LRN", buildLRN)
+	add("Gemm", buildGemm)
+	add("MatMul", buildMatMul)
 }

@@ -95,7 +95,7 @@ func checkDims(shape []int64, what string) ([]int, error) {
 	return out, nil
 }
 
-// attrIntsOrNil returns an INTS attribute and whether it was present.
+// attrIntsOpt returns an INTS attribute and whether it was present.
 func attrIntsOpt(n *onnx.Node, name string) ([]int64, bool, error) {
 	if _, ok := n.Attr(name); !ok {
 		return nil, false, nil
@@ -209,9 +209,3 @@ func copierT[E any](dst []E, src any) (copier, error) {
 	}
 	return func(do, so, n int) { copy(dst[do:do+n], s[so:so+n]) }, nil
 }
-
-// sameType reports whether two tensors hold the same element type.
-func sameType(a, b *tensor.Tensor) bool { return a.DType == b.DType }
-
-// scalarOf returns the single element of a one-element tensor.
-func isOneElement(t *tensor.Tensor) bool { return t != nil && t.Len() == 1 }

@@ -1,0 +1,429 @@
+package nn
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/tensor"
+)
+
+// gemmKernel is a compiled Gemm node: Y = alpha·op(A)·op(B) + beta·C.
+type gemmKernel struct {
+	transA, transB bool
+	alpha, beta    float32
+	// packedB is the constant B packed as a k×n right operand (nil when B
+	// is a runtime input); packedShape is the shape it was packed from.
+	packedB     []float32
+	packedShape []int
+}
+
+func buildGemm(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
+	ta, err := n.AttrInt("transA", 0)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := n.AttrInt("transB", 0)
+	if err != nil {
+		return nil, err
+	}
+	alpha, err := n.AttrFloat("alpha", 1)
+	if err != nil {
+		return nil, err
+	}
+	beta, err := n.AttrFloat("beta", 1)
+	if err != nil {
+		return nil, err
+	}
+	if bc, err := n.AttrInt("broadcast", 1); err != nil {
+		return nil, err
+	} else if bc == 0 && opset < 7 {
+		return nil, fmt.Errorf("broadcast = 0 (opset < 7) is not supported")
+	}
+	k := &gemmKernel{transA: ta != 0, transB: tb != 0, alpha: alpha, beta: beta}
+	if len(consts) > 1 && consts[1] != nil && consts[1].DType == tensor.Float32 && consts[1].Rank() == 2 {
+		b := consts[1]
+		kk, nn := b.Shape[0], b.Shape[1]
+		if k.transB {
+			kk, nn = nn, kk
+		}
+		k.packedB = make([]float32, packedSizeB(kk, nn))
+		packB(k.packedB, kk, nn, b.Float32s(), b.Shape[1], k.transB)
+		k.packedShape = append([]int{}, b.Shape...)
+	}
+	return k, nil
+}
+
+func (k *gemmKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := kernel.NeedInputs(inputs, 2); err != nil {
+		return nil, err
+	}
+	a, b, c := inputs[0], inputs[1], kernel.Input(inputs, 2)
+	if a.Rank() != 2 || b.Rank() != 2 {
+		return nil, fmt.Errorf("inputs A %v and B %v must be matrices", a.Shape, b.Shape)
+	}
+	if a.DType != b.DType {
+		return nil, fmt.Errorf("input A has type %s and B %s", a.DType, b.DType)
+	}
+	m, ka := a.Shape[0], a.Shape[1]
+	if k.transA {
+		m, ka = ka, m
+	}
+	kb, n := b.Shape[0], b.Shape[1]
+	if k.transB {
+		kb, n = n, kb
+	}
+	if ka != kb {
+		return nil, fmt.Errorf("op(A) is %dx%d but op(B) is %dx%d (transA=%v, transB=%v)", m, ka, kb, n, k.transA, k.transB)
+	}
+	y := tensor.New(a.DType, m, n)
+	add := false
+	if c != nil && k.beta != 0 {
+		if c.DType != a.DType {
+			return nil, fmt.Errorf("input C has type %s, want %s", c.DType, a.DType)
+		}
+		if err := broadcastBias(y, c, k.beta); err != nil {
+			return nil, err
+		}
+		add = true
+	}
+	switch a.DType {
+	case tensor.Float32:
+	case tensor.Float64:
+		naiveGemm64(k.transA, k.transB, m, n, ka, float64(k.alpha), a.Float64s(), a.Shape[1], b.Float64s(), b.Shape[1], y.Float64s(), add)
+		return []*tensor.Tensor{y}, nil
+	default:
+		return nil, fmt.Errorf("input A has type %s, want float32 or float64", a.DType)
+	}
+	ad, bd, yd := a.Float32s(), b.Float32s(), y.Float32s()
+	pb := k.packedB
+	if pb != nil && !tensor.SameShape(k.packedShape, b.Shape) {
+		pb = nil
+	}
+	if m == 1 {
+		x := ad[:ka]
+		if k.alpha != 1 {
+			x = make([]float32, ka)
+			for i, v := range ad[:ka] {
+				x[i] = k.alpha * v
+			}
+		}
+		switch {
+		case pb != nil:
+			sgemvPacked(n, ka, x, pb, yd, true)
+		case k.transB:
+			sgemvRows(yd, x, bd, n, ka)
+		default:
+			sgemvCols(yd, x, bd, n, ka)
+		}
+		return []*tensor.Tensor{y}, nil
+	}
+	pa := make([]float32, packedSizeA(m, ka))
+	packA(pa, m, ka, ad, a.Shape[1], k.transA, k.alpha)
+	if pb == nil {
+		pb = make([]float32, packedSizeB(ka, n))
+		packB(pb, ka, n, bd, b.Shape[1], k.transB)
+	}
+	sgemmPacked(m, n, ka, pa, pb, yd, n, add, true)
+	return []*tensor.Tensor{y}, nil
+}
+
+// broadcastBias sets y (m×n) to beta·c with c unidirectionally broadcast
+// (scalar, [n], [1,n], [m,1], [m,n] ...).
+func broadcastBias(y, c *tensor.Tensor, beta float32) error {
+	m, n := y.Shape[0], y.Shape[1]
+	if c.Rank() > 2 {
+		return fmt.Errorf("input C has shape %v, not broadcastable to [%d %d]", c.Shape, m, n)
+	}
+	cm, cn := 1, 1
+	switch c.Rank() {
+	case 1:
+		cn = c.Shape[0]
+	case 2:
+		cm, cn = c.Shape[0], c.Shape[1]
+	}
+	if (cm != 1 && cm != m) || (cn != 1 && cn != n) {
+		return fmt.Errorf("input C has shape %v, not broadcastable to [%d %d]", c.Shape, m, n)
+	}
+	rs, cs := cn, 1
+	if cm == 1 {
+		rs = 0
+	}
+	if cn == 1 {
+		cs = 0
+	}
+	switch c.DType {
+	case tensor.Float32:
+		fillBias(y.Float32s(), c.Float32s(), m, n, rs, cs, beta)
+	case tensor.Float64:
+		fillBias(y.Float64s(), c.Float64s(), m, n, rs, cs, float64(beta))
+	default:
+		return fmt.Errorf("input C has type %s, want float32 or float64", c.DType)
+	}
+	return nil
+}
+
+func fillBias[T float32 | float64](y, c []T, m, n, rs, cs int, beta T) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			v := c[i*rs+j*cs]
+			if beta != 1 {
+				v *= beta
+			}
+			y[i*n+j] = v
+		}
+	}
+}
+
+// sgemvRows computes y[j] += dot(x, b[j*k:(j+1)*k]) for j < n (b is n×k).
+func sgemvRows(y, x, b []float32, n, k int) {
+	const chunk = 64
+	units := (n + chunk - 1) / chunk
+	parallelFor(workers(2*n*k, units), units, func(u int) {
+		for j := u * chunk; j < min(n, (u+1)*chunk); j++ {
+			y[j] += sdot(x, b[j*k:(j+1)*k])
+		}
+	})
+}
+
+// sgemvCols computes y[j] += sum_p x[p]·b[p*n+j] for j < n (b is k×n),
+// summing over p in order.
+func sgemvCols(y, x, b []float32, n, k int) {
+	const chunk = 256
+	units := (n + chunk - 1) / chunk
+	parallelFor(workers(2*n*k, units), units, func(u int) {
+		j0, j1 := u*chunk, min(n, (u+1)*chunk)
+		ys := y[j0:j1]
+		for p := 0; p < k; p++ {
+			xv := x[p]
+			row := b[p*n+j0 : p*n+j1]
+			for j, v := range row {
+				ys[j] += xv * v
+			}
+		}
+	})
+}
+
+// naiveGemm64 computes y (m×n) (+)= alpha·op(A)·op(B) in float64.
+func naiveGemm64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, y []float64, add bool) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				var av, bv float64
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += av * bv
+			}
+			if add {
+				y[i*n+j] += alpha * s
+			} else {
+				y[i*n+j] = alpha * s
+			}
+		}
+	}
+}
+
+// matMulKernel is a compiled MatMul node (numpy.matmul semantics).
+type matMulKernel struct {
+	// packedB is a constant 2-D (or 1-D) B packed as a k×n right operand.
+	packedB     []float32
+	packedShape []int
+}
+
+func buildMatMul(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
+	k := &matMulKernel{}
+	if len(consts) > 1 && consts[1] != nil && consts[1].DType == tensor.Float32 && consts[1].Rank() <= 2 && consts[1].Rank() >= 1 {
+		b := consts[1]
+		kk, nn := b.Shape[0], 1
+		if b.Rank() == 2 {
+			nn = b.Shape[1]
+		}
+		k.packedB = make([]float32, packedSizeB(kk, nn))
+		packB(k.packedB, kk, nn, b.Float32s(), nn, false)
+		k.packedShape = append([]int{}, b.Shape...)
+	}
+	return k, nil
+}
+
+// matMulShape describes a broadcast batched product.
+type matMulShape struct {
+	m, k, n int
+	out     []int
+	// aOff and bOff are the matrix offsets (in elements) of every output
+	// batch entry.
+	aOff, bOff []int
+}
+
+func planMatMul(as, bs []int) (*matMulShape, error) {
+	if len(as) == 0 || len(bs) == 0 {
+		return nil, fmt.Errorf("inputs A %v and B %v: MatMul needs rank >= 1", as, bs)
+	}
+	a, b := append([]int{}, as...), append([]int{}, bs...)
+	dropM, dropN := false, false
+	if len(a) == 1 {
+		a = []int{1, a[0]}
+		dropM = true
+	}
+	if len(b) == 1 {
+		b = []int{b[0], 1}
+		dropN = true
+	}
+	p := &matMulShape{m: a[len(a)-2], k: a[len(a)-1], n: b[len(b)-1]}
+	if b[len(b)-2] != p.k {
+		return nil, fmt.Errorf("inputs A %v and B %v: inner dimensions %d and %d differ", as, bs, p.k, b[len(b)-2])
+	}
+	ab, bb := a[:len(a)-2], b[:len(b)-2]
+	rank := max(len(ab), len(bb))
+	batch := make([]int, rank)
+	for i := 0; i < rank; i++ {
+		da, db := 1, 1
+		if j := i - (rank - len(ab)); j >= 0 {
+			da = ab[j]
+		}
+		if j := i - (rank - len(bb)); j >= 0 {
+			db = bb[j]
+		}
+		switch {
+		case da == db, db == 1:
+			batch[i] = da
+		case da == 1:
+			batch[i] = db
+		default:
+			return nil, fmt.Errorf("inputs A %v and B %v: batch dimensions %d and %d do not broadcast", as, bs, da, db)
+		}
+	}
+	nb := tensor.NumElements(batch)
+	p.aOff = make([]int, nb)
+	p.bOff = make([]int, nb)
+	idx := make([]int, rank)
+	for t := 0; t < nb; t++ {
+		ao, bo := 0, 0
+		for i := 0; i < rank; i++ {
+			if j := i - (rank - len(ab)); j >= 0 {
+				ao = ao*ab[j] + min(idx[i], ab[j]-1)
+			}
+			if j := i - (rank - len(bb)); j >= 0 {
+				bo = bo*bb[j] + min(idx[i], bb[j]-1)
+			}
+		}
+		p.aOff[t], p.bOff[t] = ao*p.m*p.k, bo*p.k*p.n
+		for i := rank - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < batch[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	p.out = batch
+	if !dropM {
+		p.out = append(p.out, p.m)
+	}
+	if !dropN {
+		p.out = append(p.out, p.n)
+	}
+	return p, nil
+}
+
+func (k *matMulKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := kernel.NeedInputs(inputs, 2); err != nil {
+		return nil, err
+	}
+	a, b := inputs[0], inputs[1]
+	if a.DType != b.DType {
+		return nil, fmt.Errorf("input A has type %s and B %s", a.DType, b.DType)
+	}
+	p, err := planMatMul(a.Shape, b.Shape)
+	if err != nil {
+		return nil, err
+	}
+	y := tensor.New(a.DType, p.out...)
+	switch a.DType {
+	case tensor.Float32:
+		k.runFloat32(p, a, b, y)
+	case tensor.Float64:
+		naiveMatMul(p, a.Float64s(), b.Float64s(), y.Float64s())
+	case tensor.Int32:
+		naiveMatMul(p, a.Int32s(), b.Int32s(), y.Int32s())
+	case tensor.Int64:
+		naiveMatMul(p, a.Int64s(), b.Int64s(), y.Int64s())
+	case tensor.Uint32:
+		naiveMatMul(p, a.Data.([]uint32), b.Data.([]uint32), y.Data.([]uint32))
+	case tensor.Uint64:
+		naiveMatMul(p, a.Data.([]uint64), b.Data.([]uint64), y.Data.([]uint64))
+	default:
+		return nil, fmt.Errorf("input A has type %s, want a float or 32/64-bit integer type", a.DType)
+	}
+	return []*tensor.Tensor{y}, nil
+}
+
+func (k *matMulKernel) runFloat32(p *matMulShape, a, b, y *tensor.Tensor) {
+	ad, bd, yd := a.Float32s(), b.Float32s(), y.Float32s()
+	nb := len(p.aOff)
+	if nb == 0 || p.m == 0 || p.n == 0 {
+		return
+	}
+	// B shared by every batch entry: fold A's batch into rows.
+	if b.Rank() <= 2 {
+		rows := nb * p.m
+		pb := k.packedB
+		if pb == nil || !tensor.SameShape(k.packedShape, b.Shape) {
+			if rows == 1 {
+				sgemvCols(yd, ad, bd, p.n, p.k)
+				return
+			}
+			pb = make([]float32, packedSizeB(p.k, p.n))
+			packB(pb, p.k, p.n, bd, p.n, false)
+		}
+		if rows == 1 {
+			sgemvPacked(p.n, p.k, ad, pb, yd, true)
+			return
+		}
+		pa := make([]float32, packedSizeA(rows, p.k))
+		packA(pa, rows, p.k, ad, p.k, false, 1)
+		sgemmPacked(rows, p.n, p.k, pa, pb, yd, p.n, false, true)
+		return
+	}
+	one := func(t int, parallel bool) {
+		pa := make([]float32, packedSizeA(p.m, p.k))
+		packA(pa, p.m, p.k, ad[p.aOff[t]:], p.k, false, 1)
+		pb := make([]float32, packedSizeB(p.k, p.n))
+		packB(pb, p.k, p.n, bd[p.bOff[t]:], p.n, false)
+		sgemmPacked(p.m, p.n, p.k, pa, pb, yd[t*p.m*p.n:], p.n, false, parallel)
+	}
+	if nb >= runtime.GOMAXPROCS(0) {
+		parallelFor(workers(2*nb*p.m*p.n*p.k, nb), nb, func(t int) { one(t, false) })
+		return
+	}
+	for t := 0; t < nb; t++ {
+		one(t, true)
+	}
+}
+
+// naiveMatMul is the batched product for the non-float32 types.
+//
+// Naive reference: y[t,i,j] = sum_p a[t,i,p]·b[t,p,j] with broadcast t.
+func naiveMatMul[T float64 | int32 | int64 | uint32 | uint64](p *matMulShape, a, b, y []T) {
+	for t := range p.aOff {
+		as, bs, ys := a[p.aOff[t]:], b[p.bOff[t]:], y[t*p.m*p.n:]
+		for i := 0; i < p.m; i++ {
+			for j := 0; j < p.n; j++ {
+				var s T
+				for q := 0; q < p.k; q++ {
+					s += as[i*p.k+q] * bs[q*p.n+j]
+				}
+				ys[i*p.n+j] = s
+			}
+		}
+	}
+}

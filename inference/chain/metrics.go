@@ -83,7 +83,11 @@ func (f *family[T]) each(fn func(label string, s *T)) {
 	f.mu.Unlock()
 	sort.Strings(keys)
 	for _, k := range keys {
-		fn(fmt.Sprintf("%s=%q", f.label, k), f.with(k))
+		l := k // a family without a label name is keyed by rendered labels
+		if f.label != "" {
+			l = fmt.Sprintf("%s=%q", f.label, k)
+		}
+		fn(l, f.with(k))
 	}
 }
 

@@ -16,5 +16,6 @@
 //
 // On little-endian hosts both directions are a header plus one copy of the
 // payload; no element is converted individually unless the file is
-// big-endian or Fortran-ordered.
+// big-endian or Fortran-ordered (bool, stored as one byte per element, is
+// converted element by element by package tensor).
 package npy

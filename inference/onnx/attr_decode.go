@@ -13,7 +13,6 @@ import (
 type attrValues struct {
 	attr          Attribute
 	seen          [AttrTypeProtos + 1]bool // value fields present, by kind
-	declared      bool                     // the type field was present
 	declaredType  AttrType
 	s, sparse, tp []byte
 	strs, sparses [][]byte
@@ -45,7 +44,7 @@ func decodeAttribute(r reader, depth int) (Attribute, error) {
 		case fAttrType:
 			var t int32
 			t, err = f.int32(msg, "type")
-			av.declared, av.declaredType = true, AttrType(t)
+			av.declaredType = AttrType(t)
 		case fAttrF:
 			a.F, err = f.float32(msg, "f")
 			av.seen[AttrFloat] = true
@@ -124,11 +123,11 @@ func decodeAttribute(r reader, depth int) (Attribute, error) {
 // checks that a TENSOR or GRAPH attribute carries its value.
 func (av *attrValues) finish() (Attribute, error) {
 	a := av.attr
-	if av.declared {
+	if av.declaredType != AttrUndefined {
 		a.Type = av.declaredType
 	} else {
-		// IR version 1 had no type field: the first value field set,
-		// in the order of the enum, decides.
+		// IR version 1 had no type field (and UNDEFINED says as much):
+		// the first value field set, in the order of the enum, decides.
 		for k := AttrFloat; k <= AttrTypeProtos; k++ {
 			if av.seen[k] {
 				a.Type = k

@@ -84,7 +84,7 @@ func appendAttribute(b []byte, a *Attribute) ([]byte, error) {
 }
 
 func appendSubgraph(b []byte, num protowire.Number, g *Graph) ([]byte, error) {
-	return appendMessage(b, num, func(b []byte) ([]byte, error) {
+	return appendMessageSized(b, num, graphSizeHint(g), func(b []byte) ([]byte, error) {
 		b, err := appendGraph(b, g)
 		if err != nil {
 			return b, fmt.Errorf("graph %q: %w", g.Name, err)

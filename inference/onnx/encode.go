@@ -61,18 +61,22 @@ func Save(path string, m *Model) error {
 // sizeHint estimates the encoded size from the top-level initializers so
 // that a large model's buffer is allocated once.
 func sizeHint(m *Model) int {
-	n := int64(4096)
-	if m.Graph != nil {
-		for _, init := range m.Graph.Initializers {
-			if init != nil && init.Tensor != nil {
-				n += init.Tensor.ByteSize() + 64
-			}
+	return 4096 + graphSizeHint(m.Graph)
+}
+
+// graphSizeHint is the size of g's initializers, which dominate the size of
+// any graph that is large.
+func graphSizeHint(g *Graph) int {
+	n := 0
+	if g == nil {
+		return n
+	}
+	for _, init := range g.Initializers {
+		if init != nil && n < math.MaxInt32 {
+			n += tensorSizeHint(init.Name, init.Tensor)
 		}
 	}
-	if n > math.MaxInt32 {
-		return math.MaxInt32
-	}
-	return int(n)
+	return n
 }
 
 func appendModel(b []byte, m *Model) ([]byte, error) {
@@ -89,7 +93,7 @@ func appendModel(b []byte, m *Model) ([]byte, error) {
 		b = appendVarintField(b, fModelModelVersion, uint64(m.ModelVersion))
 	}
 	b = appendStringIf(b, fModelDocString, m.DocString)
-	b, err := appendMessage(b, fModelGraph, func(b []byte) ([]byte, error) {
+	b, err := appendMessageSized(b, fModelGraph, graphSizeHint(m.Graph), func(b []byte) ([]byte, error) {
 		b, err := appendGraph(b, m.Graph)
 		if err != nil {
 			return b, fmt.Errorf("graph %q: %w", m.Graph.Name, err)

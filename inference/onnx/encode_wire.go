@@ -7,21 +7,34 @@ import (
 )
 
 // appendMessage appends field num holding an embedded message whose body
-// the function body appends. It reserves one byte for the length prefix and
-// shifts the body only when the length needs more (bodies of 128 bytes or
-// more), so nested messages are written without temporary buffers.
+// the function body appends, for bodies expected to be small.
 func appendMessage(b []byte, num protowire.Number, body func([]byte) ([]byte, error)) ([]byte, error) {
+	return appendMessageSized(b, num, 0, body)
+}
+
+// appendMessageSized is appendMessage for a body of about sizeHint bytes.
+// It reserves room for the length prefix of that size, lets body append in
+// place and moves the body only when the real length needs a prefix of
+// another width, so that nested messages need no temporary buffers and the
+// megabytes of a weight tensor are not shifted at every nesting level.
+func appendMessageSized(b []byte, num protowire.Number, sizeHint int, body func([]byte) ([]byte, error)) ([]byte, error) {
 	b = protowire.AppendTag(b, num, protowire.BytesType)
 	start := len(b)
-	b = append(b, 0)
+	reserved := protowire.SizeVarint(uint64(sizeHint))
+	b = append(b, make([]byte, reserved)...)
 	b, err := body(b)
 	if err != nil {
 		return b, err
 	}
-	n := len(b) - start - 1
-	if size := protowire.SizeVarint(uint64(n)); size > 1 {
-		b = append(b, make([]byte, size-1)...)
-		copy(b[start+size:], b[start+1:start+1+n])
+	n := len(b) - start - reserved
+	need := protowire.SizeVarint(uint64(n))
+	switch {
+	case need > reserved:
+		b = append(b, make([]byte, need-reserved)...)
+		copy(b[start+need:], b[start+reserved:start+reserved+n])
+	case need < reserved:
+		copy(b[start+need:], b[start+reserved:])
+		b = b[:start+need+n]
 	}
 	// b[start:start] has capacity for the prefix, so AppendVarint writes it
 	// in place.

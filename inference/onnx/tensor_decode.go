@@ -114,7 +114,7 @@ func decodeTensor(r reader) (string, *tensor.Tensor, error) {
 	}
 	t, err := buildTensor(r, &tf)
 	if err != nil {
-		return tf.name, nil, fmt.Errorf("%s: %w", tensorLabel(tf.name), err)
+		return tf.name, nil, fmt.Errorf("%s (message at byte %d): %w", tensorLabel(tf.name), r.base, err)
 	}
 	return tf.name, t, nil
 }

@@ -12,11 +12,7 @@ import (
 // ONNX test data's .pb files). Numeric tensors are written as raw_data,
 // string tensors as string_data.
 func EncodeTensor(name string, t *tensor.Tensor) ([]byte, error) {
-	hint := 64 + len(name)
-	if t != nil {
-		hint += int(t.ByteSize()) + 10*len(t.Shape)
-	}
-	b, err := appendTensorBody(make([]byte, 0, hint), name, t)
+	b, err := appendTensorBody(make([]byte, 0, tensorSizeHint(name, t)), name, t)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: encode %s: %w", tensorLabel(name), err)
 	}
@@ -53,11 +49,24 @@ func appendTensorBody(b []byte, name string, t *tensor.Tensor) ([]byte, error) {
 
 // appendTensorField appends field num of the enclosing message holding t.
 func appendTensorField(b []byte, num protowire.Number, name string, t *tensor.Tensor) ([]byte, error) {
-	return appendMessage(b, num, func(b []byte) ([]byte, error) {
+	return appendMessageSized(b, num, tensorSizeHint(name, t), func(b []byte) ([]byte, error) {
 		b, err := appendTensorBody(b, name, t)
 		if err != nil {
 			return b, fmt.Errorf("%s: %w", tensorLabel(name), err)
 		}
 		return b, nil
 	})
+}
+
+// tensorSizeHint estimates the size of t's TensorProto: its raw bytes plus
+// room for the other fields.
+func tensorSizeHint(name string, t *tensor.Tensor) int {
+	n := 32 + len(name)
+	if t != nil {
+		n += 11 * len(t.Shape)
+		if t.DType.Size() > 0 && t.Check() == nil {
+			n += int(t.ByteSize())
+		}
+	}
+	return n
 }

@@ -193,16 +193,17 @@ func unitName(n *onnx.Node) string {
 	if len(parts) > 1 && strings.HasPrefix(parts[len(parts)-1], n.OpType) {
 		parts = parts[:len(parts)-1]
 	}
-	name := ""
+	// torch scopes a Sequential's child as "parent.index": that component
+	// replaces its parent's.
+	var comps []string
 	for _, p := range parts {
-		switch {
-		case name == "" || strings.HasPrefix(p, name+"."):
-			name = p
-		default:
-			name += "." + p
+		if k := len(comps) - 1; k >= 0 && strings.HasPrefix(p, comps[k]+".") {
+			comps[k] = p
+			continue
 		}
+		comps = append(comps, p)
 	}
-	return name
+	return strings.Join(comps, ".")
 }
 
 // Cut is the boundary after unit After: the tensors produced at or before it

@@ -36,12 +36,19 @@ type dumpValue struct {
 }
 
 type dumpNode struct {
-	Name    string         `json:"name"`
-	OpType  string         `json:"op_type"`
-	Domain  string         `json:"domain"`
-	Inputs  []string       `json:"inputs"`
-	Outputs []string       `json:"outputs"`
-	Attrs   map[string]any `json:"attrs"`
+	Name    string     `json:"name"`
+	OpType  string     `json:"op_type"`
+	Domain  string     `json:"domain"`
+	Inputs  []string   `json:"inputs"`
+	Outputs []string   `json:"outputs"`
+	Attrs   []dumpAttr `json:"attrs"`
+}
+
+// dumpAttr is an attribute's name, AttributeProto type name and value.
+type dumpAttr struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Value any    `json:"value"`
 }
 
 // dumpTensorAttr is a TENSOR attribute's type, shape and values.
@@ -72,20 +79,20 @@ func dump(m *onnx.Model) (*dumpModel, error) {
 	d.Inputs, d.Outputs = values(g.Inputs), values(g.Outputs)
 	d.ValueInfo = append(d.ValueInfo, values(g.ValueInfo)...)
 	for _, n := range g.Nodes {
-		dn := dumpNode{Name: n.Name, OpType: n.OpType, Domain: n.Domain, Inputs: n.Inputs, Outputs: n.Outputs, Attrs: map[string]any{}}
+		dn := dumpNode{Name: n.Name, OpType: n.OpType, Domain: n.Domain, Inputs: n.Inputs, Outputs: n.Outputs, Attrs: []dumpAttr{}}
 		if dn.Inputs == nil {
 			dn.Inputs = []string{}
 		}
 		for _, a := range n.Attrs {
 			switch a.Type {
 			case onnx.AttrInt:
-				dn.Attrs[a.Name] = a.I
+				dn.Attrs = append(dn.Attrs, dumpAttr{a.Name, "INT", a.I})
 			case onnx.AttrFloat:
-				dn.Attrs[a.Name] = a.F
+				dn.Attrs = append(dn.Attrs, dumpAttr{a.Name, "FLOAT", a.F})
 			case onnx.AttrInts:
-				dn.Attrs[a.Name] = a.Ints
+				dn.Attrs = append(dn.Attrs, dumpAttr{a.Name, "INTS", a.Ints})
 			case onnx.AttrTensor:
-				dn.Attrs[a.Name] = dumpTensorAttr{int32(a.T.DType), a.T.Shape, a.T.Data}
+				dn.Attrs = append(dn.Attrs, dumpAttr{a.Name, "TENSOR", dumpTensorAttr{int32(a.T.DType), a.T.Shape, a.T.Data}})
 			default:
 				return nil, fmt.Errorf("node %s: attribute %s of type %d not dumped", n.Name, a.Name, a.Type)
 			}

@@ -1,6 +1,9 @@
 package zoo
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // buildResNet18 is torchvision's resnet18: BasicBlocks [2,2,2,2]
 // (11,689,512 parameters, 11,684,712 once BatchNorm is folded).
@@ -27,13 +30,13 @@ func buildResNet(b *builder, x string, bottleneck bool, layers []int) string {
 		expansion = 4
 	}
 	// Each block adds its residual branch to its input; the branch's
-	// last convolution is scaled down so that the sum over all blocks
-	// keeps activations of order one.
+	// last convolution is scaled down by 1/sqrt(blocks) so that the sum
+	// over all blocks keeps activations of order one.
 	blocks := 0
 	for _, n := range layers {
 		blocks += n
 	}
-	branchGain := gainReLU / float64(blocks)
+	branchGain := gainReLU / math.Sqrt(float64(blocks))
 	inplanes := 64
 	for li, n := range layers {
 		planes := 64 << li

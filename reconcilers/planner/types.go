@@ -172,7 +172,8 @@ type Totals struct {
 	BottleneckSeconds float64 `json:"bottleneckSeconds"`
 	// Bottleneck names the busiest stage ("node vm2", "link vm1->vm2").
 	Bottleneck string `json:"bottleneck"`
-	// Throughput is requests per second: 1/BottleneckSeconds.
+	// Throughput is requests per second: 1/BottleneckSeconds (0 when the
+	// bottleneck is 0 and throughput unbounded).
 	Throughput float64 `json:"throughput"`
 }
 

@@ -2,6 +2,7 @@ package mathops
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/ops/kernel"
@@ -389,7 +390,7 @@ func buildVariadic(op binOp, mean bool) kernel.Builder {
 				acc = acc.Clone()
 			}
 			for i := 1; i < len(inputs); i++ {
-				x, err := need(inputs, i, "data_"+itoa(i))
+				x, err := need(inputs, i, "data_"+strconv.Itoa(i))
 				if err != nil {
 					return nil, err
 				}
@@ -422,13 +423,6 @@ func divideBy(t *tensor.Tensor, k int) {
 			d[i] /= float64(k)
 		}
 	}
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
 }
 
 // buildPRelu handles PRelu: slope broadcasts unidirectionally to X.

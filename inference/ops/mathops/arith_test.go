@@ -52,7 +52,7 @@ func fmtShape(s []int) string {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		b.WriteString(itoa(d))
+		b.WriteString(strconv.Itoa(d))
 	}
 	b.WriteString("]")
 	return b.String()

@@ -1,3 +1,14 @@
-// Package mathops implements ONNX's element-wise operators with numpy
-// broadcasting, activations, Softmax/LogSoftmax and reductions.
+// Package mathops implements ONNX's arithmetic operators: element-wise
+// binary operators with numpy broadcasting (Add, Sub, Mul, Div, Pow, Mod,
+// Max, Min, Sum, Mean, PRelu), unary math and activations (Relu, Sigmoid,
+// Tanh, Erf, Clip, ...), Softmax, LogSoftmax and Hardmax, the Reduce*
+// family, ArgMax/ArgMin and CumSum, for opsets 1-18 (attribute and input
+// forms).
+//
+// Broadcasting is planned once per call (broadcast.go): dimensions are
+// merged so that the innermost run is handled by tight slice loops, which
+// makes same-shape, scalar and per-channel operands cheap. Float16 tensors
+// are computed in float32 and rounded back. Float math is single-threaded
+// and deterministic; float32 transcendental functions are evaluated in
+// float64 and rounded once.
 package mathops

@@ -9,7 +9,7 @@ import (
 	"github.com/papdl/papdl/inference/tensor"
 )
 
-func builders(t *testing.T) map[string]kernel.Builder {
+func builders(t testing.TB) map[string]kernel.Builder {
 	t.Helper()
 	m := map[string]kernel.Builder{}
 	Register(func(op string, b kernel.Builder) {

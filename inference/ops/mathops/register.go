@@ -31,6 +31,10 @@ func Register(add kernel.AddFunc) {
 
 	add("Softmax", buildSoftmax(false))
 	add("LogSoftmax", buildSoftmax(true))
+	add("Hardmax", buildHardmax)
+	add("ArgMax", buildArg(true))
+	add("ArgMin", buildArg(false))
+	add("CumSum", buildCumSum)
 	for _, name := range sortedKeys(reduceOps) {
 		add(name, buildReduce(name))
 	}

@@ -223,6 +223,17 @@ var floatOps = map[string]floatFn{
 				return g * x
 			}
 		}),
+	"Shrink": attrs2("bias", 0, "lambd", 0.5, func(bias, lambd float64) func(float64) float64 {
+		return func(x float64) float64 {
+			switch {
+			case x < -lambd:
+				return x + bias
+			case x > lambd:
+				return x - bias
+			}
+			return 0
+		}
+	}),
 	"HardSigmoid": attrs2("alpha", 0.2, "beta", 0.5, func(a, b float64) func(float64) float64 {
 		return func(x float64) float64 { return clamp01(a*x + b) }
 	}),

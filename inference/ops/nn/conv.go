@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/ops/kernel"
@@ -16,6 +17,8 @@ type convKernel struct {
 	// is a constant of shape packedShape; nil otherwise.
 	packed      [][]float32
 	packedShape []int
+	// scratch recycles im2col buffers (*[]float32) between runs.
+	scratch sync.Pool
 }
 
 func buildConv(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
@@ -116,7 +119,14 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if packed == nil || !tensor.SameShape(k.packedShape, w.Shape) {
 		packed = packConvWeights(w, k.group)
 	}
-	convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, batch, c, m, k.group, &g)
+	need := packedSizeB(cg*g.kSize(), g.outSize())
+	buf, _ := k.scratch.Get().(*[]float32)
+	if buf == nil || cap(*buf) < need {
+		s := make([]float32, need)
+		buf = &s
+	}
+	convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, (*buf)[:need], batch, c, m, k.group, &g)
+	k.scratch.Put(buf)
 	return []*tensor.Tensor{y}, nil
 }
 
@@ -128,7 +138,9 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 //	y[n,o,p] = bias[o] + sum_{ci<C/group, t} w[o,ci,t] * x[n, gr·C/group+ci, i(p,t)]
 //
 // where taps falling into the padding contribute zero.
-func convForward(y, x []float32, packed [][]float32, w, bias []float32, batch, c, m, group int, g *window) {
+//
+// pb is scratch space of packedSizeB(C/group·kSize, outSize) elements.
+func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batch, c, m, group int, g *window) {
 	cg, mg := c/group, m/group
 	ks := g.kSize()
 	kk := cg * ks
@@ -146,7 +158,6 @@ func convForward(y, x []float32, packed [][]float32, w, bias []float32, batch, c
 			pointwise = false
 		}
 	}
-	pb := make([]float32, packedSizeB(kk, out))
 	for n := 0; n < batch; n++ {
 		for gr := 0; gr < group; gr++ {
 			xs := x[(n*c+gr*cg)*in : (n*c+(gr+1)*cg)*in]
@@ -184,22 +195,53 @@ func im2colPacked(dst, x []float32, cg int, g *window) {
 	units := (kk + rowsPerUnit - 1) / rowsPerUnit
 	w := workers(kk*out*8, units)
 	parallelFor(w, units, func(u int) {
-		row := make([]float32, np)
 		for r := u * rowsPerUnit; r < min(kk, (u+1)*rowsPerUnit); r++ {
-			im2colRow(row, x, r, g)
 			k0 := r / kcBlock * kcBlock
 			kb := min(kcBlock, kk-k0)
-			base := k0*np + (r-k0)*nr
-			for j0 := 0; j0 < np; j0 += nr {
-				copy(dst[base+j0*kb:base+j0*kb+nr], row[j0:j0+nr])
-			}
+			pr := packedRow{dst: dst[k0*np+(r-k0)*nr:], stride: kb * nr}
+			im2colRow(&pr, x, r, g)
+			pr.zero(out, np-out)
 		}
 	})
 }
 
-// im2colRow fills row[0:outSize] with input values seen by kernel row r
-// (channel r / kSize, tap r % kSize) at every output position.
-func im2colRow(row, x []float32, r int, g *window) {
+// packedRow addresses one row of a packed right operand: column j lives at
+// dst[(j/nr)*stride + j%nr].
+type packedRow struct {
+	dst    []float32
+	stride int
+}
+
+// put copies src to columns [j, j+len(src)).
+func (p *packedRow) put(j int, src []float32) {
+	for len(src) > 0 {
+		c := min(nr-j%nr, len(src))
+		o := (j/nr)*p.stride + j%nr
+		copy(p.dst[o:o+c], src[:c])
+		src = src[c:]
+		j += c
+	}
+}
+
+// zero clears columns [j, j+n).
+func (p *packedRow) zero(j, n int) {
+	for n > 0 {
+		c := min(nr-j%nr, n)
+		o := (j/nr)*p.stride + j%nr
+		clear(p.dst[o : o+c])
+		n -= c
+		j += c
+	}
+}
+
+// set stores v at column j.
+func (p *packedRow) set(j int, v float32) {
+	p.dst[(j/nr)*p.stride+j%nr] = v
+}
+
+// im2colRow fills columns [0, outSize) of row with the input values seen by
+// kernel row r (channel r / kSize, tap r % kSize) at every output position.
+func im2colRow(row *packedRow, x []float32, r int, g *window) {
 	ks := g.kSize()
 	ch, t := r/ks, r%ks
 	ta := t / (g.k[1] * g.k[2])
@@ -225,28 +267,28 @@ func im2colRow(row, x []float32, r int, g *window) {
 	for a := 0; a < od; a++ {
 		z := a*g.s[0] - g.pb[0] + ta*g.d[0]
 		if z < 0 || z >= id {
-			clear(row[idx : idx+oh*ow])
+			row.zero(idx, oh*ow)
 			idx += oh * ow
 			continue
 		}
 		for b := 0; b < oh; b++ {
 			yy := b*g.s[1] - g.pb[1] + tb*g.d[1]
-			dst := row[idx : idx+ow]
-			idx += ow
 			if yy < 0 || yy >= ih {
-				clear(dst)
+				row.zero(idx, ow)
+				idx += ow
 				continue
 			}
 			src := plane[(z*ih+yy)*iw : (z*ih+yy+1)*iw]
-			clear(dst[:lo])
-			clear(dst[hi:])
+			row.zero(idx, lo)
+			row.zero(idx+hi, ow-hi)
 			if sw == 1 {
-				copy(dst[lo:hi], src[lo+x0:hi+x0])
-				continue
+				row.put(idx+lo, src[lo+x0:hi+x0])
+			} else {
+				for j := lo; j < hi; j++ {
+					row.set(idx+j, src[j*sw+x0])
+				}
 			}
-			for j := lo; j < hi; j++ {
-				dst[j] = src[j*sw+x0]
-			}
+			idx += ow
 		}
 	}
 }

@@ -329,31 +329,6 @@ func gemv16(kb int, x, b, y []float32) {
 	}
 }
 
-// sdot returns sum_i x[i]*y[i] for len(x) == len(y), in a fixed order.
-func sdot(x, y []float32) float32 {
-	n := len(x)
-	if n == 0 {
-		return 0
-	}
-	y = y[:n]
-	if useAVX2 {
-		return dotAVX2(n, &x[0], &y[0])
-	}
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+3 < n; i += 4 {
-		s0 += x[i] * y[i]
-		s1 += x[i+1] * y[i+1]
-		s2 += x[i+2] * y[i+2]
-		s3 += x[i+3] * y[i+3]
-	}
-	s := (s0 + s1) + (s2 + s3)
-	for ; i < n; i++ {
-		s += x[i] * y[i]
-	}
-	return s
-}
-
 // sgemm computes C = alpha·op(A)·op(B) (+ C when add) for row-major
 // operands, packing both. It is a convenience over packA/packB/sgemmPacked.
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, add bool) {

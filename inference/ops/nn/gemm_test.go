@@ -141,16 +141,6 @@ func TestKernelsMatchPortable(t *testing.T) {
 			t.Fatalf("gemv16 kb=%d: %v", kb, err)
 		}
 	}
-	for _, n := range []int{0, 1, 31, 32, 33, 100, 4096} {
-		x, y := randSlice(r, n), randSlice(r, n)
-		var want float32
-		for i := range x {
-			want += x[i] * y[i]
-		}
-		if err := closeTo([]float32{sdot(x, y)}, []float32{want}, 1e-5*float64(n+1)); err != nil {
-			t.Fatalf("sdot n=%d: %v", n, err)
-		}
-	}
 }
 
 func TestSgemvPacked(t *testing.T) {

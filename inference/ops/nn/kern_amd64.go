@@ -13,6 +13,3 @@ func kern6x16AVX2(kc int, a, b, c *float32, ldc int, add bool)
 
 //go:noescape
 func kern1x16AVX2(kc int, x, b, y *float32)
-
-//go:noescape
-func dotAVX2(n int, x, y *float32) float32

@@ -7,5 +7,3 @@ const useAVX2 = false
 func kern6x16AVX2(kc int, a, b, c *float32, ldc int, add bool) { panic("nn: no AVX2 kernel") }
 
 func kern1x16AVX2(kc int, x, b, y *float32) { panic("nn: no AVX2 kernel") }
-
-func dotAVX2(n int, x, y *float32) float32 { panic("nn: no AVX2 kernel") }

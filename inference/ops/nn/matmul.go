@@ -109,14 +109,13 @@ func (k *gemmKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 				x[i] = k.alpha * v
 			}
 		}
-		switch {
-		case pb != nil:
-			sgemvPacked(n, ka, x, pb, yd, true)
-		case k.transB:
-			sgemvRows(yd, x, bd, n, ka)
-		default:
-			sgemvCols(yd, x, bd, n, ka)
+		// A runtime B is packed too, so that constant and runtime weights
+		// give the same bits.
+		if pb == nil {
+			pb = make([]float32, packedSizeB(ka, n))
+			packB(pb, ka, n, bd, b.Shape[1], k.transB)
 		}
+		sgemvPacked(n, ka, x, pb, yd, true)
 		return []*tensor.Tensor{y}, nil
 	}
 	pa := make([]float32, packedSizeA(m, ka))
@@ -174,35 +173,6 @@ func fillBias[T float32 | float64](y, c []T, m, n, rs, cs int, beta T) {
 			y[i*n+j] = v
 		}
 	}
-}
-
-// sgemvRows computes y[j] += dot(x, b[j*k:(j+1)*k]) for j < n (b is n×k).
-func sgemvRows(y, x, b []float32, n, k int) {
-	const chunk = 64
-	units := (n + chunk - 1) / chunk
-	parallelFor(workers(2*n*k, units), units, func(u int) {
-		for j := u * chunk; j < min(n, (u+1)*chunk); j++ {
-			y[j] += sdot(x, b[j*k:(j+1)*k])
-		}
-	})
-}
-
-// sgemvCols computes y[j] += sum_p x[p]·b[p*n+j] for j < n (b is k×n),
-// summing over p in order.
-func sgemvCols(y, x, b []float32, n, k int) {
-	const chunk = 256
-	units := (n + chunk - 1) / chunk
-	parallelFor(workers(2*n*k, units), units, func(u int) {
-		j0, j1 := u*chunk, min(n, (u+1)*chunk)
-		ys := y[j0:j1]
-		for p := 0; p < k; p++ {
-			xv := x[p]
-			row := b[p*n+j0 : p*n+j1]
-			for j, v := range row {
-				ys[j] += xv * v
-			}
-		}
-	})
 }
 
 // naiveGemm64 computes y (m×n) (+)= alpha·op(A)·op(B) in float64.
@@ -378,10 +348,6 @@ func (k *matMulKernel) runFloat32(p *matMulShape, a, b, y *tensor.Tensor) {
 		rows := nb * p.m
 		pb := k.packedB
 		if pb == nil || !tensor.SameShape(k.packedShape, b.Shape) {
-			if rows == 1 {
-				sgemvCols(yd, ad, bd, p.n, p.k)
-				return
-			}
 			pb = make([]float32, packedSizeB(p.k, p.n))
 			packB(pb, p.k, p.n, bd, p.n, false)
 		}

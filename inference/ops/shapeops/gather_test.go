@@ -86,3 +86,23 @@ func TestPad(t *testing.T) {
 		{name: "constant type mismatch", op: "Pad", in: ts(x, vec(0, 0, 0, 0), i64(sh(), 1)), err: "constant_value"},
 	})
 }
+
+func TestGatherElementsND(t *testing.T) {
+	x := f32(sh(2, 2), 1, 2, 3, 4)
+	runCases(t, []opCase{
+		{name: "elements axis1", op: "GatherElements", attrs: attrs(aInt("axis", 1)), in: ts(x, i64(sh(2, 2), 0, 0, 1, 0)),
+			want: ts(f32(sh(2, 2), 1, 1, 4, 3))},
+		{name: "elements axis0 negative", op: "GatherElements", in: ts(seq(3, 3), i32(sh(2, 3), 1, 2, 0, 2, 0, -3)),
+			want: ts(f32(sh(2, 3), 3, 7, 2, 6, 1, 2))},
+		{name: "elements smaller indices", op: "GatherElements", attrs: attrs(aInt("axis", -1)), in: ts(seq(2, 3), i64(sh(1, 1), 2)),
+			want: ts(f32(sh(1, 1), 2))},
+		{name: "elements out of range", op: "GatherElements", in: ts(x, i64(sh(1, 1), 2)), err: "out of range"},
+		{name: "elements rank mismatch", op: "GatherElements", in: ts(x, vec(0)), err: "rank"},
+		{name: "nd elements", op: "GatherND", in: ts(i32(sh(2, 2), 0, 1, 2, 3), i64(sh(2, 2), 0, 0, 1, 1)), want: ts(i32(sh(2), 0, 3))},
+		{name: "nd slices", op: "GatherND", in: ts(i32(sh(2, 2), 0, 1, 2, 3), i64(sh(2, 1), 1, -2)), want: ts(i32(sh(2, 2), 2, 3, 0, 1))},
+		{name: "nd batch", op: "GatherND", attrs: attrs(aInt("batch_dims", 1)),
+			in: ts(seq(2, 2, 2), i64(sh(2, 1), 1, 0)), want: ts(f32(sh(2, 2), 2, 3, 4, 5))},
+		{name: "nd bad k", op: "GatherND", in: ts(seq(2), i64(sh(1, 2), 0, 0)), err: "last dimension"},
+		{name: "nd out of range", op: "GatherND", in: ts(seq(2), i64(sh(1, 1), 2)), err: "out of range"},
+	})
+}

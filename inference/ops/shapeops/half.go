@@ -1,6 +1,10 @@
 package shapeops
 
-import "math"
+import (
+	"math"
+
+	"github.com/papdl/papdl/inference/tensor"
+)
 
 // halfToFloat32 converts IEEE 754 binary16 bits to float32 (exactly).
 func halfToFloat32(h uint16) float32 {
@@ -71,4 +75,23 @@ func roundShift(m uint64, s uint) uint64 {
 		q++
 	}
 	return q
+}
+
+// bfloat16 is ONNX's TensorProto.BFLOAT16. The tensor package does not name
+// it yet; Cast converts to and from it (stored like Float16, as []uint16
+// bits) so that it works as soon as tensors of that type can be made.
+const bfloat16 = tensor.DType(16)
+
+// bfloat16ToFloat32 widens bfloat16 bits (exact).
+func bfloat16ToFloat32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
+
+// float32ToBfloat16 rounds to the nearest bfloat16 (ties to even); NaN stays
+// a quiet NaN.
+func float32ToBfloat16(f float32) uint16 {
+	u := math.Float32bits(f)
+	if u&0x7fffffff > 0x7f800000 {
+		return uint16(u>>16) | 0x0040
+	}
+	u += 0x7fff + (u>>16)&1
+	return uint16(u >> 16)
 }

@@ -111,16 +111,22 @@ func pad(x *tensor.Tensor, pads, axes []int64, mode string, fill *tensor.Tensor)
 		begin[a] = int(pads[i])
 		end[a] = int(pads[i+len(ax)])
 	}
+	want := make([]int64, rank)
+	for a, d := range x.Shape {
+		want[a] = int64(d) + int64(begin[a]) + int64(end[a])
+		if want[a] < 0 {
+			return nil, fmt.Errorf("Pad: pads %d and %d make axis %d of size %d negative", begin[a], end[a], a, d)
+		}
+	}
+	shape, err := checkDims(want, "Pad: output")
+	if err != nil {
+		return nil, err
+	}
 	inSt := strides(x.Shape)
-	shape := make([]int, rank)
 	tab := make([][]int, rank)
 	for a := range shape {
 		dim := x.Shape[a]
-		o := dim + begin[a] + end[a]
-		if o < 0 {
-			return nil, fmt.Errorf("Pad: pads %d and %d make axis %d of size %d negative", begin[a], end[a], a, dim)
-		}
-		shape[a] = o
+		o := shape[a]
 		if dim == 0 && o > 0 && mode != "constant" {
 			return nil, fmt.Errorf("Pad: mode %s cannot pad axis %d of size 0", mode, a)
 		}

@@ -11,6 +11,8 @@ func Register(add kernel.AddFunc) {
 	add("Reshape", buildReshape)
 	add("Shape", buildShape)
 	add("Gather", buildGather)
+	add("GatherElements", buildGatherElements)
+	add("GatherND", buildGatherND)
 	add("Squeeze", buildSqueeze)
 	add("Unsqueeze", buildUnsqueeze)
 	add("Transpose", buildTranspose)

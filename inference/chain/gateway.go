@@ -1,0 +1,348 @@
+package chain
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/papdl/papdl/inference/slice"
+	"github.com/papdl/papdl/inference/tensor"
+)
+
+// GatewayConfig configures a gateway.
+type GatewayConfig struct {
+	// ModelName is the name the inference protocol serves the model under.
+	ModelName string
+	// Inputs and Outputs are the model's (from the partition manifest).
+	Inputs, Outputs []slice.Value
+	// First is partition 0's address.
+	First string
+	// Stages is the number of partitions (for readiness; 0: not checked).
+	Stages int
+	// Timeout is the per-request deadline (default 30 s).
+	Timeout time.Duration
+	// MaxInFlight bounds the requests inside the chain (default 8); more
+	// wait for a slot until their deadline.
+	MaxInFlight int
+	// MaxBodyBytes bounds HTTP request bodies (default 256 MiB).
+	MaxBodyBytes int64
+	Limits       Limits
+	Link         LinkOptions
+	Logger       *zap.Logger
+}
+
+// Gateway sends requests into the chain and matches the results coming
+// back on its return listener.
+type Gateway struct {
+	cfg   GatewayConfig
+	log   *zap.Logger
+	ids   *IDGenerator
+	first *Link
+	slots chan struct{}
+	m     gatewayMetrics
+
+	mu      sync.Mutex
+	pending map[RequestID]chan *Frame
+
+	readyMu   sync.Mutex
+	readyAt   time.Time
+	readyErr  error
+	readyDone bool
+}
+
+// Errors Infer wraps, for callers to pick a status.
+var (
+	// ErrBusy: no slot in the chain before the deadline.
+	ErrBusy = errors.New("gateway busy: too many requests in flight")
+	// ErrUnavailable: partition 0 cannot be reached.
+	ErrUnavailable = errors.New("chain unavailable")
+)
+
+// InputError is a request whose tensors do not match the model.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// RemoteError is an error frame: a partition failed.
+type RemoteError struct {
+	Stage int
+	Msg   string
+}
+
+func (e *RemoteError) Error() string { return e.Msg }
+
+// NewGateway checks cfg and draws the request id prefix.
+func NewGateway(cfg GatewayConfig) (*Gateway, error) {
+	if cfg.First == "" {
+		return nil, errors.New("gateway: no address for partition 0")
+	}
+	if len(cfg.Inputs) == 0 || len(cfg.Outputs) == 0 {
+		return nil, errors.New("gateway: the model declares no inputs or no outputs")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 8
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 256 << 20
+	}
+	if cfg.ModelName == "" {
+		cfg.ModelName = "model"
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	ids, err := NewIDGenerator()
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Gateway{cfg: cfg, log: log, ids: ids, first: NewLink(cfg.First, cfg.Link, log.With(zap.String("hop", "first"))),
+		slots: make(chan struct{}, cfg.MaxInFlight), pending: map[RequestID]chan *Frame{}, m: newGatewayMetrics()}, nil
+}
+
+// ServeReturns accepts the connections of the last partition (and the
+// failure reports of any partition) on ln until ctx ends; it closes ln.
+func (g *Gateway) ServeReturns(ctx context.Context, ln net.Listener) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[net.Conn]struct{}{}
+	stop := context.AfterFunc(ctx, func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for c := range conns {
+			_ = c.Close()
+		}
+	})
+	defer stop()
+	g.log.Info("gateway return listener up", zap.String("addr", ln.Addr().String()))
+	var err error
+	for {
+		c, aerr := ln.Accept()
+		if aerr != nil {
+			if ctx.Err() == nil {
+				err = fmt.Errorf("gateway: accept returns on %s: %w", ln.Addr(), aerr)
+			}
+			break
+		}
+		mu.Lock()
+		conns[c] = struct{}{}
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.receive(ctx, c)
+			mu.Lock()
+			delete(conns, c)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	_ = g.first.Close()
+	return err
+}
+
+func (g *Gateway) receive(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	log := g.log.With(zap.String("from", c.RemoteAddr().String()))
+	log.Info("return connection up")
+	r := bufio.NewReaderSize(c, 64<<10)
+	for {
+		f, n, err := ReadFrame(r, g.cfg.Limits)
+		g.m.bytesIn.add(uint64(n))
+		if err != nil {
+			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				g.m.errors.with("receive").inc()
+				log.Warn("dropping return connection", zap.Error(err))
+			} else {
+				log.Info("return connection closed")
+			}
+			return
+		}
+		g.mu.Lock()
+		ch, ok := g.pending[f.ID]
+		delete(g.pending, f.ID)
+		g.mu.Unlock()
+		if !ok {
+			g.m.late.inc()
+			log.Debug("result for no pending request (late or unknown)", zap.Stringer("id", f.ID), zap.Stringer("kind", f.Kind))
+			continue
+		}
+		ch <- f // buffered, one send per id
+	}
+}
+
+// roundTrip sends f into the chain and waits for the frame that comes back
+// with its id.
+func (g *Gateway) roundTrip(ctx context.Context, f *Frame) (*Frame, error) {
+	ch := make(chan *Frame, 1)
+	g.mu.Lock()
+	g.pending[f.ID] = ch
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		delete(g.pending, f.ID)
+		g.mu.Unlock()
+	}()
+	if dl, ok := ctx.Deadline(); ok {
+		f.Budget = max(time.Until(dl), time.Nanosecond)
+	}
+	n, err := g.first.Send(ctx, f)
+	g.m.bytesOut.add(uint64(n))
+	if err != nil {
+		g.m.errors.with("send").inc()
+		return nil, fmt.Errorf("%w: request %s: %w", ErrUnavailable, f.ID, err)
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		g.m.errors.with("timeout").inc()
+		return nil, fmt.Errorf("request %s: no answer from the chain: %w", f.ID, ctx.Err())
+	}
+}
+
+// Infer runs the model on inputs through the chain. Inputs must match the
+// model's inputs exactly (names, dtypes, shapes); errors are *InputError,
+// ErrBusy, ErrUnavailable, *RemoteError or the context's error.
+func (g *Gateway) Infer(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	start := time.Now()
+	if err := g.checkInputs(inputs); err != nil {
+		g.m.errors.with("input").inc()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
+	defer cancel()
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		g.m.errors.with("busy").inc()
+		return nil, fmt.Errorf("%w (%d): %w", ErrBusy, g.cfg.MaxInFlight, ctx.Err())
+	}
+	g.m.inFlight.add(1)
+	defer func() { <-g.slots; g.m.inFlight.add(-1) }()
+	f := &Frame{Kind: KindData, ID: g.ids.Next(), ErrStage: -1}
+	for _, v := range g.cfg.Inputs {
+		f.Tensors = append(f.Tensors, NamedTensor{Name: v.Name, Tensor: inputs[v.Name]})
+	}
+	r, err := g.roundTrip(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	g.m.observeTimings(r.Timings)
+	if r.Kind == KindError {
+		g.m.errors.with("partition").inc()
+		return nil, &RemoteError{Stage: r.ErrStage, Msg: fmt.Sprintf("request %s: %s", r.ID, r.Err)}
+	}
+	if r.Kind != KindData {
+		g.m.errors.with("protocol").inc()
+		return nil, fmt.Errorf("request %s: the chain answered with a %s frame", r.ID, r.Kind)
+	}
+	outs := make(map[string]*tensor.Tensor, len(g.cfg.Outputs))
+	for _, nt := range r.Tensors {
+		outs[nt.Name] = nt.Tensor
+	}
+	for _, v := range g.cfg.Outputs {
+		t, ok := outs[v.Name]
+		if !ok {
+			g.m.errors.with("protocol").inc()
+			return nil, fmt.Errorf("request %s: model output %q missing from the chain's answer", r.ID, v.Name)
+		}
+		if t.DType != v.DType || !tensor.SameShape(t.Shape, v.Shape) {
+			return nil, fmt.Errorf("request %s: model output %q is %s, expected %s%v", r.ID, v.Name, t, v.DType, v.Shape)
+		}
+	}
+	g.m.latency.observe(time.Since(start))
+	return outs, nil
+}
+
+// checkInputs verifies names, dtypes and shapes.
+func (g *Gateway) checkInputs(inputs map[string]*tensor.Tensor) error {
+	for _, v := range g.cfg.Inputs {
+		t, ok := inputs[v.Name]
+		if !ok || t == nil {
+			return &InputError{Msg: fmt.Sprintf("missing input %q (%s%v)", v.Name, v.DType, v.Shape)}
+		}
+		if err := t.Check(); err != nil {
+			return &InputError{Msg: fmt.Sprintf("input %q: %v", v.Name, err)}
+		}
+		if t.DType != v.DType || !tensor.SameShape(t.Shape, v.Shape) {
+			return &InputError{Msg: fmt.Sprintf("Input dimensions does not match the model: input %q is %s, the model expects %s%v",
+				v.Name, t, v.DType, v.Shape)}
+		}
+	}
+	if len(inputs) != len(g.cfg.Inputs) {
+		for name := range inputs {
+			if !g.isInput(name) {
+				return &InputError{Msg: fmt.Sprintf("unknown input %q", name)}
+			}
+		}
+	}
+	return nil
+}
+
+func (g *Gateway) isInput(name string) bool {
+	for _, v := range g.cfg.Inputs {
+		if v.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// PingResult is what a ping through the chain learned.
+type PingResult struct {
+	Stages  []int         // partition indices the ping passed, in order
+	Elapsed time.Duration // round trip
+}
+
+// Ping sends a ping frame around the chain and waits for it.
+func (g *Gateway) Ping(ctx context.Context) (PingResult, error) {
+	start := time.Now()
+	r, err := g.roundTrip(ctx, &Frame{Kind: KindPing, ID: g.ids.Next(), ErrStage: -1})
+	if err != nil {
+		return PingResult{}, fmt.Errorf("ping: %w", err)
+	}
+	res := PingResult{Elapsed: time.Since(start)}
+	if r.Kind == KindError {
+		return res, fmt.Errorf("ping: %s", r.Err)
+	}
+	for _, t := range r.Timings {
+		res.Stages = append(res.Stages, t.Stage)
+	}
+	if g.cfg.Stages > 0 {
+		ok := len(res.Stages) == g.cfg.Stages
+		for i := 0; ok && i < len(res.Stages); i++ {
+			ok = res.Stages[i] == i
+		}
+		if !ok {
+			return res, fmt.Errorf("ping passed partitions %v, expected 0..%d in order", res.Stages, g.cfg.Stages-1)
+		}
+	}
+	return res, nil
+}
+
+// Ready pings the chain unless a ping succeeded within the last second.
+func (g *Gateway) Ready(ctx context.Context) error {
+	g.readyMu.Lock()
+	defer g.readyMu.Unlock()
+	if g.readyDone && g.readyErr == nil && time.Since(g.readyAt) < time.Second {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, min(g.cfg.Timeout, 5*time.Second))
+	defer cancel()
+	_, err := g.Ping(ctx)
+	g.readyAt, g.readyErr, g.readyDone = time.Now(), err, true
+	return err
+}

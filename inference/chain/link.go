@@ -1,0 +1,181 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// LinkOptions tune a Link.
+type LinkOptions struct {
+	// DialTimeout bounds one connection attempt (default 2 s).
+	DialTimeout time.Duration
+	// RedialInterval is the least time between two failed connection
+	// attempts; sends in between fail at once with the last error
+	// (default 100 ms).
+	RedialInterval time.Duration
+	// WriteTimeout bounds a write when the context has no deadline
+	// (default 30 s).
+	WriteTimeout time.Duration
+}
+
+func (o LinkOptions) withDefaults() LinkOptions {
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 2 * time.Second
+	}
+	if o.RedialInterval <= 0 {
+		o.RedialInterval = 100 * time.Millisecond
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 30 * time.Second
+	}
+	return o
+}
+
+// Link is a persistent connection to a downstream hop, dialled on first use
+// and re-dialled after it breaks. Sends are serialized. The peer never
+// writes on a hop, so a read returning marks the connection broken at once
+// (the peer closed or died) instead of at the next failed write.
+type Link struct {
+	addr string
+	opts LinkOptions
+	log  *zap.Logger
+
+	mu       sync.Mutex
+	conn     net.Conn
+	failedAt time.Time
+	failErr  error
+	dials    counter
+	breaks   counter
+	closed   bool
+}
+
+// NewLink prepares a link to addr (host:port); it does not dial yet.
+func NewLink(addr string, opts LinkOptions, log *zap.Logger) *Link {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Link{addr: addr, opts: opts.withDefaults(), log: log.With(zap.String("peer", addr))}
+}
+
+// Addr is the peer address.
+func (l *Link) Addr() string { return l.addr }
+
+// Connected reports whether a connection is currently up.
+func (l *Link) Connected() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conn != nil
+}
+
+// Send writes f, dialling first if needed. When a write fails on a
+// connection that was already open (the peer may have restarted), it
+// re-dials once and writes again: the peer discards partial frames, so
+// nothing is delivered twice.
+func (l *Link) Send(ctx context.Context, f *Frame) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		fresh := l.conn == nil
+		if fresh {
+			if err := l.dialLocked(ctx); err != nil {
+				return 0, err
+			}
+		}
+		c := l.conn
+		dl, ok := ctx.Deadline()
+		if !ok {
+			dl = time.Now().Add(l.opts.WriteTimeout)
+		}
+		if err := c.SetWriteDeadline(dl); err != nil {
+			l.dropLocked(c)
+			return 0, fmt.Errorf("send to %s: %w", l.addr, err)
+		}
+		n, err := WriteFrame(c, f)
+		if err == nil {
+			return n, nil
+		}
+		l.dropLocked(c)
+		if fresh || attempt > 0 || ctx.Err() != nil || isTimeout(err) {
+			return n, fmt.Errorf("send to %s: %w", l.addr, err)
+		}
+		l.log.Info("connection broke, redialling", zap.Error(err))
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (l *Link) dialLocked(ctx context.Context) error {
+	if l.closed {
+		return fmt.Errorf("link to %s is closed", l.addr)
+	}
+	if l.failErr != nil && time.Since(l.failedAt) < l.opts.RedialInterval {
+		return fmt.Errorf("downstream %s unreachable (last attempt %s ago): %w",
+			l.addr, time.Since(l.failedAt).Round(time.Millisecond), l.failErr)
+	}
+	dctx, cancel := context.WithTimeout(ctx, l.opts.DialTimeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(dctx, "tcp", l.addr)
+	l.dials.inc()
+	if err != nil {
+		l.failedAt, l.failErr = time.Now(), err
+		return fmt.Errorf("downstream %s unreachable: %w", l.addr, err)
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+		_ = tc.SetKeepAlive(true)
+		_ = tc.SetKeepAlivePeriod(15 * time.Second)
+	}
+	l.failErr = nil
+	l.conn = c
+	l.log.Debug("connected")
+	go l.watch(c)
+	return nil
+}
+
+// watch waits for the peer to close c: hops are one-way, so any read
+// returning means the connection is gone.
+func (l *Link) watch(c net.Conn) {
+	var b [1]byte
+	_, err := c.Read(b[:])
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == c {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = errors.New("peer closed the connection")
+		}
+		l.log.Info("connection lost", zap.Error(err))
+		l.breaks.inc()
+		l.dropLocked(c)
+	}
+}
+
+func (l *Link) dropLocked(c net.Conn) {
+	_ = c.Close()
+	if l.conn == c {
+		l.conn = nil
+	}
+}
+
+// Close closes the connection; later sends fail.
+func (l *Link) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	if l.conn != nil {
+		err := l.conn.Close()
+		l.conn = nil
+		return err
+	}
+	return nil
+}

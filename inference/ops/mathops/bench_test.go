@@ -1,0 +1,35 @@
+package mathops
+
+import (
+	"testing"
+
+	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/tensor"
+)
+
+func BenchmarkAdd(b *testing.B) {
+	cases := []struct {
+		name   string
+		as, bs []int
+	}{
+		{"same_64x56x56", sh(1, 64, 56, 56), sh(1, 64, 56, 56)},
+		{"channel_64x56x56", sh(1, 64, 56, 56), sh(64, 1, 1)},
+		{"scalar_64x56x56", sh(1, 64, 56, 56), sh()},
+		{"lastaxis_3136x64", sh(3136, 64), sh(64)},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			k, err := builders(b)["Add"](&onnx.Node{OpType: "Add"}, 14, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := []*tensor.Tensor{tensor.New(tensor.Float32, c.as...), tensor.New(tensor.Float32, c.bs...)}
+			b.SetBytes(int64(4 * tensor.NumElements(c.as)))
+			for b.Loop() {
+				if _, err := k.Run(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

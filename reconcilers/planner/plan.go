@@ -1,0 +1,204 @@
+package planner
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers/profile"
+)
+
+// Solve plans the placement of the profiled model for the request. It
+// returns an *InfeasibleError (errors.Is ErrInfeasible) naming the binding
+// constraint when no placement exists.
+func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
+	obj := req.Objective
+	if obj == "" {
+		obj = v1alpha1.ObjectiveLatency
+	}
+	if obj != v1alpha1.ObjectiveLatency && obj != v1alpha1.ObjectiveThroughput {
+		return nil, fmt.Errorf("unsupported objective %q (latency or throughput)", obj)
+	}
+	p, err := newProblem(prof, &req)
+	if err != nil {
+		return nil, err
+	}
+	budget := req.MaxExpansions
+	if budget <= 0 {
+		budget = DefaultMaxExpansions
+	}
+	var assign []int
+	var optimal bool
+	var lower float64
+	var expansions int
+	if obj == v1alpha1.ObjectiveLatency {
+		s := newSearch(p, false, math.Inf(1), budget)
+		s.solve(nil, 0, 0)
+		assign, optimal, lower, expansions = s.bestAssign, !s.aborted, s.root, s.expansions
+	} else {
+		s1 := newSearch(p, true, math.Inf(1), budget)
+		s1.solve(nil, 0, 0)
+		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
+		if assign != nil {
+			// Among placements as fast as the best, take the lowest latency.
+			s2 := newSearch(p, false, s1.best*(1+1e-9), budget)
+			s2.solve(s1.bestAssign, s1.bestLat, s1.bestLat)
+			assign, expansions = s2.bestAssign, expansions+s2.expansions
+			optimal = optimal && !s2.aborted
+		}
+		if optimal {
+			lower = s1.best
+		}
+	}
+	if assign == nil {
+		d := p.diagnose(prof)
+		if !optimal && d.Constraint == "memory-packing" {
+			return nil, &InfeasibleError{Constraint: "budget", Message: fmt.Sprintf(
+				"the search expanded %d states without finding a placement that fits memory; "+
+					"relax constraints or raise the budget", budget)}
+		}
+		return nil, d
+	}
+	plan := p.buildPlan(prof, obj, assign)
+	plan.Optimal, plan.Expansions = optimal, expansions
+	plan.LowerBound = lower
+	if optimal {
+		plan.LowerBound = plan.Totals.LatencySeconds
+		if obj == v1alpha1.ObjectiveThroughput {
+			plan.LowerBound = plan.Totals.BottleneckSeconds
+		}
+	}
+	return plan, nil
+}
+
+// evaluate computes the performance of an assignment from scratch.
+func (p *problem) evaluate(prof *profile.ClusterProfile, assign []int) Totals {
+	N := p.N
+	nodeLoad, linkLoad := make([]float64, N), make([]float64, N*N)
+	var t Totals
+	prev := p.src
+	for u := 0; u <= p.U; u++ {
+		n := p.src
+		if u < p.U {
+			n = assign[u]
+		}
+		if n != prev {
+			h := p.hop(u, prev, n)
+			t.TransferSeconds += h
+			linkLoad[prev*N+n] += h
+		}
+		if u < p.U {
+			c := prof.Nodes[n].Units[u].Seconds
+			t.ComputeSeconds += c
+			nodeLoad[n] += c
+		}
+		prev = n
+	}
+	t.LatencySeconds = t.ComputeSeconds + t.TransferSeconds
+	for n := range N {
+		if nodeLoad[n] > t.BottleneckSeconds || t.Bottleneck == "" {
+			t.BottleneckSeconds, t.Bottleneck = nodeLoad[n], "node "+prof.Nodes[n].Hostname
+		}
+	}
+	for m := range N {
+		for n := range N {
+			if linkLoad[m*N+n] > t.BottleneckSeconds {
+				t.BottleneckSeconds = linkLoad[m*N+n]
+				t.Bottleneck = "link " + prof.Nodes[m].Hostname + "->" + prof.Nodes[n].Hostname
+			}
+		}
+	}
+	if t.BottleneckSeconds > 0 { // 0 stands for unbounded, which JSON cannot hold
+
+		t.Throughput = 1 / t.BottleneckSeconds
+	}
+	return t
+}
+
+func (p *problem) buildPlan(prof *profile.ClusterProfile, obj v1alpha1.Objective, assign []int) *Plan {
+	N := p.N
+	node := func(n int) (string, string) { return prof.Nodes[n].ID, prof.Nodes[n].Hostname }
+	transfer := func(u, from, to int) Transfer {
+		t := Transfer{From: prof.Nodes[from].ID, To: prof.Nodes[to].ID, Bytes: p.bytes[u]}
+		if from != to {
+			t.Seconds = p.hop(u, from, to)
+		}
+		return t
+	}
+	plan := &Plan{APIVersion: PlanAPIVersion, Kind: PlanKind, Model: prof.Model.Name, Objective: obj,
+		SourceNode: prof.Nodes[p.src].ID, InputBytes: p.bytes[0], OutputBytes: p.bytes[p.U], Units: p.U}
+	usage := make([]NodeUsage, N)
+	prev := p.src
+	for start := 0; start < p.U; {
+		n := assign[start]
+		end := start
+		part := Partition{Index: len(plan.Partitions), Start: start, AvailableBytes: p.capacity[n],
+			FirstUnit: prof.Model.Units[start].Name, In: transfer(start, prev, n)}
+		part.Node, part.Hostname = node(n)
+		for end < p.U && assign[end] == n {
+			part.MemoryBytes += p.mem[end*N+n]
+			part.ComputeSeconds += prof.Nodes[n].Units[end].Seconds
+			end++
+		}
+		part.End, part.LastUnit = end, prof.Model.Units[end-1].Name
+		plan.Partitions = append(plan.Partitions, part)
+		usage[n].Partitions++
+		usage[n].MemoryBytes += part.MemoryBytes
+		usage[n].ComputeSeconds += part.ComputeSeconds
+		prev, start = n, end
+	}
+	plan.Return = transfer(p.U, prev, p.src)
+	for n := range N {
+		if usage[n].Partitions > 0 {
+			usage[n].Node, usage[n].Hostname = node(n)
+			usage[n].AvailableBytes = p.capacity[n]
+			plan.Nodes = append(plan.Nodes, usage[n])
+		}
+	}
+	plan.Totals = p.evaluate(prof, assign)
+	plan.Baselines = p.baselines(prof, plan.Totals, obj)
+	return plan
+}
+
+// baselines evaluates every single-node placement; the best is chosen by
+// the objective among nodes that fit the whole model, ignoring constraints.
+func (p *problem) baselines(prof *profile.ClusterProfile, plan Totals, obj v1alpha1.Objective) Baselines {
+	single := func(n int) Baseline {
+		assign := make([]int, p.U)
+		var mem int64
+		for u := range assign {
+			assign[u] = n
+			mem += p.mem[u*p.N+n]
+		}
+		b := Baseline{Node: prof.Nodes[n].ID, Hostname: prof.Nodes[n].Hostname,
+			FitsMemory: mem <= p.capacity[n], Totals: p.evaluate(prof, assign)}
+		b.LatencySpeedup = ratio(b.Totals.LatencySeconds, plan.LatencySeconds)
+		b.ThroughputSpeedup = ratio(b.Totals.BottleneckSeconds, plan.BottleneckSeconds)
+		return b
+	}
+	out := Baselines{Source: single(p.src)}
+	for n := range p.N {
+		b := single(n)
+		if !b.FitsMemory {
+			continue
+		}
+		if out.BestSingleNode == nil || better(b.Totals, out.BestSingleNode.Totals, obj) {
+			out.BestSingleNode = &b
+		}
+	}
+	return out
+}
+
+func better(a, b Totals, obj v1alpha1.Objective) bool {
+	if obj == v1alpha1.ObjectiveThroughput && a.BottleneckSeconds != b.BottleneckSeconds {
+		return a.BottleneckSeconds < b.BottleneckSeconds
+	}
+	return a.LatencySeconds < b.LatencySeconds
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0 // undefined; JSON cannot hold +Inf
+	}
+	return a / b
+}

@@ -1,0 +1,315 @@
+package planner
+
+import (
+	"math"
+	"slices"
+)
+
+// relTol is the relative tolerance below which two costs are equal.
+const relTol = 1e-12
+
+// below reports a < b by more than the tolerance.
+func below(a, b float64) bool {
+	if math.IsInf(b, 1) {
+		return a < b
+	}
+	return a < b-relTol*math.Abs(b)
+}
+
+// search holds the state of one branch-and-bound run.
+type search struct {
+	p *problem
+	// limit caps every stage time (node or link load); +Inf for none.
+	limit float64
+	// throughput selects the objective: busiest stage instead of latency.
+	throughput bool
+
+	// lat[u*N+m] is the least latency of units u.. given unit u-1 on m
+	// (the source for u=0), the return hop included.
+	lat []float64
+	// tail[u*N+m] and run[u*N+m]: see throughputTables.
+	tail, run []float64
+	root      float64
+
+	used []int64
+	// free is the capacity left on all nodes together; needMem[u] is the
+	// least memory units u.. need together.
+	free     int64
+	needMem  []int64
+	nodeLoad []float64
+	linkLoad []float64
+	assign   []int
+
+	best       float64
+	bestLat    float64
+	bestAssign []int
+	expansions int
+	budget     int
+	aborted    bool
+	done       bool
+	scratch    [][]cand
+}
+
+type cand struct {
+	n         int
+	bound     float64
+	secondary float64
+	step      float64
+}
+
+func newSearch(p *problem, throughput bool, limit float64, budget int) *search {
+	s := &search{p: p, throughput: throughput, limit: limit, budget: budget,
+		used: make([]int64, p.N), nodeLoad: make([]float64, p.N), linkLoad: make([]float64, p.N*p.N),
+		assign: make([]int, p.U), best: math.Inf(1), bestLat: math.Inf(1), scratch: make([][]cand, p.U)}
+	for u := range s.scratch {
+		s.scratch[u] = make([]cand, 0, p.N)
+	}
+	s.needMem = make([]int64, p.U+1)
+	for u := p.U - 1; u >= 0; u-- {
+		least := int64(math.MaxInt64)
+		for n := range p.N {
+			if !math.IsInf(s.allowed(u, n), 1) {
+				least = min(least, p.mem[u*p.N+n])
+			}
+		}
+		if least == math.MaxInt64 {
+			least = math.MaxInt64 / 4 // no node: infeasible, kept from overflowing
+		}
+		s.needMem[u] = min(s.needMem[u+1]+least, math.MaxInt64/2)
+	}
+	for _, c := range p.capacity {
+		s.free += c
+	}
+	s.latencyTable()
+	if throughput {
+		s.throughputTables()
+	} else {
+		s.root = s.lat[p.src]
+	}
+	return s
+}
+
+// allowed is the unit's compute on n, +Inf if forbidden by constraints, by
+// its own memory or by the stage limit.
+func (s *search) allowed(u, n int) float64 {
+	p := s.p
+	c := p.comp[u*p.N+n]
+	if p.mem[u*p.N+n] > p.capacity[n] || c > s.limit {
+		return math.Inf(1)
+	}
+	return c
+}
+
+func (s *search) hop(u, m, n int) float64 {
+	h := s.p.hop(u, m, n)
+	if h > s.limit {
+		return math.Inf(1)
+	}
+	return h
+}
+
+// latencyTable fills lat backwards: the exact optimum when memory sums and
+// the stage limit's sums do not bind.
+func (s *search) latencyTable() {
+	p := s.p
+	U, N := p.U, p.N
+	s.lat = make([]float64, (U+1)*N)
+	for m := range N {
+		s.lat[U*N+m] = s.hop(U, m, p.src)
+	}
+	for u := U - 1; u >= 0; u-- {
+		for m := range N {
+			best := math.Inf(1)
+			for n := range N {
+				if c := s.allowed(u, n) + s.hop(u, m, n) + s.lat[(u+1)*N+n]; c < best {
+					best = c
+				}
+			}
+			s.lat[u*N+m] = best
+		}
+	}
+}
+
+// throughputTables fills, for the busiest-stage objective with each run
+// counted on its own (a relaxation of node and link sums):
+//
+//	run[v*N+m]  = least busiest stage of units v.. when a run starts at v on m,
+//	tail[v*N+m] = least busiest stage after a run on m ending at unit v-1.
+func (s *search) throughputTables() {
+	p := s.p
+	U, N := p.U, p.N
+	s.run = make([]float64, U*N)
+	s.tail = make([]float64, (U+1)*N)
+	for m := range N {
+		s.tail[U*N+m] = s.hop(U, m, p.src)
+	}
+	for v := U - 1; v >= 0; v-- {
+		if v+1 < U {
+			for m := range N {
+				best := math.Inf(1)
+				for n := range N {
+					if n != m {
+						best = min(best, max(s.hop(v+1, m, n), s.run[(v+1)*N+n]))
+					}
+				}
+				s.tail[(v+1)*N+m] = best
+			}
+		}
+		for m := range N {
+			s.run[v*N+m] = s.extend(v, m, 0, 0, math.Inf(1), false)
+		}
+	}
+	s.root = math.Inf(1)
+	for n := range N {
+		s.root = min(s.root, max(s.hop(0, p.src, n), s.run[n]))
+	}
+}
+
+// extend is the least busiest stage of units v.. when node m already
+// carries load and mem and runs units from v on; with handover it may also
+// run none of them (it ran unit v-1 and hands over at once). Values at or
+// above cutoff are not refined.
+func (s *search) extend(v, m int, load float64, mem int64, cutoff float64, handover bool) float64 {
+	p := s.p
+	N := p.N
+	best := math.Inf(1)
+	if handover {
+		best = max(load, s.tail[v*N+m])
+	}
+	for k := v; k < p.U; k++ {
+		c := s.allowed(k, m)
+		if math.IsInf(c, 1) {
+			break
+		}
+		load += c
+		mem += p.mem[k*N+m]
+		if mem > p.capacity[m] || load >= best || load >= cutoff {
+			break
+		}
+		best = min(best, max(load, s.tail[(k+1)*N+m]))
+	}
+	return best
+}
+
+// solve runs the branch and bound from an optional incumbent.
+func (s *search) solve(incumbent []int, value, latency float64) {
+	if incumbent != nil {
+		s.best, s.bestLat, s.bestAssign = value, latency, slices.Clone(incumbent)
+	}
+	if math.IsInf(s.root, 1) || !below(s.root, s.best) {
+		s.done = true
+		return
+	}
+	s.dfs(0, s.p.src, 0, 0)
+}
+
+func (s *search) dfs(u, prev int, stage, latency float64) {
+	p := s.p
+	N := p.N
+	if u == p.U {
+		h := s.hop(u, prev, p.src)
+		latency += h
+		if prev != p.src {
+			stage = max(stage, s.linkLoad[prev*N+p.src]+h)
+		}
+		if stage > s.limit {
+			return
+		}
+		value := latency
+		if s.throughput {
+			value = stage
+		}
+		if below(value, s.best) {
+			s.best, s.bestLat = value, latency
+			s.bestAssign = append(s.bestAssign[:0], s.assign...)
+			if !below(s.root, s.best) {
+				s.done = true
+			}
+		}
+		return
+	}
+	if s.needMem[u] > s.free {
+		return // the remaining units cannot fit the remaining memory
+	}
+	s.expansions++
+	if s.expansions > s.budget {
+		s.aborted, s.done = true, true
+		return
+	}
+	cands := s.scratch[u][:0]
+	for n := range N {
+		c := s.allowed(u, n)
+		if math.IsInf(c, 1) || s.used[n]+p.mem[u*N+n] > p.capacity[n] {
+			continue
+		}
+		h := s.hop(u, prev, n)
+		if math.IsInf(h, 1) {
+			continue
+		}
+		load := s.nodeLoad[n] + c
+		st := max(stage, load)
+		if prev != n {
+			st = max(st, s.linkLoad[prev*N+n]+h)
+		}
+		if st > s.limit {
+			continue
+		}
+		lb := latency + c + h + s.lat[(u+1)*N+n]
+		var bound, secondary float64
+		if s.throughput {
+			if !below(st, s.best) {
+				continue
+			}
+			bound = max(st, s.extend(u+1, n, load, s.used[n]+p.mem[u*N+n], s.best, true))
+			secondary = lb
+		} else {
+			bound, secondary = lb, st
+		}
+		if !below(bound, s.best) {
+			continue
+		}
+		cands = append(cands, cand{n: n, bound: bound, secondary: secondary, step: h})
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		if a.bound != b.bound {
+			return cmpFloat(a.bound, b.bound)
+		}
+		if a.secondary != b.secondary {
+			return cmpFloat(a.secondary, b.secondary)
+		}
+		return a.n - b.n
+	})
+	s.scratch[u] = cands
+	for i := range cands {
+		cd := cands[i]
+		if s.done || !below(cd.bound, s.best) {
+			return
+		}
+		n, l := cd.n, prev*N+cd.n
+		c, mem := p.comp[u*N+n], p.mem[u*N+n]
+		oldNode, oldLink := s.nodeLoad[n], s.linkLoad[l]
+		s.assign[u] = n
+		s.used[n] += mem
+		s.free -= mem
+		s.nodeLoad[n] += c
+		st := max(stage, s.nodeLoad[n])
+		if prev != n {
+			s.linkLoad[l] += cd.step
+			st = max(st, s.linkLoad[l])
+		}
+		s.dfs(u+1, n, st, latency+c+cd.step)
+		s.nodeLoad[n], s.linkLoad[l] = oldNode, oldLink
+		s.used[n] -= mem
+		s.free += mem
+	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,108 @@
+package planner
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/papdl/papdl/reconcilers/profile"
+)
+
+// instanceOptions shape a random instance.
+type instanceOptions struct {
+	nodes, units int
+	// memoryTight makes node memory binding.
+	memoryTight bool
+	// constrained adds pins, avoid rules and a node selector.
+	constrained bool
+}
+
+// randomInstance builds a valid profile and a request from a seeded RNG.
+func randomInstance(rng *rand.Rand, o instanceOptions) (*profile.ClusterProfile, Request) {
+	prof := &profile.ClusterProfile{APIVersion: profile.APIVersion, Kind: profile.Kind, Units: profile.StandardUnits()}
+	prof.Model.Name = "random"
+	prof.Model.InputBytes = 1000 + rng.Int64N(1_000_000)
+	prof.Model.OutputBytes = 10 + rng.Int64N(100_000)
+	var weights, total int64
+	for u := range o.units {
+		out := 100 + rng.Int64N(2_000_000)
+		cut := out
+		if rng.IntN(4) == 0 { // a residual block: more than the unit's output crosses
+			cut += rng.Int64N(1_000_000)
+		}
+		if u == o.units-1 {
+			out, cut = prof.Model.OutputBytes, prof.Model.OutputBytes
+		}
+		w := rng.Int64N(50 << 20)
+		weights += w
+		prof.Model.Units = append(prof.Model.Units, profile.Unit{
+			Name: fmt.Sprintf("u%d", u), WeightBytes: w, OutputBytes: out, CutBytes: cut})
+	}
+	for n := range o.nodes {
+		speed := 0.2 + 3*rng.Float64()
+		node := profile.Node{ID: fmt.Sprintf("id%d", n), Hostname: fmt.Sprintf("vm%d", n), CPUs: 4,
+			Labels: map[string]string{"zone": []string{"a", "b"}[rng.IntN(2)]}}
+		var sum int64
+		for u := range o.units {
+			mem := prof.Model.Units[u].WeightBytes + rng.Int64N(20<<20)
+			sum += mem
+			node.Units = append(node.Units, profile.UnitMeasurement{
+				Seconds: speed * (0.001 + 0.05*rng.Float64()), MemoryBytes: mem})
+		}
+		total = max(total, sum)
+		node.MemoryBytes = 64 << 30
+		node.FreeMemoryBytes = 32 << 30
+		if o.memoryTight {
+			// Between a fifth and all of the model: several nodes are needed.
+			node.FreeMemoryBytes = sum/4 + rng.Int64N(sum+1)
+			node.MemoryBytes = node.FreeMemoryBytes + rng.Int64N(1<<30)
+		}
+		prof.Nodes = append(prof.Nodes, node)
+	}
+	for _, a := range prof.Nodes {
+		for _, b := range prof.Nodes {
+			if a.ID != b.ID {
+				prof.Links = append(prof.Links, profile.Link{From: a.ID, To: b.ID,
+					RTTSeconds:              0.0002 + 0.02*rng.Float64(),
+					BandwidthBytesPerSecond: 1e6 + 1e8*rng.Float64()})
+			}
+		}
+	}
+	req := Request{SourceNode: prof.Nodes[rng.IntN(o.nodes)].Hostname}
+	if o.memoryTight {
+		req.Headroom = Headroom{Bytes: rng.Int64N(4 << 20), Percent: int32(rng.IntN(3))}
+	}
+	if o.constrained {
+		for range rng.IntN(3) {
+			s := rng.IntN(o.units)
+			e := s + 1 + rng.IntN(min(3, o.units-s))
+			req.Pins = append(req.Pins, Pin{Start: s, End: e, Node: prof.Nodes[rng.IntN(o.nodes)].ID})
+		}
+		req.Pins = dropConflictingPins(req.Pins)
+		for range rng.IntN(3) {
+			s := rng.IntN(o.units)
+			e := s + 1 + rng.IntN(o.units-s)
+			req.Avoid = append(req.Avoid, Avoid{Start: s, End: e, Nodes: []string{prof.Nodes[rng.IntN(o.nodes)].Hostname}})
+		}
+		if rng.IntN(3) == 0 {
+			req.NodeSelector = map[string]string{"zone": "a"}
+		}
+	}
+	return prof, req
+}
+
+// dropConflictingPins keeps the pins that do not pin a unit to two nodes.
+func dropConflictingPins(pins []Pin) []Pin {
+	var out []Pin
+	for _, p := range pins {
+		ok := true
+		for _, q := range out {
+			if p.Start < q.End && q.Start < p.End && p.Node != q.Node {
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -113,6 +113,9 @@ func (c Case) run(ctx context.Context, reg *ops.Registry, m *onnx.Model) error {
 			if err != nil {
 				return err
 			}
+			if vi.ElemType == tensor.BFloat16 && t.DType == tensor.Uint16 {
+				t.DType = tensor.BFloat16 // numpy has no bfloat16: the data files hold its bits as uint16
+			}
 			inputs[vi.Name] = t
 		}
 		got, err := prog.Run(ctx, inputs)
@@ -123,6 +126,9 @@ func (c Case) run(ctx context.Context, reg *ops.Registry, m *onnx.Model) error {
 			want, err := loadTensor(filepath.Join(set, fmt.Sprintf("output_%d.pb", i)))
 			if err != nil {
 				return err
+			}
+			if g := got[vi.Name]; g != nil && g.DType == tensor.BFloat16 && want.DType == tensor.Uint16 {
+				want.DType = tensor.BFloat16
 			}
 			if err := Compare(got[vi.Name], want); err != nil {
 				return fmt.Errorf("%s: output %q: %w", filepath.Base(set), vi.Name, err)
@@ -219,33 +225,17 @@ func asFloat64(t *tensor.Tensor) []float64 {
 	case []float64:
 		return d
 	}
-	if t.DType == tensor.Float16 {
+	if t.DType == tensor.Float16 || t.DType == tensor.BFloat16 {
 		bits := t.Data.([]uint16)
 		out := make([]float64, len(bits))
 		for i, b := range bits {
-			out[i] = halfToFloat64(b)
+			if t.DType == tensor.Float16 {
+				out[i] = float64(tensor.HalfToFloat32(b))
+			} else {
+				out[i] = float64(tensor.BFloat16ToFloat32(b))
+			}
 		}
 		return out
 	}
 	return nil
-}
-
-// halfToFloat64 decodes an IEEE binary16 bit pattern.
-func halfToFloat64(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * frac * math.Pow(2, -24)
-	case 0x1f:
-		if frac != 0 {
-			return math.NaN()
-		}
-		return sign * math.Inf(1)
-	}
-	return sign * (1 + frac/1024) * math.Pow(2, float64(exp-15))
 }

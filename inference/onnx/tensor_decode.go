@@ -62,7 +62,7 @@ func dataFieldFor(dt tensor.DType) protowire.Number {
 	switch dt {
 	case tensor.Float32:
 		return fTensorFloatData
-	case tensor.Int32, tensor.Int16, tensor.Int8, tensor.Uint16, tensor.Uint8, tensor.Bool, tensor.Float16:
+	case tensor.Int32, tensor.Int16, tensor.Int8, tensor.Uint16, tensor.Uint8, tensor.Bool, tensor.Float16, tensor.BFloat16:
 		return fTensorInt32Data
 	case tensor.String:
 		return fTensorStringData

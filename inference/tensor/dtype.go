@@ -7,7 +7,8 @@ import "fmt"
 type DType int32
 
 // The element types papdl knows. Float16 values are stored as their IEEE 754
-// binary16 bit patterns in a []uint16; String tensors hold []string.
+// binary16 bit patterns in a []uint16, BFloat16 values as the upper
+// halves of float32 bit patterns in a []uint16; String tensors hold []string.
 const (
 	Undefined DType = 0
 	Float32   DType = 1
@@ -23,13 +24,14 @@ const (
 	Float64   DType = 11
 	Uint32    DType = 12
 	Uint64    DType = 13
+	BFloat16  DType = 16
 )
 
 var dtypeNames = map[DType]string{
 	Undefined: "undefined", Float32: "float32", Uint8: "uint8", Int8: "int8",
 	Uint16: "uint16", Int16: "int16", Int32: "int32", Int64: "int64",
 	String: "string", Bool: "bool", Float16: "float16", Float64: "float64",
-	Uint32: "uint32", Uint64: "uint64",
+	Uint32: "uint32", Uint64: "uint64", BFloat16: "bfloat16",
 }
 
 // String returns the numpy-style name of the type ("float32").
@@ -56,7 +58,7 @@ func (d DType) Size() int {
 	switch d {
 	case Uint8, Int8, Bool:
 		return 1
-	case Uint16, Int16, Float16:
+	case Uint16, Int16, Float16, BFloat16:
 		return 2
 	case Float32, Int32, Uint32:
 		return 4

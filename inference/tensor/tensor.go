@@ -117,7 +117,7 @@ func (t *Tensor) Check() error {
 	if err != nil {
 		return err
 	}
-	if dt != t.DType && !(t.DType == Float16 && dt == Uint16) {
+	if dt != t.DType && !((t.DType == Float16 || t.DType == BFloat16) && dt == Uint16) {
 		return fmt.Errorf("tensor says %s but holds %T", t.DType, t.Data)
 	}
 	if n != t.Len() {
@@ -197,7 +197,7 @@ func makeSlice(dt DType, n int) any {
 		return make([]int64, n)
 	case Uint8:
 		return make([]uint8, n)
-	case Uint16, Float16:
+	case Uint16, Float16, BFloat16:
 		return make([]uint16, n)
 	case Uint32:
 		return make([]uint32, n)

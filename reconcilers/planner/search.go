@@ -29,6 +29,10 @@ type search struct {
 	lat []float64
 	// tail[u*N+m] and run[u*N+m]: see throughputTables.
 	tail, run []float64
+	// work[u] is the least compute units u.. need; ratio[n] is the least
+	// factor by which node n is slower than the fastest node on any unit.
+	// Together they bound how well the remaining work can be balanced.
+	work, ratio []float64
 	root      float64
 
 	used []int64
@@ -82,6 +86,7 @@ func newSearch(p *problem, throughput bool, limit float64, budget int) *search {
 	}
 	s.latencyTable()
 	if throughput {
+		s.balanceTables()
 		s.throughputTables()
 	} else {
 		s.root = s.lat[p.src]
@@ -191,6 +196,66 @@ func (s *search) extend(v, m int, load float64, mem int64, cutoff float64, hando
 	return best
 }
 
+func (s *search) balanceTables() {
+	p := s.p
+	N := p.N
+	s.work = make([]float64, p.U+1)
+	s.ratio = make([]float64, N)
+	for n := range N {
+		s.ratio[n] = math.Inf(1)
+	}
+	for u := p.U - 1; u >= 0; u-- {
+		least := math.Inf(1)
+		for n := range N {
+			least = min(least, s.allowed(u, n))
+		}
+		if math.IsInf(least, 1) {
+			least = 0 // no node at all: another check reports it
+		}
+		s.work[u] = s.work[u+1] + least
+		if least > 0 {
+			for n := range N {
+				s.ratio[n] = min(s.ratio[n], s.allowed(u, n)/least)
+			}
+		}
+	}
+}
+
+// balanced reports whether the work of units u.. could still be spread
+// so that no node reaches the incumbent's busiest stage, given the current
+// node loads (node n carrying load instead) and each node working at its
+// best speed ratio. False proves the branch cannot beat the incumbent.
+func (s *search) balanced(u, n int, load float64) bool {
+	if s.work[u] == 0 || math.IsInf(s.best, 1) {
+		return true
+	}
+	var room float64
+	for m := range s.p.N {
+		l := s.nodeLoad[m]
+		if m == n {
+			l = load
+		}
+		if l < s.best && !math.IsInf(s.ratio[m], 1) {
+			room += (s.best - l) / s.ratio[m]
+		}
+	}
+	return room >= s.work[u]*(1-relTol)
+}
+
+// balanceLowerBound is the root's balance bound on the busiest stage.
+func (s *search) balanceLowerBound() float64 {
+	var inv float64
+	for _, r := range s.ratio {
+		if !math.IsInf(r, 1) {
+			inv += 1 / r
+		}
+	}
+	if inv == 0 {
+		return 0
+	}
+	return s.work[0] / inv
+}
+
 // solve runs the branch and bound from an optional incumbent.
 func (s *search) solve(incumbent []int, value, latency float64) {
 	if incumbent != nil {
@@ -258,6 +323,9 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 		var bound, secondary float64
 		if s.throughput {
 			if !below(st, s.best) {
+				continue
+			}
+			if !s.balanced(u+1, n, load) {
 				continue
 			}
 			bound = max(st, s.extend(u+1, n, load, s.used[n]+p.mem[u*N+n], s.best, true))

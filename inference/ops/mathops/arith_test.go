@@ -273,8 +273,8 @@ func TestPRelu(t *testing.T) {
 func TestHalf(t *testing.T) {
 	t.Run("round_trip_all", func(t *testing.T) {
 		for h := 0; h < 1<<16; h++ {
-			f := halfToFloat32(uint16(h))
-			back := float32ToHalf(f)
+			f := tensor.HalfToFloat32(uint16(h))
+			back := tensor.HalfFromFloat64(float64(f))
 			if f != f {
 				if back&0x7c00 != 0x7c00 || back&0x3ff == 0 {
 					t.Fatalf("NaN %#04x came back as %#04x", h, back)
@@ -306,8 +306,8 @@ func TestHalf(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strconv.FormatFloat(float64(c.in), 'g', -1, 32), func(t *testing.T) {
-			if got := float32ToHalf(c.in); got != c.want {
-				t.Fatalf("float32ToHalf(%v) = %#04x, want %#04x", c.in, got, c.want)
+			if got := tensor.HalfFromFloat64(float64(c.in)); got != c.want {
+				t.Fatalf("tensor.HalfFromFloat64(float64(%v)) = %#04x, want %#04x", c.in, got, c.want)
 			}
 		})
 	}

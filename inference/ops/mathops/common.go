@@ -91,7 +91,7 @@ func toFloat64s(t *tensor.Tensor) ([]float64, error) {
 		if t.DType == tensor.Float16 {
 			out := make([]float64, len(d))
 			for i, h := range d {
-				out[i] = float64(halfToFloat32(h))
+				out[i] = float64(tensor.HalfToFloat32(h))
 			}
 			return out, nil
 		}

@@ -62,7 +62,7 @@ func buildCast(n *onnx.Node, _ int64, _ []*tensor.Tensor) (kernel.Kernel, error)
 	default:
 		return nil, fmt.Errorf("Cast: attribute to has type %d, want int", a.Type)
 	}
-	if !to.Valid() && to != bfloat16 {
+	if !to.Valid() {
 		return nil, fmt.Errorf("Cast: attribute to is unsupported data type %d", int32(to))
 	}
 	return kernel.Func(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
@@ -112,7 +112,7 @@ func castTensor(x *tensor.Tensor, to tensor.DType) (*tensor.Tensor, error) {
 	if x.DType == to {
 		return x, nil
 	}
-	if !to.Valid() && to != bfloat16 {
+	if !to.Valid() {
 		return nil, fmt.Errorf("unsupported target type %s", to)
 	}
 	var data any
@@ -133,13 +133,13 @@ func castTensor(x *tensor.Tensor, to tensor.DType) (*tensor.Tensor, error) {
 	case []uint8:
 		data, err = castFrom(s, false, to)
 	case []uint16:
-		if x.DType == tensor.Float16 || x.DType == bfloat16 {
+		if x.DType == tensor.Float16 || x.DType == tensor.BFloat16 {
 			f := make([]float32, len(s))
 			for i, h := range s {
-				if x.DType == bfloat16 {
-					f[i] = bfloat16ToFloat32(h)
+				if x.DType == tensor.BFloat16 {
+					f[i] = tensor.BFloat16ToFloat32(h)
 				} else {
-					f[i] = halfToFloat32(h)
+					f[i] = tensor.HalfToFloat32(h)
 				}
 			}
 			data, err = castFrom(f, true, to)
@@ -186,14 +186,14 @@ func castFrom[S number](src []S, isFloat bool, to tensor.DType) (any, error) {
 	case tensor.Float16:
 		out := make([]uint16, len(src))
 		for i, v := range src {
-			out[i] = float64ToHalf(float64(v))
+			out[i] = tensor.HalfFromFloat64(float64(v))
 		}
 		return out, nil
-	case bfloat16:
+	case tensor.BFloat16:
 		// Through float32: exact for float32 and small integer sources.
 		out := make([]uint16, len(src))
 		for i, v := range src {
-			out[i] = float32ToBfloat16(float32(v))
+			out[i] = tensor.BFloat16FromFloat32(float32(v))
 		}
 		return out, nil
 	case tensor.Int8:
@@ -297,7 +297,7 @@ func castFromString(src []string, to tensor.DType) (any, error) {
 			out[i] = float32(v)
 		}
 		return out, nil
-	case tensor.Float64, tensor.Float16, bfloat16:
+	case tensor.Float64, tensor.Float16, tensor.BFloat16:
 		f := make([]float64, len(src))
 		for i, s := range src {
 			v, err := parseFloat(s, 64)

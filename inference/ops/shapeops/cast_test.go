@@ -76,9 +76,9 @@ func TestCast(t *testing.T) {
 		{name: "unknown type", op: "Cast", attrs: attrs(aInt("to", 99)), in: ts(seq(1)), err: "unsupported"},
 		{name: "float to bfloat16", op: "Cast", attrs: attrs(aInt("to", 16)),
 			in:   ts(f32(sh(5), 1, 1+0x1p-8, 1+3*0x1p-8, nan, -inf)),
-			want: ts(&tensor.Tensor{DType: bfloat16, Shape: sh(5), Data: []uint16{0x3f80, 0x3f80, 0x3f82, 0x7fc0, 0xff80}})},
+			want: ts(&tensor.Tensor{DType: tensor.BFloat16, Shape: sh(5), Data: []uint16{0x3f80, 0x3f80, 0x3f82, 0x7fc0, 0xff80}})},
 		{name: "bfloat16 to float", op: "Cast", attrs: attrs(to(tensor.Float32)),
-			in:   ts(&tensor.Tensor{DType: bfloat16, Shape: sh(2), Data: []uint16{0x4049, 0xbf80}}),
+			in:   ts(&tensor.Tensor{DType: tensor.BFloat16, Shape: sh(2), Data: []uint16{0x4049, 0xbf80}}),
 			want: ts(f32(sh(2), 3.140625, -1))},
 		{name: "missing to", op: "Cast", in: ts(seq(1)), err: "to is required"},
 		{name: "castlike", op: "CastLike", in: ts(f32(sh(2), 1.5, -1.5), half()), want: ts(half(0x3e00, 0xbe00))},
@@ -91,45 +91,45 @@ func TestHalfRoundTrip(t *testing.T) {
 	for h := 0; h < 0x10000; h++ {
 		b := uint16(h)
 		if b&0x7c00 == 0x7c00 && b&0x3ff != 0 {
-			f := halfToFloat32(b)
+			f := tensor.HalfToFloat32(b)
 			if f == f {
 				t.Fatalf("half %#04x: want NaN, got %v", b, f)
 			}
-			if g := float64ToHalf(float64(f)); g&0x7c00 != 0x7c00 || g&0x3ff == 0 {
+			if g := tensor.HalfFromFloat64(float64(f)); g&0x7c00 != 0x7c00 || g&0x3ff == 0 {
 				t.Fatalf("NaN %#04x became %#04x", b, g)
 			}
 			continue
 		}
-		f := halfToFloat32(b)
-		if g := float64ToHalf(float64(f)); g != b {
+		f := tensor.HalfToFloat32(b)
+		if g := tensor.HalfFromFloat64(float64(f)); g != b {
 			t.Fatalf("half %#04x -> %v -> %#04x", b, f, g)
 		}
 	}
 	// The largest finite half, 65504, is followed by "65536" for rounding.
-	if g := float64ToHalf(math.Nextafter(65520, 0)); g != 0x7bff {
+	if g := tensor.HalfFromFloat64(math.Nextafter(65520, 0)); g != 0x7bff {
 		t.Errorf("just below 65520: got %#04x, want 0x7bff", g)
 	}
-	if g := float64ToHalf(65520); g != 0x7c00 {
+	if g := tensor.HalfFromFloat64(65520); g != 0x7c00 {
 		t.Errorf("65520: got %#04x, want 0x7c00 (infinity)", g)
 	}
 	for b := uint16(0); b < 0x7bff; b++ {
-		lo := float64(halfToFloat32(b))
-		hi := float64(halfToFloat32(b + 1))
+		lo := float64(tensor.HalfToFloat32(b))
+		hi := float64(tensor.HalfToFloat32(b + 1))
 		mid := (lo + hi) / 2
 		want := b
 		if b&1 == 1 {
 			want = b + 1
 		}
-		if g := float64ToHalf(mid); g != want {
+		if g := tensor.HalfFromFloat64(mid); g != want {
 			t.Fatalf("midpoint of %#04x and %#04x: got %#04x, want %#04x", b, b+1, g, want)
 		}
-		if g := float64ToHalf(math.Nextafter(mid, hi)); g != b+1 {
+		if g := tensor.HalfFromFloat64(math.Nextafter(mid, hi)); g != b+1 {
 			t.Fatalf("just above midpoint of %#04x: got %#04x", b, g)
 		}
-		if g := float64ToHalf(math.Nextafter(mid, lo)); g != b {
+		if g := tensor.HalfFromFloat64(math.Nextafter(mid, lo)); g != b {
 			t.Fatalf("just below midpoint of %#04x: got %#04x", b, g)
 		}
-		if g := float64ToHalf(-mid); g != want|0x8000 {
+		if g := tensor.HalfFromFloat64(-mid); g != want|0x8000 {
 			t.Fatalf("negative midpoint of %#04x: got %#04x", b, g)
 		}
 	}

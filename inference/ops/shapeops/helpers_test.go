@@ -98,7 +98,7 @@ func sameTensor(got, want *tensor.Tensor) error {
 	if got == nil {
 		return fmt.Errorf("nil output")
 	}
-	if err := got.Check(); err != nil && got.DType != bfloat16 {
+	if err := got.Check(); err != nil && got.DType != tensor.BFloat16 {
 		return fmt.Errorf("malformed output: %v", err)
 	}
 	if got.DType != want.DType || !tensor.SameShape(got.Shape, want.Shape) {

@@ -1,13 +1,9 @@
-package shapeops
+package tensor
 
-import (
-	"math"
+import "math"
 
-	"github.com/papdl/papdl/inference/tensor"
-)
-
-// halfToFloat32 converts IEEE 754 binary16 bits to float32 (exactly).
-func halfToFloat32(h uint16) float32 {
+// HalfToFloat32 converts IEEE 754 binary16 bits to float32 (exactly).
+func HalfToFloat32(h uint16) float32 {
 	sign := uint32(h&0x8000) << 16
 	exp := uint32(h>>10) & 0x1f
 	mant := uint32(h & 0x3ff)
@@ -17,23 +13,20 @@ func halfToFloat32(h uint16) float32 {
 		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
 	case exp != 0:
 		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-	case mant == 0:
-		return math.Float32frombits(sign)
 	}
-	// Subnormal half: normalize into a float32 normal.
-	e := uint32(113)
-	for mant&0x400 == 0 {
-		mant <<= 1
-		e--
+	// Zero or subnormal: mant * 2^-24, exact in float32.
+	v := float32(mant) * (1.0 / (1 << 24))
+	if sign != 0 {
+		v = -v
 	}
-	mant &= 0x3ff
-	return math.Float32frombits(sign | e<<23 | mant<<13)
+	return v
 }
 
-// float64ToHalf rounds f to the nearest IEEE 754 binary16 value (ties to
+// HalfFromFloat64 rounds f to the nearest IEEE 754 binary16 value (ties to
 // even), producing subnormals, signed zeros, infinities on overflow and a
-// quiet NaN for NaN.
-func float64ToHalf(f float64) uint16 {
+// quiet NaN for NaN. A float32 converts exactly to float64 first, so this
+// also rounds float32 values once.
+func HalfFromFloat64(f float64) uint16 {
 	b := math.Float64bits(f)
 	sign := uint16(b>>48) & 0x8000
 	exp := int(b>>52) & 0x7ff
@@ -77,17 +70,12 @@ func roundShift(m uint64, s uint) uint64 {
 	return q
 }
 
-// bfloat16 is ONNX's TensorProto.BFLOAT16. The tensor package does not name
-// it yet; Cast converts to and from it (stored like Float16, as []uint16
-// bits) so that it works as soon as tensors of that type can be made.
-const bfloat16 = tensor.DType(16)
+// BFloat16ToFloat32 widens bfloat16 bits (exact).
+func BFloat16ToFloat32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
 
-// bfloat16ToFloat32 widens bfloat16 bits (exact).
-func bfloat16ToFloat32(b uint16) float32 { return math.Float32frombits(uint32(b) << 16) }
-
-// float32ToBfloat16 rounds to the nearest bfloat16 (ties to even); NaN stays
-// a quiet NaN.
-func float32ToBfloat16(f float32) uint16 {
+// BFloat16FromFloat32 rounds to the nearest bfloat16 (ties to even); NaN
+// stays a quiet NaN.
+func BFloat16FromFloat32(f float32) uint16 {
 	u := math.Float32bits(f)
 	if u&0x7fffffff > 0x7f800000 {
 		return uint16(u>>16) | 0x0040

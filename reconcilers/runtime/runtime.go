@@ -1,0 +1,133 @@
+package runtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/papdl/papdl/reconcilers/profile"
+)
+
+// Node is a machine that can run workloads.
+type Node struct {
+	ID       string            `json:"id"`
+	Hostname string            `json:"hostname"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	// CPUs may be fractional (a capped simulated or cgroup-limited node).
+	CPUs        float64 `json:"cpus"`
+	MemoryBytes int64   `json:"memoryBytes"`
+	Arch        string  `json:"arch,omitempty"`
+	// Ready is true when the node is up and accepts work (Swarm: Ready and
+	// availability Active).
+	Ready bool `json:"ready"`
+}
+
+// Roles of workloads.
+const (
+	RolePartition = "partition"
+	RoleGateway   = "gateway"
+)
+
+// Workload is one partition server or gateway of one model.
+type Workload struct {
+	// Name is unique across models: papdl-<model>-p<index>, papdl-<model>-gateway.
+	Name  string `json:"name"`
+	Model string `json:"model"`
+	Role  string `json:"role"`
+	// Partition is the partition index (-1 for the gateway).
+	Partition int `json:"partition"`
+	// Node is the ID of the node to run on.
+	Node string `json:"node"`
+	// Revision is the model revision this workload belongs to.
+	Revision string `json:"revision"`
+	// ArtifactPath and ArtifactSHA256 name the partition's .onnx file on
+	// the controller's host; the runtime makes it reachable from the node.
+	ArtifactPath   string `json:"artifactPath,omitempty"`
+	ArtifactSHA256 string `json:"artifactSha256,omitempty"`
+	// ManifestPath is the partition manifest (the gateway reads the model's
+	// input and output descriptions from it; servers their boundary tensors).
+	ManifestPath string `json:"manifestPath,omitempty"`
+	// Next is the name of the workload this one sends to: the next
+	// partition, or the gateway after the last partition. The gateway's Next
+	// is the first partition.
+	Next string `json:"next"`
+	// Port is the gateway's published HTTP port (0 for partitions).
+	Port int `json:"port,omitempty"`
+	// MemoryReservation is the memory the plan reserves, in bytes.
+	MemoryReservation int64 `json:"memoryReservation,omitempty"`
+}
+
+// Hash digests every field that defines the workload (not its status).
+func (w Workload) Hash() string {
+	b, err := json.Marshal(w)
+	if err != nil {
+		panic(fmt.Sprintf("runtime: marshal workload: %v", err)) // plain struct: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// Observed is a workload as the runtime sees it.
+type Observed struct {
+	Workload
+	// Hash is the hash the workload was created with.
+	Hash string `json:"hash"`
+	// Running is true when its process or task is up.
+	Running bool `json:"running"`
+	// Restarts counts restarts the runtime did since creation.
+	Restarts int `json:"restarts"`
+	// Message explains a workload that is not running.
+	Message string `json:"message,omitempty"`
+	// Since is when it last started.
+	Since time.Time `json:"since"`
+}
+
+// BenchmarkRequest asks for every unit of a model to be measured on every
+// node, and the links between the nodes.
+type BenchmarkRequest struct {
+	Model string
+	// ModelPath and ModelSHA256 identify the whole (unsliced) ONNX file.
+	ModelPath   string
+	ModelSHA256 string
+	// InputShapes gives shapes for inputs with symbolic dimensions.
+	InputShapes map[string][]int
+	Nodes       []Node
+	Warmup      int
+	Repeats     int
+	// PayloadBytes are the message sizes to probe links with (the bytes
+	// that cross candidate cuts).
+	PayloadBytes []int64
+	// Progress, if set, receives human-readable progress lines.
+	Progress func(node, message string)
+}
+
+// BenchmarkResult is the measured cluster profile plus the nodes that could
+// not be measured (left out of the profile, not fatal).
+type BenchmarkResult struct {
+	Profile *profile.ClusterProfile
+	Failed  map[string]error
+}
+
+// Runtime is where workloads run.
+type Runtime interface {
+	// Name is "local" or "swarm".
+	Name() string
+	// Nodes lists the nodes, ready or not.
+	Nodes(ctx context.Context) ([]Node, error)
+	// List returns the workloads papdl owns for model ("" for all models).
+	List(ctx context.Context, model string) ([]Observed, error)
+	// Apply creates w, or replaces it when the running one's hash differs,
+	// or (re)starts it when it is not running. It reports whether it
+	// changed anything.
+	Apply(ctx context.Context, w Workload) (changed bool, err error)
+	// Remove stops and deletes a workload by name; removing a missing one
+	// is not an error.
+	Remove(ctx context.Context, name string) error
+	// Endpoint is the URL clients use to reach a model's gateway.
+	Endpoint(ctx context.Context, w Workload) (string, error)
+	// Benchmark measures the model on the requested nodes.
+	Benchmark(ctx context.Context, req BenchmarkRequest) (*BenchmarkResult, error)
+}

@@ -21,7 +21,11 @@ func benchmarkSolve(b *testing.B, obj v1alpha1.Objective, tight bool) {
 	b.ReportMetric(float64(len(plan.Partitions)), "partitions")
 	b.ReportMetric(float64(plan.Expansions), "expansions")
 	if !plan.Optimal {
-		b.ReportMetric(1, "not-optimal")
+		value := plan.Totals.LatencySeconds
+		if obj == v1alpha1.ObjectiveThroughput {
+			value = plan.Totals.BottleneckSeconds
+		}
+		b.ReportMetric(100*(value-plan.LowerBound)/value, "gap%")
 	}
 }
 

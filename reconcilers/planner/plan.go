@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/profile"
@@ -37,7 +38,8 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		assign, optimal, lower, expansions = s.bestAssign, !s.aborted, s.root, s.expansions
 	} else {
 		s1 := newSearch(p, true, math.Inf(1), budget)
-		s1.solve(nil, 0, 0)
+		inc, period, latency := p.throughputIncumbent(budget)
+		s1.solve(inc, period, latency)
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {
 			// Among placements as fast as the best, take the lowest latency.
@@ -69,6 +71,28 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		}
 	}
 	return plan, nil
+}
+
+// throughputIncumbent is the best, by busiest stage then latency, of the
+// latency-optimal placement and one-run-per-node chains over the nodes in
+// speed order (with and without the source first); nil if none fits.
+func (p *problem) throughputIncumbent(budget int) ([]int, float64, float64) {
+	s := newSearch(p, false, math.Inf(1), budget)
+	s.solve(nil, 0, 0)
+	order := p.speedOrder()
+	srcFirst := append([]int{p.src}, slices.DeleteFunc(slices.Clone(order), func(n int) bool { return n == p.src })...)
+	var best []int
+	bestPeriod, bestLatency := math.Inf(1), math.Inf(1)
+	for _, a := range [][]int{s.bestAssign, p.chain(order), p.chain(srcFirst)} {
+		if a == nil {
+			continue
+		}
+		lat, per, ok := p.score(a)
+		if ok && (per < bestPeriod || per == bestPeriod && lat < bestLatency) {
+			best, bestPeriod, bestLatency = a, per, lat
+		}
+	}
+	return best, bestPeriod, bestLatency
 }
 
 // evaluate computes the performance of an assignment from scratch.

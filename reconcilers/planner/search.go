@@ -33,7 +33,7 @@ type search struct {
 	// factor by which node n is slower than the fastest node on any unit.
 	// Together they bound how well the remaining work can be balanced.
 	work, ratio []float64
-	root      float64
+	root        float64
 
 	used []int64
 	// free is the capacity left on all nodes together; needMem[u] is the
@@ -168,6 +168,7 @@ func (s *search) throughputTables() {
 	for n := range N {
 		s.root = min(s.root, max(s.hop(0, p.src, n), s.run[n]))
 	}
+	s.root = max(s.root, s.balanceLowerBound())
 }
 
 // extend is the least busiest stage of units v.. when node m already

@@ -126,6 +126,11 @@ type Runtime interface {
 	// Remove stops and deletes a workload by name; removing a missing one
 	// is not an error.
 	Remove(ctx context.Context, name string) error
+	// Clean removes every workload and supporting object (networks,
+	// images, cached artifacts) papdl created for model, or for every model
+	// when model is "": the end of a deleted spec, and `papdlctl clean`
+	// after a crash.
+	Clean(ctx context.Context, model string) error
 	// Endpoint is the URL clients use to reach a model's gateway.
 	Endpoint(ctx context.Context, w Workload) (string, error)
 	// Benchmark measures the model on the requested nodes.

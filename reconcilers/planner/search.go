@@ -34,6 +34,11 @@ type search struct {
 	// Together they bound how well the remaining work can be balanced.
 	work, ratio []float64
 	root        float64
+	// lam prices memory per node (seconds per byte); priced is the latency
+	// table under those prices and priceLeft the price of all free memory.
+	// See lagrange.go. lam is nil when the plain bound suffices.
+	lam, priced []float64
+	priceLeft   float64
 
 	used []int64
 	// free is the capacity left on all nodes together; needMem[u] is the
@@ -262,6 +267,9 @@ func (s *search) solve(incumbent []int, value, latency float64) {
 	if incumbent != nil {
 		s.best, s.bestLat, s.bestAssign = value, latency, slices.Clone(incumbent)
 	}
+	if !s.throughput && !math.IsInf(s.root, 1) {
+		s.lagrange()
+	}
 	if math.IsInf(s.root, 1) || !below(s.root, s.best) {
 		s.done = true
 		return
@@ -333,6 +341,11 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 			secondary = lb
 		} else {
 			bound, secondary = lb, st
+			if s.lam != nil {
+				pl := latency + c + h + s.priced[(u+1)*N+n] - (s.priceLeft - s.lam[n]*float64(p.mem[u*N+n]))
+				bound = max(bound, pl)
+				secondary = pl
+			}
 		}
 		if !below(bound, s.best) {
 			continue
@@ -356,10 +369,13 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 		}
 		n, l := cd.n, prev*N+cd.n
 		c, mem := p.comp[u*N+n], p.mem[u*N+n]
-		oldNode, oldLink := s.nodeLoad[n], s.linkLoad[l]
+		oldNode, oldLink, oldPrice := s.nodeLoad[n], s.linkLoad[l], s.priceLeft
 		s.assign[u] = n
 		s.used[n] += mem
 		s.free -= mem
+		if s.lam != nil {
+			s.priceLeft -= s.lam[n] * float64(mem)
+		}
 		s.nodeLoad[n] += c
 		st := max(stage, s.nodeLoad[n])
 		if prev != n {
@@ -370,6 +386,7 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 		s.nodeLoad[n], s.linkLoad[l] = oldNode, oldLink
 		s.used[n] -= mem
 		s.free += mem
+		s.priceLeft = oldPrice
 	}
 }
 

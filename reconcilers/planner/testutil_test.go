@@ -106,3 +106,5 @@ func dropConflictingPins(pins []Pin) []Pin {
 	}
 	return out
 }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }

@@ -60,8 +60,12 @@ type Workload struct {
 	MemoryReservation int64 `json:"memoryReservation,omitempty"`
 }
 
-// Hash digests every field that defines the workload (not its status).
+// Hash digests what defines the running workload: everything but the
+// revision label and the controller-side paths (the file contents are
+// pinned by ArtifactSHA256), so a spec change that leaves a partition's
+// content and wiring alone does not restart it.
 func (w Workload) Hash() string {
+	w.Revision, w.ArtifactPath, w.ManifestPath = "", "", ""
 	b, err := json.Marshal(w)
 	if err != nil {
 		panic(fmt.Sprintf("runtime: marshal workload: %v", err)) // plain struct: cannot fail

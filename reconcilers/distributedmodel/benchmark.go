@@ -1,0 +1,216 @@
+package distributedmodel
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/inference/slice"
+	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/runtime"
+	"github.com/papdl/papdl/reconcilers/store"
+)
+
+// ensureProfile returns the cluster profile to plan with, restricted to the
+// ready nodes. It benchmarks only when no stored profile covers every ready
+// node with the same resources, or the stored one is older than maxAge.
+func (s *session) ensureProfile(ctx context.Context, path string, ready []runtime.Node) (*profile.ClusterProfile, error) {
+	spec := &s.obj.Spec
+	maxAge := v1alpha1.DefaultMaxAge
+	warmup, repeats := int(v1alpha1.DefaultWarmup), int(v1alpha1.DefaultRepeats)
+	if b := spec.Benchmark; b != nil {
+		if b.MaxAge != nil {
+			maxAge = b.MaxAge.Duration
+		}
+		if b.Warmup != nil {
+			warmup = int(*b.Warmup)
+		}
+		if b.Repeats != nil {
+			repeats = int(*b.Repeats)
+		}
+	}
+	if s.rec.ProfileKey != "" {
+		old, err := profile.LoadFile(s.r.Store.ProfilePath(s.rec.ProfileKey))
+		if err == nil {
+			reason := coverage(old, ready, s.rec.ModelSHA256)
+			if age, ok := old.Age(s.r.now()); reason == "" && ok && age > maxAge {
+				reason = fmt.Sprintf("the profile is %s old (spec.benchmark.maxAge %s)", age.Round(time.Second), maxAge)
+			}
+			if reason == "" {
+				v1alpha1.SetCondition(&s.rec.Status.Conditions, v1alpha1.Condition{Type: v1alpha1.ConditionBenchmarked,
+					Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonSucceeded, ObservedGeneration: s.rec.Generation,
+					Message: fmt.Sprintf("profile %s covers the %d ready nodes", s.rec.ProfileKey, len(ready))}, s.r.now())
+				return restrict(old, ready), nil
+			}
+			s.event(false, "Benchmarking", "benchmarking again: %s", reason)
+		}
+	}
+
+	a, err := s.analysis(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(ready))
+	for i, n := range ready {
+		names[i] = n.Hostname
+	}
+	s.progress("Benchmarking", "benchmarking %d units on %d nodes (%s)", len(a.Units), len(ready), strings.Join(names, ", "))
+	s.event(false, "Benchmarking", "benchmarking %d units on nodes %s", len(a.Units), strings.Join(names, ", "))
+	res, err := s.r.Runtime.Benchmark(ctx, runtime.BenchmarkRequest{
+		Model: s.name, ModelPath: path, ModelSHA256: s.rec.ModelSHA256,
+		InputShapes: map[string][]int{s.rec.InputName: s.rec.InputShape},
+		Nodes:       ready, Warmup: warmup, Repeats: repeats, PayloadBytes: payloadSizes(a),
+		Progress: func(node, msg string) { s.log.Info("benchmark progress: " + msg) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("benchmark: %w", err)
+	}
+	for node, ferr := range res.Failed {
+		s.event(true, "NodeBenchmarkFailed", "node %s left out of the profile: %v", node, ferr)
+	}
+	prof := res.Profile
+	prof.APIVersion, prof.Kind, prof.Units = profile.APIVersion, profile.Kind, profile.StandardUnits()
+	prof.Model = modelSection(s.name, s.rec.ModelSHA256, a)
+	now := s.r.now().UTC()
+	prof.Metadata.Name = s.name
+	prof.Metadata.MeasuredAt = &now
+	w, rp := int32(warmup), int32(repeats)
+	prof.Metadata.Warmup, prof.Metadata.Repeats = &w, &rp
+	if errs := prof.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("benchmark produced an invalid profile: %w", errs.ToAggregate())
+	}
+	key := store.Key(s.rec.ModelSHA256, s.rec.InputShape, nodeKey(ready), now)
+	if err := profile.WriteFile(s.r.Store.ProfilePath(key), prof); err != nil {
+		return nil, err
+	}
+	old := s.rec.ProfileKey
+	s.rec.ProfileKey = key
+	if old != "" && old != key {
+		_ = os.Remove(s.r.Store.ProfilePath(old))
+	}
+	s.event(false, "Benchmarked", "profile %s: %d nodes, %d units, %d links", key, len(prof.Nodes), len(prof.Model.Units), len(prof.Links))
+	v1alpha1.SetCondition(&s.rec.Status.Conditions, v1alpha1.Condition{Type: v1alpha1.ConditionBenchmarked,
+		Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonSucceeded, ObservedGeneration: s.rec.Generation,
+		Message: fmt.Sprintf("measured %d units on %d nodes", len(prof.Model.Units), len(prof.Nodes))}, s.r.now())
+	return restrict(prof, ready), nil
+}
+
+// analysis returns the model's units, marking the model Sliced.
+func (s *session) analysis(ctx context.Context, path string) (*slice.Analysis, error) {
+	s.progress("Slicing", "analysing model %s", path)
+	a, err := s.r.models.analysis(ctx, path, s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape)
+	if err != nil {
+		return nil, err
+	}
+	s.setCondition(v1alpha1.ConditionSliced, v1alpha1.ConditionTrue, v1alpha1.ReasonSucceeded,
+		fmt.Sprintf("%d units (input %s %v)", len(a.Units), s.rec.InputName, s.rec.InputShape))
+	return a, nil
+}
+
+// coverage explains why a profile cannot serve the ready nodes, or "".
+func coverage(p *profile.ClusterProfile, ready []runtime.Node, modelSHA string) string {
+	if p.Model.SHA256 != modelSHA {
+		return "the model changed"
+	}
+	for _, n := range ready {
+		i := p.NodeIndex(n.ID)
+		if i < 0 {
+			return fmt.Sprintf("node %s (%s) is new", n.Hostname, n.ID)
+		}
+		pn := p.Nodes[i]
+		if pn.CPUs != cpuCount(n.CPUs) || pn.MemoryBytes != n.MemoryBytes {
+			return fmt.Sprintf("node %s changed resources (%d CPUs, %d bytes -> %d CPUs, %d bytes)",
+				n.Hostname, pn.CPUs, pn.MemoryBytes, cpuCount(n.CPUs), n.MemoryBytes)
+		}
+	}
+	return ""
+}
+
+// cpuCount rounds a fractional CPU count up, as the profile stores whole CPUs.
+func cpuCount(c float64) int32 {
+	n := int32(c)
+	if float64(n) < c {
+		n++
+	}
+	return n
+}
+
+// restrict returns a copy of p holding only the ready nodes and their links.
+func restrict(p *profile.ClusterProfile, ready []runtime.Node) *profile.ClusterProfile {
+	keep := map[string]bool{}
+	for _, n := range ready {
+		keep[n.ID] = true
+	}
+	cp := *p
+	cp.Nodes = nil
+	for _, n := range p.Nodes {
+		if keep[n.ID] {
+			cp.Nodes = append(cp.Nodes, n)
+		}
+	}
+	cp.Links = nil
+	for _, l := range p.Links {
+		if keep[l.From] && keep[l.To] {
+			cp.Links = append(cp.Links, l)
+		}
+	}
+	return &cp
+}
+
+func nodeKey(nodes []runtime.Node) []string {
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
+		out[i] = fmt.Sprintf("%s/%g/%d", n.ID, n.CPUs, n.MemoryBytes)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// payloadSizes picks the message sizes to probe links with: the input, the
+// output and the smallest, median and largest cut.
+func payloadSizes(a *slice.Analysis) []int64 {
+	set := map[int64]bool{}
+	var cuts []int64
+	for _, c := range a.Cuts() {
+		cuts = append(cuts, c.Bytes)
+	}
+	sort.Slice(cuts, func(i, j int) bool { return cuts[i] < cuts[j] })
+	add := func(b int64) {
+		if b > 0 {
+			set[b] = true
+		}
+	}
+	add(a.CutAfter(-1).Bytes)
+	add(a.CutAfter(len(a.Units) - 1).Bytes)
+	if len(cuts) > 0 {
+		add(cuts[0])
+		add(cuts[len(cuts)/2])
+		add(cuts[len(cuts)-1])
+	}
+	out := make([]int64, 0, len(set))
+	for b := range set {
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// modelSection describes the sliced model for the profile.
+func modelSection(name, sha string, a *slice.Analysis) profile.Model {
+	m := profile.Model{Name: name, SHA256: sha, InputBytes: a.CutAfter(-1).Bytes, OutputBytes: a.CutAfter(len(a.Units) - 1).Bytes}
+	elems := a.CutAfter(-1).Bytes / 4
+	m.InputElements = &elems
+	cuts := a.Cuts()
+	for i, u := range a.Units {
+		cut := m.OutputBytes
+		if i < len(cuts) {
+			cut = cuts[i].Bytes
+		}
+		m.Units = append(m.Units, profile.Unit{Name: u.Name, WeightBytes: u.WeightBytes, OutputBytes: u.OutputBytes, CutBytes: cut})
+	}
+	return m
+}

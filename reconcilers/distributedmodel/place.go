@@ -1,0 +1,86 @@
+package distributedmodel
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers/planner"
+	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/runtime"
+	"github.com/papdl/papdl/reconcilers/store"
+)
+
+// ensurePlan returns the placement for the profile's (ready) nodes,
+// re-planning only when the profile, the ready node set or the spec changed.
+func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node) (*planner.Plan, error) {
+	key := store.Key(s.rec.ProfileKey, nodeKey(ready), s.rec.SpecHash)
+	var old planner.Plan
+	hadPlan, err := store.ReadJSON(PlanPath(s.r.Store, s.name), &old)
+	if err != nil {
+		return nil, err
+	}
+	if hadPlan && key == s.rec.PlanKey {
+		return &old, nil
+	}
+	if hadPlan {
+		if gone := missingNodes(&old, ready); len(gone) > 0 {
+			msg := fmt.Sprintf("node(s) %s hosting partitions are unavailable: re-placing on the %d ready nodes", strings.Join(gone, ", "), len(ready))
+			s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionTrue, "NodeUnavailable", msg)
+			s.setCondition(v1alpha1.ConditionReady, v1alpha1.ConditionFalse, "NodeUnavailable", msg)
+			s.event(true, "NodeUnavailable", "%s", msg)
+			s.save()
+		}
+	}
+	req, err := planner.RequestFromSpec(&s.obj.Spec, prof)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planner.Solve(prof, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.WriteJSON(PlanPath(s.r.Store, s.name), plan); err != nil {
+		return nil, err
+	}
+	s.rec.PlanKey = key
+	desc := describePlan(plan)
+	if hadPlan && describePlan(&old) != desc {
+		s.event(false, "PlacementChanged", "placement changed from %s to %s", describePlan(&old), desc)
+	} else if !hadPlan {
+		s.event(false, "Placed", "placed %s", desc)
+	}
+	s.setCondition(v1alpha1.ConditionPlaced, v1alpha1.ConditionTrue, v1alpha1.ReasonSucceeded,
+		fmt.Sprintf("%s; predicted latency %.2f ms, throughput %.1f/s", desc, 1e3*plan.Totals.LatencySeconds, plan.Totals.Throughput))
+	return plan, nil
+}
+
+// describePlan renders a plan's placement: "units 0-11 on node1, 12-30 on node3".
+func describePlan(p *planner.Plan) string {
+	parts := make([]string, len(p.Partitions))
+	for i, pt := range p.Partitions {
+		host := pt.Hostname
+		if host == "" {
+			host = pt.Node
+		}
+		parts[i] = fmt.Sprintf("units %d-%d on %s", pt.Start, pt.End-1, host)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// missingNodes lists the plan's nodes that are not ready.
+func missingNodes(p *planner.Plan, ready []runtime.Node) []string {
+	up := map[string]bool{}
+	for _, n := range ready {
+		up[n.ID] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, pt := range p.Partitions {
+		if !up[pt.Node] && !seen[pt.Node] {
+			seen[pt.Node] = true
+			out = append(out, pt.Hostname)
+		}
+	}
+	return out
+}

@@ -1,0 +1,53 @@
+package distributedmodel
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers/store"
+)
+
+// Record is what the controller keeps per model in the state directory
+// (models/<name>/status.json): the status users see and the keys of the
+// artifacts, profile and plan in use.
+type Record struct {
+	Name string `json:"name"`
+	// Generation counts spec changes (metadata.generation, as an apiserver
+	// would keep it); SpecHash is the hash of the spec it counts.
+	Generation int64  `json:"generation"`
+	SpecHash   string `json:"specHash"`
+	// Spec is the last valid spec, for `papdlctl get -o yaml`.
+	Spec        *v1alpha1.DistributedModelSpec  `json:"spec,omitempty"`
+	Status      v1alpha1.DistributedModelStatus `json:"status"`
+	ModelSHA256 string                          `json:"modelSha256,omitempty"`
+	InputKey    string                          `json:"inputKey,omitempty"`
+	InputName   string                          `json:"inputName,omitempty"`
+	InputShape  []int                           `json:"inputShape,omitempty"`
+	ProfileKey  string                          `json:"profileKey,omitempty"`
+	PlanKey     string                          `json:"planKey,omitempty"`
+	ArtifactKey string                          `json:"artifactKey,omitempty"`
+	CreatedAt   time.Time                       `json:"createdAt"`
+	// MeasuredLatencySeconds is the gateway's latest measured median, when known.
+	MeasuredLatencySeconds *float64 `json:"measuredLatencySeconds,omitempty"`
+}
+
+// RecordPath is where a model's record lives.
+func RecordPath(s *store.Store, name string) string {
+	return filepath.Join(s.ModelDir(name), "status.json")
+}
+
+// PlanPath is where a model's current plan lives.
+func PlanPath(s *store.Store, name string) string {
+	return filepath.Join(s.ModelDir(name), "plan.json")
+}
+
+// LoadRecord reads a model's record; found is false when it has none.
+func LoadRecord(s *store.Store, name string) (*Record, bool, error) {
+	var rec Record
+	found, err := store.ReadJSON(RecordPath(s, name), &rec)
+	if err != nil || !found {
+		return &Record{Name: name}, found, err
+	}
+	return &rec, true, nil
+}

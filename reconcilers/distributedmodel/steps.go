@@ -1,0 +1,99 @@
+package distributedmodel
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers"
+	"github.com/papdl/papdl/reconcilers/runtime"
+	"github.com/papdl/papdl/reconcilers/store"
+)
+
+// reconcile is the inner reconcile: numbered steps, each skipping its work
+// when its inputs did not change.
+func (s *session) reconcile(ctx context.Context) (reconcilers.Result, error) {
+	spec := &s.obj.Spec
+	// 1. The model file, its digest and the revision.
+	path := spec.Model.ResolvePath(s.decl.dirOf())
+	sha, err := s.r.models.digest(path)
+	if err != nil {
+		return s.fail(v1alpha1.ConditionSliced, v1alpha1.ReasonModelNotFound, fmt.Errorf("spec.model.path %s: %w", path, err))
+	}
+	if spec.Model.SHA256 != "" && spec.Model.SHA256 != sha {
+		return s.stall(v1alpha1.ReasonChecksumMismatch, fmt.Errorf("model file %s has sha256 %s, spec.model.sha256 pins %s", path, sha, spec.Model.SHA256))
+	}
+	revision := s.rec.SpecHash[:8] + "-" + sha[:8]
+	s.rec.Status.LastAttemptedRevision = revision
+	if sha != s.rec.ModelSHA256 {
+		if s.rec.ModelSHA256 != "" {
+			s.event(false, "ModelChanged", "model file %s changed (sha256 %s -> %s): reslicing", path, short(s.rec.ModelSHA256), short(sha))
+		}
+		s.rec.ModelSHA256 = sha
+		s.rec.InputShape = nil
+		s.rec.ProfileKey, s.rec.PlanKey = "", ""
+	}
+
+	// 2. The concrete input shape (decodes the model only when it changed).
+	inputKey := store.Key(spec.Input, spec.BatchSize, sha)
+	if s.rec.InputShape == nil || s.rec.InputKey != inputKey {
+		m, err := loadVerified(path, sha)
+		if err != nil {
+			return s.fail(v1alpha1.ConditionSliced, v1alpha1.ReasonSliceFailed, err)
+		}
+		name, shape, err := InputShape(m, spec)
+		if err != nil {
+			return s.stall(v1alpha1.ReasonInvalidSpec, fmt.Errorf("%s: %w", path, err))
+		}
+		s.rec.InputName, s.rec.InputShape, s.rec.InputKey = name, shape, inputKey
+	}
+
+	// 3. The nodes that can take work now.
+	nodes, err := s.r.Runtime.Nodes(ctx)
+	if err != nil {
+		return s.fail(v1alpha1.ConditionBenchmarked, v1alpha1.ReasonBenchmarkFailed, fmt.Errorf("list nodes: %w", err))
+	}
+	var ready []runtime.Node
+	for _, n := range nodes {
+		if n.Ready {
+			ready = append(ready, n)
+		}
+	}
+	if len(ready) == 0 {
+		return s.fail(v1alpha1.ConditionBenchmarked, v1alpha1.ReasonNodeNotFound, fmt.Errorf("the %s runtime has no ready node", s.r.Runtime.Name()))
+	}
+
+	// 4. The cluster profile: reused while it covers the ready nodes with
+	// unchanged resources and is younger than spec.benchmark.maxAge.
+	prof, err := s.ensureProfile(ctx, path, ready)
+	if err != nil {
+		return s.fail(v1alpha1.ConditionBenchmarked, v1alpha1.ReasonBenchmarkFailed, err)
+	}
+
+	// 5. The placement.
+	plan, err := s.ensurePlan(prof, ready)
+	if err != nil {
+		return s.fail(v1alpha1.ConditionPlaced, v1alpha1.ReasonNoFeasiblePlacement, err)
+	}
+
+	// 6. The partitions of that placement.
+	dir, err := s.ensurePartitions(ctx, path, plan)
+	if err != nil {
+		return s.fail(v1alpha1.ConditionSliced, v1alpha1.ReasonSliceFailed, err)
+	}
+
+	// 7. Deploy what changed, prune what is not wanted, check readiness.
+	return s.deploy(ctx, plan, dir, revision)
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+func (d Declaration) dirOf() string {
+	doc := v1alpha1.Document{File: d.File}
+	return doc.Dir()
+}

@@ -1,0 +1,261 @@
+package planner
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers/profile"
+)
+
+// tinyProfile: source a, worker b; unit 1 is slow on a. The cut after unit
+// 0 carries more than unit 0's output (a residual), the links are
+// asymmetric, so charging the wrong bytes or the wrong link changes totals.
+func tinyProfile() *profile.ClusterProfile {
+	p := &profile.ClusterProfile{APIVersion: profile.APIVersion, Kind: profile.Kind, Units: profile.StandardUnits()}
+	p.Model = profile.Model{Name: "tiny", InputBytes: 100, OutputBytes: 40, Units: []profile.Unit{
+		{Name: "u0", WeightBytes: 10, OutputBytes: 50, CutBytes: 200},
+		{Name: "u1", WeightBytes: 10, OutputBytes: 300, CutBytes: 300},
+		{Name: "u2", WeightBytes: 10, OutputBytes: 40, CutBytes: 40},
+	}}
+	meas := func(s ...float64) []profile.UnitMeasurement {
+		var out []profile.UnitMeasurement
+		for _, x := range s {
+			out = append(out, profile.UnitMeasurement{Seconds: x, MemoryBytes: 1 << 20})
+		}
+		return out
+	}
+	p.Nodes = []profile.Node{
+		{ID: "a", Hostname: "vma", CPUs: 1, MemoryBytes: 1 << 30, FreeMemoryBytes: 1 << 30, Units: meas(1, 10, 1)},
+		{ID: "b", Hostname: "vmb", CPUs: 1, MemoryBytes: 1 << 30, FreeMemoryBytes: 1 << 30, Units: meas(1, 1, 1)},
+	}
+	p.Links = []profile.Link{
+		{From: "a", To: "b", RTTSeconds: 0.2, BandwidthBytesPerSecond: 100},
+		{From: "b", To: "a", RTTSeconds: 0.4, BandwidthBytesPerSecond: 1000},
+	}
+	return p
+}
+
+type span struct {
+	start, end int
+	node       string
+}
+
+func spans(plan *Plan) []span {
+	var out []span
+	for _, p := range plan.Partitions {
+		out = append(out, span{p.Start, p.End, p.Node})
+	}
+	return out
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func TestCostModel(t *testing.T) {
+	tests := []struct {
+		name       string
+		req        Request
+		want       []span
+		latency    float64
+		bottleneck float64
+		hops       []Transfer // In of every partition, then Return
+	}{
+		{
+			// Everything on b: input on the first hop (0.1 + 100/100),
+			// output on the return hop (0.2 + 40/1000).
+			name: "latency", req: Request{SourceNode: "vma"},
+			want: []span{{0, 3, "b"}}, latency: 1.1 + 3 + 0.24, bottleneck: 3,
+			hops: []Transfer{{"a", "b", 100, 1.1}, {"b", "a", 40, 0.24}},
+		},
+		{
+			// B,B,A: busiest stage is b's compute (2), not a's (1) nor
+			// the links (1.1 and 0.2 + 300/1000).
+			name: "throughput", req: Request{SourceNode: "vma", Objective: v1alpha1.ObjectiveThroughput},
+			want: []span{{0, 2, "b"}, {2, 3, "a"}}, latency: 1.1 + 2 + 0.5 + 1, bottleneck: 2,
+			hops: []Transfer{{"a", "b", 100, 1.1}, {"b", "a", 300, 0.5}, {"a", "a", 40, 0}},
+		},
+		{
+			// a hosts two partitions; the 200-byte cut goes a->b
+			// (0.1 + 2), the 300-byte cut b->a (0.2 + 0.3).
+			name: "pinned around", req: Request{SourceNode: "a", Pins: []Pin{{Start: 0, End: 1, Node: "a"}, {Start: 2, End: 3, Node: "vma"}}},
+			want: []span{{0, 1, "a"}, {1, 2, "b"}, {2, 3, "a"}}, latency: 1 + 2.1 + 1 + 0.5 + 1, bottleneck: 2.1,
+			hops: []Transfer{{"a", "a", 100, 0}, {"a", "b", 200, 2.1}, {"b", "a", 300, 0.5}, {"a", "a", 40, 0}},
+		},
+		{
+			// 1000 input bytes make the first hop to b cost 10.1: unit 0
+			// stays on a and only the 200-byte cut goes to b.
+			name: "input size overrides", req: Request{SourceNode: "a", InputBytes: 1000},
+			want: []span{{0, 1, "a"}, {1, 3, "b"}}, latency: 1 + 2.1 + 2 + 0.24, bottleneck: 2.1,
+			hops: []Transfer{{"a", "a", 1000, 0}, {"a", "b", 200, 2.1}, {"b", "a", 40, 0.24}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := Solve(tinyProfile(), tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := spans(plan); !equalSpans(got, tt.want) {
+				t.Errorf("partitions %v, want %v", got, tt.want)
+			}
+			if !near(plan.Totals.LatencySeconds, tt.latency) || !near(plan.Totals.BottleneckSeconds, tt.bottleneck) {
+				t.Errorf("latency %v bottleneck %v, want %v and %v", plan.Totals.LatencySeconds, plan.Totals.BottleneckSeconds, tt.latency, tt.bottleneck)
+			}
+			var hops []Transfer
+			for _, p := range plan.Partitions {
+				hops = append(hops, p.In)
+			}
+			hops = append(hops, plan.Return)
+			for i := range tt.hops {
+				if i >= len(hops) || hops[i].From != tt.hops[i].From || hops[i].To != tt.hops[i].To ||
+					hops[i].Bytes != tt.hops[i].Bytes || !near(hops[i].Seconds, tt.hops[i].Seconds) {
+					t.Errorf("hops %+v, want %+v", hops, tt.hops)
+					break
+				}
+			}
+			if !plan.Optimal || plan.Partitions[len(plan.Partitions)-1].End != 3 {
+				t.Errorf("optimal=%v, last partition ends at %d", plan.Optimal, plan.Partitions[len(plan.Partitions)-1].End)
+			}
+		})
+	}
+}
+
+func equalSpans(a, b []span) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestBaselines(t *testing.T) {
+	plan, err := Solve(tinyProfile(), Request{SourceNode: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, best := plan.Baselines.Source, plan.Baselines.BestSingleNode
+	if src.Node != "a" || !near(src.Totals.LatencySeconds, 12) || !near(src.LatencySpeedup, 12/4.34) {
+		t.Errorf("source baseline %+v", src)
+	}
+	if best == nil || best.Node != "b" || !near(best.LatencySpeedup, 1) {
+		t.Errorf("best single node %+v: everything on b is the plan itself", best)
+	}
+}
+
+func TestInfeasible(t *testing.T) {
+	mib := int64(1 << 20)
+	tests := []struct {
+		name       string
+		edit       func(*profile.ClusterProfile, *Request)
+		constraint string
+		want       string
+	}{
+		{"unit too big", func(p *profile.ClusterProfile, r *Request) {
+			p.Model.Units[1].Name = "conv5_3"
+			p.Nodes[0].Hostname, p.Nodes[1].Hostname = "vm3", "vm4"
+			p.Nodes[0].FreeMemoryBytes, p.Nodes[1].FreeMemoryBytes = 64*mib, 96*mib
+			p.Nodes[0].Units[1].MemoryBytes, p.Nodes[1].Units[1].MemoryBytes = 102*mib, 102*mib
+		}, "unit-memory", `unit "conv5_3" needs 102.0 MiB, the most any allowed node offers is 96.0 MiB on "vm4"`},
+		{"pin against avoid", func(p *profile.ClusterProfile, r *Request) {
+			r.Pins = []Pin{{Start: 1, End: 2, Node: "b", Origin: "pins[0]"}}
+			r.Avoid = []Avoid{{Start: 0, End: 3, Nodes: []string{"vmb"}, Origin: "avoid[0]"}}
+		}, "constraints", `unit "u1" is pinned to vmb by pins[0], but avoid[0] excludes vmb`},
+		{"selector matches nothing", func(p *profile.ClusterProfile, r *Request) {
+			r.NodeSelector = map[string]string{"gpu": "yes"}
+		}, "constraints", `unit "u0" has no allowed node`},
+		{"pinned units overflow", func(p *profile.ClusterProfile, r *Request) {
+			p.Nodes[0].FreeMemoryBytes = 3 * mib / 2
+			r.Pins = []Pin{{Start: 0, End: 3, Node: "a"}}
+		}, "pinned-memory", `the 3 units pinned to "vma" (u0 … u2) need 3.0 MiB together, "vma" offers 1.5 MiB`},
+		{"total memory", func(p *profile.ClusterProfile, r *Request) {
+			p.Nodes[0].FreeMemoryBytes, p.Nodes[1].FreeMemoryBytes = mib, mib
+		}, "total-memory", "the model needs at least 3.0 MiB in total, the allowed nodes offer 2.0 MiB together"},
+		{"packing", func(p *profile.ClusterProfile, r *Request) {
+			p.Nodes[0].FreeMemoryBytes, p.Nodes[1].FreeMemoryBytes = 3*mib, 3*mib
+			p.Nodes[0].Units[0].MemoryBytes = 2 * mib
+			p.Nodes[0].Units[1].MemoryBytes = 2 * mib
+			p.Nodes[0].Units[2].MemoryBytes = 2 * mib
+			p.Nodes[1].Units[0].MemoryBytes = 2 * mib
+			p.Nodes[1].Units[1].MemoryBytes = 2 * mib
+			p.Nodes[1].Units[2].MemoryBytes = 2 * mib
+		}, "memory-packing", "no assignment of units to nodes fits every node's memory at once"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, obj := range v1alpha1.Objectives() {
+				prof := tinyProfile()
+				req := Request{SourceNode: "a", Objective: obj}
+				tt.edit(prof, &req)
+				_, err := Solve(prof, req)
+				var ie *InfeasibleError
+				if !errors.As(err, &ie) || !errors.Is(err, ErrInfeasible) {
+					t.Fatalf("%s: want an InfeasibleError, got %v", obj, err)
+				}
+				if ie.Constraint != tt.constraint || !strings.Contains(ie.Message, tt.want) {
+					t.Errorf("%s: got [%s] %s\nwant [%s] …%s…", obj, ie.Constraint, ie.Message, tt.constraint, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	tests := []struct {
+		name string
+		req  Request
+		want string
+	}{
+		{"unknown source", Request{SourceNode: "zz"}, `source node "zz" is not in the profile`},
+		{"pin out of range", Request{SourceNode: "a", Pins: []Pin{{Start: 2, End: 9, Node: "a"}}}, "not within [0,3)"},
+		{"unknown avoid node", Request{SourceNode: "a", Avoid: []Avoid{{Start: 0, End: 1, Nodes: []string{"q"}}}}, `node "q"`},
+		{"objective", Request{SourceNode: "a", Objective: "speed"}, "unsupported objective"},
+		{"two pins", Request{SourceNode: "a", Pins: []Pin{{Start: 0, End: 2, Node: "a"}, {Start: 1, End: 3, Node: "b"}}}, `unit "u1" is pinned to vma`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Solve(tinyProfile(), tt.req)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want …%s…", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPlanJSON(t *testing.T) {
+	plan, err := Solve(tinyProfile(), Request{SourceNode: "a", Objective: v1alpha1.ObjectiveThroughput})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"kind":"PlacementPlan"`, `"partitions":[{"index":0,"start":0,"end":2`, `"node":"b"`,
+		`"computeSeconds":`, `"memoryBytes":`, `"totals":{`, `"latencySpeedup":`, `"optimal":true`} {
+		if !strings.Contains(string(data), key) {
+			t.Errorf("plan JSON lacks %s:\n%s", key, data)
+		}
+	}
+}
+
+// TestLargeLatencyIsExactAndFast checks that a 200 x 16 latency plan is
+// proven optimal by the first descent of the search.
+func TestLargeLatencyIsExactAndFast(t *testing.T) {
+	for _, tight := range []bool{false, true} {
+		prof, req := randomInstance(newRand(11), instanceOptions{nodes: 16, units: 200, memoryTight: tight})
+		plan, err := Solve(prof, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !plan.Optimal || plan.Expansions > 10*200 {
+			t.Errorf("tight=%v: optimal=%v after %d expansions", tight, plan.Optimal, plan.Expansions)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -55,6 +56,8 @@ type Gateway struct {
 	readyAt   time.Time
 	readyErr  error
 	readyDone bool
+	// readyStale is set when a request fails, so the next Ready pings.
+	readyStale atomic.Bool
 }
 
 // Errors Infer wraps, for callers to pick a status.
@@ -238,10 +241,12 @@ func (g *Gateway) Infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 	}
 	r, err := g.roundTrip(ctx, f)
 	if err != nil {
+		g.staleReady()
 		return nil, err
 	}
 	g.m.observeTimings(r.Timings)
 	if r.Kind == KindError {
+		g.staleReady()
 		g.m.errors.with("partition").inc()
 		return nil, &RemoteError{Stage: r.ErrStage, Msg: fmt.Sprintf("request %s: %s", r.ID, r.Err)}
 	}
@@ -333,11 +338,17 @@ func (g *Gateway) Ping(ctx context.Context) (PingResult, error) {
 	return res, nil
 }
 
+// staleReady forgets the last successful ping: a request just failed.
+func (g *Gateway) staleReady() {
+	g.readyStale.Store(true)
+}
+
 // Ready pings the chain unless a ping succeeded within the last second.
 func (g *Gateway) Ready(ctx context.Context) error {
 	g.readyMu.Lock()
 	defer g.readyMu.Unlock()
-	if g.readyDone && g.readyErr == nil && time.Since(g.readyAt) < time.Second {
+	stale := g.readyStale.Swap(false)
+	if !stale && g.readyDone && g.readyErr == nil && time.Since(g.readyAt) < time.Second {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, min(g.cfg.Timeout, 5*time.Second))

@@ -89,7 +89,8 @@ func TestDecodeValueInfoKinds(t *testing.T) {
 		{"tensor after sequence (oneof, last wins)", pb{}.bytes(fTypeSequence, pb{}).append(tensorType(6)...),
 			ValueInfo{Name: "v", ElemType: tensor.Int32, HasShape: true, Shape: []Dim{}}},
 		{"no type", nil, ValueInfo{Name: "v"}},
-		{"bfloat16 is kept as a number", tensorType(16), ValueInfo{Name: "v", ElemType: 16, HasShape: true, Shape: []Dim{}}},
+		{"bfloat16", tensorType(16), ValueInfo{Name: "v", ElemType: tensor.BFloat16, HasShape: true, Shape: []Dim{}}},
+		{"unknown element types are kept as numbers", tensorType(23), ValueInfo{Name: "v", ElemType: 23, HasShape: true, Shape: []Dim{}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,14 @@
 // attributes, initializers, value infos, opset imports, metadata); unknown
 // fields are skipped on read.
 //
+// What the codec does not carry: model-local functions, training info,
+// quantization annotations, doc strings of tensors and attributes, and the
+// names of tensors inside attributes are dropped on read. Value infos of
+// non-tensor types (sequence, map, optional) keep only their name, so Encode
+// writes them without a type. Sparse-tensor and type-proto attributes are
+// kept as opaque serialized bytes. Sparse initializers, external tensor data
+// and element types without a tensor.DType are decode errors.
+//
 // papdl reads ONNX itself instead of through onnx-go's decoder because that
 // decoder drops the opset imports (operator semantics depend on them), node
 // names, repeated inputs of one node (Mul(x, x)) and every element type but

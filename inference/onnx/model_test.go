@@ -32,6 +32,7 @@ func handModel() *Model {
 		{Name: "u64", Tensor: tensor.MustFromSlice([]uint64{math.MaxUint64}, 1)},
 		{Name: "b", Tensor: tensor.MustFromSlice([]bool{true, false, true}, 3)},
 		{Name: "h", Tensor: mustFloat16([]uint16{0x3c00, 0x7e00}, 2)},
+		{Name: "bf", Tensor: &tensor.Tensor{DType: tensor.BFloat16, Shape: []int{1}, Data: []uint16{0x3f80}}},
 		{Name: "s", Tensor: tensor.MustFromSlice([]string{"", "héllo", "a\x00b"}, 3)},
 		{Name: "scalar", Tensor: tensor.MustFromSlice([]float32{2})},
 		{Name: "empty", Tensor: tensor.MustFromSlice([]float32{}, 0, 3)},
@@ -91,7 +92,7 @@ func handModel() *Model {
 			Outputs: []ValueInfo{
 				{Name: "w", ElemType: tensor.Float16},
 				{Name: "seq"},
-				{Name: "bf16", ElemType: 16, HasShape: true, Shape: []Dim{}},
+				{Name: "bf16", ElemType: tensor.BFloat16, HasShape: true, Shape: []Dim{}},
 			},
 			ValueInfo: []ValueInfo{
 				{Name: "y", HasShape: true, Shape: []Dim{{Param: "n"}}},
@@ -166,7 +167,7 @@ func TestDecodeMatchesBuilt(t *testing.T) {
 	if got := m.Graph.Initializers[0].Tensor.Float32s(); math.Float32bits(got[2]) != 0x7fc00123 || math.Float32bits(got[1]) != 0x80000000 {
 		t.Errorf("f32 initializer bits %x", got)
 	}
-	if got := m.Graph.Initializers[12].Tensor.Data.([]string); got[1] != "héllo" || got[2] != "a\x00b" {
+	if got := m.Graph.Initializers[13].Tensor.Data.([]string); got[1] != "héllo" || got[2] != "a\x00b" {
 		t.Errorf("string initializer %q", got)
 	}
 }

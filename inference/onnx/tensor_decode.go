@@ -84,8 +84,6 @@ func onnxTypeName(dt int32) string {
 		return "complex64"
 	case 15:
 		return "complex128"
-	case 16:
-		return "bfloat16"
 	case 17, 18, 19, 20:
 		return "float8"
 	case 21:

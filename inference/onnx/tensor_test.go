@@ -117,6 +117,10 @@ func TestDecodeTensorEncodings(t *testing.T) {
 			mustFloat16([]uint16{0x3c00, 0xfc00}, 2)},
 		{"float16 raw", pb{}.varint(fTensorDims, 1).varint(fTensorDataType, 10).bytes(fTensorRawData, []byte{0x00, 0x3c}),
 			mustFloat16([]uint16{0x3c00}, 1)},
+		{"bfloat16 from int32_data", pb{}.varint(fTensorDims, 2).varint(fTensorDataType, 16).bytes(fTensorInt32Data, packedVarints(0x3f80, 0xc000)),
+			&tensor.Tensor{DType: tensor.BFloat16, Shape: []int{2}, Data: []uint16{0x3f80, 0xc000}}},
+		{"bfloat16 raw", pb{}.varint(fTensorDims, 1).varint(fTensorDataType, 16).bytes(fTensorRawData, []byte{0x80, 0x3f}),
+			&tensor.Tensor{DType: tensor.BFloat16, Shape: []int{1}, Data: []uint16{0x3f80}}},
 		{"double packed", pb{}.varint(fTensorDims, 2).varint(fTensorDataType, 11).bytes(fTensorDoubleData, packedFixed64(math.Float64bits(0.1), math.Float64bits(-1e300))),
 			tensor.MustFromSlice([]float64{0.1, -1e300}, 2)},
 		{"double unpacked", pb{}.varint(fTensorDims, 1).varint(fTensorDataType, 11).fixed64(fTensorDoubleData, math.Float64bits(2.5)),
@@ -221,8 +225,10 @@ func TestDecodeTensorErrors(t *testing.T) {
 			[]string{`tensor "w"`, "float32 tensor carries 1 elements in int64_data"}},
 		{"raw and typed", named().varint(fTensorDims, 1).varint(fTensorDataType, 1).bytes(fTensorRawData, make([]byte, 4)).fixed32(fTensorFloatData, 0),
 			[]string{"both raw_data and float_data"}},
-		{"bfloat16", named().varint(fTensorDims, 1).varint(fTensorDataType, 16).bytes(fTensorRawData, make([]byte, 2)),
-			[]string{`tensor "w"`, "data_type 16 (bfloat16) is not supported"}},
+		{"complex64", named().varint(fTensorDims, 1).varint(fTensorDataType, 14).bytes(fTensorRawData, make([]byte, 8)),
+			[]string{`tensor "w"`, "data_type 14 (complex64) is not supported"}},
+		{"float8", named().varint(fTensorDims, 1).varint(fTensorDataType, 17).bytes(fTensorRawData, make([]byte, 1)),
+			[]string{`tensor "w"`, "data_type 17 (float8) is not supported"}},
 		{"undefined type", named().varint(fTensorDims, 1),
 			[]string{"data_type 0"}},
 		{"negative dim", named().varint(fTensorDims, neg(-1)).varint(fTensorDataType, 1),
@@ -267,7 +273,7 @@ func TestEncodeTensorErrors(t *testing.T) {
 		{"nil", nil},
 		{"length mismatch", &tensor.Tensor{DType: tensor.Float32, Shape: []int{3}, Data: []float32{1}}},
 		{"type mismatch", &tensor.Tensor{DType: tensor.Int64, Shape: []int{1}, Data: []float32{1}}},
-		{"unknown dtype", &tensor.Tensor{DType: 16, Shape: []int{1}, Data: []uint16{1}}},
+		{"unknown dtype", &tensor.Tensor{DType: 14, Shape: []int{1}, Data: []uint16{1}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

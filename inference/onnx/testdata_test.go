@@ -151,7 +151,7 @@ func checkTestTensor(t *testing.T, path string, vi ValueInfo) {
 	// Known quirks of the ONNX test data: bfloat16 values are stored as
 	// uint16 tensors, and CastLike's second input (only its type matters)
 	// does not have the declared shape.
-	bfloat16AsUint16 := vi.ElemType == 16 && x.DType == tensor.Uint16
+	bfloat16AsUint16 := vi.ElemType == tensor.BFloat16 && x.DType == tensor.Uint16
 	if x.DType != vi.ElemType && !bfloat16AsUint16 {
 		t.Errorf("%s: dtype %s, graph declares %s", path, x.DType, vi.ElemType)
 	}

@@ -86,6 +86,9 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 	out = append(out, runtime.Workload{
 		Name: WorkloadName(s.name, -1), Model: s.name, Role: runtime.RoleGateway, Partition: -1,
 		Node: plan.SourceNode, Revision: revision, ManifestPath: manifest, Next: WorkloadName(s.name, 0), Port: port,
+		// The gateway reads the model's inputs and outputs from the manifest:
+		// they change with the model file and the input shape only.
+		ArtifactSHA256: store.Key(s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape),
 	})
 	return out, nil
 }

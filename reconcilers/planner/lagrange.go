@@ -19,7 +19,7 @@ import (
 
 const (
 	lagrangeIterations = 80
-	lagrangeStall      = 8 // halve the step after this many non-improving iterations
+	lagrangeStall      = 4 // halve the step after this many non-improving iterations
 )
 
 // pricedTable fills out[(u)*N+m] like latencyTable with comp + lam·mem.

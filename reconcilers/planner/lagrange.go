@@ -79,39 +79,37 @@ func (s *search) lagrange() {
 	table := make([]float64, (p.U+1)*N)
 	bestL, bestLam := s.root, slices.Clone(lam)
 	theta, stall := 1.0, 0
+	current := s.root // the Lagrangian value at lam; lam = 0 gives the plain bound
+	g := make([]float64, N)
 	for it := 0; it < lagrangeIterations; it++ {
 		if it > 0 {
 			s.pricedTable(lam, table)
-			path, usage = s.pricedPath(lam, table)
-			if path == nil {
+			if path, usage = s.pricedPath(lam, table); path == nil {
 				return
 			}
-			value := table[p.src]
+			current = table[p.src]
 			for n := range N {
-				value -= lam[n] * float64(p.capacity[n])
+				current -= lam[n] * float64(p.capacity[n])
 			}
-			if value > bestL*(1+1e-9) {
-				bestL, bestLam, stall = value, slices.Clone(lam), 0
+			if current > bestL*(1+1e-9) {
+				bestL, bestLam, stall = current, slices.Clone(lam), 0
 			} else if stall++; stall >= lagrangeStall {
 				theta, stall = theta/2, 0
 			}
 		}
 		if s.fits(usage) {
-			if lat, _, ok := p.score(path); ok && lat < s.best && lat <= s.limit {
-				if _, per, _ := p.score(path); per <= s.limit {
-					s.best, s.bestLat, s.bestAssign = lat, lat, path
-				}
+			if lat, per, ok := p.score(path); ok && lat < s.best && per <= s.limit {
+				s.best, s.bestLat, s.bestAssign = lat, lat, path
 			}
 		}
 		if !below(bestL, s.best) {
-			break // proven optimal
+			break // the incumbent is proven optimal
 		}
 		target := s.best
 		if math.IsInf(target, 1) {
 			target = bestL*1.1 + 1e-9
 		}
 		var norm float64
-		g := make([]float64, N)
 		for n := range N {
 			g[n] = float64(usage[n] - p.capacity[n])
 			if lam[n] == 0 && g[n] < 0 {
@@ -122,14 +120,7 @@ func (s *search) lagrange() {
 		if norm == 0 {
 			break
 		}
-		current := bestL
-		if it > 0 {
-			current = table[p.src]
-			for n := range N {
-				current -= lam[n] * float64(p.capacity[n])
-			}
-		}
-		step := theta * max(target-current, 1e-12) / norm
+		step := theta * max(target-current, 1e-12) / norm // Polyak step towards the target
 		for n := range N {
 			lam[n] = max(0, lam[n]+step*g[n])
 		}

@@ -21,6 +21,14 @@ func NewRootCommand() *cobra.Command {
 		newProfileCommand(),
 		newModelCommand(),
 		newConformanceCommand(),
+		newConfigureCommand(),
+		newValidateCommand(),
+		newApplyCommand(),
+		newGetCommand(),
+		newDescribeCommand(),
+		newDeleteCommand(),
+		newWaitCommand(),
+		newPredictCommand(),
 	)
 	return root
 }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/papdl/papdl/inference/chain"
+	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/profile"
+	"github.com/papdl/papdl/inference/slice"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", stderr)
+	model := fs.String("model", "", "ONNX model to profile: path or http(s) URL (optional)")
+	sum := fs.String("sha256", "", "expected sha256 of the model (optional; a mismatch is refused)")
+	units := fs.String("units", "", "units to report, e.g. 0:5,9 (default: all)")
+	listen := fs.String("listen", "", "serve link probes for the peers on this address (optional)")
+	peers := fs.String("peers", "", "comma-separated probe addresses of other nodes")
+	sizes := fs.String("sizes", "", "probe payload sizes, e.g. 1K,1M,12M (default: the model's cut sizes)")
+	repeats := fs.Int("repeats", 5, "round trips per payload size")
+	warmup := fs.Int("warmup", 2, "discarded model runs")
+	runs := fs.Int("profile-repeats", 10, "measured model runs")
+	node := fs.String("node", "", "node name in the output (default: host name)")
+	out := fs.String("out", "", "also write the JSON to this file")
+	peerWait := fs.Duration("peer-wait", 60*time.Second, "keep retrying a peer that is not up yet for this long")
+	linger := fs.Duration("linger", 0, "keep serving probes this long after measuring, for slower peers")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	opts := chain.NodeBenchOptions{Node: *node, Peers: splitList(*peers), Repeats: *repeats, PeerWait: *peerWait,
+		Profile: profile.Options{Warmup: *warmup, Repeats: *runs}}
+	if opts.Units, err = parseUnits(*units); err != nil {
+		return err
+	}
+	if opts.Sizes, err = parseSizes(*sizes); err != nil {
+		return err
+	}
+	probeDone := make(chan error, 1)
+	pctx, stopProbe := context.WithCancel(ctx)
+	defer stopProbe()
+	if *listen != "" {
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return fmt.Errorf("probe listener: %w", err)
+		}
+		log.Info("serving link probes", zap.String("addr", ln.Addr().String()))
+		go func() { probeDone <- chain.ServeProbe(pctx, ln, chain.Limits{}, log) }()
+	} else {
+		probeDone <- nil
+	}
+	if *model != "" {
+		if opts.Analysis, err = analyze(ctx, *model, *sum); err != nil {
+			return err
+		}
+	}
+	nb, err := chain.RunNodeBenchmark(ctx, opts)
+	if err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(nb, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode benchmark: %w", err)
+	}
+	js = append(js, '\n')
+	if _, err := stdout.Write(js); err != nil {
+		return fmt.Errorf("write benchmark: %w", err)
+	}
+	if *out != "" {
+		if err := os.WriteFile(*out, js, 0o644); err != nil {
+			return fmt.Errorf("write benchmark: %w", err)
+		}
+	}
+	if *linger > 0 && *listen != "" {
+		select {
+		case <-time.After(*linger):
+		case <-ctx.Done():
+		}
+	}
+	stopProbe()
+	return <-probeDone
+}
+
+func analyze(ctx context.Context, loc, want string) (*slice.Analysis, error) {
+	b, err := chain.Fetch(ctx, nil, loc, 0)
+	if err != nil {
+		return nil, err
+	}
+	if want != "" {
+		s := sha256.Sum256(b)
+		if got := hex.EncodeToString(s[:]); got != strings.ToLower(want) {
+			return nil, fmt.Errorf("model %s: sha256 is %s, expected %s", loc, got, want)
+		}
+	}
+	m, err := onnx.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", loc, err)
+	}
+	a, err := slice.Analyze(ctx, m, nil)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", loc, err)
+	}
+	return a, nil
+}
+
+func runProbe(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlagSet("probe", stderr)
+	listen := fs.String("listen", ":7100", "address to serve link probes on")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("probe listener: %w", err)
+	}
+	log.Info("serving link probes", zap.String("addr", ln.Addr().String()))
+	return chain.ServeProbe(ctx, ln, chain.Limits{}, log)
+}

@@ -1,0 +1,16 @@
+// Command papdl-node is papdl's data-plane binary, built with
+// CGO_ENABLED=0 to run in a FROM scratch container. It has four modes:
+//
+//	papdl-node partition --manifest URL|PATH --index I [--partition URL|PATH] [--sha256 HEX]
+//	                     --listen :7001 --next HOST:PORT [--return HOST:PORT] [--metrics :9101]
+//	papdl-node gateway   --manifest URL|PATH --first HOST:PORT --listen :8765 --return-listen :7000
+//	papdl-node bench     [--model PATH|URL --sha256 HEX] [--units 0:5,9] --listen :7100 --peers H:P,...
+//	                     [--out FILE] [--linger 60s]
+//	papdl-node probe     --listen :7100
+//
+// "partition" serves one partition of a manifest (its file's sha256 is
+// checked before it is loaded); "gateway" serves the HTTP API on the source
+// node and feeds the chain; "bench" profiles units and the links to other
+// nodes' bench agents and writes a chain.NodeBenchmark as JSON; "probe" only
+// answers link probes. Run a mode with -h for its flags.
+package main

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/papdl/papdl/inference/chain"
+)
+
+func runPartition(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlagSet("partition", stderr)
+	var src chain.StageSource
+	fs.StringVar(&src.Manifest, "manifest", "", "partition manifest: path or http(s) URL (required)")
+	fs.StringVar(&src.ManifestSHA256, "manifest-sha256", "", "expected sha256 of the manifest (optional)")
+	fs.IntVar(&src.Index, "index", -1, "index of the partition to serve (required)")
+	fs.StringVar(&src.Partition, "partition", "", "partition file: path or URL (default: the manifest's file next to it)")
+	fs.StringVar(&src.SHA256, "sha256", "", "expected sha256 of the partition file (default: the manifest's); a mismatch is refused")
+	listen := fs.String("listen", ":7001", "address to accept the upstream hop on")
+	next := fs.String("next", "", "downstream address: the next partition, or the gateway's return listener (required)")
+	ret := fs.String("return", "", "gateway return listener, for fast failure reports (optional)")
+	queue := fs.Int("queue", 2, "depth of the receive->compute and compute->send queues")
+	workers := fs.Int("workers", 1, "compute goroutines")
+	metricsAddr := fs.String("metrics", "", "serve /metrics over HTTP on this address (optional)")
+	maxFrame := fs.Int64("max-frame-bytes", 1<<30, "largest tensor payload accepted on a hop")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if src.Manifest == "" || src.Index < 0 || *next == "" {
+		fmt.Fprintln(stderr, "papdl-node partition: --manifest, --index and --next are required")
+		fs.Usage()
+		return errUsage
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	start := time.Now()
+	stage, _, err := chain.LoadStage(ctx, src)
+	if err != nil {
+		return err
+	}
+	log.Info("partition loaded", zap.Int("partition", stage.Partition.Index), zap.String("sha256", stage.Partition.SHA256),
+		zap.Duration("took", time.Since(start)))
+	srv, err := chain.NewServer(chain.ServerConfig{Stage: stage, Next: *next, Return: *ret, QueueDepth: *queue,
+		Workers: *workers, Limits: chain.Limits{MaxPayload: *maxFrame}, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("partition %d: %w", stage.Partition.Index, err)
+	}
+	if *metricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+		stopHTTP, err := serveHTTP(ctx, *metricsAddr, mux, log)
+		if err != nil {
+			return err
+		}
+		defer stopHTTP()
+	}
+	return srv.Serve(ctx, ln)
+}
+
+// serveHTTP serves h on addr until ctx ends (or the returned stop is
+// called).
+func serveHTTP(ctx context.Context, addr string, h http.Handler, log *zap.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("http listener: %w", err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", zap.String("addr", addr), zap.Error(err))
+		}
+	}()
+	log.Info("http listening", zap.String("addr", ln.Addr().String()))
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+		<-done
+	}
+	return stop, nil
+}

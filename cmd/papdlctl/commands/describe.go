@@ -1,0 +1,95 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/planner"
+	"github.com/papdl/papdl/reconcilers/store"
+)
+
+func newDescribeCommand() *cobra.Command {
+	var dirs dirOptions
+	var events int
+	cmd := &cobra.Command{
+		Use:   "describe NAME",
+		Short: "Show a DistributedModel's conditions, placement, endpoint and events",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDescribe(cmd.OutOrStdout(), dirs.stateDir, args[0], events)
+		},
+	}
+	dirs.bindState(cmd.Flags())
+	cmd.Flags().IntVar(&events, "events", 20, "how many recent events to show")
+	return cmd
+}
+
+func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
+	recs, err := loadRecords(stateDir, []string{name})
+	if err != nil {
+		return err
+	}
+	r := recs[0]
+	st, err := store.Open(stateDir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Name:         %s\n", r.Name)
+	fmt.Fprintf(w, "Generation:   %d (observed %d)\n", r.Generation, r.Status.ObservedGeneration)
+	if r.Spec != nil {
+		fmt.Fprintf(w, "Model:        %s\n", r.Spec.Model.Path)
+		fmt.Fprintf(w, "Source node:  %s\n", r.Spec.SourceNode.String())
+		fmt.Fprintf(w, "Objective:    %s\n", r.Spec.Objective)
+	}
+	fmt.Fprintf(w, "Model sha256: %s\n", r.ModelSHA256)
+	fmt.Fprintf(w, "Input:        %s %v\n", r.InputName, r.InputShape)
+	fmt.Fprintf(w, "Endpoint:     %s\n", r.Status.Endpoint)
+	fmt.Fprintf(w, "Revision:     applied %s, attempted %s\n", r.Status.LastAppliedRevision, r.Status.LastAttemptedRevision)
+	fmt.Fprintln(w, "\nConditions:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TYPE\tSTATUS\tREASON\tSINCE\tMESSAGE")
+	for _, c := range r.Status.Conditions {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.Type, c.Status, c.Reason, age(c.LastTransitionTime), c.Message)
+	}
+	tw.Flush()
+
+	var plan planner.Plan
+	if found, err := store.ReadJSON(distributedmodel.PlanPath(st, name), &plan); err == nil && found {
+		fmt.Fprintln(w, "\nPlacement:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PARTITION\tUNITS\tNODE\tMEMORY\tAVAILABLE\tCOMPUTE\tTRANSFER IN\tREADY")
+		ready := map[int]bool{}
+		if pl := r.Status.Placement; pl != nil {
+			for _, p := range pl.Partitions {
+				ready[int(p.Index)] = p.Ready
+			}
+		}
+		for _, p := range plan.Partitions {
+			fmt.Fprintf(tw, "  %d\t%d-%d (%s..%s)\t%s\t%s\t%s\t%.2fms\t%.2fms\t%v\n", p.Index, p.Start, p.End-1, p.FirstUnit, p.LastUnit,
+				p.Hostname, humanBytes(p.MemoryBytes), humanBytes(p.AvailableBytes), 1e3*p.ComputeSeconds, 1e3*p.In.Seconds, ready[p.Index])
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "  return to source: %.2fms; predicted latency %.2fms, throughput %.1f/s (bottleneck %s)\n",
+			1e3*plan.Return.Seconds, 1e3*plan.Totals.LatencySeconds, plan.Totals.Throughput, plan.Totals.Bottleneck)
+		if b := plan.Baselines.BestSingleNode; b != nil {
+			fmt.Fprintf(w, "  speedup: %.2fx latency vs the best single node (%s), %.2fx vs the source node\n",
+				b.LatencySpeedup, b.Hostname, plan.Baselines.Source.LatencySpeedup)
+		}
+	}
+
+	evs, err := st.Events(name, nEvents)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nEvents:")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  AGE\tTYPE\tREASON\tMESSAGE")
+	for _, e := range evs {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", age(e.Time), e.Type, e.Reason, e.Message)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,171 @@
+package commands
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/store"
+)
+
+type getOptions struct {
+	dirs   dirOptions
+	output string
+}
+
+func newGetCommand() *cobra.Command {
+	var o getOptions
+	cmd := &cobra.Command{
+		Use:   "get [NAME] [-o wide|yaml|json]",
+		Short: "List DistributedModels and their status",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runGet(cmd.OutOrStdout(), o, args)
+		},
+	}
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: wide, yaml or json")
+	o.dirs.bindState(cmd.Flags())
+	return cmd
+}
+
+// loadRecords reads the records of the named model, or of every model.
+func loadRecords(stateDir string, names []string) ([]*distributedmodel.Record, error) {
+	st, err := store.Open(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		if names, err = st.ModelNames(); err != nil {
+			return nil, err
+		}
+	}
+	var out []*distributedmodel.Record
+	for _, n := range names {
+		rec, found, err := distributedmodel.LoadRecord(st, n)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, fmt.Errorf("distributedmodel %q not found in %s", n, stateDir)
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// asObject renders a record as the DistributedModel users know.
+func asObject(rec *distributedmodel.Record) *v1alpha1.DistributedModel {
+	obj := &v1alpha1.DistributedModel{
+		TypeMeta:   v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindDistributedModel},
+		ObjectMeta: v1alpha1.ObjectMeta{Name: rec.Name, Generation: rec.Generation},
+		Status:     rec.Status,
+	}
+	if rec.Spec != nil {
+		obj.Spec = *rec.Spec
+	}
+	return obj
+}
+
+func runGet(w io.Writer, o getOptions, args []string) error {
+	recs, err := loadRecords(o.dirs.stateDir, args)
+	if err != nil {
+		return err
+	}
+	switch o.output {
+	case "json":
+		objs := make([]*v1alpha1.DistributedModel, len(recs))
+		for i, r := range recs {
+			objs[i] = asObject(r)
+		}
+		var v any = objs
+		if len(args) == 1 {
+			v = objs[0]
+		}
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, string(b))
+		return err
+	case "yaml":
+		for i, r := range recs {
+			b, err := yaml.Marshal(asObject(r))
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				fmt.Fprintln(w, "---")
+			}
+			w.Write(b)
+		}
+		return nil
+	case "", "wide":
+	default:
+		return fmt.Errorf("-o %s: want wide, yaml or json", o.output)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	header := "NAME\tREADY\tSTATUS\tPARTITIONS\tNODES\tPREDICTED\tMEASURED\tAGE"
+	if o.output == "wide" {
+		header += "\tENDPOINT\tREVISION\tMESSAGE"
+	}
+	fmt.Fprintln(tw, header)
+	for _, r := range recs {
+		ready, reason, msg := "False", "", ""
+		if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+			ready, reason, msg = string(c.Status), c.Reason, c.Message
+		}
+		if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionStalled); c != nil && c.Status == v1alpha1.ConditionTrue {
+			reason, msg = "Stalled:"+c.Reason, c.Message
+		}
+		parts, nodes, predicted := "-", "-", "-"
+		if pl := r.Status.Placement; pl != nil {
+			parts = fmt.Sprint(len(pl.Partitions))
+			var hosts []string
+			seen := map[string]bool{}
+			for _, p := range pl.Partitions {
+				if !seen[p.Hostname] {
+					seen[p.Hostname] = true
+					hosts = append(hosts, p.Hostname)
+				}
+			}
+			nodes = strings.Join(hosts, ",")
+			if pl.PredictedLatencySeconds != nil {
+				predicted = fmt.Sprintf("%.1fms", 1e3**pl.PredictedLatencySeconds)
+			}
+		}
+		measured := "-"
+		if r.MeasuredLatencySeconds != nil {
+			measured = fmt.Sprintf("%.1fms", 1e3**r.MeasuredLatencySeconds)
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, ready, reason, parts, nodes, predicted, measured, age(r.CreatedAt))
+		if o.output == "wide" {
+			line += fmt.Sprintf("\t%s\t%s\t%s", r.Status.Endpoint, r.Status.LastAppliedRevision, msg)
+		}
+		fmt.Fprintln(tw, line)
+	}
+	return tw.Flush()
+}
+
+func age(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

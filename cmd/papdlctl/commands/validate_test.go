@@ -1,0 +1,68 @@
+package commands
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte(`apiVersion: papdl.io/v1alpha1
+kind: DistributedModel
+metadata: {name: Bad_Name}
+spec:
+  model: {path: m.onnx}
+  sourceNode: {}
+  input: {size: 0}
+---
+apiVersion: papdl.io/v1alpha1
+kind: DistributedModel
+metadata: {name: x}
+spec:
+  sourceNod: {hostname: vm0}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pinned := filepath.Join(dir, "pinned.yaml")
+	if err := os.WriteFile(pinned, []byte(`apiVersion: papdl.io/v1alpha1
+kind: DistributedModel
+metadata: {name: pinned}
+spec:
+  model: {path: missing.onnx, sha256: `+strings.Repeat("ab", 32)+`}
+  sourceNode: {hostname: vm0}
+  input: {size: 784}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		want    []string
+		wantErr bool
+	}{
+		{"examples", []string{"validate", "-f", "../../../specs/mnist.yaml", "-f", "../../../specs/vgg16.yaml", "-f", "../../../specs/resnet18.yaml"},
+			[]string{`"mnist": valid`, `"vgg16": valid`, `"vgg16-latency": valid`, `"resnet18": valid`}, false},
+		{"examples with files", []string{"validate", "-f", "../../../specs/mnist.yaml", "--check-files"},
+			[]string{"spec.model.path: model file"}, true},
+		{"every problem", []string{"validate", "-f", bad},
+			[]string{"metadata.name", "spec.sourceNode: Required value", "spec.input.size", "document 2 (line 9)",
+				"spec.sourceNod: Unknown field"}, true},
+		{"pinned model must exist", []string{"validate", "-f", pinned}, []string{"missing.onnx"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := execute(t, tt.args...)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v\n%s", err, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}

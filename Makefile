@@ -9,6 +9,7 @@ all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/papdlctl ./cmd/papdlctl
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/papdl-node ./cmd/papdl-node
 
 # Installs the system packages the tests use (Debian): ONNX test data, numpy.
 deps:

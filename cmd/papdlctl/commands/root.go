@@ -29,6 +29,7 @@ func NewRootCommand() *cobra.Command {
 		newDeleteCommand(),
 		newWaitCommand(),
 		newPredictCommand(),
+		newControllerCommand(),
 	)
 	return root
 }

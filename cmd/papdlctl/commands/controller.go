@@ -1,0 +1,183 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/papdl/papdl/reconcilers"
+	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/runtime"
+	"github.com/papdl/papdl/reconcilers/runtime/local"
+	"github.com/papdl/papdl/reconcilers/source"
+	"github.com/papdl/papdl/reconcilers/store"
+)
+
+type controllerOptions struct {
+	dirs       dirOptions
+	runtime    string
+	nodesFile  string
+	nodeBinary string
+	logLevel   string
+	logFormat  string
+	workers    int
+}
+
+func newControllerCommand() *cobra.Command {
+	var o controllerOptions
+	cmd := &cobra.Command{
+		Use:   "controller --specs-dir DIR --state-dir DIR [--runtime local|swarm]",
+		Short: "Run the papdl controller in the foreground until SIGINT/SIGTERM",
+		Long: `The controller watches the specs directory and converges every
+DistributedModel declared there: slice, benchmark, place, deploy, and keep
+it running; it removes everything a deleted spec created.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runController(cmd.Context(), o) },
+	}
+	o.dirs.bindSpecs(cmd.Flags())
+	o.dirs.bindState(cmd.Flags())
+	cmd.Flags().StringVar(&o.runtime, "runtime", "local", "where partitions run: local (processes on this host) or swarm")
+	cmd.Flags().StringVar(&o.nodesFile, "nodes", "", "local runtime: YAML list of simulated nodes ({name, cpus, memory})")
+	cmd.Flags().StringVar(&o.nodeBinary, "node-binary", "", "the papdl-node executable (default: next to papdlctl, then $PATH)")
+	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	cmd.Flags().StringVar(&o.logFormat, "log-format", "json", "json or console")
+	cmd.Flags().IntVar(&o.workers, "workers", 2, "models reconciled in parallel")
+	return cmd
+}
+
+// newLogger builds the controller's zap logger on stderr.
+func newLogger(level, format string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	var encoder zapcore.Encoder
+	switch format {
+	case "json":
+		encoder = zapcore.NewJSONEncoder(enc)
+	case "console":
+		encoder = zapcore.NewConsoleEncoder(enc)
+	default:
+		return nil, fmt.Errorf("--log-format %s: want json or console", format)
+	}
+	return zap.New(zapcore.NewCore(encoder, zapcore.Lock(os.Stderr), lvl)), nil
+}
+
+// findNodeBinary locates papdl-node.
+func findNodeBinary(flag string) (string, error) {
+	if flag != "" {
+		return filepath.Abs(flag)
+	}
+	if exe, err := os.Executable(); err == nil {
+		cand := filepath.Join(filepath.Dir(exe), "papdl-node")
+		if _, err := os.Stat(cand); err == nil {
+			return cand, nil
+		}
+	}
+	p, err := exec.LookPath("papdl-node")
+	if err != nil {
+		return "", fmt.Errorf("papdl-node not found next to papdlctl or in $PATH (make build, or --node-binary)")
+	}
+	return filepath.Abs(p)
+}
+
+// watcher is implemented by runtimes that report workload changes.
+type watcher interface {
+	Watch(ctx context.Context, notify func(model string))
+}
+
+func openRuntime(o controllerOptions, log *zap.Logger) (runtime.Runtime, error) {
+	bin, err := findNodeBinary(o.nodeBinary)
+	if err != nil {
+		return nil, err
+	}
+	switch o.runtime {
+	case "local":
+		var sim []local.SimulatedNode
+		if o.nodesFile != "" {
+			if sim, err = local.LoadSimulatedNodes(o.nodesFile); err != nil {
+				return nil, err
+			}
+		}
+		return local.New(local.Config{NodeBinary: bin, Dir: filepath.Join(o.dirs.stateDir, "local-runtime"),
+			Simulated: sim, Log: log.Named("local-runtime")})
+	case "swarm":
+		return openSwarmRuntime(o, bin, log)
+	}
+	return nil, fmt.Errorf("--runtime %s: want local or swarm", o.runtime)
+}
+
+func runController(ctx context.Context, o controllerOptions) error {
+	log, err := newLogger(o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	st, err := store.Open(o.dirs.stateDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.dirs.specsDir, 0o755); err != nil {
+		return err
+	}
+	rt, err := openRuntime(o, log)
+	if err != nil {
+		return err
+	}
+	rec := distributedmodel.NewReconciler(o.dirs.specsDir, st, rt, log.Named("distributedmodel"))
+	queue := reconcilers.NewQueue()
+	ctrl := &reconcilers.Controller{Name: "distributedmodel", Reconciler: rec, Queue: queue, Log: log, Workers: o.workers}
+
+	// Models known from state or from running workloads are reconciled once
+	// even if no spec declares them any more: that is how a spec deleted
+	// while the controller was down gets cleaned up.
+	initial, err := st.ModelNames()
+	if err != nil {
+		return err
+	}
+	observed, err := rt.List(ctx, "")
+	if err != nil {
+		return fmt.Errorf("list workloads: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, n := range initial {
+		seen[n] = true
+	}
+	for _, w := range observed {
+		if !seen[w.Model] {
+			seen[w.Model] = true
+			initial = append(initial, w.Model)
+		}
+	}
+	sort.Strings(initial)
+	src := &source.SpecsDir{Dir: o.dirs.specsDir, List: func() ([]string, error) { return distributedmodel.SpecNames(o.dirs.specsDir) },
+		Log: log.Named("specs")}
+	errc := make(chan error, 1)
+	go func() { errc <- src.Run(ctx, initial, queue.Add) }()
+	if w, ok := rt.(watcher); ok {
+		go w.Watch(ctx, queue.Add)
+	}
+	log.Info("controller started", zap.String("specsDir", o.dirs.specsDir), zap.String("stateDir", o.dirs.stateDir),
+		zap.String("runtime", rt.Name()))
+	done := make(chan struct{})
+	go func() { ctrl.Run(ctx); close(done) }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			return err
+		}
+		<-done
+	case <-done:
+	}
+	log.Info("controller stopped; workloads keep running")
+	return nil
+}

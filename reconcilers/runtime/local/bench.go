@@ -1,0 +1,144 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/papdl/papdl/inference/chain"
+	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/runtime"
+)
+
+// Benchmark implements runtime.Runtime: each node's units are measured by a
+// `papdl-node bench` process with that node's caps, one node after another.
+// All nodes share this host's loopback, so one link measurement (to a
+// `papdl-node probe` process) stands for every ordered pair.
+func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (*runtime.BenchmarkResult, error) {
+	res := &runtime.BenchmarkResult{Profile: &profile.ClusterProfile{}, Failed: map[string]error{}}
+	var link *chain.LinkBenchmark
+	for i, n := range req.Nodes {
+		if req.Progress != nil {
+			req.Progress(n.Hostname, fmt.Sprintf("node %s (%d/%d): measuring units", n.Hostname, i+1, len(req.Nodes)))
+		}
+		args := []string{"bench", "--model", req.ModelPath, "--sha256", req.ModelSHA256, "--node", n.ID,
+			"--warmup", strconv.Itoa(req.Warmup), "--profile-repeats", strconv.Itoa(req.Repeats)}
+		for name, shape := range req.InputShapes {
+			args = append(args, "--input-shape", name+"="+joinDims(shape))
+		}
+		var stop func()
+		if link == nil && len(req.Nodes) > 1 {
+			addr, s, err := r.startProbe(ctx)
+			if err != nil {
+				return nil, err
+			}
+			stop = s
+			args = append(args, "--peers", addr, "--sizes", joinSizes(req.PayloadBytes))
+		}
+		nb, err := r.runBench(ctx, n.ID, args)
+		if stop != nil {
+			stop()
+		}
+		if err != nil {
+			res.Failed[n.Hostname] = err
+			continue
+		}
+		pn, err := runtime.NodeProfile(n, nb, r.timeScale(n.ID))
+		if err != nil {
+			res.Failed[n.Hostname] = err
+			continue
+		}
+		res.Profile.Nodes = append(res.Profile.Nodes, pn)
+		if link == nil && len(nb.Links) > 0 && nb.Links[0].Error == "" {
+			link = &nb.Links[0]
+		}
+	}
+	if len(res.Profile.Nodes) == 0 {
+		return nil, fmt.Errorf("no node could be benchmarked: %v", res.Failed)
+	}
+	if len(res.Profile.Nodes) > 1 {
+		if link == nil {
+			return nil, fmt.Errorf("the loopback link could not be measured")
+		}
+		for _, a := range res.Profile.Nodes {
+			for _, b := range res.Profile.Nodes {
+				if a.ID != b.ID {
+					res.Profile.Links = append(res.Profile.Links, profile.Link{From: a.ID, To: b.ID,
+						RTTSeconds: link.RTTSeconds, BandwidthBytesPerSecond: link.BandwidthBytesPerSecond})
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+func (r *Runtime) runBench(ctx context.Context, nodeID string, args []string) (*chain.NodeBenchmark, error) {
+	cmd := exec.CommandContext(ctx, r.cfg.NodeBinary, args...)
+	cmd.Env = append(os.Environ(), r.env(nodeID)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("papdl-node bench on %s: %w: %s", nodeID, err, lastLines(stderr.String(), 3))
+	}
+	var nb chain.NodeBenchmark
+	if err := json.Unmarshal(stdout.Bytes(), &nb); err != nil {
+		return nil, fmt.Errorf("papdl-node bench on %s: output: %w", nodeID, err)
+	}
+	return &nb, nil
+}
+
+// startProbe runs a probe server on a free loopback port.
+func (r *Runtime) startProbe(ctx context.Context) (string, func(), error) {
+	port, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command(r.cfg.NodeBinary, "probe", "--listen", addr)
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start probe server: %w", err)
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	return addr, stop, nil
+}
+
+func joinDims(shape []int) string {
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		parts[i] = strconv.Itoa(d)
+	}
+	return strings.Join(parts, "x")
+}
+
+func joinSizes(sizes []int64) string {
+	parts := make([]string, len(sizes))
+	for i, s := range sizes {
+		parts[i] = strconv.FormatInt(s, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}

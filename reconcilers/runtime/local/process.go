@@ -1,0 +1,213 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/papdl/papdl/reconcilers/runtime"
+)
+
+// child is a process this runtime started and reaps.
+type child struct {
+	pid  int
+	done chan struct{}
+}
+
+// args builds a workload's papdl-node command line.
+func (r *Runtime) args(w runtime.Workload, listen, ret int) ([]string, error) {
+	next, err := r.addressOfNext(w)
+	if err != nil {
+		return nil, err
+	}
+	switch w.Role {
+	case runtime.RolePartition:
+		args := []string{"partition", "--manifest", w.ManifestPath, "--index", strconv.Itoa(w.Partition),
+			"--partition", w.ArtifactPath, "--sha256", w.ArtifactSHA256,
+			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--next", next}
+		return args, nil
+	case runtime.RoleGateway:
+		return []string{"gateway", "--manifest", w.ManifestPath, "--first", next,
+			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--return-listen", fmt.Sprintf("127.0.0.1:%d", ret),
+			"--model-name", w.Model}, nil
+	}
+	return nil, fmt.Errorf("workload %s: unknown role %q", w.Name, w.Role)
+}
+
+// addressOfNext resolves w.Next; a workload that does not exist yet gets a
+// port reserved now, so the chain can be started in any order.
+func (r *Runtime) addressOfNext(w runtime.Workload) (string, error) {
+	if addr, err := r.addressOf(w.Next); err == nil {
+		return addr, nil
+	}
+	// Reserve a record for the next workload with only its ports, so that
+	// its Apply later keeps them.
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	placeholder := &record{Workload: runtime.Workload{Name: w.Next, Model: w.Model}}
+	if strings.HasSuffix(w.Next, "-gateway") {
+		placeholder.Workload.Role = runtime.RoleGateway
+		placeholder.Return = port
+	} else {
+		placeholder.Workload.Role = runtime.RolePartition
+		placeholder.Listen = port
+	}
+	if err := writeRecord(r.recordPath(w.Next), placeholder); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port), nil
+}
+
+// start launches the process of rec in its own session, logging to a file.
+func (r *Runtime) start(rec *record) error {
+	logf, err := os.OpenFile(r.logPath(rec.Workload.Name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(r.cfg.NodeBinary, rec.Args...)
+	cmd.Env = append(os.Environ(), rec.Env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start %s: %w", rec.Workload.Name, err)
+	}
+	rec.PID = cmd.Process.Pid
+	rec.StartedAt = time.Now()
+	c := &child{pid: rec.PID, done: make(chan struct{})}
+	r.children[rec.Workload.Name] = c
+	model := rec.Workload.Model
+	go func() {
+		err := cmd.Wait()
+		logf.Close()
+		close(c.done)
+		r.cfg.Log.Info("workload process exited", zap.String("workload", rec.Workload.Name), zap.Int("pid", c.pid), zap.Error(err))
+		r.mu.Lock()
+		if r.children[rec.Workload.Name] == c {
+			delete(r.children, rec.Workload.Name)
+		}
+		notify := r.notify
+		r.mu.Unlock()
+		if notify != nil {
+			notify(model)
+		}
+	}()
+	r.cfg.Log.Info("workload started", zap.String("workload", rec.Workload.Name), zap.Int("pid", rec.PID),
+		zap.Strings("args", rec.Args))
+	return nil
+}
+
+// stop ends rec's process: SIGTERM, then SIGKILL after 5 seconds.
+func (r *Runtime) stop(rec *record) {
+	if !r.alive(rec) {
+		return
+	}
+	c := r.children[rec.Workload.Name]
+	_ = syscall.Kill(rec.PID, syscall.SIGTERM)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if c != nil {
+			select {
+			case <-c.done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		} else if !r.alive(rec) {
+			return
+		} else {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	_ = syscall.Kill(rec.PID, syscall.SIGKILL)
+	if c != nil {
+		<-c.done
+	}
+}
+
+// alive reports whether rec's process runs: the pid exists, is not a zombie
+// and runs the recorded command line.
+func (r *Runtime) alive(rec *record) bool {
+	if rec.PID <= 0 {
+		return false
+	}
+	if c, ok := r.children[rec.Workload.Name]; ok && c.pid == rec.PID {
+		select {
+		case <-c.done:
+			return false
+		default:
+			return true
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", rec.PID))
+	if err != nil {
+		return false
+	}
+	if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+		return false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", rec.PID))
+	if err != nil {
+		return false
+	}
+	want := strings.Join(append([]string{r.cfg.NodeBinary}, rec.Args...), "\x00") + "\x00"
+	return string(cmdline) == want
+}
+
+// Watch calls notify with a model's name whenever one of its processes
+// exits, including processes adopted from an earlier controller (polled).
+func (r *Runtime) Watch(ctx context.Context, notify func(model string)) {
+	r.mu.Lock()
+	r.notify = notify
+	r.mu.Unlock()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	was := map[string]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		r.mu.Lock()
+		recs, _ := r.records()
+		var dead []string
+		for _, rec := range recs {
+			if rec.PID == 0 {
+				continue
+			}
+			up := r.alive(rec)
+			if was[rec.Workload.Name] && !up {
+				dead = append(dead, rec.Workload.Model)
+			}
+			was[rec.Workload.Name] = up
+		}
+		r.mu.Unlock()
+		for _, m := range dead {
+			notify(m)
+		}
+	}
+}
+
+// lastLine returns the last non-empty line of a log file.
+func lastLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "no log"
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	l := lines[len(lines)-1]
+	if len(l) > 300 {
+		l = l[len(l)-300:]
+	}
+	return l
+}

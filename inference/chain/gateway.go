@@ -220,10 +220,16 @@ func (g *Gateway) roundTrip(ctx context.Context, f *Frame) (*Frame, error) {
 // model's inputs exactly (names, dtypes, shapes); errors are *InputError,
 // ErrBusy, ErrUnavailable, *RemoteError or the context's error.
 func (g *Gateway) Infer(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	outs, _, err := g.infer(ctx, inputs)
+	return outs, err
+}
+
+// infer is Infer also returning the partitions' timings.
+func (g *Gateway) infer(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, []Timing, error) {
 	start := time.Now()
 	if err := g.checkInputs(inputs); err != nil {
 		g.m.errors.with("input").inc()
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 	defer cancel()
@@ -231,7 +237,7 @@ func (g *Gateway) Infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 	case g.slots <- struct{}{}:
 	case <-ctx.Done():
 		g.m.errors.with("busy").inc()
-		return nil, fmt.Errorf("%w (%d): %w", ErrBusy, g.cfg.MaxInFlight, ctx.Err())
+		return nil, nil, fmt.Errorf("%w (%d): %w", ErrBusy, g.cfg.MaxInFlight, ctx.Err())
 	}
 	g.m.inFlight.add(1)
 	defer func() { <-g.slots; g.m.inFlight.add(-1) }()
@@ -242,17 +248,17 @@ func (g *Gateway) Infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 	r, err := g.roundTrip(ctx, f)
 	if err != nil {
 		g.staleReady()
-		return nil, err
+		return nil, nil, err
 	}
 	g.m.observeTimings(r.Timings)
 	if r.Kind == KindError {
 		g.staleReady()
 		g.m.errors.with("partition").inc()
-		return nil, &RemoteError{Stage: r.ErrStage, Msg: fmt.Sprintf("request %s: %s", r.ID, r.Err)}
+		return nil, nil, &RemoteError{Stage: r.ErrStage, Msg: fmt.Sprintf("request %s: %s", r.ID, r.Err)}
 	}
 	if r.Kind != KindData {
 		g.m.errors.with("protocol").inc()
-		return nil, fmt.Errorf("request %s: the chain answered with a %s frame", r.ID, r.Kind)
+		return nil, nil, fmt.Errorf("request %s: the chain answered with a %s frame", r.ID, r.Kind)
 	}
 	outs := make(map[string]*tensor.Tensor, len(g.cfg.Outputs))
 	for _, nt := range r.Tensors {
@@ -262,14 +268,14 @@ func (g *Gateway) Infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 		t, ok := outs[v.Name]
 		if !ok {
 			g.m.errors.with("protocol").inc()
-			return nil, fmt.Errorf("request %s: model output %q missing from the chain's answer", r.ID, v.Name)
+			return nil, nil, fmt.Errorf("request %s: model output %q missing from the chain's answer", r.ID, v.Name)
 		}
 		if t.DType != v.DType || !tensor.SameShape(t.Shape, v.Shape) {
-			return nil, fmt.Errorf("request %s: model output %q is %s, expected %s%v", r.ID, v.Name, t, v.DType, v.Shape)
+			return nil, nil, fmt.Errorf("request %s: model output %q is %s, expected %s%v", r.ID, v.Name, t, v.DType, v.Shape)
 		}
 	}
 	g.m.latency.observe(time.Since(start))
-	return outs, nil
+	return outs, r.Timings, nil
 }
 
 // checkInputs verifies names, dtypes and shapes.

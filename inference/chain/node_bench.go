@@ -1,0 +1,125 @@
+package chain
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/papdl/papdl/inference/profile"
+	"github.com/papdl/papdl/inference/slice"
+)
+
+// NodeBenchOptions configure RunNodeBenchmark.
+type NodeBenchOptions struct {
+	// Node names the node in the output (default: the host name).
+	Node string
+	// Analysis, optional, is the model to profile.
+	Analysis *slice.Analysis
+	// Units selects the units to report (empty: all).
+	Units   []int
+	Profile profile.Options
+	// Peers are other nodes' probe servers (host:port).
+	Peers []string
+	// Sizes are the probe payloads in bytes (default: up to 8 of the
+	// model's cut sizes plus 1 KiB, or 1 KiB..16 MiB without a model).
+	Sizes   []int64
+	Repeats int
+	// PeerWait is how long to keep trying a peer that refuses connections
+	// (it may still be starting; default 30 s).
+	PeerWait time.Duration
+}
+
+// RunNodeBenchmark profiles the model's units on this node and measures the
+// links to the peers. A peer that cannot be measured gets an Error entry.
+func RunNodeBenchmark(ctx context.Context, o NodeBenchOptions) (*NodeBenchmark, error) {
+	host, _ := os.Hostname()
+	nb := &NodeBenchmark{Format: NodeBenchmarkFormat, Node: o.Node, Host: host, CPUs: runtime.NumCPU(), MemoryBytes: memTotal()}
+	if nb.Node == "" {
+		nb.Node = host
+	}
+	if o.Analysis != nil {
+		p, err := profile.Measure(ctx, o.Analysis, o.Profile)
+		if err != nil {
+			return nil, fmt.Errorf("node benchmark: %w", err)
+		}
+		nb.Model = p.Model
+		nb.ModelSeconds = &p.TotalSeconds
+		want := map[int]bool{}
+		for _, u := range o.Units {
+			want[u] = true
+		}
+		for _, u := range p.Units {
+			if len(want) == 0 || want[u.Index] {
+				nb.Units = append(nb.Units, u)
+			}
+		}
+	}
+	sizes := o.Sizes
+	if len(sizes) == 0 {
+		sizes = defaultSizes(o.Analysis)
+	}
+	if o.PeerWait <= 0 {
+		o.PeerWait = 30 * time.Second
+	}
+	for _, peer := range o.Peers {
+		var lb LinkBenchmark
+		var err error
+		deadline := time.Now().Add(o.PeerWait)
+		for {
+			lb, err = MeasureLink(ctx, peer, sizes, o.Repeats)
+			if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+				break
+			}
+			select {
+			case <-time.After(500 * time.Millisecond):
+			case <-ctx.Done():
+			}
+		}
+		if err != nil {
+			lb = LinkBenchmark{Peer: peer, Error: err.Error()}
+		}
+		nb.Links = append(nb.Links, lb)
+	}
+	return nb, nil
+}
+
+func defaultSizes(a *slice.Analysis) []int64 {
+	if a == nil {
+		return []int64{1 << 10, 64 << 10, 1 << 20, 4 << 20, 16 << 20}
+	}
+	all := CutSizes(a, nil)
+	out := []int64{1 << 10}
+	const most = 8
+	for i := 0; i < most && len(all) > 0; i++ {
+		s := all[i*(len(all)-1)/max(most-1, 1)]
+		if s > out[len(out)-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// memTotal reads MemTotal from /proc/meminfo (0 if unavailable).
+func memTotal() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}

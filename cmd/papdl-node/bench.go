@@ -36,6 +36,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	peerWait := fs.Duration("peer-wait", 60*time.Second, "keep retrying a peer that is not up yet for this long")
 	linger := fs.Duration("linger", 0, "keep serving probes this long after measuring, for slower peers")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	var inputShapes shapeFlags
+	fs.Var(&inputShapes, "input-shape", "NAME=D1xD2x... for inputs with symbolic dimensions (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -66,7 +68,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		probeDone <- nil
 	}
 	if *model != "" {
-		if opts.Analysis, err = analyze(ctx, *model, *sum); err != nil {
+		if opts.Analysis, err = analyze(ctx, *model, *sum, inputShapes.m); err != nil {
 			return err
 		}
 	}
@@ -97,7 +99,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return <-probeDone
 }
 
-func analyze(ctx context.Context, loc, want string) (*slice.Analysis, error) {
+func analyze(ctx context.Context, loc, want string, shapes map[string][]int) (*slice.Analysis, error) {
 	b, err := chain.Fetch(ctx, nil, loc, 0)
 	if err != nil {
 		return nil, err
@@ -112,7 +114,7 @@ func analyze(ctx context.Context, loc, want string) (*slice.Analysis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", loc, err)
 	}
-	a, err := slice.Analyze(ctx, m, nil)
+	a, err := slice.Analyze(ctx, m, shapes)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", loc, err)
 	}

@@ -87,3 +87,28 @@ func parseSizes(s string) ([]int64, error) {
 	}
 	return out, nil
 }
+
+// shapeFlags collects repeated NAME=D1xD2x... flags.
+type shapeFlags struct{ m map[string][]int }
+
+func (f *shapeFlags) String() string { return fmt.Sprint(f.m) }
+
+func (f *shapeFlags) Set(v string) error {
+	name, dims, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("%q: want NAME=D1xD2x...", v)
+	}
+	var shape []int
+	for _, d := range strings.Split(dims, "x") {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q: bad dimension %q", v, d)
+		}
+		shape = append(shape, n)
+	}
+	if f.m == nil {
+		f.m = map[string][]int{}
+	}
+	f.m[name] = shape
+	return nil
+}

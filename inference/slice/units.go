@@ -43,7 +43,8 @@ type Unit struct {
 	// WeightBytes counts the initializers the unit reads (an initializer read
 	// by several units counts in each).
 	WeightBytes int64
-	// OutputBytes is the size of the tensors the unit produces.
+	// OutputBytes is the size of the tensors the unit produces for later
+	// units or as model outputs (not those only its own nodes read).
 	OutputBytes int64
 }
 
@@ -156,7 +157,6 @@ func (a *Analysis) groupUnits(nodes []*onnx.Node) {
 		for _, out := range n.Outputs {
 			if out != "" {
 				a.unitOf[out] = cur
-				u.OutputBytes += a.Values[out].Bytes
 			}
 		}
 	}
@@ -176,6 +176,15 @@ func (a *Analysis) groupUnits(nodes []*onnx.Node) {
 	}
 	for _, o := range a.Outputs {
 		a.lastUse[o.Name] = len(a.Units)
+	}
+	for i := range a.Units {
+		for _, n := range a.Units[i].Nodes {
+			for _, out := range n.Outputs {
+				if out != "" && a.lastUse[out] > i {
+					a.Units[i].OutputBytes += a.Values[out].Bytes
+				}
+			}
+		}
 	}
 }
 

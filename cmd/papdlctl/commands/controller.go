@@ -121,6 +121,14 @@ func runController(ctx context.Context, o controllerOptions) error {
 	if err != nil {
 		return err
 	}
+	// Workload processes and artifact paths outlive this process's working
+	// directory: keep every path absolute.
+	if o.dirs.specsDir, err = filepath.Abs(o.dirs.specsDir); err != nil {
+		return err
+	}
+	if o.dirs.stateDir, err = filepath.Abs(o.dirs.stateDir); err != nil {
+		return err
+	}
 	defer func() { _ = log.Sync() }()
 	st, err := store.Open(o.dirs.stateDir)
 	if err != nil {

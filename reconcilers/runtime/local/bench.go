@@ -58,6 +58,14 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 		res.Profile.Nodes = append(res.Profile.Nodes, pn)
 		if link == nil && len(nb.Links) > 0 && nb.Links[0].Error == "" {
 			link = &nb.Links[0]
+			if link.BandwidthBytesPerSecond <= 0 {
+				// The fit failed on noise: take the largest payload's rate.
+				for _, s := range link.Samples {
+					if s.Seconds.Median > 0 {
+						link.BandwidthBytesPerSecond = float64(s.Bytes) / s.Seconds.Median
+					}
+				}
+			}
 		}
 	}
 	if len(res.Profile.Nodes) == 0 {

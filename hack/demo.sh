@@ -1,35 +1,69 @@
 #!/usr/bin/env bash
-# The main job on this machine: generate a ResNet18 with seeded weights,
-# slice it into four partitions (cuts inside residual blocks included), run
-# the whole model and the chained partitions on the same input, and check
-# that the outputs are bitwise equal.
+# The main job, end to end on the embedded local runtime (no Docker):
+#  1. generate ResNet18 with seeded weights;
+#  2. start the papdl controller (this host plus two simulated edge nodes);
+#  3. apply specs/local/resnet18.yaml and wait until it is Ready (papdl
+#     slices, benchmarks every unit on every node, places, deploys);
+#  4. send predictions through the gateway and check each against the
+#     monolithic run, bit for bit;
+#  5. print the placement and the latencies; delete the model and stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=bin/papdlctl
-out=out/demo
+bin=$PWD/bin
+out=$PWD/out/demo
+specs=$out/specs
+state=$out/state
 mkdir -p "$out"
-arch=${ARCH:-resnet18}
+port=8765
 
-echo "== generate $arch"
-$bin model generate --arch "$arch" -o "$out/$arch.onnx"
-$bin model input -m "$out/$arch.onnx" -o "$out/input.npy"
+ctl() { "$bin/papdlctl" "$@"; }
+cleanup() {
+  if [ -n "${ctrl_pid:-}" ] && kill -0 "$ctrl_pid" 2>/dev/null; then
+    ctl delete resnet18-demo --specs-dir "$specs" >/dev/null 2>&1 || true
+    ctl wait --for delete resnet18-demo --state-dir "$state" --timeout 60s >/dev/null 2>&1 || true
+    kill "$ctrl_pid" 2>/dev/null || true
+    wait "$ctrl_pid" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
 
-echo "== units and the bytes crossing each cut"
-$bin slice "$out/$arch.onnx" --units | head -n 40
-
-echo "== slice into 4 partitions"
-rm -rf "$out/parts"
-$bin slice "$out/$arch.onnx" -o "$out/parts" --parts 4
-
-echo "== run the whole model, then the chained partitions"
-$bin infer -m "$out/$arch.onnx" -i "$out/input.npy" -o "$out/monolithic.npy"
-$bin infer -m "$out/parts" -i "$out/input.npy" -o "$out/chained.npy"
-if cmp -s "$out/monolithic.npy" "$out/chained.npy"; then
-  echo "OK: the chained partitions' output is bitwise equal to the monolithic output"
-else
-  echo "FAIL: chained output differs from the monolithic output" >&2
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "port $port is taken: stop whatever serves it first" >&2
   exit 1
 fi
 
-echo "== profile every unit (3 runs)"
-$bin profile "$out/$arch.onnx" -o "$out/profile.json" --repeats 3 --warmup 1 | tail -n 5
+echo "== 1. generate ResNet18"
+ctl model generate --arch resnet18 --seed 1 -o "$out/resnet18.onnx"
+
+echo "== 2. start the controller (local runtime; nodes: this host, edge1, edge2)"
+rm -rf "$specs" "$state"
+ctl controller --specs-dir "$specs" --state-dir "$state" --runtime local \
+  --nodes specs/local/nodes.yaml --log-format console >"$out/controller.log" 2>&1 &
+ctrl_pid=$!
+
+echo "== 3. apply specs/local/resnet18.yaml and wait for Ready"
+start=$(date +%s%N)
+ctl apply -f specs/local/resnet18.yaml --specs-dir "$specs"
+if ! ctl wait --for condition=Ready resnet18-demo --state-dir "$state" --timeout 10m; then
+  ctl describe resnet18-demo --state-dir "$state" || true
+  tail -n 30 "$out/controller.log" >&2
+  exit 1
+fi
+end=$(date +%s%N)
+echo "apply -> Ready in $(( (end - start) / 1000000 )) ms"
+
+echo "== 4. predictions through the gateway vs the monolithic run"
+for seed in 1 2 3 4 5; do
+  ctl model input -m "$out/resnet18.onnx" --seed "$seed" -o "$out/in$seed.npy" >/dev/null
+  ctl infer -m "$out/resnet18.onnx" -i "$out/in$seed.npy" -o "$out/mono$seed.npy" >/dev/null
+  ctl predict resnet18-demo -i "$out/in$seed.npy" -o "$out/pred$seed.npy" --state-dir "$state"
+  if ! cmp -s "$out/mono$seed.npy" "$out/pred$seed.npy"; then
+    echo "FAIL: prediction $seed differs from the monolithic output" >&2
+    exit 1
+  fi
+done
+echo "OK: 5 of 5 predictions are bitwise equal to the monolithic output"
+
+echo "== 5. status and placement"
+ctl get --state-dir "$state" -o wide
+ctl describe resnet18-demo --state-dir "$state" --events 8

@@ -25,8 +25,8 @@ func newValidateCommand() *cobra.Command {
 validate them, reporting every problem with its file, document and field
 path. The model file is only read when the spec pins its sha256, or when
 --check-files asks for every model to exist.`,
-		Example: `  papdlctl validate -f specs/vgg16.yaml
-  papdlctl validate -f specs/mnist.yaml -f specs/resnet18.yaml --check-files`,
+		Example: `  papdlctl validate -f specs/swarm/vgg16.yaml
+  papdlctl validate -f specs/local/resnet18.yaml --check-files`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runValidate(cmd.OutOrStdout(), o)

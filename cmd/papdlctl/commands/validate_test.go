@@ -43,9 +43,9 @@ spec:
 		want    []string
 		wantErr bool
 	}{
-		{"examples", []string{"validate", "-f", "../../../specs/mnist.yaml", "-f", "../../../specs/vgg16.yaml", "-f", "../../../specs/resnet18.yaml"},
-			[]string{`"mnist": valid`, `"vgg16": valid`, `"vgg16-latency": valid`, `"resnet18": valid`}, false},
-		{"examples with files", []string{"validate", "-f", "../../../specs/mnist.yaml", "--check-files"},
+		{"examples", []string{"validate", "-f", "../../../specs/swarm/mnist.yaml", "-f", "../../../specs/swarm/vgg16.yaml", "-f", "../../../specs/swarm/resnet18.yaml", "-f", "../../../specs/local/resnet18.yaml"},
+			[]string{`"mnist": valid`, `"vgg16": valid`, `"vgg16-latency": valid`, `"resnet18": valid`, `"resnet18-demo": valid`}, false},
+		{"examples with files", []string{"validate", "-f", "../../../specs/swarm/mnist.yaml", "--check-files"},
 			[]string{"spec.model.path: model file"}, true},
 		{"every problem", []string{"validate", "-f", bad},
 			[]string{"metadata.name", "spec.sourceNode: Required value", "spec.input.size", "document 2 (line 9)",

@@ -30,6 +30,7 @@ func NewRootCommand() *cobra.Command {
 		newWaitCommand(),
 		newPredictCommand(),
 		newControllerCommand(),
+		newDiffCommand(),
 	)
 	return root
 }

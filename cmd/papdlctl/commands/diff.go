@@ -1,0 +1,103 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/store"
+)
+
+type diffOptions struct {
+	controller controllerOptions
+	files      []string
+}
+
+func newDiffCommand() *cobra.Command {
+	var o diffOptions
+	cmd := &cobra.Command{
+		Use:   "diff -f FILE [--specs-dir DIR --state-dir DIR --runtime local|swarm]",
+		Short: "Dry run: what applying FILE would do (reslice, rebenchmark, re-place, redeploy which partitions)",
+		Long: `diff validates the specs in FILE and compares each with what the controller
+runs now: whether the model file changed (reslice), whether the stored
+cluster profile still covers the runtime's ready nodes (rebenchmark),
+what the planner would choose with the stored profile (re-place), and which
+partitions' workloads that would start, replace or remove (redeploy).
+Nothing is written and nothing is deployed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDiff(cmd, o) },
+	}
+	cmd.Flags().StringArrayVarP(&o.files, "filename", "f", nil, "spec file, directory, or - for standard input")
+	o.controller.dirs.bindSpecs(cmd.Flags())
+	o.controller.dirs.bindState(cmd.Flags())
+	cmd.Flags().StringVar(&o.controller.runtime, "runtime", "local", "the controller's runtime: local or swarm")
+	cmd.Flags().StringVar(&o.controller.nodesFile, "nodes", "", "local runtime: the simulated nodes file the controller uses")
+	cmd.Flags().StringVar(&o.controller.nodeBinary, "node-binary", "", "the papdl-node executable")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
+}
+
+func runDiff(cmd *cobra.Command, o diffOptions) error {
+	inputs, err := readSpecInputs(cmd.InOrStdin(), o.files)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(o.controller.dirs.stateDir)
+	if err != nil {
+		return err
+	}
+	rt, err := openRuntime(o.controller, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "papdl-diff-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	rec := distributedmodel.NewReconciler(tmp, st, rt, zap.NewNop())
+	w := cmd.OutOrStdout()
+	for _, in := range inputs {
+		path := filepath.Join(tmp, in.name+".yaml")
+		if err := os.WriteFile(path, in.doc, 0o644); err != nil {
+			return err
+		}
+		d, err := rec.Diff(cmd.Context(), in.name)
+		if err != nil {
+			return fmt.Errorf("diff %s: %w", in.name, err)
+		}
+		printDiff(w, d)
+	}
+	return nil
+}
+
+func printDiff(w io.Writer, d *distributedmodel.Diff) {
+	fmt.Fprintf(w, "distributedmodel/%s:\n", d.Name)
+	if d.New {
+		fmt.Fprintln(w, "  new model: everything will be created")
+	}
+	yesNo := func(b bool, why string) string {
+		if b {
+			return "yes: " + why
+		}
+		return "no"
+	}
+	fmt.Fprintf(w, "  spec changed:  %v\n", d.SpecChanged)
+	fmt.Fprintf(w, "  reslice:       %s\n", yesNo(d.Reslice, d.ResliceReason))
+	fmt.Fprintf(w, "  rebenchmark:   %s\n", yesNo(d.Rebenchmark, d.RebenchmarkReason))
+	fmt.Fprintf(w, "  re-place:      %s\n", yesNo(d.Replace, d.ReplaceReason))
+	if len(d.Workloads) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  WORKLOAD\tACTION\tDETAIL")
+		for _, wl := range d.Workloads {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", wl.Name, wl.Action, wl.Detail)
+		}
+		tw.Flush()
+	}
+}

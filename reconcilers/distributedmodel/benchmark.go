@@ -60,29 +60,19 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 	}
 	s.progress("Benchmarking", "benchmarking %d units on %d nodes (%s)", len(a.Units), len(ready), strings.Join(names, ", "))
 	s.event(false, "Benchmarking", "benchmarking %d units on nodes %s", len(a.Units), strings.Join(names, ", "))
-	res, err := s.r.Runtime.Benchmark(ctx, runtime.BenchmarkRequest{
+	prof, failed, err := MeasureCluster(ctx, s.r.Runtime, a, runtime.BenchmarkRequest{
 		Model: s.name, ModelPath: path, ModelSHA256: s.rec.ModelSHA256,
 		InputShapes: map[string][]int{s.rec.InputName: s.rec.InputShape},
-		Nodes:       ready, Warmup: warmup, Repeats: repeats, PayloadBytes: payloadSizes(a),
+		Nodes:       ready, Warmup: warmup, Repeats: repeats,
 		Progress: func(node, msg string) { s.log.Info("benchmark progress: " + msg) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("benchmark: %w", err)
-	}
-	for node, ferr := range res.Failed {
+	}, s.r.now())
+	for node, ferr := range failed {
 		s.event(true, "NodeBenchmarkFailed", "node %s left out of the profile: %v", node, ferr)
 	}
-	prof := res.Profile
-	prof.APIVersion, prof.Kind, prof.Units = profile.APIVersion, profile.Kind, profile.StandardUnits()
-	prof.Model = modelSection(s.name, s.rec.ModelSHA256, a)
-	now := s.r.now().UTC()
-	prof.Metadata.Name = s.name
-	prof.Metadata.MeasuredAt = &now
-	w, rp := int32(warmup), int32(repeats)
-	prof.Metadata.Warmup, prof.Metadata.Repeats = &w, &rp
-	if errs := prof.Validate(); len(errs) > 0 {
-		return nil, fmt.Errorf("benchmark produced an invalid profile: %w", errs.ToAggregate())
+	if err != nil {
+		return nil, err
 	}
+	now := *prof.Metadata.MeasuredAt
 	key := store.Key(s.rec.ModelSHA256, s.rec.InputShape, nodeKey(ready), now)
 	if err := profile.WriteFile(s.r.Store.ProfilePath(key), prof); err != nil {
 		return nil, err
@@ -97,6 +87,30 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 		Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonSucceeded, ObservedGeneration: s.rec.Generation,
 		Message: fmt.Sprintf("measured %d units on %d nodes", len(prof.Model.Units), len(prof.Nodes))}, s.r.now())
 	return restrict(prof, ready), nil
+}
+
+// MeasureCluster benchmarks the analysed model on req.Nodes through the
+// runtime and returns a complete, validated cluster profile (nodes that
+// failed are left out and returned in failed). req.PayloadBytes defaults to
+// the sizes that cross the model's cuts.
+func MeasureCluster(ctx context.Context, rt runtime.Runtime, a *slice.Analysis, req runtime.BenchmarkRequest, now time.Time) (*profile.ClusterProfile, map[string]error, error) {
+	if len(req.PayloadBytes) == 0 {
+		req.PayloadBytes = payloadSizes(a)
+	}
+	res, err := rt.Benchmark(ctx, req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("benchmark: %w", err)
+	}
+	prof := res.Profile
+	prof.APIVersion, prof.Kind, prof.Units = profile.APIVersion, profile.Kind, profile.StandardUnits()
+	prof.Model = modelSection(req.Model, req.ModelSHA256, a)
+	at := now.UTC()
+	w, rp := int32(req.Warmup), int32(req.Repeats)
+	prof.Metadata = profile.Metadata{Name: req.Model, MeasuredAt: &at, Warmup: &w, Repeats: &rp}
+	if errs := prof.Validate(); len(errs) > 0 {
+		return nil, res.Failed, fmt.Errorf("benchmark produced an invalid profile: %w", errs.ToAggregate())
+	}
+	return prof, res.Failed, nil
 }
 
 // analysis returns the model's units, marking the model Sliced.

@@ -31,6 +31,9 @@ func NewRootCommand() *cobra.Command {
 		newPredictCommand(),
 		newControllerCommand(),
 		newDiffCommand(),
+		newBenchmarkCommand(),
+		newCleanCommand(),
+		newDeployCommand(),
 	)
 	return root
 }

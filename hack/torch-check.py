@@ -6,6 +6,7 @@ seeded weights, eval mode, opset 13), run PyTorch on a random input, run
 `papdlctl infer` on the exported ONNX file and compare (max abs error and
 allclose at rtol 1e-4 / atol 1e-4 scaled to the output); then slice the
 model into 2..8 partitions (cuts inside residual blocks included) and check
+that every partition passes onnx.checker.check_model(full_check=True) and
 that the chained output is bitwise equal to papdl's monolithic output.
 
 Usage: hack/torch-check.py [--papdlctl bin/papdlctl] [--out out/torch] [arch ...]
@@ -16,7 +17,10 @@ import os
 import subprocess
 import sys
 
+import glob
+
 import numpy as np
+import onnx
 import torch
 import torchvision
 
@@ -66,6 +70,8 @@ def check(arch, papdlctl, out):
     for parts in (2, 3, 5, 8):
         pdir = os.path.join(out, "%s-parts%d" % (arch, parts))
         run([papdlctl, "slice", path, "-o", pdir, "--parts", str(parts)])
+        for f in sorted(glob.glob(os.path.join(pdir, "part-*.onnx"))):
+            onnx.checker.check_model(onnx.load(f), full_check=True)  # raises on an invalid partition
         chained = os.path.join(out, "%s-chained%d.npy" % (arch, parts))
         run([papdlctl, "infer", "-m", pdir, "-i", inp, "-o", chained])
         same = filecmp.cmp(mono, chained, shallow=False)

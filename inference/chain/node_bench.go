@@ -38,7 +38,7 @@ type NodeBenchOptions struct {
 // links to the peers. A peer that cannot be measured gets an Error entry.
 func RunNodeBenchmark(ctx context.Context, o NodeBenchOptions) (*NodeBenchmark, error) {
 	host, _ := os.Hostname()
-	nb := &NodeBenchmark{Format: NodeBenchmarkFormat, Node: o.Node, Host: host, CPUs: runtime.NumCPU(), MemoryBytes: memTotal()}
+	nb := &NodeBenchmark{Format: NodeBenchmarkFormat, Node: o.Node, Host: host, CPUs: runtime.NumCPU(), MemoryBytes: HostMemoryBytes()}
 	if nb.Node == "" {
 		nb.Node = host
 	}
@@ -104,8 +104,8 @@ func defaultSizes(a *slice.Analysis) []int64 {
 	return out
 }
 
-// memTotal reads MemTotal from /proc/meminfo (0 if unavailable).
-func memTotal() int64 {
+// HostMemoryBytes reads MemTotal from /proc/meminfo (0 if unavailable).
+func HostMemoryBytes() int64 {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0

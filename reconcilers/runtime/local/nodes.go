@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	goruntime "runtime"
@@ -10,6 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/reconcilers/runtime"
 )
 
@@ -65,29 +65,11 @@ func parseMemory(s string) (int64, error) {
 	return v * mult, nil
 }
 
-// hostMemory reads MemTotal from /proc/meminfo (0 when unknown).
-func hostMemory() int64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemTotal:" {
-			kb, _ := strconv.ParseInt(fields[1], 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
-
 // nodes lists the host node and the simulated ones.
 func (r *Runtime) nodes() []runtime.Node {
 	host, _ := os.Hostname()
 	out := []runtime.Node{{ID: HostNodeID, Hostname: HostNodeID, Labels: map[string]string{"papdl.io/host": host},
-		CPUs: float64(goruntime.NumCPU()), MemoryBytes: hostMemory(), Arch: goruntime.GOARCH, Ready: true}}
+		CPUs: float64(goruntime.NumCPU()), MemoryBytes: chain.HostMemoryBytes(), Arch: goruntime.GOARCH, Ready: true}}
 	for _, s := range r.cfg.Simulated {
 		mem, _ := parseMemory(s.Memory)
 		out = append(out, runtime.Node{ID: s.Name, Hostname: s.Name, Labels: s.Labels, CPUs: s.CPUs,

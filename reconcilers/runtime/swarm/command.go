@@ -1,0 +1,125 @@
+package swarm
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/papdl/papdl/reconcilers/runtime"
+)
+
+// Ports inside the model's overlay network (every task has its own
+// address, so they never collide).
+const (
+	// PartitionPort is where a partition server accepts its upstream hop.
+	PartitionPort = 7001
+	// ReturnPort is where the gateway accepts the last partition's results.
+	ReturnPort = 7000
+	// ProbePort is where a benchmark's probe agent answers link probes.
+	ProbePort = 7100
+)
+
+// Artifacts are the URLs a workload downloads from the controller.
+type Artifacts struct {
+	// Manifest is the partition manifest's URL and ManifestSHA256 its digest.
+	Manifest       string
+	ManifestSHA256 string
+	// Partition is the partition file's URL (partitions only); its digest
+	// is the workload's ArtifactSHA256.
+	Partition string
+}
+
+// GatewayName is the gateway service of a model (the controller's naming:
+// papdl-<model>-gateway).
+func GatewayName(model string) string { return "papdl-" + model + "-gateway" }
+
+// DefaultCommand is the papdl-node command line of a workload (the
+// arguments after the binary):
+//
+//	partition --manifest M --index I --partition P --sha256 S --listen :7001 --next NEXT:7001|GW:7000 --return GW:7000
+//	gateway   --manifest M --first FIRST:7001 --listen :PORT --return-listen :7000
+//
+// Services reach each other by service name on the model's network.
+func DefaultCommand(w runtime.Workload, a Artifacts) []string {
+	gw := GatewayName(w.Model)
+	var args []string
+	if w.Role == runtime.RoleGateway {
+		args = []string{"gateway", "--manifest", a.Manifest}
+		if a.ManifestSHA256 != "" {
+			args = append(args, "--manifest-sha256", a.ManifestSHA256)
+		}
+		return append(args, "--first", hostPort(w.Next, PartitionPort),
+			"--listen", ":"+strconv.Itoa(w.Port), "--return-listen", ":"+strconv.Itoa(ReturnPort))
+	}
+	next := hostPort(w.Next, PartitionPort)
+	if w.Next == gw {
+		next = hostPort(gw, ReturnPort)
+	}
+	args = []string{"partition", "--manifest", a.Manifest}
+	if a.ManifestSHA256 != "" {
+		args = append(args, "--manifest-sha256", a.ManifestSHA256)
+	}
+	args = append(args, "--index", strconv.Itoa(w.Partition))
+	if a.Partition != "" {
+		args = append(args, "--partition", a.Partition)
+	}
+	if w.ArtifactSHA256 != "" {
+		args = append(args, "--sha256", w.ArtifactSHA256)
+	}
+	return append(args, "--listen", ":"+strconv.Itoa(PartitionPort), "--next", next,
+		"--return", hostPort(gw, ReturnPort))
+}
+
+func hostPort(host string, port int) string { return host + ":" + strconv.Itoa(port) }
+
+// BenchInvocation is what one node's benchmark is asked to measure.
+type BenchInvocation struct {
+	Node runtime.Node
+	// ModelURL and ModelSHA256 locate the whole model ("" to measure links
+	// only).
+	ModelURL    string
+	ModelSHA256 string
+	// InputShapes gives shapes for symbolic input dimensions.
+	InputShapes map[string][]int
+	// Peers are the other nodes' probe agents (HOST:PORT).
+	Peers        []string
+	Warmup       int
+	Repeats      int
+	PayloadBytes []int64
+}
+
+// DefaultProbeCommand runs papdl-node's link-probe agent.
+func DefaultProbeCommand() []string {
+	return []string{"probe", "--listen", ":" + strconv.Itoa(ProbePort)}
+}
+
+// DefaultBenchCommand runs papdl-node's benchmark on one node; it writes a
+// NodeBenchmark as JSON on stdout.
+//
+// TODO(papdl-node): bench has no flag for InputShapes yet; the model's
+// declared shapes are used.
+func DefaultBenchCommand(b BenchInvocation) []string {
+	args := []string{"bench", "--node", b.Node.Hostname}
+	if b.ModelURL != "" {
+		args = append(args, "--model", b.ModelURL)
+		if b.ModelSHA256 != "" {
+			args = append(args, "--sha256", b.ModelSHA256)
+		}
+	}
+	if len(b.Peers) > 0 {
+		args = append(args, "--peers", strings.Join(b.Peers, ","), "--peer-wait", "30s")
+	}
+	if len(b.PayloadBytes) > 0 {
+		sizes := make([]string, len(b.PayloadBytes))
+		for i, s := range b.PayloadBytes {
+			sizes[i] = strconv.FormatInt(s, 10)
+		}
+		args = append(args, "--sizes", strings.Join(sizes, ","))
+	}
+	if b.Warmup > 0 {
+		args = append(args, "--warmup", strconv.Itoa(b.Warmup))
+	}
+	if b.Repeats > 0 {
+		args = append(args, "--profile-repeats", strconv.Itoa(b.Repeats))
+	}
+	return args
+}

@@ -45,6 +45,7 @@ reads.`,
 	cmd.Flags().StringVar(&o.controller.nodesFile, "nodes", "", "local runtime: simulated nodes file")
 	cmd.Flags().StringVar(&o.controller.nodeBinary, "node-binary", "", "the papdl-node executable")
 	o.controller.dirs.bindState(cmd.Flags())
+	bindSwarmFlags(cmd, &o.controller)
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
 }
@@ -70,7 +71,7 @@ func runBenchmark(cmd *cobra.Command, modelPath string, o benchmarkOptions) erro
 	for _, in := range a.Inputs {
 		shapes[in.Name] = in.Shape
 	}
-	rt, err := openRuntime(o.controller, zap.NewNop())
+	rt, err := openRuntime(cmd.Context(), o.controller, zap.NewNop())
 	if err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func newCleanCommand() *cobra.Command {
 		Short: "Remove every workload, network and image papdl created (for one model, or all), e.g. after a crash",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rt, err := openRuntime(o, zap.NewNop())
+			rt, err := openRuntime(cmd.Context(), o, zap.NewNop())
 			if err != nil {
 				return err
 			}
@@ -153,6 +154,7 @@ func newCleanCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.runtime, "runtime", "local", "local or swarm")
 	cmd.Flags().StringVar(&o.nodeBinary, "node-binary", "", "the papdl-node executable")
 	o.dirs.bindState(cmd.Flags())
+	bindSwarmFlags(cmd, &o)
 	return cmd
 }
 

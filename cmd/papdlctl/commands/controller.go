@@ -28,6 +28,7 @@ type controllerOptions struct {
 	logLevel   string
 	logFormat  string
 	workers    int
+	swarm      swarmFlags
 }
 
 func newControllerCommand() *cobra.Command {
@@ -49,6 +50,7 @@ it running; it removes everything a deleted spec created.`,
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.Flags().StringVar(&o.logFormat, "log-format", "json", "json or console")
 	cmd.Flags().IntVar(&o.workers, "workers", 2, "models reconciled in parallel")
+	bindSwarmFlags(cmd, &o)
 	return cmd
 }
 
@@ -95,7 +97,15 @@ type watcher interface {
 	Watch(ctx context.Context, notify func(model string))
 }
 
-func openRuntime(o controllerOptions, log *zap.Logger) (runtime.Runtime, error) {
+// bindSwarmFlags adds the Swarm runtime's flags.
+func bindSwarmFlags(cmd *cobra.Command, o *controllerOptions) {
+	cmd.Flags().StringArrayVar(&o.swarm.nodeEngines, "node-engine", nil, "swarm: HOSTNAME=ADDRESS of a node's engine to load the node image into (the test bed's are found by themselves)")
+	cmd.Flags().StringVar(&o.swarm.artifactListen, "artifact-listen", "", "swarm: serve partitions to the nodes on this address")
+	cmd.Flags().StringVar(&o.swarm.artifactURL, "artifact-url", "", "swarm: the base URL nodes fetch artifacts from (default http://ARTIFACT-LISTEN/artifacts)")
+	cmd.Flags().StringVar(&o.swarm.image, "image", "", "swarm: run this node image (a registry reference pinned by digest) instead of building one")
+}
+
+func openRuntime(ctx context.Context, o controllerOptions, log *zap.Logger) (runtime.Runtime, error) {
 	bin, err := findNodeBinary(o.nodeBinary)
 	if err != nil {
 		return nil, err
@@ -111,7 +121,7 @@ func openRuntime(o controllerOptions, log *zap.Logger) (runtime.Runtime, error) 
 		return local.New(local.Config{NodeBinary: bin, Dir: filepath.Join(o.dirs.stateDir, "local-runtime"),
 			Simulated: sim, Log: log.Named("local-runtime")})
 	case "swarm":
-		return openSwarmRuntime(o, bin, log)
+		return openSwarmRuntime(ctx, o, bin, log)
 	}
 	return nil, fmt.Errorf("--runtime %s: want local or swarm", o.runtime)
 }
@@ -137,7 +147,7 @@ func runController(ctx context.Context, o controllerOptions) error {
 	if err := os.MkdirAll(o.dirs.specsDir, 0o755); err != nil {
 		return err
 	}
-	rt, err := openRuntime(o, log)
+	rt, err := openRuntime(ctx, o, log)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,7 @@ Nothing is written and nothing is deployed.`,
 	cmd.Flags().StringVar(&o.controller.runtime, "runtime", "local", "the controller's runtime: local or swarm")
 	cmd.Flags().StringVar(&o.controller.nodesFile, "nodes", "", "local runtime: the simulated nodes file the controller uses")
 	cmd.Flags().StringVar(&o.controller.nodeBinary, "node-binary", "", "the papdl-node executable")
+	bindSwarmFlags(cmd, &o.controller)
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
@@ -52,7 +53,7 @@ func runDiff(cmd *cobra.Command, o diffOptions) error {
 	if err != nil {
 		return err
 	}
-	rt, err := openRuntime(o.controller, zap.NewNop())
+	rt, err := openRuntime(cmd.Context(), o.controller, zap.NewNop())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -120,6 +121,18 @@ func DefaultBenchCommand(b BenchInvocation) []string {
 	}
 	if b.Repeats > 0 {
 		args = append(args, "--profile-repeats", strconv.Itoa(b.Repeats))
+	}
+	names := make([]string, 0, len(b.InputShapes))
+	for name := range b.InputShapes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		dims := make([]string, len(b.InputShapes[name]))
+		for i, d := range b.InputShapes[name] {
+			dims[i] = strconv.Itoa(d)
+		}
+		args = append(args, "--input-shape", name+"="+strings.Join(dims, "x"))
 	}
 	return args
 }

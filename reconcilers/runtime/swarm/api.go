@@ -6,6 +6,7 @@ import (
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -43,6 +44,8 @@ type Engine interface {
 	NetworkCreate(ctx context.Context, name string, opts network.CreateOptions) (network.CreateResponse, error)
 	NetworkList(ctx context.Context, opts network.ListOptions) ([]network.Summary, error)
 	NetworkRemove(ctx context.Context, id string) error
+
+	Events(ctx context.Context, opts events.ListOptions) (<-chan events.Message, <-chan error)
 }
 
 // Dialer opens an engine by its address (unix:///..., tcp://...; "" is

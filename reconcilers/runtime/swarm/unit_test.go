@@ -352,3 +352,15 @@ func TestArtifactServer(t *testing.T) {
 		t.Error("bad base accepted")
 	}
 }
+
+func TestModelOfService(t *testing.T) {
+	tests := map[string]string{
+		"papdl-vgg16-p0": "vgg16", "papdl-my-model-p12": "my-model", "papdl-vgg16-gateway": "vgg16",
+		"papdl-m-probe-node1": "m", "papdl-m-bench-abc": "m", "other": "", "papdl-x": "",
+	}
+	for name, want := range tests {
+		if got := modelOfService(name); got != want {
+			t.Errorf("modelOfService(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -26,8 +26,16 @@ func (s *session) ensurePartitions(ctx context.Context, path string, plan *plann
 	}
 	key := store.Key(s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape, cuts)
 	dir := s.r.Store.ArtifactDir(key)
+	// Artifacts are pruned by the keys the saved records name: hold the
+	// lock until this model's saved record names the set it uses, so that
+	// no prune (of this or another model) removes it meanwhile.
+	s.r.artifactsMu.Lock()
+	defer s.r.artifactsMu.Unlock()
 	if _, err := os.Stat(filepath.Join(dir, slice.ManifestFile)); err == nil {
-		s.rec.ArtifactKey = key
+		if s.rec.ArtifactKey != key {
+			s.rec.ArtifactKey = key
+			s.save()
+		}
 		return dir, nil
 	}
 	a, err := s.analysis(ctx, path)
@@ -48,17 +56,13 @@ func (s *session) ensurePartitions(ctx context.Context, path string, plan *plann
 		return "", fmt.Errorf("store partitions: %w", err)
 	}
 	s.rec.ArtifactKey = key
+	s.save()
 	s.event(false, "Sliced", "wrote %d partitions of %d units (cuts after units %v)", len(parts), len(a.Units), cuts)
 	return dir, nil
 }
 
 // WorkloadName names a model's partition (index >= 0) or gateway (-1).
-func WorkloadName(model string, partition int) string {
-	if partition < 0 {
-		return "papdl-" + model + "-gateway"
-	}
-	return fmt.Sprintf("papdl-%s-p%d", model, partition)
-}
+func WorkloadName(model string, partition int) string { return runtime.WorkloadName(model, partition) }
 
 // desiredWorkloads turns a plan and its partition set into workloads.
 func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Manifest, revision string) ([]runtime.Workload, error) {

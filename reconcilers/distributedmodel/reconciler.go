@@ -2,7 +2,9 @@ package distributedmodel
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +29,9 @@ type Reconciler struct {
 	ReadyRequeue time.Duration
 
 	models modelCache
+	// artifactsMu orders writing partition sets (and saving the record that
+	// names them) before pruning the sets no record names.
+	artifactsMu sync.Mutex
 }
 
 // NewReconciler wires a reconciler.
@@ -54,7 +59,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		return reconcilers.Result{}, err
 	}
 	if len(found) == 0 {
-		return reconcilers.Result{}, r.finalize(ctx, log, req.Name, known)
+		return reconcilers.Result{}, r.finalize(ctx, log, req.Name, rec, known)
 	}
 	s := &session{r: r, log: log, rec: rec, name: req.Name}
 	if !known {
@@ -82,7 +87,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 }
 
 // finalize removes everything papdl created for a model whose spec is gone.
-func (r *Reconciler) finalize(ctx context.Context, log *zap.Logger, name string, known bool) error {
+func (r *Reconciler) finalize(ctx context.Context, log *zap.Logger, name string, rec *Record, known bool) error {
 	observed, err := r.Runtime.List(ctx, name)
 	if err != nil {
 		return fmt.Errorf("list workloads of deleted model %s: %w", name, err)
@@ -99,12 +104,17 @@ func (r *Reconciler) finalize(ctx context.Context, log *zap.Logger, name string,
 	if err := r.pruneArtifacts(); err != nil {
 		return err
 	}
+	if err := r.removeProfile(rec.ProfileKey); err != nil {
+		return err
+	}
 	log.Info("model deleted: workloads, state and unused artifacts removed", zap.Int("workloads", len(observed)))
 	return nil
 }
 
 // pruneArtifacts removes partition sets no model's record refers to.
 func (r *Reconciler) pruneArtifacts() error {
+	r.artifactsMu.Lock()
+	defer r.artifactsMu.Unlock()
 	names, err := r.Store.ModelNames()
 	if err != nil {
 		return err
@@ -121,6 +131,31 @@ func (r *Reconciler) pruneArtifacts() error {
 	}
 	_, err = r.Store.PruneArtifacts(keep)
 	return err
+}
+
+// removeProfile removes a deleted model's cluster profile unless another
+// model's record still names it.
+func (r *Reconciler) removeProfile(key string) error {
+	if key == "" {
+		return nil
+	}
+	names, err := r.Store.ModelNames()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		rec, _, err := LoadRecord(r.Store, n)
+		if err != nil {
+			return err
+		}
+		if rec.ProfileKey == key {
+			return nil
+		}
+	}
+	if err := os.Remove(r.Store.ProfilePath(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove profile %s: %w", key, err)
+	}
+	return nil
 }
 
 // session is one reconcile of one model.

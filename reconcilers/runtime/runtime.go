@@ -140,3 +140,13 @@ type Runtime interface {
 	// Benchmark measures the model on the requested nodes.
 	Benchmark(ctx context.Context, req BenchmarkRequest) (*BenchmarkResult, error)
 }
+
+// WorkloadName names a model's partition server (partition >= 0) or its
+// gateway (partition < 0): papdl-<model>-p<i>, papdl-<model>-gateway.
+// Runtimes rely on it to find a model's gateway.
+func WorkloadName(model string, partition int) string {
+	if partition < 0 {
+		return "papdl-" + model + "-gateway"
+	}
+	return fmt.Sprintf("papdl-%s-p%d", model, partition)
+}

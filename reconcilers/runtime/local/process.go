@@ -30,10 +30,13 @@ func (r *Runtime) args(w runtime.Workload, listen, ret int) ([]string, error) {
 	}
 	switch w.Role {
 	case runtime.RolePartition:
-		args := []string{"partition", "--manifest", w.ManifestPath, "--index", strconv.Itoa(w.Partition),
+		ret, err := r.addressOfName(w.Model, runtime.WorkloadName(w.Model, -1))
+		if err != nil {
+			return nil, err
+		}
+		return []string{"partition", "--manifest", w.ManifestPath, "--index", strconv.Itoa(w.Partition),
 			"--partition", w.ArtifactPath, "--sha256", w.ArtifactSHA256,
-			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--next", next}
-		return args, nil
+			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--next", next, "--return", ret}, nil
 	case runtime.RoleGateway:
 		return []string{"gateway", "--manifest", w.ManifestPath, "--first", next,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--return-listen", fmt.Sprintf("127.0.0.1:%d", ret),
@@ -42,10 +45,16 @@ func (r *Runtime) args(w runtime.Workload, listen, ret int) ([]string, error) {
 	return nil, fmt.Errorf("workload %s: unknown role %q", w.Name, w.Role)
 }
 
-// addressOfNext resolves w.Next; a workload that does not exist yet gets a
-// port reserved now, so the chain can be started in any order.
+// addressOfNext resolves w.Next.
 func (r *Runtime) addressOfNext(w runtime.Workload) (string, error) {
-	if addr, err := r.addressOf(w.Next); err == nil {
+	return r.addressOfName(w.Model, w.Next)
+}
+
+// addressOfName resolves the upstream address of a workload of model; one
+// that does not exist yet gets a port reserved now, so the chain can be
+// started in any order.
+func (r *Runtime) addressOfName(model, name string) (string, error) {
+	if addr, err := r.addressOf(name); err == nil {
 		return addr, nil
 	}
 	// Reserve a record for the next workload with only its ports, so that
@@ -54,15 +63,15 @@ func (r *Runtime) addressOfNext(w runtime.Workload) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	placeholder := &record{Workload: runtime.Workload{Name: w.Next, Model: w.Model}}
-	if strings.HasSuffix(w.Next, "-gateway") {
+	placeholder := &record{Workload: runtime.Workload{Name: name, Model: model}}
+	if name == runtime.WorkloadName(model, -1) {
 		placeholder.Workload.Role = runtime.RoleGateway
 		placeholder.Return = port
 	} else {
 		placeholder.Workload.Role = runtime.RolePartition
 		placeholder.Listen = port
 	}
-	if err := writeRecord(r.recordPath(w.Next), placeholder); err != nil {
+	if err := writeRecord(r.recordPath(name), placeholder); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("127.0.0.1:%d", port), nil

@@ -29,9 +29,8 @@ type Artifacts struct {
 	Partition string
 }
 
-// GatewayName is the gateway service of a model (the controller's naming:
-// papdl-<model>-gateway).
-func GatewayName(model string) string { return "papdl-" + model + "-gateway" }
+// GatewayName is the gateway service of a model.
+func GatewayName(model string) string { return runtime.WorkloadName(model, -1) }
 
 // DefaultCommand is the papdl-node command line of a workload (the
 // arguments after the binary):

@@ -11,7 +11,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/papdlctl ./cmd/papdlctl
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/papdl-node ./cmd/papdl-node
 
-# Installs the system packages the tests use (Debian): ONNX test data, numpy.
+# Installs the Debian packages the tests use: ONNX test data, numpy.
 deps:
 	bash hack/install-deps.sh
 
@@ -19,8 +19,10 @@ deps:
 demo: build
 	bash hack/demo.sh
 
-test: deps
-	$(GO) test -count=1 -timeout 60m ./...
+# Everything: installs the test data, the Docker engine and the multi-node
+# swarm test bed first (root), then runs every test (hack/test.sh).
+test:
+	bash hack/test.sh
 
 test-short:
 	$(GO) test -short -count=1 ./...

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -268,5 +270,77 @@ func TestPartitionFailureReachesGateway(t *testing.T) {
 	body, _ := npy.EncodeBytes(s.sample(1)[s.a.Inputs[0].Name])
 	if code, resp := postNPY(t, tc.http.URL, body); code != http.StatusBadGateway || !bytes.Contains(resp, []byte("no-such-tensor")) {
 		t.Errorf("HTTP %d %q, want 502 naming the missing tensor", code, resp)
+	}
+}
+
+// TestBrokenChainFailsRequestsInFlight sends requests into a partition 0
+// that swallows them, then breaks the chain in the two ways the data plane
+// reports: a partition's error frame about its broken next hop, and the
+// gateway's own connection to partition 0 closing. Each time the request in
+// flight must fail at once with the reason, not at its 30 s deadline.
+func TestBrokenChainFailsRequestsInFlight(t *testing.T) {
+	s := tinySliced(t, 2)
+	tests := []struct {
+		name  string
+		brk   func(t *testing.T, ret string, swallowed net.Conn)
+		wants string
+	}{
+		{"partition reports broken hop", func(t *testing.T, ret string, _ net.Conn) {
+			c, err := net.Dial("tcp", ret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			f := &Frame{Kind: KindError, ID: BrokenChainID, ErrStage: 1, Err: "partition 1: lost the connection to p2"}
+			if _, err := WriteFrame(c, f); err != nil {
+				t.Fatal(err)
+			}
+		}, "lost the connection to p2"},
+		{"partition 0 dies", func(t *testing.T, _ string, swallowed net.Conn) { swallowed.Close() }, "lost the connection to partition 0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hole := listen(t, "127.0.0.1:0") // partition 0 that reads and never answers
+			defer hole.Close()
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				c, err := hole.Accept()
+				if err == nil {
+					accepted <- c
+					_, _ = io.Copy(io.Discard, c)
+				}
+			}()
+			retLn := listen(t, "127.0.0.1:0")
+			gw, err := NewGateway(GatewayConfig{ModelName: "m", Inputs: s.a.Inputs, Outputs: s.a.Outputs,
+				First: hole.Addr().String(), Stages: 2, Timeout: 30 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() { _ = gw.ServeReturns(ctx, retLn) }()
+			done := make(chan error, 1)
+			go func() { _, err := gw.Infer(context.Background(), s.sample(1)); done <- err }()
+			var swallowed net.Conn
+			select {
+			case swallowed = <-accepted:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the gateway never connected to partition 0")
+			}
+			waitFor(t, "the request to be in flight", func() bool {
+				gw.mu.Lock()
+				defer gw.mu.Unlock()
+				return len(gw.pending) == 1
+			})
+			tc.brk(t, retLn.Addr().String(), swallowed)
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.wants) {
+					t.Fatalf("Infer = %v, want an error containing %q", err, tc.wants)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the request in flight was not failed when the chain broke")
+			}
+		})
 	}
 }

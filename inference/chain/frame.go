@@ -70,6 +70,11 @@ func (k Kind) String() string {
 // at random per gateway process, then a 64-bit counter.
 type RequestID [16]byte
 
+// BrokenChainID is the id of an error frame that is about no single
+// request: a partition lost the connection to its next hop, so every
+// request in flight beyond it is lost. Generated ids are never all zero.
+var BrokenChainID RequestID
+
 func (id RequestID) String() string { return hex.EncodeToString(id[:]) }
 
 // NamedTensor is a tensor with the name it has in the model graph.

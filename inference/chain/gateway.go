@@ -110,8 +110,14 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Gateway{cfg: cfg, log: log, ids: ids, first: NewLink(cfg.First, cfg.Link, log.With(zap.String("hop", "first"))),
-		slots: make(chan struct{}, cfg.MaxInFlight), pending: map[RequestID]chan *Frame{}, m: newGatewayMetrics()}, nil
+	g := &Gateway{cfg: cfg, log: log, ids: ids,
+		slots: make(chan struct{}, cfg.MaxInFlight), pending: map[RequestID]chan *Frame{}, m: newGatewayMetrics()}
+	firstOpts := cfg.Link
+	firstOpts.OnBreak = func(err error) {
+		g.failPending(&Frame{Kind: KindError, ErrStage: 0, Err: fmt.Sprintf("gateway: lost the connection to partition 0 at %s: %v", cfg.First, err)})
+	}
+	g.first = NewLink(cfg.First, firstOpts, log.With(zap.String("hop", "first")))
+	return g, nil
 }
 
 // ServeReturns accepts the connections of the last partition (and the
@@ -173,6 +179,10 @@ func (g *Gateway) receive(ctx context.Context, c net.Conn) {
 			}
 			return
 		}
+		if f.Kind == KindError && f.ID == BrokenChainID {
+			g.failPending(f)
+			continue
+		}
 		g.mu.Lock()
 		ch, ok := g.pending[f.ID]
 		delete(g.pending, f.ID)
@@ -183,6 +193,22 @@ func (g *Gateway) receive(ctx context.Context, c net.Conn) {
 			continue
 		}
 		ch <- f // buffered, one send per id
+	}
+}
+
+// failPending answers every pending request with the error frame f: the
+// chain broke, so none of them can come back. Requests sent afterwards
+// travel the re-dialled chain.
+func (g *Gateway) failPending(f *Frame) {
+	g.mu.Lock()
+	lost := g.pending
+	g.pending = map[RequestID]chan *Frame{}
+	g.mu.Unlock()
+	if len(lost) > 0 {
+		g.log.Warn("chain broken: failing the requests in flight", zap.Int("requests", len(lost)), zap.String("reason", f.Err))
+	}
+	for id, ch := range lost {
+		ch <- &Frame{Kind: KindError, ID: id, ErrStage: f.ErrStage, Err: f.Err}
 	}
 }
 

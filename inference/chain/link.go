@@ -23,6 +23,10 @@ type LinkOptions struct {
 	// WriteTimeout bounds a write when the context has no deadline
 	// (default 30 s).
 	WriteTimeout time.Duration
+	// OnBreak, when set, is called (in its own goroutine) each time an
+	// established connection is lost: the peer closed it or died. Frames
+	// sent on it and not yet answered are then lost too.
+	OnBreak func(err error)
 }
 
 func (o LinkOptions) withDefaults() LinkOptions {
@@ -157,6 +161,9 @@ func (l *Link) watch(c net.Conn) {
 		l.log.Info("connection lost", zap.Error(err))
 		l.breaks.inc()
 		l.dropLocked(c)
+		if l.opts.OnBreak != nil && !l.closed {
+			go l.opts.OnBreak(err)
+		}
 	}
 }
 

@@ -93,13 +93,28 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	idx := cfg.Stage.Partition.Index
 	log = log.With(zap.Int("partition", idx))
 	s := &Server{cfg: cfg, index: idx, log: log,
-		next: NewLink(cfg.Next, cfg.Link, log.With(zap.String("hop", "next"))),
-		in:   make(chan work, cfg.QueueDepth), out: make(chan work, cfg.QueueDepth),
+		in: make(chan work, cfg.QueueDepth), out: make(chan work, cfg.QueueDepth),
 		m: newServerMetrics()}
+	nextOpts := cfg.Link
 	if cfg.Return != "" && cfg.Return != cfg.Next {
 		s.ret = NewLink(cfg.Return, cfg.Link, log.With(zap.String("hop", "return")))
+		nextOpts.OnBreak = s.reportBrokenHop
 	}
+	s.next = NewLink(cfg.Next, nextOpts, log.With(zap.String("hop", "next")))
 	return s, nil
+}
+
+// reportBrokenHop tells the gateway that the connection to the next hop
+// broke, so the requests in flight past this partition are lost: the
+// gateway fails them at once instead of waiting for their deadlines.
+func (s *Server) reportBrokenHop(err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	report := &Frame{Kind: KindError, ID: BrokenChainID, ErrStage: s.index,
+		Err: fmt.Sprintf("partition %d: lost the connection to %s: %v", s.index, s.cfg.Next, err)}
+	if _, serr := s.ret.Send(ctx, report); serr != nil {
+		s.log.Warn("cannot report the broken hop to the gateway", zap.Error(serr))
+	}
 }
 
 // Serve accepts upstream connections on ln and runs the pipeline until ctx

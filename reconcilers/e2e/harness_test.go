@@ -183,8 +183,8 @@ func (c *cluster) startController() {
 	c.controllerLogFiles = append(c.controllerLogFiles, logPath)
 }
 
-// stopController sends SIGTERM and waits for the controller to exit; it
-// reports whether the exit was clean (status 0).
+// stopController sends SIGTERM and waits for the controller to exit, which
+// must be clean (status 0).
 func (c *cluster) stopController() {
 	c.t.Helper()
 	p := c.ctrl

@@ -1,11 +1,14 @@
 package distributedmodel
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
@@ -191,6 +194,9 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 	for i := range pl.Partitions {
 		pl.Partitions[i].Ready = true
 	}
+	if mean, ok := measuredLatency(ctx, endpoint); ok {
+		s.rec.MeasuredLatencySeconds = &mean
+	}
 	if s.rec.Status.LastAppliedRevision != revision {
 		s.event(false, "Ready", "revision %s is serving at %s", revision, endpoint)
 	}
@@ -222,4 +228,42 @@ func gatewayReady(ctx context.Context, endpoint string) bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// measuredLatency reads the gateway's mean inference latency so far from
+// its Prometheus metrics (sum / count of papdl_gateway_inference_seconds).
+func measuredLatency(ctx context.Context, endpoint string) (float64, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/metrics", nil)
+	if err != nil {
+		return 0, false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	var sum, count float64
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "papdl_gateway_inference_seconds_sum":
+			sum = v
+		case "papdl_gateway_inference_seconds_count":
+			count = v
+		}
+	}
+	if count == 0 {
+		return 0, false
+	}
+	return sum / count, true
 }

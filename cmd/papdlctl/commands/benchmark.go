@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/profile"
 	"github.com/papdl/papdl/reconcilers/runtime"
@@ -56,18 +55,11 @@ func runBenchmark(cmd *cobra.Command, modelPath string, o benchmarkOptions) erro
 	if err != nil {
 		return err
 	}
-	m, sum, err := loadModelFile(abs)
+	a, sum, err := analyzeModelFile(ctx, abs, o.inputShapes)
 	if err != nil {
 		return err
 	}
-	shapes, err := parseShapes(o.inputShapes)
-	if err != nil {
-		return err
-	}
-	a, err := slice.Analyze(ctx, m, shapes)
-	if err != nil {
-		return fmt.Errorf("%s: %w", modelPath, err)
-	}
+	shapes := map[string][]int{}
 	for _, in := range a.Inputs {
 		shapes[in.Name] = in.Shape
 	}

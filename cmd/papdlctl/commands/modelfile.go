@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/papdl/papdl/inference/npy"
 	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/inference/tensor"
 )
 
@@ -25,6 +27,24 @@ func loadModelFile(path string) (*onnx.Model, string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return m, hex.EncodeToString(sum[:]), nil
+}
+
+// analyzeModelFile loads an ONNX file and splits it into units for the
+// given --input-shape flags; it also returns the file's sha256.
+func analyzeModelFile(ctx context.Context, path string, shapeFlags []string) (*slice.Analysis, string, error) {
+	m, sum, err := loadModelFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	shapes, err := parseShapes(shapeFlags)
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := slice.Analyze(ctx, m, shapes)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return a, sum, nil
 }
 
 // parseShapes parses repeated "name=1x3x224x224" flags.

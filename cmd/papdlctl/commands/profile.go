@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/papdl/papdl/inference/profile"
-	"github.com/papdl/papdl/inference/slice"
 )
 
 type profileOptions struct {
@@ -39,17 +38,9 @@ func newProfileCommand() *cobra.Command {
 }
 
 func runProfile(cmd *cobra.Command, modelPath string, o profileOptions) error {
-	m, _, err := loadModelFile(modelPath)
+	a, _, err := analyzeModelFile(cmd.Context(), modelPath, o.inputShapes)
 	if err != nil {
 		return err
-	}
-	shapes, err := parseShapes(o.inputShapes)
-	if err != nil {
-		return err
-	}
-	a, err := slice.Analyze(cmd.Context(), m, shapes)
-	if err != nil {
-		return fmt.Errorf("%s: %w", modelPath, err)
 	}
 	errOut := cmd.ErrOrStderr()
 	p, err := profile.Measure(cmd.Context(), a, profile.Options{Warmup: o.warmup, Repeats: o.repeats,

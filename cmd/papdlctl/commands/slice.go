@@ -44,17 +44,9 @@ func runSlice(cmd *cobra.Command, modelPath string, o sliceOptions) error {
 	if o.parts > 0 && o.cuts != "" {
 		return fmt.Errorf("give --parts or --cuts, not both")
 	}
-	m, sum, err := loadModelFile(modelPath)
+	a, sum, err := analyzeModelFile(cmd.Context(), modelPath, o.inputShapes)
 	if err != nil {
 		return err
-	}
-	shapes, err := parseShapes(o.inputShapes)
-	if err != nil {
-		return err
-	}
-	a, err := slice.Analyze(cmd.Context(), m, shapes)
-	if err != nil {
-		return fmt.Errorf("%s: %w", modelPath, err)
 	}
 	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 	if o.unitsOnly {

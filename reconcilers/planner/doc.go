@@ -9,11 +9,12 @@
 //     compute times plus, for every hop between different nodes, the one-way
 //     latency (RTT/2) plus the bytes crossing that cut over the link's
 //     bandwidth (the input's bytes on the first hop, the output's on the
-//     last);
+//     last) plus a fixed per-hop overhead (framing, copies, hand-offs);
 //   - throughput: maximise steady-state requests per second, i.e. minimise
 //     the busiest stage, where a node's stage time is the compute of every
-//     unit it hosts and a directed link's stage time is every transfer over
-//     it; ties are broken by latency.
+//     unit it hosts plus the per-hop overhead of every hop it sends or
+//     receives, and a directed link's stage time is every transfer over it;
+//     ties are broken by latency.
 //
 // Memory rule: a node may host several partitions; the memory of the units
 // placed on a node (each unit's measured peak, weights plus activations)

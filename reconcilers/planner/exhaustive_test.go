@@ -20,6 +20,7 @@ type oracle struct {
 	capacity []int64
 	in       []int64 // bytes entering unit u; in[U] is the output
 	link     [][]profile.Link
+	overhead float64 // per hop between different nodes
 
 	minLatency, minPeriod float64
 	// periodLimit, when positive, switches to the second pass: the least
@@ -38,6 +39,14 @@ func newOracle(prof *profile.ClusterProfile, req Request) *oracle {
 		panic("unknown node " + name)
 	}
 	o.src = idx(req.SourceNode)
+	switch {
+	case req.HopOverheadSeconds >= 0:
+		o.overhead = req.HopOverheadSeconds
+	case prof.HopOverheadSeconds != nil:
+		o.overhead = *prof.HopOverheadSeconds
+	default:
+		o.overhead = 0.0003 // the documented default
+	}
 	o.allowed = make([][]bool, o.U)
 	for u := range o.U {
 		o.allowed[u] = make([]bool, o.N)
@@ -99,7 +108,7 @@ func (o *oracle) transfer(m, n int, bytes int64) float64 {
 		return 0
 	}
 	l := o.link[m][n]
-	return l.RTTSeconds/2 + float64(bytes)/l.BandwidthBytesPerSecond
+	return l.RTTSeconds/2 + float64(bytes)/l.BandwidthBytesPerSecond + o.overhead
 }
 
 func (o *oracle) run(periodLimit float64) {
@@ -111,13 +120,30 @@ func (o *oracle) run(periodLimit float64) {
 		linkLoad[m] = make([]float64, o.N)
 	}
 	used := make([]int64, o.N)
-	var rec func(u, prev int, latency, period float64)
-	rec = func(u, prev int, latency, period float64) {
+	// hop charges a transfer to its link and the overhead to both ends.
+	hop := func(m, n int, t, sign float64) {
+		linkLoad[m][n] += sign * t
+		nodeLoad[m] += sign * o.overhead
+		nodeLoad[n] += sign * o.overhead
+	}
+	var rec func(u, prev int, latency float64)
+	rec = func(u, prev int, latency float64) {
 		if u == o.U {
 			t := o.transfer(prev, o.src, o.in[u])
 			latency += t
 			if prev != o.src {
-				period = max(period, linkLoad[prev][o.src]+t)
+				hop(prev, o.src, t, 1)
+			}
+			// The busiest stage, from scratch: every node and link.
+			var period float64
+			for m := range o.N {
+				period = max(period, nodeLoad[m])
+				for n := range o.N {
+					period = max(period, linkLoad[m][n])
+				}
+			}
+			if prev != o.src {
+				hop(prev, o.src, t, -1)
 			}
 			o.minLatency = min(o.minLatency, latency)
 			o.minPeriod = min(o.minPeriod, period)
@@ -133,20 +159,41 @@ func (o *oracle) run(periodLimit float64) {
 			}
 			c := o.prof.Nodes[n].Units[u].Seconds
 			t := o.transfer(prev, n, o.in[u])
-			oldNode, oldLink := nodeLoad[n], linkLoad[prev][n]
+			oldNode, oldPrev, oldLink := nodeLoad[n], nodeLoad[prev], linkLoad[prev][n]
 			used[n] += mem
 			nodeLoad[n] += c
-			p := max(period, nodeLoad[n])
 			if prev != n {
-				linkLoad[prev][n] += t
-				p = max(p, linkLoad[prev][n])
+				hop(prev, n, t, 1)
 			}
-			rec(u+1, n, latency+c+t, p)
-			nodeLoad[n], linkLoad[prev][n] = oldNode, oldLink
+			rec(u+1, n, latency+c+t)
+			nodeLoad[prev], nodeLoad[n], linkLoad[prev][n] = oldPrev, oldNode, oldLink
 			used[n] -= mem
 		}
 	}
-	rec(0, o.src, 0, 0)
+	rec(0, o.src, 0)
+}
+
+// randomOverhead sets the hop overhead through each way it can be given:
+// an explicit 0 in the request, the default, the profile's value, or a
+// request override of the profile's value. Drawn values reach 50 ms, the
+// scale of a unit's compute, so that they change plans.
+func randomOverhead(rng *rand.Rand, prof *profile.ClusterProfile, req *Request) {
+	draw := func() float64 { return []float64{0.0005, 0.005, 0.05}[rng.IntN(3)] * rng.Float64() }
+	req.HopOverheadSeconds = UseProfileHopOverhead
+	switch rng.IntN(5) {
+	case 0:
+		req.HopOverheadSeconds = 0
+	case 1: // the default
+	case 2:
+		v := draw()
+		prof.HopOverheadSeconds = &v
+	case 3:
+		v := draw()
+		prof.HopOverheadSeconds = &v
+		req.HopOverheadSeconds = draw()
+	case 4:
+		req.HopOverheadSeconds = draw()
+	}
 }
 
 func close9(a, b float64) bool {
@@ -195,6 +242,7 @@ func TestExhaustive(t *testing.T) {
 	// keeps the enumeration to a few seconds.
 	const maxLeaves = 1_000_000
 	var feasible, infeasible, multiPartition, revisits, largest int
+	overheads := map[string]int{} // how many instances drew which overhead
 	for i := range instances {
 		rng := rand.New(rand.NewPCG(uint64(i), 42))
 		var opts instanceOptions
@@ -205,6 +253,7 @@ func TestExhaustive(t *testing.T) {
 			opts = instanceOptions{nodes: 1 + rng.IntN(6), units: 1 + rng.IntN(10),
 				memoryTight: i%2 == 1, constrained: i%4 >= 2}
 			prof, req = randomInstance(rng, opts)
+			randomOverhead(rng, prof, &req)
 			o = newOracle(prof, req)
 			if o.leaves() <= maxLeaves {
 				break
@@ -212,6 +261,14 @@ func TestExhaustive(t *testing.T) {
 		}
 		if opts.nodes == 6 && opts.units == 10 {
 			largest++
+		}
+		switch {
+		case o.overhead == 0:
+			overheads["zero"]++
+		case o.overhead == 0.0003:
+			overheads["default"]++
+		default:
+			overheads["drawn"]++
 		}
 		o.run(0)
 		o.run(o.minPeriod * (1 + 1e-9))
@@ -257,8 +314,8 @@ func TestExhaustive(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d feasible and %d infeasible checks; %d plans with several partitions, %d with a node hosting several; %d instances of 6 nodes x 10 units",
-		feasible, infeasible, multiPartition, revisits, largest)
+	t.Logf("%d feasible and %d infeasible checks; %d plans with several partitions, %d with a node hosting several; %d instances of 6 nodes x 10 units; hop overhead: %v",
+		feasible, infeasible, multiPartition, revisits, largest, overheads)
 	if feasible < instances || infeasible == 0 || multiPartition < instances/4 {
 		t.Errorf("instance mix too weak: %d feasible, %d infeasible, %d multi-partition", feasible, infeasible, multiPartition)
 	}

@@ -29,7 +29,9 @@ func (p *problem) score(assign []int) (latency, period float64, ok bool) {
 			h := p.hop(u, prev, n)
 			latency += h
 			linkLoad[prev*N+n] += h
-			period = max(period, linkLoad[prev*N+n])
+			nodeLoad[prev] += p.overhead
+			nodeLoad[n] += p.overhead
+			period = max(period, linkLoad[prev*N+n], nodeLoad[prev], nodeLoad[n])
 		}
 		prev = n
 	}
@@ -40,6 +42,8 @@ func (p *problem) score(assign []int) (latency, period float64, ok bool) {
 // in the given order (each used at most once, possibly skipped), with the
 // least busiest stage: a linear-partition dynamic programme in O(N²U²).
 // It seeds the throughput search with a sensible incumbent; nil if none fits.
+// Each run's load includes the hop overhead of its own input and output;
+// the source's gateway hops are left to score.
 func (p *problem) chain(order []int) []int {
 	N, U, K := p.N, p.U, len(order)
 	inf := math.Inf(1)
@@ -49,8 +53,19 @@ func (p *problem) chain(order []int) []int {
 	for i := range f {
 		f[i] = inf
 	}
+	// ends is the overhead of a run on n ending at unit e-1: sending its
+	// output, unless it is the source's run holding the last unit.
+	ends := func(e, n int) float64 {
+		if e == U && n == p.src {
+			return 0
+		}
+		return p.overhead
+	}
 	for j, n := range order {
 		var load float64
+		if n != p.src {
+			load = p.overhead // receives the input
+		}
 		var mem int64
 		for e := 0; e < U; e++ { // run [0,e] on n
 			load += p.comp[e*N+n]
@@ -58,7 +73,7 @@ func (p *problem) chain(order []int) []int {
 			if math.IsInf(load, 1) || mem > p.capacity[n] {
 				break
 			}
-			if v := max(load, p.hop(0, p.src, n)); v < f[j*(U+1)+e+1] {
+			if v := max(load+ends(e+1, n), p.hop(0, p.src, n)); v < f[j*(U+1)+e+1] {
 				f[j*(U+1)+e+1], from[2*(j*(U+1)+e+1)] = v, -1
 			}
 		}
@@ -71,7 +86,7 @@ func (p *problem) chain(order []int) []int {
 			for j := i + 1; j < K; j++ {
 				n := order[j]
 				base := max(f[i*(U+1)+s], p.hop(s, order[i], n))
-				var load float64
+				load := p.overhead // receives the cut
 				var mem int64
 				for e := s; e < U; e++ {
 					load += p.comp[e*N+n]
@@ -79,8 +94,8 @@ func (p *problem) chain(order []int) []int {
 					if math.IsInf(load, 1) || mem > p.capacity[n] {
 						break
 					}
-					if k := j*(U+1) + e + 1; max(base, load) < f[k] {
-						f[k], from[2*k], from[2*k+1] = max(base, load), int32(i), int32(s)
+					if k, v := j*(U+1)+e+1, max(base, load+ends(e+1, n)); v < f[k] {
+						f[k], from[2*k], from[2*k+1] = v, int32(i), int32(s)
 					}
 				}
 			}

@@ -95,10 +95,12 @@ func (p *problem) throughputIncumbent(budget int) ([]int, float64, float64) {
 	return best, bestPeriod, bestLatency
 }
 
-// evaluate computes the performance of an assignment from scratch.
-func (p *problem) evaluate(prof *profile.ClusterProfile, assign []int) Totals {
+// evaluate computes the performance of an assignment from scratch, and
+// the hops each node sends or receives.
+func (p *problem) evaluate(prof *profile.ClusterProfile, assign []int) (Totals, []int) {
 	N := p.N
 	nodeLoad, linkLoad := make([]float64, N), make([]float64, N*N)
+	hops := make([]int, N)
 	var t Totals
 	prev := p.src
 	for u := 0; u <= p.U; u++ {
@@ -110,6 +112,8 @@ func (p *problem) evaluate(prof *profile.ClusterProfile, assign []int) Totals {
 			h := p.hop(u, prev, n)
 			t.TransferSeconds += h
 			linkLoad[prev*N+n] += h
+			hops[prev]++
+			hops[n]++
 		}
 		if u < p.U {
 			c := prof.Nodes[n].Units[u].Seconds
@@ -120,6 +124,7 @@ func (p *problem) evaluate(prof *profile.ClusterProfile, assign []int) Totals {
 	}
 	t.LatencySeconds = t.ComputeSeconds + t.TransferSeconds
 	for n := range N {
+		nodeLoad[n] += float64(hops[n]) * p.overhead
 		if nodeLoad[n] > t.BottleneckSeconds || t.Bottleneck == "" {
 			t.BottleneckSeconds, t.Bottleneck = nodeLoad[n], "node "+prof.Nodes[n].Hostname
 		}
@@ -136,7 +141,7 @@ func (p *problem) evaluate(prof *profile.ClusterProfile, assign []int) Totals {
 
 		t.Throughput = 1 / t.BottleneckSeconds
 	}
-	return t
+	return t, hops
 }
 
 func (p *problem) buildPlan(prof *profile.ClusterProfile, obj v1alpha1.Objective, assign []int) *Plan {
@@ -150,7 +155,8 @@ func (p *problem) buildPlan(prof *profile.ClusterProfile, obj v1alpha1.Objective
 		return t
 	}
 	plan := &Plan{APIVersion: PlanAPIVersion, Kind: PlanKind, Model: prof.Model.Name, Objective: obj,
-		SourceNode: prof.Nodes[p.src].ID, InputBytes: p.bytes[0], OutputBytes: p.bytes[p.U], Units: p.U}
+		SourceNode: prof.Nodes[p.src].ID, InputBytes: p.bytes[0], OutputBytes: p.bytes[p.U], Units: p.U,
+		HopOverheadSeconds: p.overhead}
 	usage := make([]NodeUsage, N)
 	prev := p.src
 	for start := 0; start < p.U; {
@@ -172,14 +178,16 @@ func (p *problem) buildPlan(prof *profile.ClusterProfile, obj v1alpha1.Objective
 		prev, start = n, end
 	}
 	plan.Return = transfer(p.U, prev, p.src)
+	var hops []int
+	plan.Totals, hops = p.evaluate(prof, assign)
 	for n := range N {
 		if usage[n].Partitions > 0 {
+			usage[n].Hops, usage[n].HopSeconds = hops[n], float64(hops[n])*p.overhead
 			usage[n].Node, usage[n].Hostname = node(n)
 			usage[n].AvailableBytes = p.capacity[n]
 			plan.Nodes = append(plan.Nodes, usage[n])
 		}
 	}
-	plan.Totals = p.evaluate(prof, assign)
 	plan.Baselines = p.baselines(prof, plan.Totals, obj)
 	return plan
 }
@@ -194,8 +202,8 @@ func (p *problem) baselines(prof *profile.ClusterProfile, plan Totals, obj v1alp
 			assign[u] = n
 			mem += p.mem[u*p.N+n]
 		}
-		b := Baseline{Node: prof.Nodes[n].ID, Hostname: prof.Nodes[n].Hostname,
-			FitsMemory: mem <= p.capacity[n], Totals: p.evaluate(prof, assign)}
+		b := Baseline{Node: prof.Nodes[n].ID, Hostname: prof.Nodes[n].Hostname, FitsMemory: mem <= p.capacity[n]}
+		b.Totals, _ = p.evaluate(prof, assign)
 		b.LatencySpeedup = ratio(b.Totals.LatencySeconds, plan.LatencySeconds)
 		b.ThroughputSpeedup = ratio(b.Totals.BottleneckSeconds, plan.BottleneckSeconds)
 		return b

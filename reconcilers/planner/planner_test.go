@@ -245,6 +245,125 @@ func TestPlanJSON(t *testing.T) {
 	}
 }
 
+// TestHopOverheadStopsAlternation checks that charging the hop overhead
+// to both endpoints keeps plans from alternating between nodes to balance
+// load: on identical nodes with cheap links a throughput plan uses about
+// one partition per node, not one per unit, and a latency plan no hop.
+func TestHopOverheadStopsAlternation(t *testing.T) {
+	const nodes, units = 4, 40
+	tests := []struct {
+		name          string
+		objective     v1alpha1.Objective
+		overhead      float64
+		profile       *float64 // the profile's hopOverheadSeconds
+		maxPartitions int
+	}{
+		{"throughput, default overhead", v1alpha1.ObjectiveThroughput, UseProfileHopOverhead, nil, 2 * nodes},
+		{"throughput, profile's overhead", v1alpha1.ObjectiveThroughput, UseProfileHopOverhead, ptr(0.001), 2 * nodes},
+		{"throughput, request's overhead", v1alpha1.ObjectiveThroughput, 0.001, ptr(0.0), 2 * nodes},
+		{"latency, default overhead", v1alpha1.ObjectiveLatency, UseProfileHopOverhead, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prof := identicalNodes(3, nodes, units)
+			prof.HopOverheadSeconds = tt.profile
+			plan, err := Solve(prof, Request{SourceNode: "vm0", Objective: tt.objective, HopOverheadSeconds: tt.overhead})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.overhead
+			if want < 0 {
+				want = prof.HopOverhead()
+			}
+			if plan.HopOverheadSeconds != want {
+				t.Errorf("plan made with overhead %v, want %v", plan.HopOverheadSeconds, want)
+			}
+			if len(plan.Partitions) > tt.maxPartitions {
+				t.Errorf("%d partitions for %d units on %d nodes, want at most %d: %v",
+					len(plan.Partitions), units, nodes, tt.maxPartitions, spans(plan))
+			}
+			var stage float64
+			for _, nu := range plan.Nodes {
+				stage = max(stage, nu.ComputeSeconds+nu.HopSeconds)
+				if !near(nu.HopSeconds, float64(nu.Hops)*want) {
+					t.Errorf("node %s: %d hops cost %v, want %v", nu.Hostname, nu.Hops, nu.HopSeconds, float64(nu.Hops)*want)
+				}
+			}
+			if stage > plan.Totals.BottleneckSeconds*(1+1e-12) {
+				t.Errorf("a node's compute + hop overhead %v exceeds the bottleneck %v", stage, plan.Totals.BottleneckSeconds)
+			}
+			t.Logf("%d partitions, bottleneck %.5f s (%s), optimal %v, %d expansions",
+				len(plan.Partitions), plan.Totals.BottleneckSeconds, plan.Totals.Bottleneck, plan.Optimal, plan.Expansions)
+		})
+	}
+}
+
+// TestHopOverheadCost checks the overhead's charges on the tiny profile:
+// every hop, input and return included, and both endpoints' loads.
+func TestHopOverheadCost(t *testing.T) {
+	tests := []struct {
+		name       string
+		req        Request
+		want       []span
+		latency    float64
+		bottleneck float64
+		hops       map[string]int // per node
+	}{
+		{
+			// As in TestCostModel's "latency", two hops: +2·0.05.
+			name: "latency", req: Request{SourceNode: "vma", HopOverheadSeconds: 0.05},
+			want: []span{{0, 3, "b"}}, latency: 1.1 + 3 + 0.24 + 0.1, bottleneck: 3 + 0.1,
+			hops: map[string]int{"b": 2},
+		},
+		{
+			// B,B,A: b's compute 2 plus receiving and sending (0.1); a
+			// sends the input and receives the cut: 1 + 0.1.
+			name: "throughput", req: Request{SourceNode: "vma", Objective: v1alpha1.ObjectiveThroughput, HopOverheadSeconds: 0.05},
+			want: []span{{0, 2, "b"}, {2, 3, "a"}}, latency: 1.1 + 2 + 0.5 + 1 + 0.1, bottleneck: 2.1,
+			hops: map[string]int{"a": 2, "b": 2},
+		},
+		{
+			// 4 s per hop makes staying on a (12 s) cheapest: all on b
+			// costs 1.1 + 3 + 0.24 + 2·4, a,b,b 1 + 2.1 + 2 + 0.24 + 2·4.
+			name: "overhead keeps everything on the source", req: Request{SourceNode: "vma", HopOverheadSeconds: 4},
+			want: []span{{0, 3, "a"}}, latency: 12, bottleneck: 12,
+			hops: map[string]int{"a": 0},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := Solve(tinyProfile(), tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := spans(plan); !equalSpans(got, tt.want) {
+				t.Errorf("partitions %v, want %v", got, tt.want)
+			}
+			if !near(plan.Totals.LatencySeconds, tt.latency) || !near(plan.Totals.BottleneckSeconds, tt.bottleneck) {
+				t.Errorf("latency %v bottleneck %v, want %v and %v", plan.Totals.LatencySeconds, plan.Totals.BottleneckSeconds, tt.latency, tt.bottleneck)
+			}
+			for _, nu := range plan.Nodes {
+				if nu.Hops != tt.hops[nu.Node] || !near(nu.HopSeconds, float64(nu.Hops)*tt.req.HopOverheadSeconds) {
+					t.Errorf("node %s: %d hops, %v s; want %d hops", nu.Node, nu.Hops, nu.HopSeconds, tt.hops[nu.Node])
+				}
+			}
+			if !plan.Optimal {
+				t.Error("not proven optimal")
+			}
+		})
+	}
+}
+
+func TestBadHopOverhead(t *testing.T) {
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if _, err := Solve(tinyProfile(), Request{SourceNode: "a", HopOverheadSeconds: v}); err == nil || !strings.Contains(err.Error(), "hop overhead") {
+			t.Errorf("overhead %v: got %v", v, err)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // TestLargeLatencyIsExactAndFast checks that a 200 x 16 latency plan is
 // proven optimal by the first descent of the search.
 func TestLargeLatencyIsExactAndFast(t *testing.T) {

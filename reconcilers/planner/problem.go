@@ -26,6 +26,9 @@ type problem struct {
 	xfer []float64
 	// bytes[u] is what xfer[u] carries.
 	bytes []int64
+	// overhead is the per-hop overhead: part of every xfer between two
+	// different nodes, and charged to both endpoints' load.
+	overhead float64
 
 	// Diagnostics: why units are forbidden.
 	pinned   []int    // per unit: pinned node index or -1
@@ -106,6 +109,13 @@ func newProblem(prof *profile.ClusterProfile, req *Request) (*problem, error) {
 			}
 		}
 	}
+	p.overhead = req.HopOverheadSeconds
+	if math.IsNaN(p.overhead) || math.IsInf(p.overhead, 0) {
+		return nil, fmt.Errorf("invalid hop overhead %v seconds", req.HopOverheadSeconds)
+	}
+	if p.overhead < 0 {
+		p.overhead = prof.HopOverhead()
+	}
 	in := prof.Model.InputBytes
 	if req.InputBytes > 0 {
 		in = req.InputBytes
@@ -124,7 +134,7 @@ func newProblem(prof *profile.ClusterProfile, req *Request) (*problem, error) {
 		for m := range N {
 			for n := range N {
 				if m != n {
-					p.xfer[(u*N+m)*N+n] = lat[m*N+n] + b/bw[m*N+n]
+					p.xfer[(u*N+m)*N+n] = lat[m*N+n] + b/bw[m*N+n] + p.overhead
 				}
 			}
 		}

@@ -145,6 +145,10 @@ func (s *search) latencyTable() {
 //
 //	run[v*N+m]  = least busiest stage of units v.. when a run starts at v on m,
 //	tail[v*N+m] = least busiest stage after a run on m ending at unit v-1.
+//
+// A run's stage is its compute plus the overhead of the hops into and out
+// of it; a node hosting several runs carries their sum, so each run alone
+// is a lower bound on its node's load.
 func (s *search) throughputTables() {
 	p := s.p
 	U, N := p.U, p.N
@@ -166,7 +170,7 @@ func (s *search) throughputTables() {
 			}
 		}
 		for m := range N {
-			s.run[v*N+m] = s.extend(v, m, 0, 0, math.Inf(1), false)
+			s.run[v*N+m] = s.extend(v, m, s.receives(v, m), 0, math.Inf(1), false)
 		}
 	}
 	s.root = math.Inf(1)
@@ -178,14 +182,15 @@ func (s *search) throughputTables() {
 
 // extend is the least busiest stage of units v.. when node m already
 // carries load and mem and runs units from v on; with handover it may also
-// run none of them (it ran unit v-1 and hands over at once). Values at or
-// above cutoff are not refined.
+// run none of them (it ran unit v-1 and hands over at once). The run's
+// load includes the overhead of sending its output on. Values at or above
+// cutoff are not refined.
 func (s *search) extend(v, m int, load float64, mem int64, cutoff float64, handover bool) float64 {
 	p := s.p
 	N := p.N
 	best := math.Inf(1)
 	if handover {
-		best = max(load, s.tail[v*N+m])
+		best = max(load+s.sends(v, m), s.tail[v*N+m])
 	}
 	for k := v; k < p.U; k++ {
 		c := s.allowed(k, m)
@@ -197,9 +202,27 @@ func (s *search) extend(v, m int, load float64, mem int64, cutoff float64, hando
 		if mem > p.capacity[m] || load >= best || load >= cutoff {
 			break
 		}
-		best = min(best, max(load, s.tail[(k+1)*N+m]))
+		best = min(best, max(load+s.sends(k+1, m), s.tail[(k+1)*N+m]))
 	}
 	return best
+}
+
+// sends is the overhead node m pays for handing over after running unit
+// v-1: always, except when the source ran the last unit (no return hop).
+func (s *search) sends(v, m int) float64 {
+	if v == s.p.U && m == s.p.src {
+		return 0
+	}
+	return s.p.overhead
+}
+
+// receives is the overhead node m pays for the input of a run starting at
+// unit v: always, except when the source runs the first unit.
+func (s *search) receives(v, m int) float64 {
+	if v == 0 && m == s.p.src {
+		return 0
+	}
+	return s.p.overhead
 }
 
 func (s *search) balanceTables() {
@@ -229,17 +252,35 @@ func (s *search) balanceTables() {
 
 // balanced reports whether the work of units u.. could still be spread
 // so that no node reaches the incumbent's busiest stage, given the current
-// node loads (node n carrying load instead) and each node working at its
-// best speed ratio. False proves the branch cannot beat the incumbent.
-func (s *search) balanced(u, n int, load float64) bool {
+// node loads (node n, which holds unit u-1, carrying load, and prev
+// carrying prevLoad) and each node working at its best speed ratio. False
+// proves the branch cannot beat the incumbent.
+//
+// A node taking more work also pays hop overhead it has not paid yet, at
+// least: nothing for the source continuing its run, o for another node
+// continuing (it must send its output on), o for the source otherwise (it
+// receives either the output or the input of a last run of its own), 2o
+// for any other node (a new run is received and sent on).
+func (s *search) balanced(u, n int, load float64, prev int, prevLoad float64) bool {
 	if s.work[u] == 0 || math.IsInf(s.best, 1) {
 		return true
 	}
+	p := s.p
 	var room float64
-	for m := range s.p.N {
+	for m := range p.N {
 		l := s.nodeLoad[m]
-		if m == n {
+		switch m {
+		case n:
 			l = load
+		case prev:
+			l = prevLoad
+		}
+		switch {
+		case m == n && m == p.src:
+		case m == n || m == p.src:
+			l += p.overhead
+		default:
+			l += 2 * p.overhead
 		}
 		if l < s.best && !math.IsInf(s.ratio[m], 1) {
 			room += (s.best - l) / s.ratio[m]
@@ -248,18 +289,32 @@ func (s *search) balanced(u, n int, load float64) bool {
 	return room >= s.work[u]*(1-relTol)
 }
 
-// balanceLowerBound is the root's balance bound on the busiest stage.
+// balanceLowerBound is the root's balance bound on the busiest stage: the
+// least P at which the nodes, each working at its best speed ratio, can
+// absorb all the work, every node but the source first paying 2o for the
+// hops into and out of its run.
 func (s *search) balanceLowerBound() float64 {
-	var inv float64
-	for _, r := range s.ratio {
-		if !math.IsInf(r, 1) {
-			inv += 1 / r
+	p := s.p
+	// room(P) = sum over usable nodes of max(0, P - d)/ratio is
+	// piecewise linear with breakpoints at d = 0 (source) and 2o (others).
+	var invSrc, invOther float64
+	for n, r := range s.ratio {
+		switch {
+		case math.IsInf(r, 1):
+		case n == p.src:
+			invSrc += 1 / r
+		default:
+			invOther += 1 / r
 		}
 	}
-	if inv == 0 {
+	w, d := s.work[0], 2*p.overhead
+	if invSrc > 0 && w/invSrc <= d {
+		return w / invSrc
+	}
+	if invSrc+invOther == 0 {
 		return 0
 	}
-	return s.work[0] / inv
+	return (w + d*invOther) / (invSrc + invOther)
 }
 
 // solve runs the branch and bound from an optional incumbent.
@@ -284,7 +339,8 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 		h := s.hop(u, prev, p.src)
 		latency += h
 		if prev != p.src {
-			stage = max(stage, s.linkLoad[prev*N+p.src]+h)
+			o := p.overhead
+			stage = max(stage, s.linkLoad[prev*N+p.src]+h, s.nodeLoad[prev]+o, s.nodeLoad[p.src]+o)
 		}
 		if stage > s.limit {
 			return
@@ -321,10 +377,12 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 			continue
 		}
 		load := s.nodeLoad[n] + c
-		st := max(stage, load)
+		st := stage
 		if prev != n {
-			st = max(st, s.linkLoad[prev*N+n]+h)
+			load += p.overhead // n receives, prev sends
+			st = max(st, s.linkLoad[prev*N+n]+h, s.nodeLoad[prev]+p.overhead)
 		}
+		st = max(st, load)
 		if st > s.limit {
 			continue
 		}
@@ -334,7 +392,11 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 			if !below(st, s.best) {
 				continue
 			}
-			if !s.balanced(u+1, n, load) {
+			prevLoad := s.nodeLoad[prev]
+			if prev != n {
+				prevLoad += p.overhead
+			}
+			if !s.balanced(u+1, n, load, prev, prevLoad) {
 				continue
 			}
 			bound = max(st, s.extend(u+1, n, load, s.used[n]+p.mem[u*N+n], s.best, true))
@@ -369,7 +431,7 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 		}
 		n, l := cd.n, prev*N+cd.n
 		c, mem := p.comp[u*N+n], p.mem[u*N+n]
-		oldNode, oldLink, oldPrice := s.nodeLoad[n], s.linkLoad[l], s.priceLeft
+		oldNode, oldPrev, oldLink, oldPrice := s.nodeLoad[n], s.nodeLoad[prev], s.linkLoad[l], s.priceLeft
 		s.assign[u] = n
 		s.used[n] += mem
 		s.free -= mem
@@ -377,13 +439,16 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 			s.priceLeft -= s.lam[n] * float64(mem)
 		}
 		s.nodeLoad[n] += c
-		st := max(stage, s.nodeLoad[n])
+		st := stage
 		if prev != n {
 			s.linkLoad[l] += cd.step
-			st = max(st, s.linkLoad[l])
+			s.nodeLoad[n] += p.overhead
+			s.nodeLoad[prev] += p.overhead
+			st = max(st, s.linkLoad[l], s.nodeLoad[prev])
 		}
+		st = max(st, s.nodeLoad[n])
 		s.dfs(u+1, n, st, latency+c+cd.step)
-		s.nodeLoad[n], s.linkLoad[l] = oldNode, oldLink
+		s.nodeLoad[prev], s.nodeLoad[n], s.linkLoad[l] = oldPrev, oldNode, oldLink
 		s.used[n] -= mem
 		s.free += mem
 		s.priceLeft = oldPrice

@@ -35,7 +35,8 @@ func TestRequestFromSpec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if req.SourceNode != "id-vm0" || req.InputBytes != 602112 || req.Headroom.Percent != 10 {
+		if req.SourceNode != "id-vm0" || req.InputBytes != 602112 || req.Headroom.Percent != 10 ||
+			req.HopOverheadSeconds != UseProfileHopOverhead {
 			t.Errorf("request %+v", req)
 		}
 		if len(req.Pins) != 1 || req.Pins[0].Node != "id-vm0" || req.Pins[0].End != 2 {

@@ -67,7 +67,8 @@ func randomInstance(rng *rand.Rand, o instanceOptions) (*profile.ClusterProfile,
 			}
 		}
 	}
-	req := Request{SourceNode: prof.Nodes[rng.IntN(o.nodes)].Hostname}
+	// The profile sets no hop overhead: the default (0.0003 s) applies.
+	req := Request{SourceNode: prof.Nodes[rng.IntN(o.nodes)].Hostname, HopOverheadSeconds: UseProfileHopOverhead}
 	if o.memoryTight {
 		req.Headroom = Headroom{Bytes: rng.Int64N(4 << 20), Percent: int32(rng.IntN(3))}
 	}
@@ -88,6 +89,41 @@ func randomInstance(rng *rand.Rand, o instanceOptions) (*profile.ClusterProfile,
 		}
 	}
 	return prof, req
+}
+
+// identicalNodes is a cluster of identical nodes on a fast LAN (RTT 0.1
+// ms, 1 GB/s) running a model of units of 0.5-3 ms: with no hop overhead,
+// placing units alternately on the nodes balances the load best.
+func identicalNodes(seed uint64, nodes, units int) *profile.ClusterProfile {
+	rng := newRand(seed)
+	prof := &profile.ClusterProfile{APIVersion: profile.APIVersion, Kind: profile.Kind, Units: profile.StandardUnits()}
+	prof.Model = profile.Model{Name: "identical", InputBytes: 602112, OutputBytes: 4000}
+	secs := make([]float64, units)
+	for u := range units {
+		cut := int64(50_000 + rng.IntN(400_000))
+		if u == units-1 {
+			cut = prof.Model.OutputBytes
+		}
+		prof.Model.Units = append(prof.Model.Units, profile.Unit{Name: fmt.Sprintf("u%d", u),
+			WeightBytes: 1 << 20, OutputBytes: cut, CutBytes: cut})
+		secs[u] = 0.0005 + 0.0025*rng.Float64()
+	}
+	for n := range nodes {
+		node := profile.Node{ID: fmt.Sprintf("id%d", n), Hostname: fmt.Sprintf("vm%d", n), CPUs: 2,
+			MemoryBytes: 8 << 30, FreeMemoryBytes: 4 << 30}
+		for u := range units {
+			node.Units = append(node.Units, profile.UnitMeasurement{Seconds: secs[u], MemoryBytes: 2 << 20})
+		}
+		prof.Nodes = append(prof.Nodes, node)
+	}
+	for _, a := range prof.Nodes {
+		for _, b := range prof.Nodes {
+			if a.ID != b.ID {
+				prof.Links = append(prof.Links, profile.Link{From: a.ID, To: b.ID, RTTSeconds: 0.0001, BandwidthBytesPerSecond: 1e9})
+			}
+		}
+	}
+	return prof
 }
 
 // dropConflictingPins keeps the pins that do not pin a unit to two nodes.

@@ -34,7 +34,18 @@ type Request struct {
 	Headroom Headroom
 	// MaxExpansions bounds each search phase; 0 means DefaultMaxExpansions.
 	MaxExpansions int
+	// HopOverheadSeconds is the fixed cost of one transfer between two
+	// different nodes beyond latency and bytes/bandwidth; see
+	// docs/planner.md. Negative means the profile's hopOverheadSeconds, or
+	// profile.DefaultHopOverheadSeconds (0.0003) when the profile has none.
+	// Beware: the zero value is an explicit 0 (no overhead); callers that
+	// want the profile's value must set -1 (RequestFromSpec does).
+	HopOverheadSeconds float64
 }
+
+// UseProfileHopOverhead is the Request.HopOverheadSeconds that defers to
+// the profile (and its default).
+const UseProfileHopOverhead = -1
 
 // Pin places units [Start, End) on Node.
 type Pin struct {
@@ -85,6 +96,9 @@ type Plan struct {
 	InputBytes int64 `json:"inputBytes"`
 	// OutputBytes is the output charged on the return hop.
 	OutputBytes int64 `json:"outputBytes"`
+	// HopOverheadSeconds is the per-hop overhead the plan was made with:
+	// part of every hop's Seconds and of both endpoints' CPU load.
+	HopOverheadSeconds float64 `json:"hopOverheadSeconds"`
 	// Units is the number of units.
 	Units int `json:"units"`
 	// Partitions are the partitions in pipeline order.
@@ -140,7 +154,8 @@ type Transfer struct {
 	To string `json:"to"`
 	// Bytes crossing the cut.
 	Bytes int64 `json:"bytes"`
-	// Seconds is latency + Bytes/bandwidth, or 0 on the same node.
+	// Seconds is latency + Bytes/bandwidth + the hop overhead, or 0 on
+	// the same node.
 	Seconds float64 `json:"seconds"`
 }
 
@@ -158,17 +173,25 @@ type NodeUsage struct {
 	AvailableBytes int64 `json:"availableBytes"`
 	// ComputeSeconds is the compute of all units on the node.
 	ComputeSeconds float64 `json:"computeSeconds"`
+	// Hops counts the transfers the node sends or receives per request
+	// (the source's input and return hops included).
+	Hops int `json:"hops"`
+	// HopSeconds is the CPU time those hops cost the node: Hops times the
+	// hop overhead. The node's stage is ComputeSeconds + HopSeconds.
+	HopSeconds float64 `json:"hopSeconds"`
 }
 
 // Totals is the predicted performance of a placement.
 type Totals struct {
 	// ComputeSeconds sums every unit's compute time.
 	ComputeSeconds float64 `json:"computeSeconds"`
-	// TransferSeconds sums every hop, input and return included.
+	// TransferSeconds sums every hop, input and return included (latency,
+	// bytes/bandwidth and the hop overhead).
 	TransferSeconds float64 `json:"transferSeconds"`
 	// LatencySeconds is the time of one request: compute + transfer.
 	LatencySeconds float64 `json:"latencySeconds"`
-	// BottleneckSeconds is the busiest stage's time per request.
+	// BottleneckSeconds is the busiest stage's time per request: a node's
+	// compute plus its hop overhead, or a directed link's transfers.
 	BottleneckSeconds float64 `json:"bottleneckSeconds"`
 	// Bottleneck names the busiest stage ("node vm2", "link vm1->vm2").
 	Bottleneck string `json:"bottleneck"`

@@ -72,6 +72,9 @@ func (p *ClusterProfile) Validate() field.ErrorList {
 	errs = append(errs, p.validateModel(field.NewPath("model"))...)
 	errs = append(errs, p.validateNodes(field.NewPath("nodes"))...)
 	errs = append(errs, p.validateLinks(field.NewPath("links"))...)
+	if h := p.HopOverheadSeconds; h != nil && (bad(*h) || *h < 0) {
+		errs = append(errs, field.Invalid(field.NewPath("hopOverheadSeconds"), *h, "must be a finite, non-negative number of seconds"))
+	}
 	return errs
 }
 

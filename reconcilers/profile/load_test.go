@@ -61,6 +61,10 @@ func TestLoadRejects(t *testing.T) {
 			units := m["model"].(map[string]any)["units"].([]any)
 			units[len(units)-1].(map[string]any)["cutBytes"] = 1
 		}, []string{"model.units[4].cutBytes"}},
+		{"negative hop overhead", func(m map[string]any) { m["hopOverheadSeconds"] = -0.001 },
+			[]string{"hopOverheadSeconds: Invalid value: -0.001"}},
+		{"hop overhead as a string", func(m map[string]any) { m["hopOverheadSeconds"] = "0.3ms" },
+			[]string{"hopOverheadSeconds: Invalid type"}},
 		{"zero bandwidth", func(m map[string]any) { m["links"].([]any)[0].(map[string]any)["bandwidthBytesPerSecond"] = 0 },
 			[]string{"links[0].bandwidthBytesPerSecond"}},
 	}
@@ -81,6 +85,52 @@ func TestLoadRejects(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+func TestHopOverhead(t *testing.T) {
+	tests := []struct {
+		name string
+		set  any // nil: field absent
+		want float64
+	}{
+		{"absent: the default", nil, DefaultHopOverheadSeconds},
+		{"zero is kept", 0, 0},
+		{"measured", 0.00045, 0.00045},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, _ := json.Marshal(loadSample(t))
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := m["hopOverheadSeconds"]; ok {
+				t.Fatal("the sample profile sets hopOverheadSeconds; it should exercise the default")
+			}
+			if tt.set != nil {
+				m["hopOverheadSeconds"] = tt.set
+			}
+			data, _ := json.Marshal(m)
+			p, err := Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.HopOverhead(); got != tt.want {
+				t.Errorf("HopOverhead() = %v, want %v", got, tt.want)
+			}
+			out := filepath.Join(t.TempDir(), "p.json")
+			if err := WriteFile(out, p); err != nil {
+				t.Fatal(err)
+			}
+			back, err := LoadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (back.HopOverheadSeconds == nil) != (tt.set == nil) || back.HopOverhead() != tt.want {
+				t.Errorf("round trip: %v, want %v (set: %v)", back.HopOverheadSeconds, tt.want, tt.set != nil)
 			}
 		})
 	}

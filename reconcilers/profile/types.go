@@ -16,6 +16,12 @@ const (
 	BandwidthUnit = "bytesPerSecond"
 )
 
+// DefaultHopOverheadSeconds is the per-hop overhead assumed when neither
+// the profile nor the planner's request gives one: what one hop through
+// papdl's chain cost beyond latency and bytes/bandwidth on loopback
+// (0.34-0.48 ms per hop, docs/performance.md), rounded down.
+const DefaultHopOverheadSeconds = 0.0003
+
 // ClusterProfile is everything the planner needs to know about one model
 // on one cluster.
 type ClusterProfile struct {
@@ -34,6 +40,22 @@ type ClusterProfile struct {
 	Nodes []Node `json:"nodes"`
 	// Links lists the measured links, one per ordered pair of distinct nodes.
 	Links []Link `json:"links"`
+	// HopOverheadSeconds is the fixed cost of one transfer between two
+	// different nodes beyond the link's latency and bytes/bandwidth:
+	// framing, copies into and out of the kernel and a goroutine hand-off
+	// on each side. The planner adds it to every such hop and to the CPU
+	// load of both the sending and the receiving node. Optional (nil:
+	// DefaultHopOverheadSeconds); finite and >= 0 when set.
+	HopOverheadSeconds *float64 `json:"hopOverheadSeconds,omitempty"`
+}
+
+// HopOverhead returns the profile's per-hop overhead in seconds, or
+// DefaultHopOverheadSeconds when the profile does not set one.
+func (p *ClusterProfile) HopOverhead() float64 {
+	if p.HopOverheadSeconds == nil {
+		return DefaultHopOverheadSeconds
+	}
+	return *p.HopOverheadSeconds
 }
 
 // Metadata identifies a profile.

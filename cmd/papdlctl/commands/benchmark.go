@@ -149,4 +149,3 @@ func newCleanCommand() *cobra.Command {
 	bindSwarmFlags(cmd, &o)
 	return cmd
 }
-

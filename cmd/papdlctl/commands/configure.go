@@ -25,6 +25,7 @@ type configureOptions struct {
 	selector      map[string]string
 	headroom      string
 	maxExpansions int
+	hopOverhead   float64
 }
 
 func newConfigureCommand() *cobra.Command {
@@ -44,7 +45,12 @@ INPUT_SIZE is the number of input elements per request (224*224*3*batch =
 
 --pin RANGE=NODE forces units onto a node, --avoid RANGE=NODE[,NODE...]
 keeps them off nodes. RANGE is START:END (unit indexes, END exclusive), a
-unit NAME, or FIRST..LAST (names, inclusive).`,
+unit NAME, or FIRST..LAST (names, inclusive).
+
+--hop-overhead is the fixed cost in seconds of one transfer between two
+nodes beyond latency and bytes/bandwidth, charged to the hop and to both
+nodes' CPU (docs/planner.md); by default the profile's hopOverheadSeconds,
+or 0.0003 when the profile has none.`,
 		Example: `  papdlctl configure profile.json vm0 150528 -o plan.json
   papdlctl configure profile.json vm0 150528 --objective throughput --pin 0:4=vm1 --avoid conv5_1..conv5_3=vm2
   papdlctl configure profile.json vm0 150528 --format json`,
@@ -68,6 +74,8 @@ unit NAME, or FIRST..LAST (names, inclusive).`,
 	f.StringToStringVar(&o.selector, "selector", nil, "only use nodes with these labels (key=value,...)")
 	f.StringVar(&o.headroom, "headroom", "10%", "memory kept free per node: a percentage (10%), bytes (64Mi) or both (64Mi+10%)")
 	f.IntVar(&o.maxExpansions, "max-expansions", 0, "search budget per phase (0: the planner's default)")
+	f.Float64Var(&o.hopOverhead, "hop-overhead", planner.UseProfileHopOverhead,
+		"seconds each hop between nodes costs beyond latency and bytes/bandwidth (negative: the profile's hopOverheadSeconds, else 0.0003)")
 	return cmd
 }
 
@@ -88,6 +96,8 @@ func runConfigure(cmd *cobra.Command, o *configureOptions) error {
 		InputBytes:    o.inputSize * v1alpha1.InputElementBytes,
 		NodeSelector:  o.selector,
 		MaxExpansions: o.maxExpansions,
+
+		HopOverheadSeconds: o.hopOverhead,
 	}
 	if req.Headroom, err = parseHeadroom(o.headroom); err != nil {
 		return err

@@ -2,6 +2,7 @@ package distributedmodel
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -101,10 +102,14 @@ func loadVerified(path, sha string) (*onnx.Model, error) {
 	}
 	m, err := onnx.Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w: %w", path, errInvalidModel, err)
 	}
 	return m, nil
 }
+
+// errInvalidModel marks a model file that cannot be decoded: no retry
+// helps until the file changes.
+var errInvalidModel = errors.New("not a valid ONNX model")
 
 // InputShape resolves the concrete input shape of a model for a spec: an
 // explicit spec.input.shape, or the model's declared shape with its first

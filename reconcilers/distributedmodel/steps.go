@@ -2,6 +2,7 @@ package distributedmodel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
@@ -38,6 +39,9 @@ func (s *session) reconcile(ctx context.Context) (reconcilers.Result, error) {
 	inputKey := store.Key(spec.Input, spec.BatchSize, sha)
 	if s.rec.InputShape == nil || s.rec.InputKey != inputKey {
 		m, err := loadVerified(path, sha)
+		if errors.Is(err, errInvalidModel) {
+			return s.stall(v1alpha1.ReasonSliceFailed, err)
+		}
 		if err != nil {
 			return s.fail(v1alpha1.ConditionSliced, v1alpha1.ReasonSliceFailed, err)
 		}

@@ -2,6 +2,7 @@ package distributedmodel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/inference/ops"
 	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/reconcilers/profile"
 	"github.com/papdl/papdl/reconcilers/runtime"
@@ -117,6 +119,9 @@ func MeasureCluster(ctx context.Context, rt runtime.Runtime, a *slice.Analysis, 
 func (s *session) analysis(ctx context.Context, path string) (*slice.Analysis, error) {
 	s.progress("Slicing", "analysing model %s", path)
 	a, err := s.r.models.analysis(ctx, path, s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape)
+	if errors.Is(err, ops.ErrUnsupported) {
+		return nil, fmt.Errorf("%w: %w", errInvalidModel, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,9 @@ func (s *session) reconcile(ctx context.Context) (reconcilers.Result, error) {
 	// 4. The cluster profile: reused while it covers the ready nodes with
 	// unchanged resources and is younger than spec.benchmark.maxAge.
 	prof, err := s.ensureProfile(ctx, path, ready)
+	if errors.Is(err, errInvalidModel) {
+		return s.stall(v1alpha1.ReasonSliceFailed, err)
+	}
 	if err != nil {
 		return s.fail(v1alpha1.ConditionBenchmarked, v1alpha1.ReasonBenchmarkFailed, err)
 	}
@@ -82,6 +85,9 @@ func (s *session) reconcile(ctx context.Context) (reconcilers.Result, error) {
 
 	// 6. The partitions of that placement.
 	dir, err := s.ensurePartitions(ctx, path, plan)
+	if errors.Is(err, errInvalidModel) {
+		return s.stall(v1alpha1.ReasonSliceFailed, err)
+	}
 	if err != nil {
 		return s.fail(v1alpha1.ConditionSliced, v1alpha1.ReasonSliceFailed, err)
 	}

@@ -37,7 +37,7 @@ ctl model generate --arch resnet18 --seed 1 -o "$out/resnet18.onnx"
 
 echo "== 2. start the controller (local runtime; nodes: this host, edge1, edge2)"
 rm -rf "$specs" "$state"
-ctl controller --specs-dir "$specs" --state-dir "$state" --runtime local \
+"$bin/papdlctl" controller --specs-dir "$specs" --state-dir "$state" --runtime local \
   --nodes specs/local/nodes.yaml --log-format console >"$out/controller.log" 2>&1 &
 ctrl_pid=$!
 

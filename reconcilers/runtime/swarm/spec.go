@@ -20,6 +20,11 @@ const (
 	labelCommandHash = "papdl.io/command-hash"
 )
 
+// minMemoryReservation is the smallest memory reservation Swarm accepts
+// ("invalid memory value ...: Must be at least 4MiB"); smaller plans (a
+// partition of a few small layers) reserve this much.
+const minMemoryReservation = 4 << 20
+
 // serviceParams is everything a papdl service is made of.
 type serviceParams struct {
 	Name    string
@@ -87,7 +92,7 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 	}
 	if p.MemoryReservation > 0 {
 		spec.TaskTemplate.Resources = &swarm.ResourceRequirements{
-			Reservations: &swarm.Resources{MemoryBytes: p.MemoryReservation},
+			Reservations: &swarm.Resources{MemoryBytes: max(p.MemoryReservation, minMemoryReservation)},
 		}
 	}
 	if p.Port > 0 {

@@ -1,0 +1,383 @@
+package swarm
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dockerswarm "github.com/docker/docker/api/types/swarm"
+
+	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/planner"
+)
+
+// The two models of the test: the same model file, requests arriving on
+// the weakest node (node1) or on the strongest (node3).
+const (
+	modelA, portA = "e2e-node1", 28871
+	modelB, portB = "e2e-node3", 28873
+)
+
+// TestSwarmEndToEnd drives the controller on the multi-node test bed the
+// way a user does, one step after the other (each needs the previous):
+//
+//  1. apply (source node1) -> Benchmarked, Placed, Ready; the services sit
+//     where the plan says; predictions through node1's gateway equal the
+//     monolithic output, bitwise;
+//  2. the same model with source node3 is planned differently and serves
+//     the same output from node3;
+//  3. deleting it leaves nothing of it anywhere, and the first model's
+//     services untouched;
+//  4. killing a worker that hosts a partition (not the source) re-places
+//     the model (NodeUnavailable) and it is Ready again; requests sent
+//     meanwhile each succeed or fail, none is left hanging;
+//  5. the node comes back and the model converges again;
+//  6. a restarted controller redeploys nothing;
+//  7. deleting the spec leaves nothing of the model on any node.
+func TestSwarmEndToEnd(t *testing.T) {
+	if !enabled() {
+		t.Skip("set PAPDL_SWARM_TESTS=1 to run on the test bed of hack/swarm-up.sh 3")
+	}
+	b := newBed(t, modelA, modelB)
+	b.startController()
+	node1, node3 := b.nodeID("node1"), b.nodeID("node3")
+	t.Logf("model %s (%s), input %v; manager %s, artifacts on %s", fixture.arch, fixture.model, fixture.shape,
+		b.managerHost, b.artifactAddr)
+
+	// 1. apply -> Ready, served from the source node.
+	start := time.Now()
+	b.apply(spec{name: modelA, source: "node1", port: portA})
+	recA := b.waitReady(modelA, benchReadyTimeout, nil)
+	t.Logf("TIMING apply -> Ready (benchmark of every node included), source node1: %s", time.Since(start).Round(time.Millisecond))
+	planA := b.plan(modelA)
+	t.Logf("plan with source node1: %s; predicted latency %.1f ms", layout(planA), 1e3*planA.Totals.LatencySeconds)
+	b.checkServing(modelA, recA, planA, "node1", fmt.Sprintf("http://%s:%d", workers[0].addr, portA))
+	r := reasons(b.events(modelA))
+	for _, want := range []string{"Benchmarked", "Placed", "Sliced", "Ready"} {
+		if r[want] != 1 {
+			t.Errorf("%d %s events, want 1 (events %v)", r[want], want, r)
+		}
+	}
+	if want := len(planA.Partitions) + 1; r["Deployed"] != want {
+		t.Errorf("%d Deployed events, want %d (partitions and gateway; events %v)", r["Deployed"], want, r)
+	}
+	for _, c := range []v1alpha1.ConditionType{v1alpha1.ConditionSliced, v1alpha1.ConditionBenchmarked,
+		v1alpha1.ConditionPlaced, v1alpha1.ConditionDeployed} {
+		if cond := v1alpha1.FindCondition(recA.Status.Conditions, c); cond == nil || cond.Status != v1alpha1.ConditionTrue {
+			t.Errorf("condition %s is %+v, want True", c, cond)
+		}
+	}
+	b.mustPredictEqual(modelA, recA.Status.Endpoint, "source node1")
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// 2. The same model with its source on node3: another plan.
+	start = time.Now()
+	b.apply(spec{name: modelB, source: "node3", port: portB})
+	recB := b.waitReady(modelB, benchReadyTimeout, nil)
+	t.Logf("TIMING apply -> Ready, source node3: %s", time.Since(start).Round(time.Millisecond))
+	planB := b.plan(modelB)
+	t.Logf("plan with source node3: %s; predicted latency %.1f ms", layout(planB), 1e3*planB.Totals.LatencySeconds)
+	b.checkServing(modelB, recB, planB, "node3", fmt.Sprintf("http://%s:%d", workers[2].addr, portB))
+	b.mustPredictEqual(modelB, recB.Status.Endpoint, "source node3")
+	for _, c := range []struct {
+		p      *planner.Plan
+		source string
+	}{{planA, node1}, {planB, node3}} {
+		// Requests enter at the source and results return to it: the
+		// first hop starts there (or partition 0 runs there), the
+		// return hop ends there (or the last partition runs there).
+		first, last := c.p.Partitions[0], c.p.Partitions[len(c.p.Partitions)-1]
+		if !(first.In.From == c.source || (first.Node == c.source && first.In.From == "")) {
+			t.Errorf("plan for source %s: the input hop comes from %q to %s", b.hostOf(c.source), first.In.From, first.Hostname)
+		}
+		if !(c.p.Return.To == c.source || (last.Node == c.source && c.p.Return.To == "")) {
+			t.Errorf("plan for source %s: the return hop goes to %q from %s", b.hostOf(c.source), c.p.Return.To, last.Hostname)
+		}
+	}
+	if reflect.DeepEqual(planA.Partitions, planB.Partitions) && reflect.DeepEqual(planA.Return, planB.Return) {
+		t.Errorf("the plans for sources node1 and node3 are the same: %s", layout(planA))
+	}
+	t.Logf("partition layouts differ: %v (node1: %s; node3: %s)", layout(planA) != layout(planB), layout(planA), layout(planB))
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// 3. Delete the second model: nothing of it is left, the first one is
+	// untouched.
+	before := b.snapshot(modelA)
+	start = time.Now()
+	b.mustCtl("delete", modelB, "--specs-dir", b.specs)
+	took := b.waitGone(modelB)
+	t.Logf("TIMING delete %s -> nothing left on any engine: %s", modelB, took.Round(time.Millisecond))
+	if after := b.snapshot(modelA); !reflect.DeepEqual(before, after) {
+		t.Errorf("deleting %s changed %s's services: %v -> %v", modelB, modelA, before, after)
+	}
+	b.mustPredictEqual(modelA, recA.Status.Endpoint, "after deleting the other model")
+
+	// 4. Kill a worker hosting a partition of the first model.
+	planA = b.plan(modelA)
+	victim := ""
+	for _, p := range planA.Partitions {
+		if p.Hostname != "node1" && p.Hostname != b.managerHost {
+			victim = p.Hostname
+			break
+		}
+	}
+	if victim == "" {
+		t.Fatalf("the plan %s puts no partition on a worker other than the source: no node to kill", layout(planA))
+	}
+	b.failover(modelA, victim, recA.Status.Endpoint)
+
+	// 5. The node comes back: the model converges on the full swarm.
+	downKey := b.record(modelA).PlanKey
+	start = time.Now()
+	b.restore(victim)
+	t.Logf("TIMING swarm-fail.sh restore %s: %s", victim, time.Since(start).Round(time.Millisecond))
+	recA = b.waitReady(modelA, readyTimeout, func(r *distributedmodel.Record) bool { return r.PlanKey != downKey })
+	t.Logf("TIMING restore -> re-planned and Ready: %s; plan %s", time.Since(start).Round(time.Millisecond), layout(b.plan(modelA)))
+	b.mustPredictEqual(modelA, recA.Status.Endpoint, "after the node came back")
+
+	// 6. A restarted controller adopts the services as they are.
+	b.stopController()
+	before = b.snapshot(modelA)
+	nEvents := len(b.events(modelA))
+	start = time.Now()
+	b.startController()
+	eventually(t, readyTimeout, "two reconciles of "+modelA+" by the new controller", func() (bool, string) {
+		n := b.reconcilesFinished(modelA)
+		return n >= 2, fmt.Sprintf("%d reconciles finished", n)
+	})
+	recA = b.waitReady(modelA, readyTimeout, nil)
+	t.Logf("TIMING controller restart -> two reconciles done, Ready: %s", time.Since(start).Round(time.Millisecond))
+	if after := b.snapshot(modelA); !reflect.DeepEqual(before, after) {
+		t.Errorf("the restarted controller changed services (ID, version, running tasks):\nbefore %v\nafter  %v", before, after)
+	}
+	newEvents := b.events(modelA)[nEvents:]
+	for _, bad := range []string{"Deployed", "Redeployed", "PartitionRestarted", "Pruned", "PlacementChanged", "Benchmarking"} {
+		for _, e := range eventsWith(newEvents, bad) {
+			t.Errorf("after the controller restart: %s event %q", e.Reason, e.Message)
+		}
+	}
+	b.mustPredictEqual(modelA, recA.Status.Endpoint, "after the controller restart")
+
+	// 7. Delete the spec: nothing of the model is left on any node.
+	start = time.Now()
+	b.mustCtl("delete", modelA, "--specs-dir", b.specs)
+	took = b.waitGone(modelA)
+	t.Logf("TIMING delete %s -> nothing left on any engine: %s", modelA, took.Round(time.Millisecond))
+	if _, err := os.Stat(fmt.Sprintf("%s/%s.yaml", b.specs, modelA)); err == nil {
+		t.Errorf("the spec file of %s is still in the specs directory", modelA)
+	}
+}
+
+// checkServing checks a Ready model against its plan: the endpoint is the
+// source node's published port, no unit runs on the manager (the specs
+// avoid it), and one service per partition plus the gateway run, each
+// pinned to and running on its planned node.
+func (b *bed) checkServing(model string, rec *distributedmodel.Record, plan *planner.Plan, source, endpoint string) {
+	t := b.t
+	t.Helper()
+	if rec.Status.Endpoint != endpoint {
+		t.Errorf("%s: endpoint %q, want %q (the source node's address and spec.gateway.port)", model, rec.Status.Endpoint, endpoint)
+	}
+	if plan.SourceNode != b.nodeID(source) {
+		t.Errorf("%s: the plan's source node is %s (%s), want %s", model, plan.SourceNode, b.hostOf(plan.SourceNode), source)
+	}
+	want := map[string]string{distributedmodel.WorkloadName(model, -1): b.nodeID(source)}
+	for i, p := range plan.Partitions {
+		if p.Hostname == b.managerHost {
+			t.Errorf("%s: partition %d is on the manager, which the spec avoids", model, i)
+		}
+		want[distributedmodel.WorkloadName(model, i)] = p.Node
+	}
+	svcs := b.services(model)
+	if len(svcs) != len(want) {
+		names := make([]string, 0, len(svcs))
+		for n := range svcs {
+			names = append(names, n)
+		}
+		t.Errorf("%s: services %v, want %d (partitions and gateway, no benchmark leftovers)", model, names, len(want))
+	}
+	for name, node := range want {
+		s, ok := svcs[name]
+		if !ok {
+			t.Errorf("%s: no service %s", model, name)
+			continue
+		}
+		if c := s.Spec.TaskTemplate.Placement; c == nil || !slices.Contains(c.Constraints, "node.id=="+node) {
+			t.Errorf("service %s: placement %+v, want node.id==%s (%s)", name, c, node, b.hostOf(node))
+		}
+		running := false
+		for _, task := range b.runningTasks(s.ID) {
+			running = running || (task.Status.State == dockerswarm.TaskStateRunning && task.NodeID == node)
+		}
+		if !running {
+			t.Errorf("service %s: no task running on %s", name, b.hostOf(node))
+		}
+	}
+	gw := svcs[distributedmodel.WorkloadName(model, -1)]
+	if ep := gw.Spec.EndpointSpec; ep == nil || len(ep.Ports) != 1 || ep.Ports[0].PublishMode != dockerswarm.PortConfigPublishModeHost ||
+		int(ep.Ports[0].PublishedPort) != portOf(endpoint) {
+		t.Errorf("gateway %s: endpoint spec %+v, want its port published in host mode", gw.Spec.Name, ep)
+	}
+}
+
+func portOf(endpoint string) int {
+	var port int
+	if i := strings.LastIndexByte(endpoint, ':'); i >= 0 {
+		fmt.Sscan(endpoint[i+1:], &port)
+	}
+	return port
+}
+
+// failover kills victim while two clients keep sending predictions, waits
+// for the model to be re-placed on the remaining nodes and Ready, and
+// checks every request's outcome.
+func (b *bed) failover(model, victim, endpoint string) {
+	t := b.t
+	t.Helper()
+	input, err := os.ReadFile(fixture.input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu       sync.Mutex
+		outcomes []outcome
+		wg       sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				o := predict(endpoint, input)
+				mu.Lock()
+				outcomes = append(outcomes, o)
+				mu.Unlock()
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
+	}
+	stopLoad := func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+			wg.Wait()
+		}
+	}
+	defer stopLoad()
+	okCount := func(after time.Time) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, o := range outcomes {
+			if o.ok() && o.start.After(after) {
+				n++
+			}
+		}
+		return n
+	}
+	eventually(t, shortTimeout, "predictions succeeding before the failure", func() (bool, string) {
+		n := okCount(time.Time{})
+		return n >= 4, fmt.Sprintf("%d succeeded", n)
+	})
+
+	rec := b.record(model)
+	oldKey, nEvents := rec.PlanKey, len(b.events(model))
+	killed := time.Now()
+	b.kill(victim)
+	t.Logf("killed %s (hosts a partition of %s)", victim, model)
+
+	// The controller notices, re-places and reports NodeUnavailable.
+	sawCondition := false
+	eventually(t, readyTimeout, "a NodeUnavailable event", func() (bool, string) {
+		if r := b.record(model); r != nil {
+			if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionReconciling); c != nil &&
+				c.Status == v1alpha1.ConditionTrue && c.Reason == "NodeUnavailable" {
+				sawCondition = true
+			}
+		}
+		evs := b.events(model)[nEvents:]
+		return len(eventsWith(evs, "NodeUnavailable")) > 0, fmt.Sprintf("new events %v", reasons(evs))
+	})
+	t.Logf("TIMING kill %s -> NodeUnavailable event: %s (Reconciling=True NodeUnavailable seen while polling: %v)",
+		victim, time.Since(killed).Round(time.Millisecond), sawCondition)
+	rec = b.waitReady(model, readyTimeout, func(r *distributedmodel.Record) bool {
+		if r.PlanKey == oldKey || r.Status.Placement == nil {
+			return false
+		}
+		for _, p := range r.Status.Placement.Partitions {
+			if p.Hostname == victim {
+				return false
+			}
+		}
+		return true
+	})
+	readyAt := time.Now()
+	t.Logf("TIMING kill %s -> Ready again: %s; plan %s", victim, readyAt.Sub(killed).Round(time.Millisecond), layout(b.plan(model)))
+
+	// Requests keep succeeding once it is Ready again.
+	eventually(t, shortTimeout, "predictions succeeding after the failover", func() (bool, string) {
+		n := okCount(readyAt)
+		return n >= 4, fmt.Sprintf("%d succeeded since Ready", n)
+	})
+	stopLoad()
+
+	evs := b.events(model)[nEvents:]
+	for _, e := range eventsWith(evs, "NodeUnavailable") {
+		if !strings.Contains(e.Message, victim) {
+			t.Errorf("NodeUnavailable event does not name %s: %q", victim, e.Message)
+		}
+	}
+	if r := reasons(evs); r["PlacementChanged"] != 1 {
+		t.Errorf("%d PlacementChanged events after the kill, want 1 (new events %v)", r["PlacementChanged"], r)
+	}
+	for name, s := range b.services(model) {
+		if c := s.Spec.TaskTemplate.Placement; c != nil && slices.Contains(c.Constraints, "node.id=="+b.nodeID(victim)) {
+			t.Errorf("service %s is still pinned to the killed node %s", name, victim)
+		}
+	}
+
+	var ok, failed, hung int
+	var maxTook, maxFailed time.Duration
+	kinds := map[string]int{}
+	for _, o := range outcomes {
+		maxTook = max(maxTook, o.took)
+		switch {
+		case o.hung():
+			hung++
+			t.Errorf("a request started %s after the kill was left hanging: %s", o.start.Sub(killed).Round(time.Millisecond), o)
+		case o.ok():
+			ok++
+		case o.err == nil && o.code == 200:
+			t.Errorf("a request answered 200 with another output than the monolithic one (started %s after the kill)",
+				o.start.Sub(killed).Round(time.Millisecond))
+		default:
+			failed++
+			maxFailed = max(maxFailed, o.took)
+			k := fmt.Sprint(o.code)
+			if o.err != nil {
+				k = "error"
+			}
+			kinds[k]++
+		}
+	}
+	t.Logf("TIMING requests during the failover: %d sent, %d succeeded, %d failed %v (slowest failure %s), %d hung; slowest request %s",
+		len(outcomes), ok, failed, kinds, maxFailed.Round(time.Millisecond), hung, maxTook.Round(time.Millisecond))
+	b.mustPredictEqual(model, rec.Status.Endpoint, "after the failover")
+}

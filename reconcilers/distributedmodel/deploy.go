@@ -135,8 +135,10 @@ func (s *session) deploy(ctx context.Context, plan *planner.Plan, dir, revision 
 		switch {
 		case !existed:
 			s.event(false, "Deployed", "started %s on node %s", w.Name, w.Node)
-		case o.Hash == w.Hash():
+		case o.Hash == w.Hash() && !o.Running:
 			s.event(true, "PartitionRestarted", "restarted %s on node %s (it was not running: %s)", w.Name, w.Node, o.Message)
+		case o.Hash == w.Hash():
+			s.event(false, "Updated", "updated %s: the runtime's definition of it changed (artifact locations, node image)", w.Name)
 		default:
 			s.event(false, "Redeployed", "replaced %s (now on node %s)", w.Name, w.Node)
 		}

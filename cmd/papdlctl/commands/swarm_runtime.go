@@ -48,6 +48,12 @@ func openSwarmRuntime(ctx context.Context, o controllerOptions, nodeBinary strin
 		cfg.NodeEngines[host] = addr
 	}
 	if o.swarm.artifactListen != "" {
+		// Services carry the artifact URLs in their command lines: a port
+		// that changed at every controller start would update (restart)
+		// every service after a controller restart.
+		if _, port, err := net.SplitHostPort(o.swarm.artifactListen); err != nil || port == "" || port == "0" {
+			return nil, fmt.Errorf("--artifact-listen %q: give a fixed host:port that the nodes reach (e.g. 10.99.0.1:8700 on the test bed)", o.swarm.artifactListen)
+		}
 		ln, err := net.Listen("tcp", o.swarm.artifactListen)
 		if err != nil {
 			return nil, fmt.Errorf("--artifact-listen: %w", err)

@@ -128,7 +128,14 @@ func (l *Link) dialLocked(ctx context.Context) error {
 	}
 	dctx, cancel := context.WithTimeout(ctx, l.opts.DialTimeout)
 	defer cancel()
-	var d net.Dialer
+	// A peer whose host died sends no FIN or RST: keepalive probes
+	// (idle 2 s, then 1 s apart, 3 of them) and a bound on unacknowledged
+	// writes (deadPeerTimeout) turn that silence into an error within
+	// seconds, so the link breaks, the gateway fails what was in flight, and
+	// the next send re-dials (and re-resolves the name, which a re-placed
+	// service answers from its new node).
+	d := net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 2 * time.Second, Interval: time.Second, Count: 3},
+		Control: boundUnackedWrites}
 	c, err := d.DialContext(dctx, "tcp", l.addr)
 	l.dials.inc()
 	if err != nil {
@@ -137,8 +144,6 @@ func (l *Link) dialLocked(ctx context.Context) error {
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
-		_ = tc.SetKeepAlive(true)
-		_ = tc.SetKeepAlivePeriod(15 * time.Second)
 	}
 	l.failErr = nil
 	l.conn = c

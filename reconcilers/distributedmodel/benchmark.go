@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -60,10 +61,15 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 	for i, n := range ready {
 		names[i] = n.Hostname
 	}
-	s.progress("Benchmarking", "benchmarking %d units on %d nodes (%s)", len(a.Units), len(ready), strings.Join(names, ", "))
-	s.event(false, "Benchmarking", "benchmarking %d units on nodes %s", len(a.Units), strings.Join(names, ", "))
+	manifest, chunks, release, err := s.ensureBenchPartitions(a, ready)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	s.progress("Benchmarking", "benchmarking %d units in %d chunks on %d nodes (%s)", len(a.Units), chunks, len(ready), strings.Join(names, ", "))
+	s.event(false, "Benchmarking", "benchmarking %d units in %d chunks on nodes %s", len(a.Units), chunks, strings.Join(names, ", "))
 	prof, failed, err := MeasureCluster(ctx, s.r.Runtime, a, runtime.BenchmarkRequest{
-		Model: s.name, ModelPath: path, ModelSHA256: s.rec.ModelSHA256,
+		Model: s.name, ManifestPath: manifest, ModelPath: path, ModelSHA256: s.rec.ModelSHA256,
 		InputShapes: map[string][]int{s.rec.InputName: s.rec.InputShape},
 		Nodes:       ready, Warmup: warmup, Repeats: repeats,
 		Progress: func(node, msg string) { s.log.Info("benchmark progress: " + msg) },
@@ -89,6 +95,78 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 		Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonSucceeded, ObservedGeneration: s.rec.Generation,
 		Message: fmt.Sprintf("measured %d units on %d nodes", len(prof.Model.Units), len(prof.Nodes))}, s.r.now())
 	return restrict(prof, ready), nil
+}
+
+// MaxBenchChunkBytes bounds the weights of one chunk of a benchmark
+// partition set.
+const MaxBenchChunkBytes = 64 << 20
+
+// BenchChunkBudget is the weight budget of a benchmark chunk for nodes:
+// MaxBenchChunkBytes, or an eighth of the smallest node's memory when that
+// is less (a node holds a chunk's file, decoded and packed weights, plus
+// activations and the runtime, at once).
+func BenchChunkBudget(nodes []runtime.Node) int64 {
+	budget := int64(MaxBenchChunkBytes)
+	for _, n := range nodes {
+		if n.MemoryBytes > 0 && n.MemoryBytes/8 < budget {
+			budget = n.MemoryBytes / 8
+		}
+	}
+	return budget
+}
+
+// WriteBenchPartitions writes a's benchmark partition set to dir: the model
+// cut into chunks of consecutive units whose weights stay within budget
+// (slice.Analysis.ChunkCuts), for `papdl-node bench --manifest`.
+func WriteBenchPartitions(dir string, a *slice.Analysis, modelSHA256 string, budget int64) (*slice.Manifest, error) {
+	parts, err := a.Partition(a.ChunkCuts(budget))
+	if err != nil {
+		return nil, fmt.Errorf("benchmark partition set: %w", err)
+	}
+	man, err := slice.Write(dir, a, parts, modelSHA256)
+	if err != nil {
+		return nil, fmt.Errorf("benchmark partition set in %s: %w", dir, err)
+	}
+	return man, nil
+}
+
+// ensureBenchPartitions returns the manifest of the model's benchmark
+// partition set for the ready nodes and its number of chunks, writing it
+// unless it exists (content-addressed by model digest, input shape and
+// chunk cuts). release ends the benchmark's use of it: until then pruning
+// keeps it.
+func (s *session) ensureBenchPartitions(a *slice.Analysis, ready []runtime.Node) (manifest string, chunks int, release func(), err error) {
+	cuts := a.ChunkCuts(BenchChunkBudget(ready))
+	key := store.Key(s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape, "benchmark", cuts)
+	dir := s.r.Store.ArtifactDir(key)
+	manifest = filepath.Join(dir, slice.ManifestFile)
+	s.r.artifactsMu.Lock()
+	defer s.r.artifactsMu.Unlock()
+	if _, err := os.Stat(manifest); err != nil {
+		s.progress("Slicing", "writing the benchmark partition set: %d chunks", len(cuts)+1)
+		tmp := dir + ".tmp"
+		_ = os.RemoveAll(tmp)
+		if _, err := WriteBenchPartitions(tmp, a, s.rec.ModelSHA256, BenchChunkBudget(ready)); err != nil {
+			_ = os.RemoveAll(tmp)
+			return "", 0, nil, err
+		}
+		if err := os.Rename(tmp, dir); err != nil {
+			_ = os.RemoveAll(tmp)
+			return "", 0, nil, fmt.Errorf("store benchmark partition set %s: %w", key, err)
+		}
+	}
+	if s.r.benchSets == nil {
+		s.r.benchSets = map[string]int{}
+	}
+	s.r.benchSets[key]++
+	release = func() {
+		s.r.artifactsMu.Lock()
+		defer s.r.artifactsMu.Unlock()
+		if s.r.benchSets[key]--; s.r.benchSets[key] <= 0 {
+			delete(s.r.benchSets, key)
+		}
+	}
+	return manifest, len(cuts) + 1, release, nil
 }
 
 // MeasureCluster benchmarks the analysed model on req.Nodes through the

@@ -188,9 +188,17 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 	s.rec.Status.Placement = pl
 	chainReady := allRunning && gatewayReady(ctx, endpoint)
 	if !chainReady {
-		msg := "waiting for the partitions and the gateway to answer"
+		msg, reason := "waiting for the partitions and the gateway to answer", v1alpha1.ReasonProgressing
+		if c := v1alpha1.FindCondition(s.rec.Status.Conditions, v1alpha1.ConditionReconciling); c != nil &&
+			c.Status == v1alpha1.ConditionTrue && c.Reason == reasonNodeUnavailable {
+			// Keep saying why until the model is whole again.
+			reason, msg = reasonNodeUnavailable, c.Message+"; waiting for the re-placed partitions to answer"
+			if strings.Contains(c.Message, "; waiting") {
+				msg = c.Message
+			}
+		}
 		s.setCondition(v1alpha1.ConditionReady, v1alpha1.ConditionFalse, v1alpha1.ReasonServicesNotReady, msg)
-		s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionTrue, v1alpha1.ReasonProgressing, msg)
+		s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionTrue, reason, msg)
 		return reconcilers.Result{RequeueAfter: time.Second}, nil
 	}
 	for i := range pl.Partitions {

@@ -26,9 +26,9 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 	if hadPlan {
 		if gone := missingNodes(&old, ready); len(gone) > 0 {
 			msg := fmt.Sprintf("node(s) %s hosting partitions are unavailable: re-placing on the %d ready nodes", strings.Join(gone, ", "), len(ready))
-			s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionTrue, "NodeUnavailable", msg)
-			s.setCondition(v1alpha1.ConditionReady, v1alpha1.ConditionFalse, "NodeUnavailable", msg)
-			s.event(true, "NodeUnavailable", "%s", msg)
+			s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionTrue, reasonNodeUnavailable, msg)
+			s.setCondition(v1alpha1.ConditionReady, v1alpha1.ConditionFalse, reasonNodeUnavailable, msg)
+			s.event(true, reasonNodeUnavailable, "%s", msg)
 			s.save()
 		}
 	}
@@ -54,6 +54,10 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 		fmt.Sprintf("%s; predicted latency %.2f ms, throughput %.1f/s", desc, 1e3*plan.Totals.LatencySeconds, plan.Totals.Throughput))
 	return plan, nil
 }
+
+// reasonNodeUnavailable marks a model re-placed because a node hosting one
+// of its partitions went away.
+const reasonNodeUnavailable = "NodeUnavailable"
 
 // describePlan renders a plan's placement: "units 0-11 on node1, 12-30 on node3".
 func describePlan(p *planner.Plan) string {

@@ -32,6 +32,9 @@ type Reconciler struct {
 	// artifactsMu orders writing partition sets (and saving the record that
 	// names them) before pruning the sets no record names.
 	artifactsMu sync.Mutex
+	// benchSets counts the benchmarks using each benchmark partition set
+	// (by key): no record names them, so pruning must skip them meanwhile.
+	benchSets map[string]int
 }
 
 // NewReconciler wires a reconciler.
@@ -128,6 +131,9 @@ func (r *Reconciler) pruneArtifacts() error {
 		if rec.ArtifactKey != "" {
 			keep[rec.ArtifactKey] = true
 		}
+	}
+	for key := range r.benchSets {
+		keep[key] = true
 	}
 	_, err = r.Store.PruneArtifacts(keep)
 	return err

@@ -192,10 +192,7 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 		if c := v1alpha1.FindCondition(s.rec.Status.Conditions, v1alpha1.ConditionReconciling); c != nil &&
 			c.Status == v1alpha1.ConditionTrue && c.Reason == reasonNodeUnavailable {
 			// Keep saying why until the model is whole again.
-			reason, msg = reasonNodeUnavailable, c.Message+"; waiting for the re-placed partitions to answer"
-			if strings.Contains(c.Message, "; waiting") {
-				msg = c.Message
-			}
+			reason, msg = reasonNodeUnavailable, "re-placed after a node became unavailable: "+msg
 		}
 		s.setCondition(v1alpha1.ConditionReady, v1alpha1.ConditionFalse, v1alpha1.ReasonServicesNotReady, msg)
 		s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionTrue, reason, msg)

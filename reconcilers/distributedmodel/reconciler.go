@@ -201,8 +201,14 @@ func (s *session) event(warning bool, reason, format string, args ...any) {
 }
 
 // progress marks the model Reconciling with a message before a slow step.
+// A model re-placed after losing a node keeps that reason until Ready.
 func (s *session) progress(reason, format string, args ...any) {
-	s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionTrue, reason, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if c := v1alpha1.FindCondition(s.rec.Status.Conditions, v1alpha1.ConditionReconciling); c != nil &&
+		c.Status == v1alpha1.ConditionTrue && c.Reason == reasonNodeUnavailable {
+		reason = reasonNodeUnavailable
+	}
+	s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionTrue, reason, msg)
 	s.save()
 }
 

@@ -22,8 +22,10 @@ import (
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", stderr)
-	model := fs.String("model", "", "ONNX model to profile: path or http(s) URL (optional)")
+	model := fs.String("model", "", "ONNX model to profile whole: path or http(s) URL (optional)")
 	sum := fs.String("sha256", "", "expected sha256 of the model (optional; a mismatch is refused)")
+	manifest := fs.String("manifest", "", "benchmark partition set to profile one partition at a time, bounding memory: manifest path or http(s) URL (optional; instead of --model)")
+	manifestSum := fs.String("manifest-sha256", "", "expected sha256 of the manifest (optional; a mismatch is refused)")
 	units := fs.String("units", "", "units to report, e.g. 0:5,9 (default: all)")
 	listen := fs.String("listen", "", "serve link probes for the peers on this address (optional)")
 	peers := fs.String("peers", "", "comma-separated probe addresses of other nodes")
@@ -41,11 +43,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *model != "" && *manifest != "" {
+		fmt.Fprintln(stderr, "papdl-node bench: give --model or --manifest, not both")
+		return errUsage
+	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	if limit, ok := setMemoryLimit(); ok {
+		log.Info("memory limit from the cgroup", zap.Int64("goMemLimitBytes", limit))
+	}
 	opts := chain.NodeBenchOptions{Node: *node, Peers: splitList(*peers), Repeats: *repeats, PeerWait: *peerWait,
 		Profile: profile.Options{Warmup: *warmup, Repeats: *runs}}
 	if opts.Units, err = parseUnits(*units); err != nil {
@@ -72,10 +81,22 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	if *manifest != "" {
+		if len(inputShapes.m) > 0 {
+			log.Info("--input-shape ignored: the partition set fixes the input shapes")
+		}
+		opts.Partitions = &chain.PartitionSet{Manifest: *manifest, ManifestSHA256: *manifestSum,
+			Loaded: func(p slice.ManifestPartition) {
+				log.Debug("partition measured", zap.Int("partition", p.Index), zap.Int("start", p.Start),
+					zap.Int("end", p.End), zap.Int64("weightBytes", p.WeightBytes), zap.Int64("peakRSSBytes", peakRSS()))
+			}}
+	}
 	nb, err := chain.RunNodeBenchmark(ctx, opts)
 	if err != nil {
 		return err
 	}
+	log.Info("benchmark done", zap.Int("units", len(nb.Units)), zap.Int("links", len(nb.Links)),
+		zap.Int64("peakRSSBytes", peakRSS()))
 	js, err := json.MarshalIndent(nb, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode benchmark: %w", err)

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -33,6 +34,7 @@ func Fetch(ctx context.Context, client *http.Client, loc string, maxBytes int64)
 		maxBytes = DefaultMaxArtifactBytes
 	}
 	var r io.Reader
+	var size int64 // the artifact's size when known, to read it in one allocation
 	if isURL(loc) {
 		if client == nil {
 			client = http.DefaultClient
@@ -49,19 +51,29 @@ func Fetch(ctx context.Context, client *http.Client, loc string, maxBytes int64)
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("fetch %s: HTTP %s", loc, resp.Status)
 		}
-		r = resp.Body
+		r, size = resp.Body, resp.ContentLength
 	} else {
 		f, err := os.Open(strings.TrimPrefix(loc, "file://"))
 		if err != nil {
 			return nil, fmt.Errorf("fetch: %w", err)
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
 		r = f
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
-	if err != nil {
+	// io.ReadAll doubles its buffer as it goes, holding about twice a large
+	// partition at the end: preallocate the known size (plus room for the
+	// read that sees EOF) instead.
+	var buf bytes.Buffer
+	if size > 0 && size <= maxBytes {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, maxBytes+1)); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", loc, err)
 	}
+	b := buf.Bytes()
 	if int64(len(b)) > maxBytes {
 		return nil, fmt.Errorf("fetch %s: larger than the limit of %d bytes", loc, maxBytes)
 	}

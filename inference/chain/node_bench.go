@@ -3,9 +3,11 @@ package chain
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +20,12 @@ import (
 type NodeBenchOptions struct {
 	// Node names the node in the output (default: the host name).
 	Node string
-	// Analysis, optional, is the model to profile.
+	// Analysis, optional, is the model to profile whole.
 	Analysis *slice.Analysis
+	// Partitions, optional (instead of Analysis), is the model cut into a
+	// benchmark partition set, profiled one partition at a time
+	// (MeasurePartitions) to bound memory.
+	Partitions *PartitionSet
 	// Units selects the units to report (empty: all).
 	Units   []int
 	Profile profile.Options
@@ -42,8 +48,25 @@ func RunNodeBenchmark(ctx context.Context, o NodeBenchOptions) (*NodeBenchmark, 
 	if nb.Node == "" {
 		nb.Node = host
 	}
+	if o.Analysis != nil && o.Partitions != nil {
+		return nil, errors.New("node benchmark: give a model or a partition set, not both")
+	}
+	var cutSizes []int64
 	if o.Analysis != nil {
-		p, err := profile.Measure(ctx, o.Analysis, o.Profile)
+		cutSizes = CutSizes(o.Analysis, nil)
+	}
+	if o.Analysis != nil || o.Partitions != nil {
+		var p *profile.Profile
+		var err error
+		if o.Partitions != nil {
+			var man *slice.Manifest
+			p, man, err = MeasurePartitions(ctx, *o.Partitions, o.Profile)
+			if err == nil {
+				cutSizes = manifestCutSizes(man)
+			}
+		} else {
+			p, err = profile.Measure(ctx, o.Analysis, o.Profile)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("node benchmark: %w", err)
 		}
@@ -61,7 +84,7 @@ func RunNodeBenchmark(ctx context.Context, o NodeBenchOptions) (*NodeBenchmark, 
 	}
 	sizes := o.Sizes
 	if len(sizes) == 0 {
-		sizes = defaultSizes(o.Analysis)
+		sizes = defaultSizes(cutSizes)
 	}
 	if o.PeerWait <= 0 {
 		o.PeerWait = 30 * time.Second
@@ -88,11 +111,26 @@ func RunNodeBenchmark(ctx context.Context, o NodeBenchOptions) (*NodeBenchmark, 
 	return nb, nil
 }
 
-func defaultSizes(a *slice.Analysis) []int64 {
-	if a == nil {
+// manifestCutSizes are the distinct sizes of the manifest's cuts, sorted.
+func manifestCutSizes(m *slice.Manifest) []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, c := range m.Cuts {
+		if !seen[c.Bytes] {
+			seen[c.Bytes] = true
+			out = append(out, c.Bytes)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// defaultSizes picks up to 8 of the model's sorted cut sizes plus 1 KiB (or
+// 1 KiB..16 MiB without a model).
+func defaultSizes(all []int64) []int64 {
+	if len(all) == 0 {
 		return []int64{1 << 10, 64 << 10, 1 << 20, 4 << 20, 16 << 20}
 	}
-	all := CutSizes(a, nil)
 	out := []int64{1 << 10}
 	const most = 8
 	for i := 0; i < most && len(all) > 0; i++ {

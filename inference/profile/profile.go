@@ -65,12 +65,7 @@ type Options struct {
 // Measure profiles the units of a, running the whole folded model
 // Warmup+Repeats times on deterministic pseudo-random inputs.
 func Measure(ctx context.Context, a *slice.Analysis, opts Options) (*Profile, error) {
-	if opts.Warmup <= 0 {
-		opts.Warmup = 2
-	}
-	if opts.Repeats <= 0 {
-		opts.Repeats = 10
-	}
+	opts = opts.withDefaults()
 	prog, err := engine.Compile(a.Model, engine.Options{})
 	if err != nil {
 		return nil, err
@@ -88,23 +83,78 @@ func Measure(ctx context.Context, a *slice.Analysis, opts Options) (*Profile, er
 	host, _ := os.Hostname()
 	p := &Profile{Format: Format, Model: a.Model.Graph.Name, Host: host, CPUs: runtime.NumCPU(),
 		Warmup: opts.Warmup, Repeats: opts.Repeats}
-	samples := make([][]float64, len(a.Units))
-	peak := make([]int64, len(a.Units))
-	var totals []float64
-	runs := opts.Warmup + opts.Repeats
-	for r := 0; r < runs; r++ {
-		measured := r >= opts.Warmup
-		perUnit := make([]float64, len(a.Units))
+	runs, err := Observe(ctx, prog, feeds, Attribution{Units: len(a.Units),
+		UnitOf:     func(n *onnx.Node) (int, bool) { u, ok := unitOf[n]; return u, ok },
+		IsConstant: a.IsConstant}, opts)
+	if err != nil {
+		return nil, err
+	}
+	p.TotalSeconds = Summarize(runs.Totals)
+	for _, u := range a.Units {
+		p.Units = append(p.Units, Unit{Index: u.Index, Name: u.Name, Ops: u.OpTypes(),
+			Seconds: Summarize(runs.Seconds[u.Index]), WeightBytes: u.WeightBytes, OutputBytes: u.OutputBytes,
+			PeakWorkingBytes: runs.Peak[u.Index]})
+	}
+	return p, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Warmup <= 0 {
+		o.Warmup = 2
+	}
+	if o.Repeats <= 0 {
+		o.Repeats = 10
+	}
+	return o
+}
+
+// Attribution tells Observe which unit an executed node belongs to and
+// which tensors are constants (not working memory).
+type Attribution struct {
+	// Units is the number of units: indices are 0..Units-1.
+	Units int
+	// UnitOf returns the unit of a node (false: not counted).
+	UnitOf     func(*onnx.Node) (int, bool)
+	IsConstant func(name string) bool
+}
+
+// Runs are the measurements of Observe: per unit, the seconds of each
+// measured run (units no node was attributed to have none) and the peak
+// working bytes; the measured runs' total seconds; the last run's outputs.
+type Runs struct {
+	Seconds [][]float64
+	Peak    []int64
+	Totals  []float64
+	Outputs map[string]*tensor.Tensor
+}
+
+// Observe runs prog Warmup+Repeats times on feeds, attributing each
+// executed node's time and working bytes (its non-constant inputs plus its
+// outputs) to a unit.
+func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor.Tensor, attr Attribution, opts Options) (*Runs, error) {
+	opts = opts.withDefaults()
+	res := &Runs{Seconds: make([][]float64, attr.Units), Peak: make([]int64, attr.Units)}
+	total := opts.Warmup + opts.Repeats
+	perUnit := make([]float64, attr.Units)
+	touched := make([]bool, attr.Units)
+	var badUnit error
+	for r := 0; r < total; r++ {
+		clear(perUnit)
 		start := time.Now()
-		_, err := prog.RunObserved(ctx, feeds, func(o engine.Observation) {
-			u, ok := unitOf[o.Node]
+		outs, err := prog.RunObserved(ctx, feeds, func(o engine.Observation) {
+			u, ok := attr.UnitOf(o.Node)
 			if !ok {
 				return
 			}
+			if u < 0 || u >= attr.Units {
+				badUnit = fmt.Errorf("node %s attributed to unit %d of %d", o.Node.Label(), u, attr.Units)
+				return
+			}
+			touched[u] = true
 			perUnit[u] += o.Duration.Seconds()
 			var work int64
 			for i, in := range o.Inputs {
-				if in != nil && i < len(o.Node.Inputs) && !a.IsConstant(o.Node.Inputs[i]) {
+				if in != nil && i < len(o.Node.Inputs) && (attr.IsConstant == nil || !attr.IsConstant(o.Node.Inputs[i])) {
 					work += in.ByteSize()
 				}
 			}
@@ -113,28 +163,28 @@ func Measure(ctx context.Context, a *slice.Analysis, opts Options) (*Profile, er
 					work += out.ByteSize()
 				}
 			}
-			peak[u] = max(peak[u], work)
+			res.Peak[u] = max(res.Peak[u], work)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("profile run %d: %w", r+1, err)
 		}
-		if measured {
-			totals = append(totals, time.Since(start).Seconds())
+		if badUnit != nil {
+			return nil, fmt.Errorf("profile run %d: %w", r+1, badUnit)
+		}
+		if r >= opts.Warmup {
+			res.Totals = append(res.Totals, time.Since(start).Seconds())
 			for u, s := range perUnit {
-				samples[u] = append(samples[u], s)
+				if touched[u] {
+					res.Seconds[u] = append(res.Seconds[u], s)
+				}
 			}
 		}
+		res.Outputs = outs
 		if opts.Progress != nil {
-			opts.Progress(r+1, runs)
+			opts.Progress(r+1, total)
 		}
 	}
-	p.TotalSeconds = Summarize(totals)
-	for _, u := range a.Units {
-		p.Units = append(p.Units, Unit{Index: u.Index, Name: u.Name, Ops: u.OpTypes(),
-			Seconds: Summarize(samples[u.Index]), WeightBytes: u.WeightBytes, OutputBytes: u.OutputBytes,
-			PeakWorkingBytes: peak[u.Index]})
-	}
-	return p, nil
+	return res, nil
 }
 
 // Summarize computes Stats of samples (all zero for none).

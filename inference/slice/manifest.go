@@ -42,6 +42,22 @@ type ManifestUnit struct {
 	Ops         []string `json:"ops"`
 	WeightBytes int64    `json:"weightBytes"`
 	OutputBytes int64    `json:"outputBytes"`
+	// Tensors are the output tensor names of the unit's nodes, in node
+	// order: a partition's executed node belongs to the unit naming one of
+	// its outputs (node names may be empty or repeated, tensor names not).
+	Tensors []string `json:"tensors,omitempty"`
+}
+
+// UnitOfTensor maps every tensor listed in the units' Tensors to its
+// unit's index.
+func (m *Manifest) UnitOfTensor() map[string]int {
+	out := map[string]int{}
+	for _, u := range m.Units {
+		for _, t := range u.Tensors {
+			out[t] = u.Index
+		}
+	}
+	return out
 }
 
 // ManifestPartition is one written partition.
@@ -66,8 +82,16 @@ func NewManifest(a *Analysis, modelSHA256 string) *Manifest {
 		Opset: a.Model.Opset(""), Inputs: a.Inputs, Outputs: a.Outputs, Cuts: a.Cuts(),
 	}
 	for _, u := range a.Units {
-		m.Units = append(m.Units, ManifestUnit{Index: u.Index, Name: u.Name, Ops: u.OpTypes(),
-			WeightBytes: u.WeightBytes, OutputBytes: u.OutputBytes})
+		mu := ManifestUnit{Index: u.Index, Name: u.Name, Ops: u.OpTypes(),
+			WeightBytes: u.WeightBytes, OutputBytes: u.OutputBytes}
+		for _, n := range u.Nodes {
+			for _, o := range n.Outputs {
+				if o != "" {
+					mu.Tensors = append(mu.Tensors, o)
+				}
+			}
+		}
+		m.Units = append(m.Units, mu)
 	}
 	return m
 }

@@ -61,6 +61,26 @@ func (a *Analysis) EvenCuts(parts int) ([]int, error) {
 	return cuts, nil
 }
 
+// ChunkCuts groups consecutive units into chunks whose weights (the sum of
+// their units' WeightBytes) stay within budget and returns the cuts between
+// the chunks, for Partition. A unit is never split: one heavier than the
+// budget is a chunk of its own. budget <= 0 means one chunk.
+func (a *Analysis) ChunkCuts(budget int64) []int {
+	cuts := []int{}
+	if budget <= 0 {
+		return cuts
+	}
+	var sum int64
+	for i, u := range a.Units {
+		if i > 0 && sum > 0 && sum+u.WeightBytes > budget {
+			cuts = append(cuts, i-1)
+			sum = 0
+		}
+		sum += u.WeightBytes
+	}
+	return cuts
+}
+
 func (a *Analysis) part(index, start, end int) (Part, error) {
 	p := Part{Index: index, Start: start, End: end}
 	produced := map[string]bool{}

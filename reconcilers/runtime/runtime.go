@@ -93,7 +93,13 @@ type Observed struct {
 // node, and the links between the nodes.
 type BenchmarkRequest struct {
 	Model string
-	// ModelPath and ModelSHA256 identify the whole (unsliced) ONNX file.
+	// ManifestPath is the manifest of a benchmark partition set: the model
+	// cut into chunks small enough that a node loads one at a time
+	// (`papdl-node bench --manifest`). The partition files lie next to it.
+	ManifestPath string
+	// ModelPath, used when ManifestPath is empty, is the whole (unsliced)
+	// ONNX file, measured whole (`papdl-node bench --model`; a node needs
+	// several times its weights in memory). ModelSHA256 is its digest.
 	ModelPath   string
 	ModelSHA256 string
 	// InputShapes gives shapes for inputs with symbolic dimensions.

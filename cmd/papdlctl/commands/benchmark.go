@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/profile"
 	"github.com/papdl/papdl/reconcilers/runtime"
@@ -82,8 +84,21 @@ func runBenchmark(cmd *cobra.Command, modelPath string, o benchmarkOptions) erro
 	}
 	errOut := cmd.ErrOrStderr()
 	name := strings.TrimSuffix(filepath.Base(modelPath), filepath.Ext(modelPath))
+	// The nodes measure the model chunk by chunk, from a partition set
+	// written for this run.
+	setDir, err := os.MkdirTemp("", "papdl-bench-")
+	if err != nil {
+		return fmt.Errorf("benchmark partition set: %w", err)
+	}
+	defer os.RemoveAll(setDir)
+	man, err := distributedmodel.WriteBenchPartitions(setDir, a, sum, distributedmodel.BenchChunkBudget(nodes))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(errOut, "benchmarking %d units in %d chunks\n", len(man.Units), len(man.Partitions))
 	prof, failed, err := distributedmodel.MeasureCluster(ctx, rt, a, runtime.BenchmarkRequest{
-		Model: name, ModelPath: abs, ModelSHA256: sum, InputShapes: shapes, Nodes: nodes,
+		Model: name, ManifestPath: filepath.Join(setDir, slice.ManifestFile), ModelPath: abs, ModelSHA256: sum,
+		InputShapes: shapes, Nodes: nodes,
 		Warmup: o.warmup, Repeats: o.repeats,
 		Progress: func(node, msg string) { fmt.Fprintln(errOut, msg) },
 	}, time.Now())

@@ -17,6 +17,7 @@ type sliceOptions struct {
 	cuts        string
 	inputShapes []string
 	unitsOnly   bool
+	chunkBytes  int64
 }
 
 func newSliceCommand() *cobra.Command {
@@ -34,6 +35,7 @@ func newSliceCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.cuts, "cuts", "", "comma-separated unit indices to cut after (see --units)")
 	cmd.Flags().StringArrayVar(&o.inputShapes, "input-shape", nil, "NAME=D1xD2x... for inputs with symbolic dimensions")
 	cmd.Flags().BoolVar(&o.unitsOnly, "units", false, "only list the units and the bytes crossing each cut")
+	cmd.Flags().Int64Var(&o.chunkBytes, "chunk-bytes", 0, "cut into chunks of consecutive units with at most this many bytes of weights (a benchmark partition set for papdl-node bench --manifest)")
 	return cmd
 }
 
@@ -41,8 +43,8 @@ func runSlice(cmd *cobra.Command, modelPath string, o sliceOptions) error {
 	if !o.unitsOnly && o.out == "" {
 		return fmt.Errorf("-o DIR is required")
 	}
-	if o.parts > 0 && o.cuts != "" {
-		return fmt.Errorf("give --parts or --cuts, not both")
+	if n := btoi(o.parts > 0) + btoi(o.cuts != "") + btoi(o.chunkBytes > 0); n > 1 {
+		return fmt.Errorf("give one of --parts, --cuts and --chunk-bytes")
 	}
 	a, sum, err := analyzeModelFile(cmd.Context(), modelPath, o.inputShapes)
 	if err != nil {
@@ -76,6 +78,8 @@ func runSlice(cmd *cobra.Command, modelPath string, o sliceOptions) error {
 		if cuts, err = a.EvenCuts(o.parts); err != nil {
 			return err
 		}
+	case o.chunkBytes > 0:
+		cuts = a.ChunkCuts(o.chunkBytes)
 	}
 	parts, err := a.Partition(cuts)
 	if err != nil {
@@ -115,4 +119,11 @@ func humanBytes(b int64) string {
 		return fmt.Sprintf("%.1fKiB", float64(b)/(1<<10))
 	}
 	return fmt.Sprintf("%dB", b)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

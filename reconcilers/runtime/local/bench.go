@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,11 +29,7 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 		if req.Progress != nil {
 			req.Progress(n.Hostname, fmt.Sprintf("node %s (%d/%d): measuring units", n.Hostname, i+1, len(req.Nodes)))
 		}
-		args := []string{"bench", "--model", req.ModelPath, "--sha256", req.ModelSHA256, "--node", n.ID,
-			"--warmup", strconv.Itoa(req.Warmup), "--profile-repeats", strconv.Itoa(req.Repeats)}
-		for name, shape := range req.InputShapes {
-			args = append(args, "--input-shape", name+"="+joinDims(shape))
-		}
+		args := benchArgs(req, n.ID)
 		var stop func()
 		if link == nil && len(req.Nodes) > 1 {
 			addr, s, err := r.startProbe(ctx)
@@ -85,6 +82,30 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 		}
 	}
 	return res, nil
+}
+
+// benchArgs is the papdl-node bench command line of one node, without
+// the link probes: the benchmark partition set when there is one, else the
+// whole model.
+func benchArgs(req runtime.BenchmarkRequest, nodeID string) []string {
+	args := []string{"bench"}
+	if req.ManifestPath != "" {
+		args = append(args, "--manifest", req.ManifestPath)
+	} else {
+		args = append(args, "--model", req.ModelPath, "--sha256", req.ModelSHA256)
+	}
+	args = append(args, "--node", nodeID, "--warmup", strconv.Itoa(req.Warmup), "--profile-repeats", strconv.Itoa(req.Repeats))
+	if req.ManifestPath == "" {
+		names := make([]string, 0, len(req.InputShapes))
+		for name := range req.InputShapes {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			args = append(args, "--input-shape", name+"="+joinDims(req.InputShapes[name]))
+		}
+	}
+	return args
 }
 
 func (r *Runtime) runBench(ctx context.Context, nodeID string, args []string) (*chain.NodeBenchmark, error) {

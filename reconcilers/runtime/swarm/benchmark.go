@@ -5,8 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -16,8 +19,10 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/reconcilers/profile"
 	"github.com/papdl/papdl/reconcilers/runtime"
+	"github.com/papdl/papdl/reconcilers/store"
 )
 
 // benchServiceName names a benchmark service of a model on a node
@@ -65,8 +70,16 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 		}
 	}
 	res := &runtime.BenchmarkResult{Profile: &profile.ClusterProfile{}, Failed: map[string]error{}}
-	var modelURL string
-	if req.ModelPath != "" {
+	var modelURL, manifestURL, manifestSHA string
+	if req.ManifestPath != "" {
+		if r.cfg.Artifacts == nil {
+			return nil, fmt.Errorf("benchmark %s: neither Config.Artifacts nor Config.ArtifactBaseURL is set", req.Model)
+		}
+		var err error
+		if manifestURL, manifestSHA, err = r.publishPartitionSet(ctx, req.ManifestPath); err != nil {
+			return nil, fmt.Errorf("benchmark %s: %w", req.Model, err)
+		}
+	} else if req.ModelPath != "" {
 		if r.cfg.Artifacts == nil {
 			return nil, fmt.Errorf("benchmark %s: neither Config.Artifacts nor Config.ArtifactBaseURL is set", req.Model)
 		}
@@ -123,7 +136,7 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 			}
 		}
 		sort.Strings(peers)
-		inv := BenchInvocation{Node: n, ModelURL: modelURL, ModelSHA256: req.ModelSHA256, InputShapes: req.InputShapes,
+		inv := BenchInvocation{Node: n, ManifestURL: manifestURL, ManifestSHA256: manifestSHA, ModelURL: modelURL, ModelSHA256: req.ModelSHA256, InputShapes: req.InputShapes,
 			Peers: peers, Warmup: req.Warmup, Repeats: req.Repeats, PayloadBytes: req.PayloadBytes}
 		start := time.Now()
 		nb, err := r.benchNode(ctx, req.Model, netID, inv)
@@ -304,4 +317,48 @@ func tail(b []byte, n int) string {
 		s = "..." + s[len(s)-n:]
 	}
 	return "; stderr: " + s
+}
+
+// publishedManifest is the name, next to a partition set's manifest, of
+// the copy that names every partition file by its published URL.
+const publishedManifest = "manifest.published.json"
+
+// publishPartitionSet publishes every partition file of the set whose
+// manifest is at path, then a copy of the manifest naming the files by
+// their URLs (a Publisher's URLs need not lie next to each other), and
+// returns that copy's URL and digest.
+func (r *Runtime) publishPartitionSet(ctx context.Context, path string) (string, string, error) {
+	dir := filepath.Dir(path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", fmt.Errorf("partition set: %w", err)
+	}
+	var man slice.Manifest
+	if err := json.Unmarshal(b, &man); err != nil {
+		return "", "", fmt.Errorf("partition set %s: %w", path, err)
+	}
+	for i := range man.Partitions {
+		p := &man.Partitions[i]
+		u, err := r.cfg.Artifacts.Publish(ctx, filepath.Join(dir, p.File), p.SHA256)
+		if err != nil {
+			return "", "", fmt.Errorf("publish partition %d of %s: %w", p.Index, path, err)
+		}
+		p.File = u
+	}
+	js, err := json.MarshalIndent(&man, "", "  ")
+	if err != nil {
+		return "", "", fmt.Errorf("partition set %s: %w", path, err)
+	}
+	js = append(js, '\n')
+	sum := sha256.Sum256(js)
+	digest := hex.EncodeToString(sum[:])
+	out := filepath.Join(dir, publishedManifest)
+	if err := store.WriteFileAtomic(out, js); err != nil {
+		return "", "", fmt.Errorf("partition set: %w", err)
+	}
+	u, err := r.cfg.Artifacts.Publish(ctx, out, digest)
+	if err != nil {
+		return "", "", fmt.Errorf("publish manifest %s: %w", out, err)
+	}
+	return u, digest, nil
 }

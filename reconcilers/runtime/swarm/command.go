@@ -74,8 +74,13 @@ func hostPort(host string, port int) string { return host + ":" + strconv.Itoa(p
 // BenchInvocation is what one node's benchmark is asked to measure.
 type BenchInvocation struct {
 	Node runtime.Node
-	// ModelURL and ModelSHA256 locate the whole model ("" to measure links
-	// only).
+	// ManifestURL and ManifestSHA256 locate a benchmark partition set,
+	// measured one partition at a time (its manifest names every
+	// partition file by URL).
+	ManifestURL    string
+	ManifestSHA256 string
+	// ModelURL and ModelSHA256 locate the whole model, measured whole when
+	// there is no partition set ("" for both: measure links only).
 	ModelURL    string
 	ModelSHA256 string
 	// InputShapes gives shapes for symbolic input dimensions.
@@ -93,13 +98,16 @@ func DefaultProbeCommand() []string {
 }
 
 // DefaultBenchCommand runs papdl-node's benchmark on one node; it writes a
-// NodeBenchmark as JSON on stdout.
-//
-// TODO(papdl-node): bench has no flag for InputShapes yet; the model's
-// declared shapes are used.
+// NodeBenchmark as JSON on stdout. A partition set fixes the input shapes;
+// InputShapes only apply to a whole model.
 func DefaultBenchCommand(b BenchInvocation) []string {
 	args := []string{"bench", "--node", b.Node.Hostname}
-	if b.ModelURL != "" {
+	if b.ManifestURL != "" {
+		args = append(args, "--manifest", b.ManifestURL)
+		if b.ManifestSHA256 != "" {
+			args = append(args, "--manifest-sha256", b.ManifestSHA256)
+		}
+	} else if b.ModelURL != "" {
 		args = append(args, "--model", b.ModelURL)
 		if b.ModelSHA256 != "" {
 			args = append(args, "--sha256", b.ModelSHA256)
@@ -120,6 +128,9 @@ func DefaultBenchCommand(b BenchInvocation) []string {
 	}
 	if b.Repeats > 0 {
 		args = append(args, "--profile-repeats", strconv.Itoa(b.Repeats))
+	}
+	if b.ManifestURL != "" {
+		return args
 	}
 	names := make([]string, 0, len(b.InputShapes))
 	for name := range b.InputShapes {

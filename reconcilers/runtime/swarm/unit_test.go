@@ -122,6 +122,12 @@ func TestDefaultBenchCommand(t *testing.T) {
 		{"model", BenchInvocation{Node: runtime.Node{Hostname: "n"}, ModelURL: "http://c/x", ModelSHA256: "s",
 			PayloadBytes: []int64{1024, 5}, Warmup: 1, Repeats: 3},
 			"bench --node n --model http://c/x --sha256 s --sizes 1024,5 --warmup 1 --profile-repeats 3"},
+		{"model with shapes", BenchInvocation{Node: runtime.Node{Hostname: "n"}, ModelURL: "http://c/x",
+			InputShapes: map[string][]int{"x": {1, 3}}},
+			"bench --node n --model http://c/x --input-shape x=1x3"},
+		{"partition set", BenchInvocation{Node: runtime.Node{Hostname: "n"}, ManifestURL: "http://c/m", ManifestSHA256: "ms",
+			ModelURL: "http://c/x", InputShapes: map[string][]int{"x": {1, 3}}, Warmup: 1, Repeats: 3},
+			"bench --node n --manifest http://c/m --manifest-sha256 ms --warmup 1 --profile-repeats 3"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(DefaultBenchCommand(tt.b), " "); got != tt.want {

@@ -23,6 +23,10 @@
 // settings. Every process they start (controller and workloads, found by
 // the pids the local runtime records) is killed when the test ends.
 //
+// What this suite shares with the Swarm suite (reconcilers/e2e/swarm) is in
+// package e2eutil: building the binaries, running the controller and
+// papdlctl, applying specs and reading status records and events.
+//
 // Run them with
 //
 //	go test ./reconcilers/e2e/

@@ -17,6 +17,7 @@ import (
 
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/e2e/e2eutil"
 	"github.com/papdl/papdl/reconcilers/planner"
 	"github.com/papdl/papdl/reconcilers/store"
 )
@@ -38,7 +39,7 @@ func TestApplyServesMonolithicOutput(t *testing.T) {
 	port := freePort(t)
 	start := time.Now()
 	c.apply(spec{name: "mnist", model: fixture.modelA, port: port})
-	out := c.mustCtl("wait", "--for", "condition=Ready", "mnist", "--timeout", "2m", "--state-dir", c.state)
+	out := c.MustCtl("wait", "--for", "condition=Ready", "mnist", "--timeout", "2m", "--state-dir", c.State)
 	t.Logf("apply -> Ready (papdlctl wait): %s", time.Since(start).Round(time.Millisecond))
 	if !strings.Contains(out, "condition met") {
 		t.Errorf("wait printed %q", out)
@@ -86,7 +87,7 @@ func TestApplyServesMonolithicOutput(t *testing.T) {
 	if len(ws) != 2 {
 		t.Errorf("%d workloads, want 2: %v", len(ws), pids(ws))
 	}
-	r := reasons(c.events("mnist"))
+	r := e2eutil.CountReasons(c.Events("mnist"))
 	for _, want := range []string{"Benchmarked", "Placed", "Sliced", "Ready"} {
 		if r[want] != 1 {
 			t.Errorf("%d %s events, want 1 (events %v)", r[want], want, r)
@@ -98,7 +99,7 @@ func TestApplyServesMonolithicOutput(t *testing.T) {
 
 	// get -o json: a list of DistributedModels; with a name, one object.
 	var list []v1alpha1.DistributedModel
-	out = c.mustCtl("get", "-o", "json", "--state-dir", c.state)
+	out = c.MustCtl("get", "-o", "json", "--state-dir", c.State)
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatalf("get -o json does not parse as a DistributedModel list: %v\n%s", err, out)
 	}
@@ -120,13 +121,13 @@ func TestApplyServesMonolithicOutput(t *testing.T) {
 		t.Errorf("get -o json: placement %+v, want units [0,%d) in one partition", obj.Status.Placement, mnistUnits)
 	}
 	var one v1alpha1.DistributedModel
-	out = c.mustCtl("get", "mnist", "-o", "json", "--state-dir", c.state)
+	out = c.MustCtl("get", "mnist", "-o", "json", "--state-dir", c.State)
 	if err := json.Unmarshal([]byte(out), &one); err != nil || one.Name != "mnist" {
 		t.Errorf("get mnist -o json: %v (name %q)", err, one.Name)
 	}
 
 	// describe: the placement table has a row for the partition.
-	out = c.mustCtl("describe", "mnist", "--state-dir", c.state)
+	out = c.MustCtl("describe", "mnist", "--state-dir", c.State)
 	if !strings.Contains(out, "Placement:") || !strings.Contains(out, "PARTITION") {
 		t.Errorf("describe shows no placement table:\n%s", out)
 	}
@@ -157,10 +158,10 @@ func TestPlacementChangeRedeploysOnlyChangedPartitions(t *testing.T) {
 		t.Fatalf("workloads %v, want two partitions and the gateway", before)
 	}
 	var planBefore planner.Plan
-	if _, err := store.ReadJSON(distributedmodel.PlanPath(c.st, "mnist"), &planBefore); err != nil {
+	if _, err := store.ReadJSON(distributedmodel.PlanPath(c.Store, "mnist"), &planBefore); err != nil {
 		t.Fatal(err)
 	}
-	nEvents := len(c.events("mnist"))
+	nEvents := len(c.Events("mnist"))
 
 	// Move the second range to the host.
 	s.pins[1].host = "local"
@@ -175,22 +176,22 @@ func TestPlacementChangeRedeploysOnlyChangedPartitions(t *testing.T) {
 		t.Errorf("generation %d (observed %d), want 2 after one spec change", rec.Generation, rec.Status.ObservedGeneration)
 	}
 	var planAfter planner.Plan
-	if _, err := store.ReadJSON(distributedmodel.PlanPath(c.st, "mnist"), &planAfter); err != nil {
+	if _, err := store.ReadJSON(distributedmodel.PlanPath(c.Store, "mnist"), &planAfter); err != nil {
 		t.Fatal(err)
 	}
 	if len(planAfter.Partitions) != 2 || planAfter.Partitions[1].Node != "local" || planBefore.Partitions[1].Node != "edge2" {
 		t.Errorf("plan.json: partition 1 on %s before, %s after; want edge2 then local",
 			planBefore.Partitions[1].Node, planAfter.Partitions[len(planAfter.Partitions)-1].Node)
 	}
-	evs := c.events("mnist")[nEvents:]
-	r := reasons(evs)
+	evs := c.Events("mnist")[nEvents:]
+	r := e2eutil.CountReasons(evs)
 	if r["PlacementChanged"] != 1 {
 		t.Errorf("%d PlacementChanged events, want 1 (new events %v)", r["PlacementChanged"], r)
 	}
 	if r["Deployed"] != 0 || r["Redeployed"] != 1 || r["Pruned"] != 0 {
 		t.Errorf("new events %v: want exactly one Redeployed (of p1), no Deployed or Pruned", r)
 	}
-	for _, e := range eventsWith(evs, "Redeployed") {
+	for _, e := range e2eutil.EventsWithReason(evs, "Redeployed") {
 		if !strings.Contains(e.Message, "papdl-mnist-p1 ") {
 			t.Errorf("redeployed another workload than p1: %q", e.Message)
 		}
@@ -211,7 +212,7 @@ func TestPlacementChangeRedeploysOnlyChangedPartitions(t *testing.T) {
 		t.Errorf("the old papdl-mnist-p1 (pid %d) still runs", before["papdl-mnist-p1"])
 	}
 	c.mustPredictEqual("mnist", fixture.monoA, "after the re-placement")
-	out := c.mustCtl("describe", "mnist", "--state-dir", c.state)
+	out := c.MustCtl("describe", "mnist", "--state-dir", c.State)
 	for _, re := range []string{`(?m)^\s+0\s+0-1 \(\S+\)\s+edge1\s`, `(?m)^\s+1\s+2-4 \(\S+\)\s+local\s`} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("describe's placement table has no row matching %s:\n%s", re, out)
@@ -220,7 +221,7 @@ func TestPlacementChangeRedeploysOnlyChangedPartitions(t *testing.T) {
 
 	// A new objective with every unit pinned: planned again for throughput,
 	// the same placement, nothing redeployed.
-	before, nEvents = after, len(c.events("mnist"))
+	before, nEvents = after, len(c.Events("mnist"))
 	s.objective = string(v1alpha1.ObjectiveThroughput)
 	c.apply(s)
 	rec = c.waitReady("mnist", rec.Status.LastAppliedRevision)
@@ -230,7 +231,7 @@ func TestPlacementChangeRedeploysOnlyChangedPartitions(t *testing.T) {
 	if got := placementNodes(rec); !slices.Equal(got, []string{"edge1", "local"}) {
 		t.Errorf("placement on %v after the objective change, want [edge1 local] as pinned", got)
 	}
-	if r := reasons(c.events("mnist")[nEvents:]); r["PlacementChanged"]+r["Deployed"]+r["Redeployed"]+r["Pruned"] != 0 {
+	if r := e2eutil.CountReasons(c.Events("mnist")[nEvents:]); r["PlacementChanged"]+r["Deployed"]+r["Redeployed"]+r["Pruned"] != 0 {
 		t.Errorf("new events %v after an objective change that keeps the placement", r)
 	}
 	if after = pids(c.workloads("mnist")); !equalPIDs(before, after) {
@@ -246,17 +247,17 @@ func TestModelFileReplacedIsResliced(t *testing.T) {
 	}
 	t.Parallel()
 	c := newCluster(t)
-	model := filepath.Join(c.dir, "mnist.onnx")
+	model := filepath.Join(c.Dir, "mnist.onnx")
 	copyFile(t, fixture.modelA, model)
 	c.startController()
 	c.apply(spec{name: "mnist", model: model, port: freePort(t)})
 	rec := c.waitReady("mnist", "")
 	c.mustPredictEqual("mnist", fixture.monoA, "seed 1")
 	oldArtifact, oldRevision := rec.ArtifactKey, rec.Status.LastAppliedRevision
-	if oldArtifact == "" || !exists(c.st.ArtifactDir(oldArtifact)) {
+	if oldArtifact == "" || !exists(c.Store.ArtifactDir(oldArtifact)) {
 		t.Fatalf("artifact key %q: no partition set in the store", oldArtifact)
 	}
-	nEvents := len(c.events("mnist"))
+	nEvents := len(c.Events("mnist"))
 
 	start := time.Now()
 	copyFile(t, fixture.modelB, model)
@@ -268,16 +269,16 @@ func TestModelFileReplacedIsResliced(t *testing.T) {
 	if rec.ArtifactKey == "" || rec.ArtifactKey == oldArtifact {
 		t.Errorf("artifact key %q: want a new one (old %q)", rec.ArtifactKey, oldArtifact)
 	}
-	if !exists(filepath.Join(c.st.ArtifactDir(rec.ArtifactKey), "manifest.json")) {
+	if !exists(filepath.Join(c.Store.ArtifactDir(rec.ArtifactKey), "manifest.json")) {
 		t.Errorf("the new partition set %s has no manifest", rec.ArtifactKey)
 	}
-	r := reasons(c.events("mnist")[nEvents:])
+	r := e2eutil.CountReasons(c.Events("mnist")[nEvents:])
 	if r["ModelChanged"] != 1 || r["Sliced"] != 1 {
 		t.Errorf("new events %v: want one ModelChanged and one Sliced", r)
 	}
 	c.mustPredictEqual("mnist", fixture.monoB, "after the model file was replaced")
 	eventually(t, shortTimeout, "the old partition set to be pruned", func() (bool, string) {
-		return !exists(c.st.ArtifactDir(oldArtifact)), "still there: " + c.st.ArtifactDir(oldArtifact)
+		return !exists(c.Store.ArtifactDir(oldArtifact)), "still there: " + c.Store.ArtifactDir(oldArtifact)
 	})
 }
 
@@ -290,7 +291,7 @@ func TestUnknownFieldStallsOnlyThatModel(t *testing.T) {
 	c.apply(spec{name: "good", model: fixture.modelA, port: freePort(t)})
 	c.waitReady("good", "")
 	before := pids(c.workloads("good"))
-	nGood := len(c.events("good"))
+	nGood := len(c.Events("good"))
 
 	broken := spec{name: "broken", model: fixture.modelA, port: freePort(t)}
 	text := strings.Replace(broken.yaml(), "  sourceNode:", "  sourceNodee:", 1)
@@ -298,19 +299,19 @@ func TestUnknownFieldStallsOnlyThatModel(t *testing.T) {
 		t.Fatal("could not misspell the spec")
 	}
 	// papdlctl apply refuses it, naming the field...
-	bad := filepath.Join(c.dir, "broken-typo.yaml")
+	bad := filepath.Join(c.Dir, "broken-typo.yaml")
 	if err := os.WriteFile(bad, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := c.ctl("apply", "-f", bad, "--specs-dir", c.specs); err == nil || !strings.Contains(out, "sourceNodee") {
+	if out, err := c.Ctl("apply", "-f", bad, "--specs-dir", c.Specs); err == nil || !strings.Contains(out, "sourceNodee") {
 		t.Errorf("apply of a spec with an unknown field: err %v, output %q; want a failure naming sourceNodee", err, out)
 	}
 	// ... so it is written into the specs directory by hand, as an editor would.
 	written := time.Now()
-	if err := os.WriteFile(filepath.Join(c.specs, "broken.yaml"), []byte(text), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(c.Specs, "broken.yaml"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec := c.waitRecord("broken", "broken Stalled", shortTimeout, func(r *distributedmodel.Record) bool {
+	rec := c.WaitRecord("broken", "broken Stalled", shortTimeout, func(r *distributedmodel.Record) bool {
 		s := condition(r, v1alpha1.ConditionStalled)
 		return s != nil && s.Status == v1alpha1.ConditionTrue
 	})
@@ -318,13 +319,13 @@ func TestUnknownFieldStallsOnlyThatModel(t *testing.T) {
 	if !strings.Contains(stalled.Message, "sourceNodee") || stalled.Reason != v1alpha1.ReasonInvalidSpec {
 		t.Errorf("Stalled %s: %q; want reason %s and the field spec.sourceNodee named", stalled.Reason, stalled.Message, v1alpha1.ReasonInvalidSpec)
 	}
-	if isReady(rec) {
+	if e2eutil.IsReady(rec) {
 		t.Error("the stalled model is Ready")
 	}
-	if out, err := c.ctl("wait", "--for", "condition=Ready", "broken", "--timeout", "30s", "--state-dir", c.state); err == nil || !strings.Contains(out, "stalled") {
+	if out, err := c.Ctl("wait", "--for", "condition=Ready", "broken", "--timeout", "30s", "--state-dir", c.State); err == nil || !strings.Contains(out, "stalled") {
 		t.Errorf("wait on a stalled model: err %v, output %q; want an immediate failure saying it is stalled", err, out)
 	}
-	if out := c.mustCtl("get", "--state-dir", c.state); !regexp.MustCompile(`(?m)^broken\s+False\s+Stalled:InvalidSpec`).MatchString(out) {
+	if out := c.MustCtl("get", "--state-dir", c.State); !regexp.MustCompile(`(?m)^broken\s+False\s+Stalled:InvalidSpec`).MatchString(out) {
 		t.Errorf("get does not show broken as stalled:\n%s", out)
 	}
 	if ws := c.workloads("broken"); len(ws) != 0 {
@@ -334,16 +335,16 @@ func TestUnknownFieldStallsOnlyThatModel(t *testing.T) {
 	// The good model was reconciled again (the specs directory changed) and
 	// left as it was.
 	eventually(t, shortTimeout, "good to be reconciled after the change", func() (bool, string) {
-		return c.reconcilesStartedAfter("good", written) > 0, "no reconcile of good started since"
+		return c.ReconcilesStartedAfter("good", written) > 0, "no reconcile of good started since"
 	})
-	if rec := c.record("good"); !isReady(rec) {
-		t.Errorf("good is not Ready any more: %s", summary(rec))
+	if rec := c.Record("good"); !e2eutil.IsReady(rec) {
+		t.Errorf("good is not Ready any more: %s", e2eutil.StatusSummary(rec))
 	}
 	if after := pids(c.workloads("good")); !equalPIDs(before, after) {
 		t.Errorf("good's workloads changed: %v -> %v", before, after)
 	}
-	if evs := c.events("good")[nGood:]; len(evs) > 0 {
-		t.Errorf("good got new events: %v", reasons(evs))
+	if evs := c.Events("good")[nGood:]; len(evs) > 0 {
+		t.Errorf("good got new events: %v", e2eutil.CountReasons(evs))
 	}
 	c.mustPredictEqual("good", fixture.monoA, "the other model while one is stalled")
 
@@ -368,7 +369,7 @@ func TestKilledPartitionIsRestarted(t *testing.T) {
 	if !nodeProcessAlive(victim.PID) {
 		t.Fatalf("papdl-mnist-p0 (pid %d) is not running", victim.PID)
 	}
-	nEvents := len(c.events("mnist"))
+	nEvents := len(c.Events("mnist"))
 
 	start := time.Now()
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
@@ -381,27 +382,27 @@ func TestKilledPartitionIsRestarted(t *testing.T) {
 			fmt.Sprintf("pid %d, restarts %d", restarted.PID, restarted.Restarts)
 	})
 	eventually(t, readyTimeout, "a PartitionRestarted event", func() (bool, string) {
-		r := reasons(c.events("mnist")[nEvents:])
+		r := e2eutil.CountReasons(c.Events("mnist")[nEvents:])
 		return r["PartitionRestarted"] > 0, fmt.Sprintf("new events %v", r)
 	})
 	t.Logf("SIGKILL -> restarted: %s", time.Since(start).Round(time.Millisecond))
 	if restarted.Restarts != victim.Restarts+1 {
 		t.Errorf("restart count %d -> %d, want one more", victim.Restarts, restarted.Restarts)
 	}
-	evs := c.events("mnist")[nEvents:]
-	for _, e := range eventsWith(evs, "PartitionRestarted") {
+	evs := c.Events("mnist")[nEvents:]
+	for _, e := range e2eutil.EventsWithReason(evs, "PartitionRestarted") {
 		if !strings.Contains(e.Message, "papdl-mnist-p0 ") {
 			t.Errorf("PartitionRestarted names another workload: %q", e.Message)
 		}
 	}
-	if r := reasons(evs); r["Redeployed"] != 0 || r["Deployed"] != 0 {
+	if r := e2eutil.CountReasons(evs); r["Redeployed"] != 0 || r["Deployed"] != 0 {
 		t.Errorf("new events %v: a restart is neither a Deployed nor a Redeployed", r)
 	}
 	if gw := c.workloads("mnist")["papdl-mnist-gateway"]; gw.PID != before["papdl-mnist-gateway"].PID {
 		t.Errorf("the gateway was restarted too (pid %d -> %d)", before["papdl-mnist-gateway"].PID, gw.PID)
 	}
-	c.waitRecord("mnist", "mnist Ready with the partition ready", readyTimeout, func(r *distributedmodel.Record) bool {
-		return isReady(r) && r.Status.Placement != nil && r.Status.Placement.Partitions[0].Ready
+	c.WaitRecord("mnist", "mnist Ready with the partition ready", readyTimeout, func(r *distributedmodel.Record) bool {
+		return e2eutil.IsReady(r) && r.Status.Placement != nil && r.Status.Placement.Partitions[0].Ready
 	})
 	// Predictions work again: the gateway reconnects to the new process.
 	var got []byte
@@ -428,9 +429,9 @@ func TestControllerRestartRedeploysNothing(t *testing.T) {
 	if len(before) != 3 {
 		t.Fatalf("workloads %v, want two partitions and the gateway", before)
 	}
-	nEvents := len(c.events("mnist"))
+	nEvents := len(c.Events("mnist"))
 
-	c.stopController()
+	c.StopController()
 	for name, pid := range before {
 		if !nodeProcessAlive(pid) {
 			t.Errorf("%s (pid %d) did not survive the controller's exit", name, pid)
@@ -440,13 +441,13 @@ func TestControllerRestartRedeploysNothing(t *testing.T) {
 	start := time.Now()
 	c.startController()
 	eventually(t, readyTimeout, "the new controller to reconcile mnist", func() (bool, string) {
-		n := c.reconcilesFinished("mnist")
+		n := c.ReconcilesFinished("mnist")
 		return n > 0, fmt.Sprintf("%d reconciles", n)
 	})
 	t.Logf("controller restart -> first reconcile finished: %s", time.Since(start).Round(time.Millisecond))
-	after := c.record("mnist")
-	if !isReady(after) || after.Status.LastAppliedRevision != rec.Status.LastAppliedRevision {
-		t.Errorf("after the restart: %s; want Ready at revision %s", summary(after), rec.Status.LastAppliedRevision)
+	after := c.Record("mnist")
+	if !e2eutil.IsReady(after) || after.Status.LastAppliedRevision != rec.Status.LastAppliedRevision {
+		t.Errorf("after the restart: %s; want Ready at revision %s", e2eutil.StatusSummary(after), rec.Status.LastAppliedRevision)
 	}
 	if d := condition(after, v1alpha1.ConditionDeployed); d == nil || !strings.Contains(d.Message, "(0 changed") {
 		t.Errorf("Deployed condition %+v: want 0 workloads changed", d)
@@ -454,7 +455,7 @@ func TestControllerRestartRedeploysNothing(t *testing.T) {
 	if got := pids(c.workloads("mnist")); !equalPIDs(before, got) {
 		t.Errorf("workloads changed across the controller restart: %v -> %v", before, got)
 	}
-	if r := reasons(c.events("mnist")[nEvents:]); len(r) > 0 {
+	if r := e2eutil.CountReasons(c.Events("mnist")[nEvents:]); len(r) > 0 {
 		t.Errorf("new events after the controller restart: %v; want none (no Deployed, Redeployed, Benchmarking, Sliced...)", r)
 	}
 	c.mustPredictEqual("mnist", fixture.monoA, "after the controller restart")
@@ -480,11 +481,11 @@ func TestDeleteRemovesEverything(t *testing.T) {
 	}
 
 	start := time.Now()
-	out := c.mustCtl("delete", "gone", "--specs-dir", c.specs)
+	out := c.MustCtl("delete", "gone", "--specs-dir", c.Specs)
 	if !strings.Contains(out, "distributedmodel/gone deleted") {
 		t.Errorf("delete printed %q", out)
 	}
-	c.mustCtl("wait", "--for", "delete", "gone", "--timeout", "1m", "--state-dir", c.state)
+	c.MustCtl("wait", "--for", "delete", "gone", "--timeout", "1m", "--state-dir", c.State)
 	t.Logf("delete -> state gone: %s", time.Since(start).Round(time.Millisecond))
 	for name, pid := range gonePIDs {
 		if nodeProcessAlive(pid) {
@@ -495,40 +496,40 @@ func TestDeleteRemovesEverything(t *testing.T) {
 		t.Errorf("the runtime still records workloads of the deleted model: %v", pids(ws))
 	}
 	for name := range gonePIDs {
-		for _, p := range []string{filepath.Join(c.state, "local-runtime", "workloads", name+".json"),
-			filepath.Join(c.state, "local-runtime", "logs", name+".log")} {
+		for _, p := range []string{filepath.Join(c.State, "local-runtime", "workloads", name+".json"),
+			filepath.Join(c.State, "local-runtime", "logs", name+".log")} {
 			if exists(p) {
 				t.Errorf("%s is left after the delete", p)
 			}
 		}
 	}
-	if exists(c.st.ModelDir("gone")) {
-		t.Errorf("the model's state directory %s is left", c.st.ModelDir("gone"))
+	if exists(c.Store.ModelDir("gone")) {
+		t.Errorf("the model's state directory %s is left", c.Store.ModelDir("gone"))
 	}
 	eventually(t, shortTimeout, "the deleted model's partition set to be removed", func() (bool, string) {
-		return !exists(c.st.ArtifactDir(gone.ArtifactKey)), "still there: " + gone.ArtifactKey
+		return !exists(c.Store.ArtifactDir(gone.ArtifactKey)), "still there: " + gone.ArtifactKey
 	})
 	if gone.ProfileKey == "" {
 		t.Error("the deleted model had no cluster profile")
 	}
 	eventually(t, shortTimeout, "the deleted model's cluster profile to be removed", func() (bool, string) {
-		return !exists(c.st.ProfilePath(gone.ProfileKey)), "still there: " + c.st.ProfilePath(gone.ProfileKey)
+		return !exists(c.Store.ProfilePath(gone.ProfileKey)), "still there: " + c.Store.ProfilePath(gone.ProfileKey)
 	})
-	if kept.ProfileKey == "" || !exists(c.st.ProfilePath(kept.ProfileKey)) {
+	if kept.ProfileKey == "" || !exists(c.Store.ProfilePath(kept.ProfileKey)) {
 		t.Errorf("the other model's cluster profile %q was removed", kept.ProfileKey)
 	}
-	if out := c.mustCtl("get", "-o", "json", "--state-dir", c.state); strings.Contains(out, `"gone"`) {
+	if out := c.MustCtl("get", "-o", "json", "--state-dir", c.State); strings.Contains(out, `"gone"`) {
 		t.Errorf("get still lists the deleted model:\n%s", out)
 	}
 
 	// The other model is untouched.
-	if !exists(c.st.ArtifactDir(kept.ArtifactKey)) {
+	if !exists(c.Store.ArtifactDir(kept.ArtifactKey)) {
 		t.Errorf("the partition set of the other model (%s) was removed", kept.ArtifactKey)
 	}
 	if got := pids(c.workloads("kept")); !equalPIDs(keptPIDs, got) {
 		t.Errorf("the other model's workloads changed: %v -> %v", keptPIDs, got)
 	}
-	if !isReady(c.record("kept")) {
+	if !e2eutil.IsReady(c.Record("kept")) {
 		t.Error("the other model is not Ready any more")
 	}
 	c.mustPredictEqual("kept", fixture.monoB, "the other model after the delete")

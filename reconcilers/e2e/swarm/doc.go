@@ -53,6 +53,9 @@
 // line, so a controller restarted with --artifact-listen 10.99.0.1:0 gets
 // another port and updates every service.
 //
+// The harness it shares with the local-runtime suite (reconcilers/e2e) is
+// in package e2eutil.
+//
 // Run it on the test bed (as root):
 //
 //	hack/swarm-up.sh 3

@@ -1,10 +1,8 @@
 package swarm
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,8 +24,8 @@ import (
 	dockerswarm "github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
-	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/e2e/e2eutil"
 	"github.com/papdl/papdl/reconcilers/planner"
 	swarmrt "github.com/papdl/papdl/reconcilers/runtime/swarm"
 	"github.com/papdl/papdl/reconcilers/store"
@@ -41,14 +38,13 @@ func enabled() bool { return os.Getenv("PAPDL_SWARM_TESTS") == "1" }
 // fixture is what TestMain prepares once: the binaries built from this
 // tree, the model, one input and the model's monolithic output on it.
 var fixture struct {
-	dir       string
-	repo      string // the repository root (for hack/)
-	ctl, node string
-	arch      string
-	model     string
-	input     string
-	shape     []int64
-	mono      []byte // `papdlctl infer` output (.npy bytes)
+	bin   e2eutil.Binaries
+	repo  string // the repository root (for hack/)
+	arch  string
+	model string
+	input string
+	shape []int64
+	mono  []byte // `papdlctl infer` output (.npy bytes)
 }
 
 // Generous bounds on conditions becoming true; nothing asserts how long
@@ -68,6 +64,9 @@ const (
 	clientTimeout = 2 * time.Minute
 )
 
+// pollEvery is how often waits check their condition.
+const pollEvery = 200 * time.Millisecond
+
 // workers are the test bed's worker nodes (hack/swarm-up.sh 3) and the
 // addresses their engines and published ports are reached at.
 var workers = []struct {
@@ -86,19 +85,7 @@ func TestMain(m *testing.M) {
 	if !enabled() {
 		os.Exit(m.Run()) // every test skips itself
 	}
-	dir, err := os.MkdirTemp("", "papdl-swarm-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "swarm e2e:", err)
-		os.Exit(1)
-	}
-	code := 1
-	if err = prepare(dir); err == nil {
-		code = m.Run()
-	} else {
-		fmt.Fprintln(os.Stderr, "swarm e2e: setup:", err)
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(e2eutil.Main(m, "swarm e2e", prepare))
 }
 
 // prepare builds papdlctl and papdl-node (static, for the FROM-scratch node
@@ -111,22 +98,8 @@ func prepare(dir string) error {
 	if _, err := os.Stat(filepath.Join(fixture.repo, "hack", "swarm-fail.sh")); err != nil {
 		return fmt.Errorf("the repository root is not at ../../..: %w", err)
 	}
-	fixture.dir = dir
-	fixture.ctl = filepath.Join(dir, "bin", "papdlctl")
-	fixture.node = filepath.Join(dir, "bin", "papdl-node")
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = "/usr/local/go/bin/go"
-	}
-	for _, b := range []struct{ out, pkg string }{
-		{fixture.ctl, "github.com/papdl/papdl/cmd/papdlctl"},
-		{fixture.node, "github.com/papdl/papdl/cmd/papdl-node"},
-	} {
-		cmd := exec.Command(gobin, "build", "-o", b.out, b.pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
-		}
+	if fixture.bin, err = e2eutil.BuildBinaries(dir); err != nil {
+		return err
 	}
 	fixture.arch = os.Getenv("PAPDL_SWARM_MODEL")
 	if fixture.arch == "" {
@@ -141,12 +114,12 @@ func prepare(dir string) error {
 		{"model", "input", "-m", fixture.model, "-o", fixture.input},
 		{"infer", "-m", fixture.model, "-i", fixture.input, "-o", mono},
 	} {
-		out, err := exec.Command(fixture.ctl, args...).CombinedOutput()
+		out, err := fixture.bin.RunCtl("", args...)
 		if err != nil {
-			return fmt.Errorf("papdlctl %s: %v\n%s", strings.Join(args, " "), err, out)
+			return fmt.Errorf("%w\n%s", err, out)
 		}
 		if args[1] == "input" {
-			inputLine = string(out)
+			inputLine = out
 		}
 	}
 	// "wrote input float32[1 3 224 224] to ...": the spec's input shape.
@@ -157,28 +130,26 @@ func prepare(dir string) error {
 	for _, f := range strings.Fields(m[1]) {
 		d, err := strconv.ParseInt(f, 10, 64)
 		if err != nil {
-			return err
+			return fmt.Errorf("the input shape %q: %w", m[1], err)
 		}
 		fixture.shape = append(fixture.shape, d)
 	}
-	fixture.mono, err = os.ReadFile(mono)
-	return err
+	if fixture.mono, err = os.ReadFile(mono); err != nil {
+		return fmt.Errorf("the monolithic output: %w", err)
+	}
+	return nil
 }
 
 // bed is the test bed seen by one test: the manager's engine, the workers'
 // engines, one controller with its own specs and state directories, and
 // what must be undone at the end (killed nodes, models).
 type bed struct {
-	t                 *testing.T
-	dir, specs, state string
+	*e2eutil.Env
+	t *testing.T
 	// artifactAddr is where the controller serves partitions to the nodes:
 	// a fixed port on the bridge, the same across controller restarts
 	// (the URLs are part of every service's command line).
 	artifactAddr string
-	ctrl         *controllerProc
-	starts       int
-	logs         []string
-	st           *store.Store
 	docker       *client.Client
 	engines      map[string]*client.Client // worker hostname -> its engine
 	nodes        map[string]dockerswarm.Node
@@ -187,34 +158,18 @@ type bed struct {
 	models       map[string]bool
 }
 
-type controllerProc struct {
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-}
-
 // newBed checks that the test bed is up (the manager plus node1..node3,
 // Ready, with their engines reachable), removes leftovers of an earlier,
 // interrupted run of the given models and prepares the directories.
 func newBed(t *testing.T, models ...string) *bed {
 	t.Helper()
-	dir := t.TempDir()
-	b := &bed{t: t, dir: dir, specs: filepath.Join(dir, "specs"), state: filepath.Join(dir, "state"),
+	b := &bed{Env: e2eutil.NewEnv(t, fixture.bin, pollEvery), t: t,
 		engines: map[string]*client.Client{}, nodes: map[string]dockerswarm.Node{}, killed: map[string]bool{},
 		models: map[string]bool{}}
 	for _, m := range models {
 		b.models[m] = true
 	}
-	for _, d := range []string{b.specs, b.state} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st, err := store.Open(b.state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.st = st
+	var err error
 	const hint = "the test bed is not up: run hack/swarm-up.sh 3 first"
 	if b.docker, err = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation()); err != nil {
 		t.Fatalf("docker client: %v", err)
@@ -299,49 +254,7 @@ func (b *bed) hostOf(id string) string {
 // background, logging JSON lines to a file of its own.
 func (b *bed) startController() {
 	b.t.Helper()
-	b.starts++
-	logPath := filepath.Join(b.dir, fmt.Sprintf("controller-%d.log", b.starts))
-	f, err := os.Create(logPath)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	cmd := exec.Command(fixture.ctl, "controller", "--runtime", "swarm", "--specs-dir", b.specs, "--state-dir", b.state,
-		"--artifact-listen", b.artifactAddr, "--node-binary", fixture.node, "--log-format", "json")
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		b.t.Fatal(err)
-	}
-	p := &controllerProc{cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		f.Close()
-		close(p.done)
-	}()
-	b.ctrl = p
-	b.logs = append(b.logs, logPath)
-}
-
-// stopController sends SIGTERM and waits for a clean exit.
-func (b *bed) stopController() {
-	b.t.Helper()
-	p := b.ctrl
-	if p == nil {
-		return
-	}
-	b.ctrl = nil
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(shortTimeout):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		b.t.Errorf("the controller did not exit within %s of SIGTERM", shortTimeout)
-		return
-	}
-	if !p.cmd.ProcessState.Success() {
-		b.t.Errorf("the controller exited with %s after SIGTERM", p.cmd.ProcessState)
-	}
+	b.StartController("--runtime", "swarm", "--artifact-listen", b.artifactAddr)
 }
 
 // cleanup stops the controller, restores killed nodes and removes what the
@@ -353,22 +266,13 @@ func (b *bed) cleanup() {
 	}
 	if dir := os.Getenv("PAPDL_SWARM_LOGDIR"); dir != "" {
 		// Keep the controller logs (CI artifacts).
-		for _, l := range b.logs {
+		for _, l := range b.ControllerLogs() {
 			if data, err := os.ReadFile(l); err == nil {
 				_ = os.WriteFile(filepath.Join(dir, filepath.Base(l)), data, 0o644)
 			}
 		}
 	}
-	if p := b.ctrl; p != nil {
-		b.ctrl = nil
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(shortTimeout):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	}
+	b.Close()
 	for host := range b.killed {
 		if out, err := b.failNode("restore", host); err != nil {
 			b.t.Errorf("cleanup: restore %s: %v\n%s", host, err, out)
@@ -428,16 +332,7 @@ func modelFilter(model string) filters.Args {
 }
 
 func (b *bed) dumpDiagnostics() {
-	for _, l := range b.logs {
-		if data, err := os.ReadFile(l); err == nil {
-			b.t.Logf("%s (last 60 lines):\n%s", filepath.Base(l), tail(string(data), 60))
-		}
-	}
-	names, _ := b.st.ModelNames()
-	for _, n := range names {
-		out, _ := b.ctl("describe", n, "--state-dir", b.state)
-		b.t.Logf("describe %s:\n%s", n, out)
-	}
+	b.LogDiagnostics(60)
 	for m := range b.models {
 		svcs, err := b.docker.ServiceList(context.Background(), dockerswarm.ServiceListOptions{Filters: modelFilter(m)})
 		if err != nil || len(svcs) == 0 {
@@ -452,31 +347,6 @@ func (b *bed) dumpDiagnostics() {
 	}
 	out, _ := exec.Command("docker", "node", "ls").CombinedOutput()
 	b.t.Logf("docker node ls:\n%s", out)
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// ctl runs papdlctl and returns its combined output.
-func (b *bed) ctl(args ...string) (string, error) {
-	cmd := exec.Command(fixture.ctl, args...)
-	cmd.Dir = b.dir
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-func (b *bed) mustCtl(args ...string) string {
-	b.t.Helper()
-	out, err := b.ctl(args...)
-	if err != nil {
-		b.t.Fatalf("papdlctl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
 }
 
 // failNode runs hack/swarm-fail.sh ACTION HOST.
@@ -514,65 +384,18 @@ type spec struct {
 	port         int
 }
 
-func (s spec) yaml() string {
-	dims := make([]string, len(fixture.shape))
-	for i, d := range fixture.shape {
-		dims[i] = strconv.FormatInt(d, 10)
-	}
-	return fmt.Sprintf(`apiVersion: papdl.io/v1alpha1
-kind: DistributedModel
-metadata: {name: %s}
-spec:
-  model: {path: %s}
-  sourceNode: {hostname: %s}
-  input: {shape: [%s]}
-  benchmark: {repeats: 2, warmup: 1}
-  gateway: {port: %d}
-  constraints:
-    avoid:
-    - nodes: [{selector: {%s: manager}}]
-`, s.name, fixture.model, s.source, strings.Join(dims, ", "), s.port, swarmrt.LabelNode)
+// manifest is the spec as e2eutil renders and applies it: the fixture's
+// model and input shape, every unit off the nodes labelled manager.
+func (s spec) manifest() e2eutil.Spec {
+	return e2eutil.Spec{Name: s.name, ModelPath: fixture.model, SourceHost: s.source, InputShape: fixture.shape,
+		GatewayPort: s.port, AvoidLabels: map[string]string{swarmrt.LabelNode: "manager"}}
 }
 
 // apply writes the spec to a file and runs `papdlctl apply -f` on it.
 func (b *bed) apply(s spec) {
 	b.t.Helper()
 	b.models[s.name] = true
-	file := filepath.Join(b.dir, s.name+".yaml")
-	if err := os.WriteFile(file, []byte(s.yaml()), 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	out := b.mustCtl("apply", "-f", file, "--specs-dir", b.specs)
-	if !strings.Contains(out, "distributedmodel/"+s.name) {
-		b.t.Fatalf("apply printed %q", out)
-	}
-}
-
-// record reads a model's status record (nil when it has none).
-func (b *bed) record(name string) *distributedmodel.Record {
-	b.t.Helper()
-	rec, found, err := distributedmodel.LoadRecord(b.st, name)
-	if err != nil {
-		b.t.Fatalf("read the record of %s: %v", name, err)
-	}
-	if !found {
-		return nil
-	}
-	return rec
-}
-
-// waitRecord polls the model's record until ok accepts it.
-func (b *bed) waitRecord(name, what string, timeout time.Duration, ok func(*distributedmodel.Record) bool) *distributedmodel.Record {
-	b.t.Helper()
-	var rec *distributedmodel.Record
-	eventually(b.t, timeout, what, func() (bool, string) {
-		rec = b.record(name)
-		if rec == nil {
-			return false, "no record yet"
-		}
-		return ok(rec), summary(rec)
-	})
-	return rec
+	b.Apply(s.manifest())
 }
 
 // waitReady waits until the model has converged on its current plan and
@@ -583,8 +406,8 @@ func (b *bed) waitRecord(name, what string, timeout time.Duration, ok func(*dist
 // the old placement's.)
 func (b *bed) waitReady(name string, timeout time.Duration, accept func(*distributedmodel.Record) bool) *distributedmodel.Record {
 	b.t.Helper()
-	return b.waitRecord(name, name+" Ready", timeout, func(r *distributedmodel.Record) bool {
-		return isReady(r) && r.Status.LastAppliedRevision != "" &&
+	return b.WaitRecord(name, name+" Ready", timeout, func(r *distributedmodel.Record) bool {
+		return e2eutil.IsReady(r) && r.Status.LastAppliedRevision != "" &&
 			r.Status.LastAppliedRevision == r.Status.LastAttemptedRevision && b.placementIsPlan(r) &&
 			(accept == nil || accept(r))
 	})
@@ -594,7 +417,7 @@ func (b *bed) waitReady(name string, timeout time.Duration, accept func(*distrib
 // model's current plan, every partition ready.
 func (b *bed) placementIsPlan(r *distributedmodel.Record) bool {
 	var p planner.Plan
-	found, err := store.ReadJSON(distributedmodel.PlanPath(b.st, r.Name), &p)
+	found, err := store.ReadJSON(distributedmodel.PlanPath(b.Store, r.Name), &p)
 	pl := r.Status.Placement
 	if err != nil || !found || pl == nil || len(pl.Partitions) != len(p.Partitions) {
 		return false
@@ -608,25 +431,11 @@ func (b *bed) placementIsPlan(r *distributedmodel.Record) bool {
 	return true
 }
 
-func isReady(r *distributedmodel.Record) bool {
-	c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionReady)
-	return c != nil && c.Status == v1alpha1.ConditionTrue
-}
-
-func summary(r *distributedmodel.Record) string {
-	var parts []string
-	for _, c := range r.Status.Conditions {
-		parts = append(parts, fmt.Sprintf("%s=%s(%s: %s)", c.Type, c.Status, c.Reason, c.Message))
-	}
-	return fmt.Sprintf("applied %q attempted %q; %s", r.Status.LastAppliedRevision, r.Status.LastAttemptedRevision,
-		strings.Join(parts, "; "))
-}
-
 // plan reads a model's plan.json.
 func (b *bed) plan(name string) *planner.Plan {
 	b.t.Helper()
 	var p planner.Plan
-	found, err := store.ReadJSON(distributedmodel.PlanPath(b.st, name), &p)
+	found, err := store.ReadJSON(distributedmodel.PlanPath(b.Store, name), &p)
 	if err != nil || !found {
 		b.t.Fatalf("plan of %s: found %v, %v", name, found, err)
 	}
@@ -640,33 +449,6 @@ func layout(p *planner.Plan) string {
 		parts[i] = fmt.Sprintf("%d-%d@%s", pt.Start, pt.End-1, pt.Hostname)
 	}
 	return strings.Join(parts, " ")
-}
-
-func (b *bed) events(name string) []store.Event {
-	b.t.Helper()
-	evs, err := b.st.Events(name, 0)
-	if err != nil {
-		b.t.Fatalf("events of %s: %v", name, err)
-	}
-	return evs
-}
-
-func reasons(evs []store.Event) map[string]int {
-	out := map[string]int{}
-	for _, e := range evs {
-		out[e.Reason]++
-	}
-	return out
-}
-
-func eventsWith(evs []store.Event, reason string) []store.Event {
-	var out []store.Event
-	for _, e := range evs {
-		if e.Reason == reason {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // service is what the restart check compares of a Swarm service.
@@ -787,38 +569,12 @@ func (b *bed) waitGone(model string) time.Duration {
 	start := time.Now()
 	eventually(b.t, cleanupTimeout, "nothing of "+model+" left", func() (bool, string) {
 		left := b.leftovers(model)
-		if _, err := os.Stat(b.st.ModelDir(model)); err == nil {
-			left = append(left, "state directory "+b.st.ModelDir(model))
+		if _, err := os.Stat(b.Store.ModelDir(model)); err == nil {
+			left = append(left, "state directory "+b.Store.ModelDir(model))
 		}
 		return len(left) == 0, strings.Join(left, "; ")
 	})
 	return time.Since(start)
-}
-
-// reconcilesFinished counts the current controller's "reconcile finished"
-// log lines for a model.
-func (b *bed) reconcilesFinished(name string) int {
-	if b.ctrl == nil {
-		return 0
-	}
-	f, err := os.Open(b.ctrl.log)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	n := 0
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		var line struct {
-			Msg  string `json:"msg"`
-			Name string `json:"name"`
-		}
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "reconcile finished" && line.Name == name {
-			n++
-		}
-	}
-	return n
 }
 
 // httpClient sends predictions; its timeout is far above the gateway's
@@ -877,8 +633,8 @@ func (b *bed) mustPredictEqual(name, endpoint, what string) {
 			b.t.Fatalf("%s: POST %s/input #%d: %s (want 200 and the monolithic output, bitwise)", what, endpoint, i, o)
 		}
 	}
-	out := filepath.Join(b.dir, fmt.Sprintf("predict-%d.npy", time.Now().UnixNano()))
-	b.mustCtl("predict", name, "-i", fixture.input, "-o", out, "--state-dir", b.state)
+	out := filepath.Join(b.Dir, fmt.Sprintf("predict-%d.npy", time.Now().UnixNano()))
+	b.MustCtl("predict", name, "-i", fixture.input, "-o", out, "--state-dir", b.State)
 	got, err := os.ReadFile(out)
 	if err != nil {
 		b.t.Fatal(err)
@@ -892,15 +648,5 @@ func (b *bed) mustPredictEqual(name, endpoint, what string) {
 // timeout with cond's last detail.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, detail := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, detail)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	e2eutil.Eventually(t, pollEvery, timeout, what, cond)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/e2e/e2eutil"
 	"github.com/papdl/papdl/reconcilers/planner"
 )
 
@@ -58,7 +59,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	planA := b.plan(modelA)
 	t.Logf("plan with source node1: %s; predicted latency %.1f ms", layout(planA), 1e3*planA.Totals.LatencySeconds)
 	b.checkServing(modelA, recA, planA, "node1", fmt.Sprintf("http://%s:%d", workers[0].addr, portA))
-	r := reasons(b.events(modelA))
+	r := e2eutil.CountReasons(b.Events(modelA))
 	for _, want := range []string{"Benchmarked", "Placed", "Sliced", "Ready"} {
 		if r[want] != 1 {
 			t.Errorf("%d %s events, want 1 (events %v)", r[want], want, r)
@@ -114,7 +115,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	// untouched.
 	before := b.snapshot(modelA)
 	start = time.Now()
-	b.mustCtl("delete", modelB, "--specs-dir", b.specs)
+	b.MustCtl("delete", modelB, "--specs-dir", b.Specs)
 	took := b.waitGone(modelB)
 	t.Logf("TIMING delete %s -> nothing left on any engine: %s", modelB, took.Round(time.Millisecond))
 	if after := b.snapshot(modelA); !reflect.DeepEqual(before, after) {
@@ -137,7 +138,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	b.failover(modelA, victim, recA.Status.Endpoint)
 
 	// 5. The node comes back: the model converges on the full swarm.
-	downKey := b.record(modelA).PlanKey
+	downKey := b.Record(modelA).PlanKey
 	start = time.Now()
 	b.restore(victim)
 	t.Logf("TIMING swarm-fail.sh restore %s: %s", victim, time.Since(start).Round(time.Millisecond))
@@ -146,13 +147,13 @@ func TestSwarmEndToEnd(t *testing.T) {
 	b.mustPredictEqual(modelA, recA.Status.Endpoint, "after the node came back")
 
 	// 6. A restarted controller adopts the services as they are.
-	b.stopController()
+	b.StopController()
 	before = b.snapshot(modelA)
-	nEvents := len(b.events(modelA))
+	nEvents := len(b.Events(modelA))
 	start = time.Now()
 	b.startController()
 	eventually(t, readyTimeout, "two reconciles of "+modelA+" by the new controller", func() (bool, string) {
-		n := b.reconcilesFinished(modelA)
+		n := b.ReconcilesFinished(modelA)
 		return n >= 2, fmt.Sprintf("%d reconciles finished", n)
 	})
 	recA = b.waitReady(modelA, readyTimeout, nil)
@@ -160,9 +161,9 @@ func TestSwarmEndToEnd(t *testing.T) {
 	if after := b.snapshot(modelA); !reflect.DeepEqual(before, after) {
 		t.Errorf("the restarted controller changed services (ID, version, running tasks):\nbefore %v\nafter  %v", before, after)
 	}
-	newEvents := b.events(modelA)[nEvents:]
+	newEvents := b.Events(modelA)[nEvents:]
 	for _, bad := range []string{"Deployed", "Redeployed", "PartitionRestarted", "Pruned", "PlacementChanged", "Benchmarking"} {
-		for _, e := range eventsWith(newEvents, bad) {
+		for _, e := range e2eutil.EventsWithReason(newEvents, bad) {
 			t.Errorf("after the controller restart: %s event %q", e.Reason, e.Message)
 		}
 	}
@@ -170,10 +171,10 @@ func TestSwarmEndToEnd(t *testing.T) {
 
 	// 7. Delete the spec: nothing of the model is left on any node.
 	start = time.Now()
-	b.mustCtl("delete", modelA, "--specs-dir", b.specs)
+	b.MustCtl("delete", modelA, "--specs-dir", b.Specs)
 	took = b.waitGone(modelA)
 	t.Logf("TIMING delete %s -> nothing left on any engine: %s", modelA, took.Round(time.Millisecond))
-	if _, err := os.Stat(fmt.Sprintf("%s/%s.yaml", b.specs, modelA)); err == nil {
+	if _, err := os.Stat(fmt.Sprintf("%s/%s.yaml", b.Specs, modelA)); err == nil {
 		t.Errorf("the spec file of %s is still in the specs directory", modelA)
 	}
 }
@@ -297,8 +298,8 @@ func (b *bed) failover(model, victim, endpoint string) {
 		return n >= 4, fmt.Sprintf("%d succeeded", n)
 	})
 
-	rec := b.record(model)
-	oldKey, nEvents := rec.PlanKey, len(b.events(model))
+	rec := b.Record(model)
+	oldKey, nEvents := rec.PlanKey, len(b.Events(model))
 	killed := time.Now()
 	b.kill(victim)
 	t.Logf("killed %s (hosts a partition of %s)", victim, model)
@@ -306,14 +307,14 @@ func (b *bed) failover(model, victim, endpoint string) {
 	// The controller notices, re-places and reports NodeUnavailable.
 	sawCondition := false
 	eventually(t, readyTimeout, "a NodeUnavailable event", func() (bool, string) {
-		if r := b.record(model); r != nil {
+		if r := b.Record(model); r != nil {
 			if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionReconciling); c != nil &&
 				c.Status == v1alpha1.ConditionTrue && c.Reason == "NodeUnavailable" {
 				sawCondition = true
 			}
 		}
-		evs := b.events(model)[nEvents:]
-		return len(eventsWith(evs, "NodeUnavailable")) > 0, fmt.Sprintf("new events %v", reasons(evs))
+		evs := b.Events(model)[nEvents:]
+		return len(e2eutil.EventsWithReason(evs, "NodeUnavailable")) > 0, fmt.Sprintf("new events %v", e2eutil.CountReasons(evs))
 	})
 	t.Logf("TIMING kill %s -> NodeUnavailable event: %s (Reconciling=True NodeUnavailable seen while polling: %v)",
 		victim, time.Since(killed).Round(time.Millisecond), sawCondition)
@@ -338,13 +339,13 @@ func (b *bed) failover(model, victim, endpoint string) {
 	})
 	stopLoad()
 
-	evs := b.events(model)[nEvents:]
-	for _, e := range eventsWith(evs, "NodeUnavailable") {
+	evs := b.Events(model)[nEvents:]
+	for _, e := range e2eutil.EventsWithReason(evs, "NodeUnavailable") {
 		if !strings.Contains(e.Message, victim) {
 			t.Errorf("NodeUnavailable event does not name %s: %q", victim, e.Message)
 		}
 	}
-	if r := reasons(evs); r["PlacementChanged"] != 1 {
+	if r := e2eutil.CountReasons(evs); r["PlacementChanged"] != 1 {
 		t.Errorf("%d PlacementChanged events after the kill, want 1 (new events %v)", r["PlacementChanged"], r)
 	}
 	for name, s := range b.services(model) {

@@ -43,13 +43,19 @@ func runPartition(ctx context.Context, args []string, _, stderr io.Writer) error
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	if limit, ok := setMemoryLimit(); ok {
+		log.Info("memory limit from the cgroup", zap.Int64("goMemLimitBytes", limit))
+	}
 	start := time.Now()
 	stage, _, err := chain.LoadStage(ctx, src)
 	if err != nil {
 		return err
 	}
 	log.Info("partition loaded", zap.Int("partition", stage.Partition.Index), zap.String("sha256", stage.Partition.SHA256),
-		zap.Duration("took", time.Since(start)))
+		zap.Duration("took", time.Since(start)), zap.Int64("peakRSSBytes", peakRSS()))
+	if percent := tightenGC(); percent > 0 {
+		log.Info("GC target lowered for the loaded weights", zap.Int("gcPercent", percent))
+	}
 	srv, err := chain.NewServer(chain.ServerConfig{Stage: stage, Next: *next, Return: *ret, QueueDepth: *queue,
 		Workers: *workers, Limits: chain.Limits{MaxPayload: *maxFrame}, Logger: log})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/papdl/papdl/inference/engine"
@@ -189,6 +190,10 @@ func LoadStage(ctx context.Context, src StageSource) (slice.Stage, *slice.Manife
 	if err != nil {
 		return slice.Stage{}, nil, fmt.Errorf("partition %d: %w", p.Index, err)
 	}
+	// The file's bytes are dead (the decoder copies out of them): collect
+	// them before compiling packs a second copy of the weights, so that a
+	// node holds two copies of the weights at most, not three.
+	runtime.GC()
 	prog, err := engine.Compile(m, engine.Options{})
 	if err != nil {
 		return slice.Stage{}, nil, fmt.Errorf("partition %d (%s): %w", p.Index, loc, err)

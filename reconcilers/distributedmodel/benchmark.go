@@ -219,21 +219,12 @@ func coverage(p *profile.ClusterProfile, ready []runtime.Node, modelSHA string) 
 			return fmt.Sprintf("node %s (%s) is new", n.Hostname, n.ID)
 		}
 		pn := p.Nodes[i]
-		if pn.CPUs != cpuCount(n.CPUs) || pn.MemoryBytes != n.MemoryBytes {
+		if pn.CPUs != runtime.CPUCount(n.CPUs) || pn.MemoryBytes != n.MemoryBytes {
 			return fmt.Sprintf("node %s changed resources (%d CPUs, %d bytes -> %d CPUs, %d bytes)",
-				n.Hostname, pn.CPUs, pn.MemoryBytes, cpuCount(n.CPUs), n.MemoryBytes)
+				n.Hostname, pn.CPUs, pn.MemoryBytes, runtime.CPUCount(n.CPUs), n.MemoryBytes)
 		}
 	}
 	return ""
-}
-
-// cpuCount rounds a fractional CPU count up, as the profile stores whole CPUs.
-func cpuCount(c float64) int32 {
-	n := int32(c)
-	if float64(n) < c {
-		n++
-	}
-	return n
 }
 
 // restrict returns a copy of p holding only the ready nodes and their links.

@@ -7,39 +7,57 @@ import (
 	"github.com/papdl/papdl/reconcilers/profile"
 )
 
-// NodeProfile converts one node's benchmark into the profile's node entry.
-// timeScale multiplies the measured times (1 for real nodes; a simulated
-// node with a fractional CPU share scales its times up). A unit's memory is
-// its weights plus its peak working activations.
+// CPUCount rounds a fractional CPU count up: profiles hold whole CPUs.
+func CPUCount(cpus float64) int32 {
+	n := int32(cpus)
+	if float64(n) < cpus {
+		n++
+	}
+	return n
+}
+
+// NodeProfile converts one node's benchmark into the profile's node entry;
+// resources come from the runtime's view of the node (a container sees its
+// host's /proc, not the node's caps). timeScale multiplies the measured
+// times (1 for real nodes; a simulated node with a fractional CPU share
+// scales its times up). A unit's memory is twice its weights (the engine
+// keeps the decoded initializers and the kernels' packed copies) plus its
+// peak working activations.
 func NodeProfile(n Node, b *chain.NodeBenchmark, timeScale float64) (profile.Node, error) {
 	if timeScale <= 0 {
 		timeScale = 1
 	}
-	pn := profile.Node{ID: n.ID, Hostname: n.Hostname, Labels: n.Labels, CPUs: int32(n.CPUs + 0.999),
+	pn := profile.Node{ID: n.ID, Hostname: n.Hostname, Labels: n.Labels, CPUs: CPUCount(n.CPUs),
 		MemoryBytes: n.MemoryBytes, FreeMemoryBytes: n.MemoryBytes}
-	if len(b.Units) == 0 {
-		return pn, fmt.Errorf("node %s: the benchmark measured no unit", n.Hostname)
-	}
 	for i, u := range b.Units {
 		if u.Index != i {
 			return pn, fmt.Errorf("node %s: benchmark unit %d is unit %d", n.Hostname, i, u.Index)
 		}
 		pn.Units = append(pn.Units, profile.UnitMeasurement{Name: u.Name, Seconds: u.Seconds.Median * timeScale,
-			MemoryBytes: u.WeightBytes + u.PeakWorkingBytes})
+			MemoryBytes: 2*u.WeightBytes + u.PeakWorkingBytes})
 	}
 	return pn, nil
 }
 
 // Links converts the link measurements of the node with ID from; peerID maps
-// a probed peer address to a node ID. Unmeasured peers are skipped.
-func Links(from string, b *chain.NodeBenchmark, peerID map[string]string) []profile.Link {
-	var out []profile.Link
+// a probed peer address to a node ID. Failed or unknown peers come back as
+// errors, not links.
+func Links(from string, b *chain.NodeBenchmark, peerID map[string]string) ([]profile.Link, []error) {
+	var links []profile.Link
+	var errs []error
 	for _, l := range b.Links {
 		to, ok := peerID[l.Peer]
-		if !ok || l.Error != "" || l.BandwidthBytesPerSecond <= 0 {
-			continue
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("link to unknown peer %s", l.Peer))
+		case l.Error != "":
+			errs = append(errs, fmt.Errorf("link to %s: %s", l.Peer, l.Error))
+		case l.BandwidthBytesPerSecond <= 0:
+			errs = append(errs, fmt.Errorf("link to %s: no bandwidth could be fitted", l.Peer))
+		default:
+			links = append(links, profile.Link{From: from, To: to, RTTSeconds: l.RTTSeconds,
+				BandwidthBytesPerSecond: l.BandwidthBytesPerSecond})
 		}
-		out = append(out, profile.Link{From: from, To: to, RTTSeconds: l.RTTSeconds, BandwidthBytesPerSecond: l.BandwidthBytesPerSecond})
 	}
-	return out
+	return links, errs
 }

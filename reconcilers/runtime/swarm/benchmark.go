@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/reconcilers/profile"
 	"github.com/papdl/papdl/reconcilers/runtime"
@@ -148,8 +149,13 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 			res.Failed[n.Hostname] = err
 			continue
 		}
-		res.Profile.Nodes = append(res.Profile.Nodes, profileNode(n, nb))
-		links, lerrs := profileLinks(n.ID, nb, peerNode)
+		pn, err := runtime.NodeProfile(n, nb, 1)
+		if err != nil {
+			res.Failed[n.Hostname] = err
+			continue
+		}
+		res.Profile.Nodes = append(res.Profile.Nodes, pn)
+		links, lerrs := runtime.Links(n.ID, nb, peerNode)
 		res.Profile.Links = append(res.Profile.Links, links...)
 		for _, e := range lerrs {
 			r.log.Warn("benchmark: link not measured", zap.String("node", n.Hostname), zap.Error(e))
@@ -206,7 +212,7 @@ func (r *Runtime) startProbe(ctx context.Context, model, name, netID string, n r
 }
 
 // benchNode runs one one-shot bench service and returns its result.
-func (r *Runtime) benchNode(ctx context.Context, model, netID string, inv BenchInvocation) (*nodeBench, error) {
+func (r *Runtime) benchNode(ctx context.Context, model, netID string, inv BenchInvocation) (*chain.NodeBenchmark, error) {
 	n := inv.Node
 	ref, err := r.ensureImage(ctx, n.ID, n.Hostname)
 	if err != nil {

@@ -262,11 +262,11 @@ func TestProfileAssembly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pn := profileNode(runtime.Node{ID: "id1", Hostname: "h1", CPUs: 0.5, MemoryBytes: 1 << 30}, nb)
-	if pn.CPUs != 1 || pn.MemoryBytes != 1<<30 || len(pn.Units) != 1 || pn.Units[0].Seconds != 0.25 || pn.Units[0].MemoryBytes != 120 {
-		t.Errorf("node = %+v", pn)
+	pn, err := runtime.NodeProfile(runtime.Node{ID: "id1", Hostname: "h1", CPUs: 0.5, MemoryBytes: 1 << 30}, nb, 1)
+	if err != nil || pn.CPUs != 1 || pn.MemoryBytes != 1<<30 || len(pn.Units) != 1 || pn.Units[0].Seconds != 0.25 || pn.Units[0].MemoryBytes != 220 {
+		t.Errorf("node = %+v, %v", pn, err)
 	}
-	links, errs := profileLinks("id1", nb, map[string]string{"p2:7100": "id2", "p3:7100": "id3"})
+	links, errs := runtime.Links("id1", nb, map[string]string{"p2:7100": "id2", "p3:7100": "id3"})
 	if len(links) != 1 || links[0].To != "id2" || links[0].From != "id1" || len(errs) != 2 {
 		t.Errorf("links = %+v, errs = %v", links, errs)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/papdl/papdl/apis/strict"
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/source"
 	"github.com/papdl/papdl/reconcilers/store"
 )
 
@@ -108,7 +109,7 @@ func readSpecInputs(stdin io.Reader, files []string) ([]specInput, error) {
 			return nil, err
 		}
 		for _, e := range entries {
-			if !e.IsDir() && isSpecName(e.Name()) {
+			if !e.IsDir() && source.IsSpecFile(e.Name()) {
 				paths = append(paths, filepath.Join(f, e.Name()))
 			}
 		}
@@ -169,11 +170,6 @@ func readSpecInputs(stdin io.Reader, files []string) ([]specInput, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out, nil
-}
-
-func isSpecName(name string) bool {
-	ext := strings.ToLower(filepath.Ext(name))
-	return !strings.HasPrefix(name, ".") && (ext == ".yaml" || ext == ".yml" || ext == ".json")
 }
 
 // docsIn counts the documents of a spec file.

@@ -355,7 +355,7 @@ func TestSwarmBenchmark(t *testing.T) {
 	if len(p.Nodes) != 2 || p.Nodes[0].Hostname != "node1" || p.Nodes[1].Hostname != "node3" {
 		t.Fatalf("profile nodes = %+v", p.Nodes)
 	}
-	if u := p.Nodes[0].Units; len(u) != 1 || u[0].Name != "u0" || u[0].MemoryBytes != 1024 {
+	if u := p.Nodes[0].Units; len(u) != 1 || u[0].Name != "u0" || u[0].MemoryBytes != 2024 { // 2 x 1000 weight bytes + 24 working bytes
 		t.Errorf("units = %+v", u)
 	}
 	if len(p.Links) != 2 {

@@ -5,7 +5,8 @@
 #  2. installs and starts a Docker engine, brings up the multi-node swarm test
 #     bed (the manager plus three capped worker engines, hack/swarm-up.sh),
 #     runs the swarm integration tests one package at a time (they share the
-#     test bed and inject node failures), and tears the test bed down.
+#     test bed and inject node failures), the end-to-end test once with
+#     ResNet18 and once with VGG16, and tears the test bed down.
 #
 # PAPDL_SKIP_SWARM=1 skips step 2.
 set -euo pipefail
@@ -23,5 +24,10 @@ if [ "${PAPDL_SKIP_SWARM:-0}" != 1 ]; then
   # (pipefail passes go test's status through).
   PAPDL_SWARM_TESTS=1 go test -count=1 -p 1 -timeout 45m -v \
     ./reconcilers/runtime/swarm/ $(ls -d reconcilers/e2e/swarm 2>/dev/null | sed 's#^#./#') 2>&1 |
+    grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok |panic|\s+\S+_test\.go:[0-9]+:)'
+  # The same end-to-end run with VGG16 (553 MB of weights), the weakest node
+  # (1 GiB) as the source.
+  PAPDL_SWARM_TESTS=1 PAPDL_SWARM_MODEL=vgg16 go test -count=1 -timeout 30m -v -run TestSwarmEndToEnd \
+    ./reconcilers/e2e/swarm/ 2>&1 |
     grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok |panic|\s+\S+_test\.go:[0-9]+:)'
 fi

@@ -68,16 +68,6 @@ func NewLink(addr string, opts LinkOptions, log *zap.Logger) *Link {
 	return &Link{addr: addr, opts: opts.withDefaults(), log: log.With(zap.String("peer", addr))}
 }
 
-// Addr is the peer address.
-func (l *Link) Addr() string { return l.addr }
-
-// Connected reports whether a connection is currently up.
-func (l *Link) Connected() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.conn != nil
-}
-
 // Send writes f, dialling first if needed. When a write fails on a
 // connection that was already open (the peer may have restarted), it
 // re-dials once and writes again: the peer discards partial frames, so

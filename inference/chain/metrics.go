@@ -28,7 +28,6 @@ func (c *counter) value() uint64 { return c.v.Load() }
 type gauge struct{ v atomic.Int64 }
 
 func (g *gauge) add(n int64)  { g.v.Add(n) }
-func (g *gauge) set(n int64)  { g.v.Store(n) }
 func (g *gauge) value() int64 { return g.v.Load() }
 
 type histogram struct {

@@ -2,7 +2,6 @@ package planner
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/papdl/papdl/apis/field"
 	"github.com/papdl/papdl/apis/v1alpha1"
@@ -137,15 +136,4 @@ func resolveRange(prof *profile.ClusterProfile, r *v1alpha1.UnitRange, p *field.
 		return s, e, field.ErrorList{field.Invalid(p, r.String(), fmt.Sprintf("must lie within the model's %d units", U))}
 	}
 	return s, e, nil
-}
-
-// NodeIDs lists the profiled nodes a reference matches, for callers that
-// need to show a user what a selector resolved to.
-func NodeIDs(prof *profile.ClusterProfile, ref v1alpha1.NodeReference) []string {
-	var out []string
-	for _, i := range resolveNodes(prof, ref) {
-		out = append(out, prof.Nodes[i].ID)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -40,9 +40,6 @@ func StartController(ctl, logPath string, args ...string) (*Controller, error) {
 	return c, nil
 }
 
-// LogPath is the file the controller logs to.
-func (c *Controller) LogPath() string { return c.logPath }
-
 // Stop sends SIGTERM and waits up to grace for the controller to exit, then
 // kills it. The error says when it did not exit in time or exited with
 // another status than 0.

@@ -96,43 +96,31 @@ func decodeModel(r reader) (*Model, error) {
 func decodeOpset(r reader) (OpsetID, error) {
 	const msg = "OperatorSetIdProto"
 	var o OpsetID
-	var f field
-	for {
-		ok, err := r.next(&f)
-		if err != nil || !ok {
-			return o, err
-		}
+	err := r.each(func(f *field) (err error) {
 		switch f.num {
 		case fOpsetDomain:
 			o.Domain, err = f.str(msg, "domain")
 		case fOpsetVersion:
 			o.Version, err = f.int64(msg, "version")
 		}
-		if err != nil {
-			return o, err
-		}
-	}
+		return err
+	})
+	return o, err
 }
 
 func decodeStringPair(r reader) (StringPair, error) {
 	const msg = "StringStringEntryProto"
 	var p StringPair
-	var f field
-	for {
-		ok, err := r.next(&f)
-		if err != nil || !ok {
-			return p, err
-		}
+	err := r.each(func(f *field) (err error) {
 		switch f.num {
 		case fEntryKey:
 			p.Key, err = f.str(msg, "key")
 		case fEntryValue:
 			p.Value, err = f.str(msg, "value")
 		}
-		if err != nil {
-			return p, err
-		}
-	}
+		return err
+	})
+	return p, err
 }
 
 // peekString returns the last value of the string field num at the top
@@ -142,16 +130,13 @@ func decodeStringPair(r reader) (StringPair, error) {
 func peekString(r reader, num protowire.Number) string {
 	r = newReader(r.data, r.base)
 	s := ""
-	var f field
-	for {
-		ok, err := r.next(&f)
-		if err != nil || !ok {
-			return s
-		}
+	_ = r.each(func(f *field) error {
 		if f.num == num && f.typ == protowire.BytesType {
 			s = string(f.b)
 		}
-	}
+		return nil
+	})
+	return s
 }
 
 // decodeGraph decodes a GraphProto nested depth subgraphs deep.
@@ -292,12 +277,7 @@ func decodeNode(r reader, depth int) (*Node, error) {
 func decodeValueInfo(r reader) (ValueInfo, error) {
 	const msg = "ValueInfoProto"
 	var v ValueInfo
-	var f field
-	for {
-		ok, err := r.next(&f)
-		if err != nil || !ok {
-			return v, err
-		}
+	err := r.each(func(f *field) (err error) {
 		switch f.num {
 		case fValueName:
 			v.Name, err = f.str(msg, "name")
@@ -309,10 +289,9 @@ func decodeValueInfo(r reader) (ValueInfo, error) {
 				err = decodeType(sub, &v)
 			}
 		}
-		if err != nil {
-			return v, err
-		}
-	}
+		return err
+	})
+	return v, err
 }
 
 // decodeType reads a TypeProto into v. Only tensor types are interpreted;
@@ -320,12 +299,7 @@ func decodeValueInfo(r reader) (ValueInfo, error) {
 // Undefined and HasShape false.
 func decodeType(r reader, v *ValueInfo) error {
 	const msg = "TypeProto"
-	var f field
-	for {
-		ok, err := r.next(&f)
-		if err != nil || !ok {
-			return err
-		}
+	return r.each(func(f *field) (err error) {
 		switch f.num {
 		case fTypeTensor:
 			var sub reader
@@ -336,21 +310,14 @@ func decodeType(r reader, v *ValueInfo) error {
 			// Another member of the oneof: the last one set wins.
 			v.ElemType, v.HasShape, v.Shape = tensor.Undefined, false, nil
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func decodeTensorType(r reader, v *ValueInfo) error {
 	const msg = "TypeProto.Tensor"
 	v.ElemType, v.HasShape, v.Shape = tensor.Undefined, false, nil
-	var f field
-	for {
-		ok, err := r.next(&f)
-		if err != nil || !ok {
-			return err
-		}
+	return r.each(func(f *field) (err error) {
 		switch f.num {
 		case fTensorTypeElemType:
 			var dt int32
@@ -363,44 +330,37 @@ func decodeTensorType(r reader, v *ValueInfo) error {
 				v.Shape, err = decodeShape(sub)
 			}
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func decodeShape(r reader) ([]Dim, error) {
 	dims := []Dim{}
-	var f field
-	for {
-		ok, err := r.next(&f)
-		if err != nil || !ok {
-			return dims, err
-		}
+	err := r.each(func(f *field) error {
 		if f.num != fShapeDim {
-			continue
+			return nil
 		}
 		sub, err := f.msg("TensorShapeProto", "dim")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d, err := decodeDim(sub)
 		if err != nil {
-			return nil, fmt.Errorf("dim %d: %w", len(dims), err)
+			return fmt.Errorf("dim %d: %w", len(dims), err)
 		}
 		dims = append(dims, d)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return dims, nil
 }
 
 func decodeDim(r reader) (Dim, error) {
 	const msg = "TensorShapeProto.Dimension"
 	var d Dim
-	var f field
-	for {
-		ok, err := r.next(&f)
-		if err != nil || !ok {
-			return d, err
-		}
+	err := r.each(func(f *field) (err error) {
 		switch f.num {
 		case fDimValue:
 			var v int64
@@ -411,8 +371,7 @@ func decodeDim(r reader) (Dim, error) {
 			s, err = f.str(msg, "dim_param")
 			d = Dim{Param: s}
 		}
-		if err != nil {
-			return d, err
-		}
-	}
+		return err
+	})
+	return d, err
 }

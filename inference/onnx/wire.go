@@ -32,6 +32,21 @@ func newReader(data []byte, base int) reader {
 	return reader{data: data, base: base}
 }
 
+// each calls fn with every field of the message under r, in order, and
+// stops at the first error (fn's or the wire's).
+func (r reader) each(fn func(f *field) error) error {
+	var f field
+	for {
+		ok, err := r.next(&f)
+		if err != nil || !ok {
+			return err
+		}
+		if err := fn(&f); err != nil {
+			return err
+		}
+	}
+}
+
 // next reads the next field into f. It returns false at the end of the
 // message. Unknown groups are consumed with protowire.ConsumeFieldValue.
 func (r *reader) next(f *field) (bool, error) {

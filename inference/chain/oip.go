@@ -180,33 +180,21 @@ func setElement(t *tensor.Tensor, i int, tok string) error {
 	case []float64:
 		d[i], err = strconv.ParseFloat(tok, 64)
 	case []int8:
-		var v int64
-		v, err = strconv.ParseInt(tok, 10, 8)
-		d[i] = int8(v)
+		err = parseIntInto(d, i, tok, 8)
 	case []int16:
-		var v int64
-		v, err = strconv.ParseInt(tok, 10, 16)
-		d[i] = int16(v)
+		err = parseIntInto(d, i, tok, 16)
 	case []int32:
-		var v int64
-		v, err = strconv.ParseInt(tok, 10, 32)
-		d[i] = int32(v)
+		err = parseIntInto(d, i, tok, 32)
 	case []int64:
-		d[i], err = strconv.ParseInt(tok, 10, 64)
+		err = parseIntInto(d, i, tok, 64)
 	case []uint8:
-		var v uint64
-		v, err = strconv.ParseUint(tok, 10, 8)
-		d[i] = uint8(v)
+		err = parseUintInto(d, i, tok, 8)
 	case []uint16:
-		var v uint64
-		v, err = strconv.ParseUint(tok, 10, 16)
-		d[i] = uint16(v)
+		err = parseUintInto(d, i, tok, 16)
 	case []uint32:
-		var v uint64
-		v, err = strconv.ParseUint(tok, 10, 32)
-		d[i] = uint32(v)
+		err = parseUintInto(d, i, tok, 32)
 	case []uint64:
-		d[i], err = strconv.ParseUint(tok, 10, 64)
+		err = parseUintInto(d, i, tok, 64)
 	case []bool:
 		switch tok {
 		case "true":
@@ -303,4 +291,18 @@ func decodeStrictJSON(b []byte, v any) error {
 		return fmt.Errorf("data after the JSON object")
 	}
 	return nil
+}
+
+// parseIntInto parses a signed integer of the given bit size into d[i].
+func parseIntInto[T int8 | int16 | int32 | int64](d []T, i int, tok string, bits int) error {
+	v, err := strconv.ParseInt(tok, 10, bits)
+	d[i] = T(v)
+	return err
+}
+
+// parseUintInto parses an unsigned integer of the given bit size into d[i].
+func parseUintInto[T uint8 | uint16 | uint32 | uint64](d []T, i int, tok string, bits int) error {
+	v, err := strconv.ParseUint(tok, 10, bits)
+	d[i] = T(v)
+	return err
 }

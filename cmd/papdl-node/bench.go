@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -126,9 +123,8 @@ func analyze(ctx context.Context, loc, want string, shapes map[string][]int) (*s
 		return nil, err
 	}
 	if want != "" {
-		s := sha256.Sum256(b)
-		if got := hex.EncodeToString(s[:]); got != strings.ToLower(want) {
-			return nil, fmt.Errorf("model %s: sha256 is %s, expected %s", loc, got, want)
+		if err := slice.VerifySHA256(b, want, "model "+loc); err != nil {
+			return nil, err
 		}
 	}
 	m, err := onnx.Decode(b)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/papdl/papdl/inference/chain"
 )
 
 // setMemoryLimit gives the Go runtime a soft memory limit of 90% of the
@@ -90,24 +91,7 @@ func parseMemoryMax(s string) (int64, bool) {
 }
 
 // peakRSS is the process's peak resident set (VmHWM), 0 if unknown.
-func peakRSS() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "VmHWM:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err == nil {
-				return kb << 10
-			}
-		}
-	}
-	return 0
-}
+func peakRSS() int64 { return chain.ProcKiB("/proc/self/status", "VmHWM:") }
 
 // tightenGC lowers the collector's growth target once a partition's weights
 // are loaded: with the default GOGC=100 the heap may grow to twice the live

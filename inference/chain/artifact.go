@@ -3,8 +3,6 @@ package chain
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -106,9 +104,8 @@ func FetchManifest(ctx context.Context, client *http.Client, loc, wantSHA256 str
 		return nil, err
 	}
 	if wantSHA256 != "" {
-		sum := sha256.Sum256(b)
-		if got := hex.EncodeToString(sum[:]); got != strings.ToLower(wantSHA256) {
-			return nil, fmt.Errorf("manifest %s: sha256 is %s, expected %s", loc, got, wantSHA256)
+		if err := slice.VerifySHA256(b, wantSHA256, "manifest "+loc); err != nil {
+			return nil, err
 		}
 	}
 	var m slice.Manifest

@@ -143,8 +143,12 @@ func defaultSizes(all []int64) []int64 {
 }
 
 // HostMemoryBytes reads MemTotal from /proc/meminfo (0 if unavailable).
-func HostMemoryBytes() int64 {
-	f, err := os.Open("/proc/meminfo")
+func HostMemoryBytes() int64 { return ProcKiB("/proc/meminfo", "MemTotal:") }
+
+// ProcKiB reads a "Key: N kB" line of a /proc file such as /proc/meminfo
+// or /proc/self/status, in bytes (0 if unavailable).
+func ProcKiB(path, key string) int64 {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0
 	}
@@ -152,7 +156,7 @@ func HostMemoryBytes() int64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+		if len(fields) >= 2 && fields[0] == key {
 			kb, err := strconv.ParseInt(fields[1], 10, 64)
 			if err == nil {
 				return kb << 10

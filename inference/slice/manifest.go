@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/tensor"
@@ -181,12 +182,21 @@ func LoadPartitionFile(dir string, p ManifestPartition) (*onnx.Model, error) {
 	return DecodeVerified(data, p.SHA256, path)
 }
 
+// VerifySHA256 checks that data has the given hex sha256 (any case); what
+// names the bytes in the error, e.g. "manifest URL".
+func VerifySHA256(data []byte, wantSHA256, what string) error {
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != strings.ToLower(wantSHA256) {
+		return fmt.Errorf("%s: sha256 is %s, expected %s", what, got, wantSHA256)
+	}
+	return nil
+}
+
 // DecodeVerified decodes partition bytes after checking their sha256
 // (what names the bytes in errors, e.g. a path or URL).
 func DecodeVerified(data []byte, wantSHA256, what string) (*onnx.Model, error) {
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != wantSHA256 {
-		return nil, fmt.Errorf("%s: sha256 is %s, expected %s", what, got, wantSHA256)
+	if err := VerifySHA256(data, wantSHA256, what); err != nil {
+		return nil, err
 	}
 	m, err := onnx.Decode(data)
 	if err != nil {

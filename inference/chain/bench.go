@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"sort"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -63,45 +62,29 @@ func ServeProbe(ctx context.Context, ln net.Listener, lim Limits, log *zap.Logge
 	if log == nil {
 		log = zap.NewNop()
 	}
-	var wg sync.WaitGroup
-	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
-	defer stop()
-	var err error
-	for {
-		c, aerr := ln.Accept()
-		if aerr != nil {
-			if ctx.Err() == nil {
-				err = fmt.Errorf("probe: accept on %s: %w", ln.Addr(), aerr)
+	err := serveConns(ctx, ln, func(c net.Conn) {
+		r := bufio.NewReaderSize(c, 64<<10)
+		for {
+			f, _, err := ReadFrame(r, lim)
+			if err != nil {
+				if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+					log.Info("probe connection closed", zap.String("peer", c.RemoteAddr().String()), zap.Error(err))
+				}
+				return
 			}
-			break
+			if f.Kind != KindEcho {
+				log.Warn("probe: unexpected frame", zap.Stringer("kind", f.Kind))
+				return
+			}
+			if _, err := WriteFrame(c, &Frame{Kind: KindEchoReply, ID: f.ID, ErrStage: -1}); err != nil {
+				return
+			}
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.Close()
-			unhook := context.AfterFunc(ctx, func() { _ = c.Close() })
-			defer unhook()
-			r := bufio.NewReaderSize(c, 64<<10)
-			for {
-				f, _, err := ReadFrame(r, lim)
-				if err != nil {
-					if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-						log.Info("probe connection closed", zap.String("peer", c.RemoteAddr().String()), zap.Error(err))
-					}
-					return
-				}
-				if f.Kind != KindEcho {
-					log.Warn("probe: unexpected frame", zap.Stringer("kind", f.Kind))
-					return
-				}
-				if _, err := WriteFrame(c, &Frame{Kind: KindEchoReply, ID: f.ID, ErrStage: -1}); err != nil {
-					return
-				}
-			}
-		}()
+	})
+	if err != nil {
+		return fmt.Errorf("probe: accept on %s: %w", ln.Addr(), err)
 	}
-	wg.Wait()
-	return err
+	return nil
 }
 
 // MeasureLink probes the peer's ServeProbe with each payload size, repeats

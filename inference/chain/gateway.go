@@ -123,43 +123,13 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 // ServeReturns accepts the connections of the last partition (and the
 // failure reports of any partition) on ln until ctx ends; it closes ln.
 func (g *Gateway) ServeReturns(ctx context.Context, ln net.Listener) error {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]struct{}{}
-	stop := context.AfterFunc(ctx, func() {
-		_ = ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for c := range conns {
-			_ = c.Close()
-		}
-	})
-	defer stop()
 	g.log.Info("gateway return listener up", zap.String("addr", ln.Addr().String()))
-	var err error
-	for {
-		c, aerr := ln.Accept()
-		if aerr != nil {
-			if ctx.Err() == nil {
-				err = fmt.Errorf("gateway: accept returns on %s: %w", ln.Addr(), aerr)
-			}
-			break
-		}
-		mu.Lock()
-		conns[c] = struct{}{}
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g.receive(ctx, c)
-			mu.Lock()
-			delete(conns, c)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	err := serveConns(ctx, ln, func(c net.Conn) { g.receive(ctx, c) })
 	_ = g.first.Close()
-	return err
+	if err != nil {
+		return fmt.Errorf("gateway: accept returns on %s: %w", ln.Addr(), err)
+	}
+	return nil
 }
 
 func (g *Gateway) receive(ctx context.Context, c net.Conn) {

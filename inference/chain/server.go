@@ -122,7 +122,6 @@ func (s *Server) reportBrokenHop(err error) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
 	var workers sync.WaitGroup
 	for i := 0; i < s.cfg.Workers; i++ {
 		workers.Add(1)
@@ -131,41 +130,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sendDone := make(chan struct{})
 	go func() { defer close(sendDone); s.send(ctx) }()
 
-	conns := map[net.Conn]struct{}{}
-	var mu sync.Mutex
-	go func() {
-		<-ctx.Done()
-		_ = ln.Close()
-		mu.Lock()
-		for c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-	}()
 	s.log.Info("partition server listening", zap.String("addr", ln.Addr().String()), zap.String("next", s.cfg.Next))
 	var acceptErr error
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() == nil {
-				acceptErr = fmt.Errorf("partition %d: accept on %s: %w", s.index, ln.Addr(), err)
-			}
-			break
-		}
-		mu.Lock()
-		conns[c] = struct{}{}
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.receive(ctx, c)
-			mu.Lock()
-			delete(conns, c)
-			mu.Unlock()
-		}()
+	if err := serveConns(ctx, ln, func(c net.Conn) { s.receive(ctx, c) }); err != nil {
+		acceptErr = fmt.Errorf("partition %d: accept on %s: %w", s.index, ln.Addr(), err)
 	}
 	cancel()
-	wg.Wait()
 	workers.Wait()
 	<-sendDone
 	_ = s.next.Close()

@@ -21,6 +21,12 @@ import (
 type GatewayConfig struct {
 	// ModelName is the name the inference protocol serves the model under.
 	ModelName string
+	// ManifestSHA256 is the digest of the partition manifest the gateway
+	// was started with: the identity of what it serves, reported on
+	// readiness answers (header Papdl-Manifest-Sha256) so that a
+	// controller never takes another model's or an older revision's
+	// gateway for its own.
+	ManifestSHA256 string
 	// Inputs and Outputs are the model's (from the partition manifest).
 	Inputs, Outputs []slice.Value
 	// First is partition 0's address.

@@ -156,8 +156,19 @@ func (g *Gateway) serveCompat(w http.ResponseWriter, r *http.Request) {
 	g.replyJSON(w, r.URL.Path, http.StatusOK, status)
 }
 
+// Identity headers on readiness answers: the model a gateway serves and the
+// digest of its partition manifest.
+const (
+	HeaderModel          = "Papdl-Model"
+	HeaderManifestSHA256 = "Papdl-Manifest-Sha256"
+)
+
 func (g *Gateway) serveReady(w http.ResponseWriter, r *http.Request) {
 	ep := "/v2/health/ready"
+	w.Header().Set(HeaderModel, g.cfg.ModelName)
+	if g.cfg.ManifestSHA256 != "" {
+		w.Header().Set(HeaderManifestSHA256, g.cfg.ManifestSHA256)
+	}
 	if name := r.PathValue("name"); name != "" {
 		ep = "/v2/models/{name}/ready"
 		if name != g.cfg.ModelName {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/planner"
 	"github.com/papdl/papdl/reconcilers/profile"
@@ -18,7 +20,9 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 	var old planner.Plan
 	hadPlan, err := store.ReadJSON(PlanPath(s.r.Store, s.name), &old)
 	if err != nil {
-		return nil, err
+		// A corrupt plan is a cache miss: plan again.
+		s.log.Warn("stored plan unreadable: planning again", zap.Error(err))
+		hadPlan, old = false, planner.Plan{}
 	}
 	if hadPlan && key == s.rec.PlanKey {
 		return &old, nil
@@ -40,11 +44,17 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 	if err != nil {
 		return nil, err
 	}
+	desc := describePlan(plan)
+	if s.dryRun() {
+		if !hadPlan || describePlan(&old) != desc {
+			s.note(&s.dry.Replace, &s.dry.ReplaceReason, desc)
+		}
+		return plan, nil
+	}
 	if err := store.WriteJSON(PlanPath(s.r.Store, s.name), plan); err != nil {
 		return nil, err
 	}
 	s.rec.PlanKey = key
-	desc := describePlan(plan)
 	if hadPlan && describePlan(&old) != desc {
 		s.event(false, "PlacementChanged", "placement changed from %s to %s", describePlan(&old), desc)
 	} else if !hadPlan {

@@ -90,10 +90,7 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 	if len(man.Partitions) != len(plan.Partitions) {
 		return nil, fmt.Errorf("partition set %s has %d partitions, the plan %d", dir, len(man.Partitions), len(plan.Partitions))
 	}
-	port := int(v1alpha1.DefaultGatewayPort)
-	if g := s.obj.Spec.Gateway; g != nil && g.Port != nil {
-		port = int(*g.Port)
-	}
+	port := gatewayPort(s.obj)
 	manifest := filepath.Join(dir, slice.ManifestFile)
 	out := make([]runtime.Workload, 0, len(plan.Partitions)+1)
 	for i, p := range plan.Partitions {
@@ -231,6 +228,10 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 	s.rec.Status.Placement = pl
 	msg := "waiting for the partitions and the gateway to answer"
 	switch {
+	case strings.Contains(messages[gw.Name], "address already in use"):
+		// Not a wait: another process holds the port.
+		return s.stall(v1alpha1.ReasonPortConflict, fmt.Errorf("the gateway cannot listen on port %d of node %s: %s",
+			gw.Port, plan.SourceNode, messages[gw.Name]))
 	case !allRunning:
 		msg = fmt.Sprintf("waiting for %s to run", strings.Join(notRunning, ", "))
 		if m := messages[notRunning[0]]; m != "" {

@@ -128,7 +128,48 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 		s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionFalse, v1alpha1.ReasonSuspended, "reconciliation is suspended")
 		return reconcilers.Result{}, nil
 	}
+	if holder := r.portHolder(s, decls); holder != "" {
+		return s.stall(v1alpha1.ReasonPortConflict, fmt.Errorf("spec.gateway.port %d on %s is taken by model %q",
+			gatewayPort(s.obj), s.obj.Spec.SourceNode, holder))
+	}
 	return s.reconcile(ctx)
+}
+
+// portHolder returns the other model that claims the same gateway port on
+// the same source node and keeps it: the one deployed first (its record is
+// older), or, when neither was, the first by name. "" when there is none.
+func (r *Reconciler) portHolder(s *session, decls map[string][]Declaration) string {
+	port, src := gatewayPort(s.obj), s.obj.Spec.SourceNode.String()
+	for name, ds := range decls {
+		if name == s.name || name == "" || len(ds) != 1 || ds[0].Object == nil {
+			continue
+		}
+		o := ds[0].Object
+		if gatewayPort(o) != port || o.Spec.SourceNode.String() != src || (o.Spec.Suspend != nil && *o.Spec.Suspend) {
+			continue
+		}
+		other, known, err := LoadRecord(r.Store, name)
+		switch {
+		case err != nil || !known:
+			if !s.rec.CreatedAt.IsZero() && s.rec.Status.LastAppliedRevision != "" {
+				continue // this one serves already; the newcomer waits
+			}
+			if name < s.name {
+				return name
+			}
+		case other.CreatedAt.Before(s.rec.CreatedAt) || (other.CreatedAt.Equal(s.rec.CreatedAt) && name < s.name):
+			return name
+		}
+	}
+	return ""
+}
+
+// gatewayPort is the gateway's port of a defaulted spec.
+func gatewayPort(obj *v1alpha1.DistributedModel) int {
+	if g := obj.Spec.Gateway; g != nil && g.Port != nil {
+		return int(*g.Port)
+	}
+	return int(v1alpha1.DefaultGatewayPort)
 }
 
 // quarantine reports a spec that cannot be acted on (it does not parse or

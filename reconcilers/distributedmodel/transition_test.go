@@ -3,6 +3,7 @@ package distributedmodel_test
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
@@ -66,7 +67,12 @@ func (c *cluster) snapshot(model string) snapshot {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	s := snapshot{hash: map[string]string{}, running: map[string]bool{}, starts: c.rt.Starts()}
+	s := snapshot{hash: map[string]string{}, running: map[string]bool{}, starts: map[string]int{}}
+	for name, n := range c.rt.Starts() {
+		if strings.HasPrefix(name, "papdl-"+model+"-") {
+			s.starts[name] = n
+		}
+	}
 	for _, o := range obs {
 		s.hash[o.Name], s.running[o.Name] = o.Hash, o.Running
 	}

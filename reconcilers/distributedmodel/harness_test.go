@@ -39,11 +39,11 @@ var testNodes = []runtime.Node{
 // different weights, and a file that is no ONNX model; with each one's
 // monolithic output for the test input.
 type models struct {
-	dir                 string
-	a, b, broken        string
-	input               *tensor.Tensor
-	outA, outB          []byte // .npy bytes
-	units               int
+	dir          string
+	a, b, broken string
+	input        *tensor.Tensor
+	outA, outB   []byte // .npy bytes
+	units        int
 }
 
 func newModels(t testing.TB) *models {

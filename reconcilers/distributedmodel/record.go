@@ -32,12 +32,12 @@ type Record struct {
 	// (with the input shape); ProfileGraphKey is the GraphKey the current
 	// profile was measured for: a model file whose weights alone changed
 	// keeps its profile.
-	GraphKey        string `json:"graphKey,omitempty"`
-	ProfileGraphKey string `json:"profileGraphKey,omitempty"`
-	ProfileKey  string                          `json:"profileKey,omitempty"`
-	PlanKey     string                          `json:"planKey,omitempty"`
-	ArtifactKey string                          `json:"artifactKey,omitempty"`
-	CreatedAt   time.Time                       `json:"createdAt"`
+	GraphKey        string    `json:"graphKey,omitempty"`
+	ProfileGraphKey string    `json:"profileGraphKey,omitempty"`
+	ProfileKey      string    `json:"profileKey,omitempty"`
+	PlanKey         string    `json:"planKey,omitempty"`
+	ArtifactKey     string    `json:"artifactKey,omitempty"`
+	CreatedAt       time.Time `json:"createdAt"`
 	// MeasuredLatencySeconds is the gateway's latest measured median, when known.
 	MeasuredLatencySeconds *float64 `json:"measuredLatencySeconds,omitempty"`
 }

@@ -21,9 +21,9 @@ import (
 )
 
 type controllerOptions struct {
-	dirs       dirOptions
-	runtime    string
-	nodesFile  string
+	dirs      dirOptions
+	runtime   string
+	nodesFile string
 	// simulated are the local runtime's extra nodes when no nodesFile is
 	// given (a dry run reuses the controller's).
 	simulated  []local.SimulatedNode

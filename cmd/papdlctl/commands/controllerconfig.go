@@ -16,8 +16,8 @@ type controllerConfig struct {
 	SimulatedNodes []local.SimulatedNode `json:"simulatedNodes,omitempty"`
 	ArtifactListen string                `json:"artifactListen,omitempty"`
 	// ArtifactURL is the base URL the nodes fetch artifacts from, if set.
-	ArtifactURL    string                `json:"artifactUrl,omitempty"`
-	Image          string                `json:"image,omitempty"`
+	ArtifactURL string `json:"artifactUrl,omitempty"`
+	Image       string `json:"image,omitempty"`
 }
 
 func controllerConfigPath(stateDir string) string { return filepath.Join(stateDir, "controller.json") }

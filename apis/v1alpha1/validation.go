@@ -20,6 +20,10 @@ var (
 const (
 	MaxBatchSize       = 65536
 	MaxHeadroomPercent = 90
+	// A benchmark runs every unit warmup+repeats times on every node:
+	// bounded so that no spec can keep the cluster busy for days.
+	MaxBenchmarkRepeats = 1000
+	MaxBenchmarkWarmup  = 100
 )
 
 // Validate reports every problem with the object, each naming its field.
@@ -111,11 +115,11 @@ func (s *DistributedModelSpec) Validate(p *field.Path) field.ErrorList {
 	}
 	if b := s.Benchmark; b != nil {
 		bp := p.Child("benchmark")
-		if b.Repeats != nil && *b.Repeats < 1 {
-			errs = append(errs, field.Invalid(bp.Child("repeats"), *b.Repeats, "must be at least 1"))
+		if b.Repeats != nil && (*b.Repeats < 1 || *b.Repeats > MaxBenchmarkRepeats) {
+			errs = append(errs, field.Invalid(bp.Child("repeats"), *b.Repeats, fmt.Sprintf("must be between 1 and %d", MaxBenchmarkRepeats)))
 		}
-		if b.Warmup != nil && *b.Warmup < 0 {
-			errs = append(errs, field.Invalid(bp.Child("warmup"), *b.Warmup, "must not be negative"))
+		if b.Warmup != nil && (*b.Warmup < 0 || *b.Warmup > MaxBenchmarkWarmup) {
+			errs = append(errs, field.Invalid(bp.Child("warmup"), *b.Warmup, fmt.Sprintf("must be between 0 and %d", MaxBenchmarkWarmup)))
 		}
 		if b.MaxAge != nil && b.MaxAge.Duration <= 0 {
 			errs = append(errs, field.Invalid(bp.Child("maxAge"), b.MaxAge.Duration.String(), "must be positive"))

@@ -100,6 +100,9 @@ func TestValidate(t *testing.T) {
 			m.Spec.Benchmark = &BenchmarkSettings{Repeats: ptr(int32(0)), Warmup: ptr(int32(-1)), MaxAge: &Duration{}}
 		}, []string{"spec.memoryHeadroom.bytes", "spec.memoryHeadroom.percent", "spec.benchmark.repeats",
 			"spec.benchmark.warmup", "spec.benchmark.maxAge"}},
+		{"unbounded benchmark", func(m *DistributedModel) {
+			m.Spec.Benchmark = &BenchmarkSettings{Repeats: ptr(int32(2000000000)), Warmup: ptr(int32(101))}
+		}, []string{"spec.benchmark.repeats", "spec.benchmark.warmup"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -172,7 +172,7 @@ func (s *session) deploy(ctx context.Context, plan *planner.Plan, dir, revision 
 		case ActionKeep:
 			s.event(false, "Updated", "updated %s: the runtime's definition of it changed (artifact locations, node image)", w.Name)
 		default:
-			s.event(false, "Redeployed", "replaced %s: %s", w.Name, f.Detail)
+			s.event(false, "Redeployed", "replaced %s (%s)", w.Name, f.Detail)
 		}
 	}
 	for _, f := range fates[len(desired):] {

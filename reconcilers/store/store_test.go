@@ -50,7 +50,7 @@ func TestJSONRoundTripAndEvents(t *testing.T) {
 }
 
 func TestKeyAndPrune(t *testing.T) {
-	if Key("a", 1) == Key("a", 2) || Key("a", 1) != Key("a", 1) {
+	if a1, a1again := Key("a", 1), Key("a", 1); Key("a", 1) == Key("a", 2) || a1 != a1again {
 		t.Fatal("Key is not a function of its parts")
 	}
 	s, _ := Open(t.TempDir())

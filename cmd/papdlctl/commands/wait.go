@@ -78,13 +78,15 @@ func runWait(ctx context.Context, cmd *cobra.Command, dirs dirOptions, name, for
 			last = "the controller has not observed the current spec yet"
 		case isCond && found:
 			if c := v1alpha1.FindCondition(rec.Status.Conditions, v1alpha1.ConditionType(want)); c != nil {
-				if c.Status == v1alpha1.ConditionTrue && c.ObservedGeneration < rec.Generation {
+				switch {
+				case c.Status == v1alpha1.ConditionTrue && c.ObservedGeneration < rec.Generation:
 					last = fmt.Sprintf("%s=True for generation %d, waiting for generation %d", want, c.ObservedGeneration, rec.Generation)
-				} else if c.Status == v1alpha1.ConditionTrue {
+				case c.Status == v1alpha1.ConditionTrue:
 					fmt.Fprintf(cmd.OutOrStdout(), "distributedmodel/%s condition met (%s=True: %s)\n", name, want, c.Message)
 					return nil
+				default:
+					last = fmt.Sprintf("%s=%s %s: %s", want, c.Status, c.Reason, c.Message)
 				}
-				last = fmt.Sprintf("%s=%s %s: %s", want, c.Status, c.Reason, c.Message)
 			}
 			if s := v1alpha1.FindCondition(rec.Status.Conditions, v1alpha1.ConditionStalled); s != nil && s.Status == v1alpha1.ConditionTrue {
 				return fmt.Errorf("distributedmodel/%s is stalled (%s): %s", name, s.Reason, s.Message)

@@ -31,7 +31,7 @@ func TestModelFilesEnqueueTheModelsOfAChangedFile(t *testing.T) {
 	m.Track("one", a)
 	m.Track("two", a)
 	m.Track("three", b)
-	m.Track("three", a) // three moved to a: b is nobody's now
+	m.Track("three", a)                // three moved to a: b is nobody's now
 	time.Sleep(200 * time.Millisecond) // the directory watch is added by Run
 
 	expect := func(what string, want ...string) {

@@ -20,6 +20,10 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 	if obj != v1alpha1.ObjectiveLatency && obj != v1alpha1.ObjectiveThroughput {
 		return nil, fmt.Errorf("unsupported objective %q (latency or throughput)", obj)
 	}
+	tol := req.Tolerance
+	if math.IsNaN(tol) || tol < 0 || tol > 1 {
+		return nil, fmt.Errorf("invalid tolerance %v: want a fraction between 0 and 1", tol)
+	}
 	p, err := newProblem(prof, &req)
 	if err != nil {
 		return nil, err
@@ -43,7 +47,7 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {
 			// Among placements as fast as the best, take the lowest latency.
-			s2 := newSearch(p, false, s1.best*(1+1e-9), budget)
+			s2 := newSearch(p, false, s1.best*(1+equalRel), budget)
 			s2.solve(s1.bestAssign, s1.bestLat, s1.bestLat)
 			assign, expansions = s2.bestAssign, expansions+s2.expansions
 			optimal = optimal && !s2.aborted
@@ -61,15 +65,21 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		}
 		return nil, d
 	}
+	optLatency, optPeriod, _ := p.score(assign)
+	optimum := optLatency
+	if obj == v1alpha1.ObjectiveThroughput {
+		optimum = optPeriod
+	}
+	if optimal {
+		lower = optimum
+	}
+	if tol > 0 {
+		simple, exact, n := p.simplest(obj, assign, tol, budget)
+		assign, optimal, expansions = simple, optimal && exact, expansions+n
+	}
 	plan := p.buildPlan(prof, obj, assign)
 	plan.Optimal, plan.Expansions = optimal, expansions
-	plan.LowerBound = lower
-	if optimal {
-		plan.LowerBound = plan.Totals.LatencySeconds
-		if obj == v1alpha1.ObjectiveThroughput {
-			plan.LowerBound = plan.Totals.BottleneckSeconds
-		}
-	}
+	plan.LowerBound, plan.Tolerance, plan.Optimum = lower, tol, optimum
 	return plan, nil
 }
 

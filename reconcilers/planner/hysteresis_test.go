@@ -46,10 +46,10 @@ func TestKeepCurrent(t *testing.T) {
 		{name: "candidate 3.2% better, 1% tolerance", current: single, candidate: split, tolerance: 0.01,
 			reason: "beats the current placement's 3.2 s by 3.21%"},
 		{name: "throughput: candidate 52% better", current: single, candidate: split, tolerance: 0.05,
-			req: func() Request { r := req; r.Objective = v1alpha1.ObjectiveThroughput; return r },
+			req:    func() Request { r := req; r.Objective = v1alpha1.ObjectiveThroughput; return r },
 			reason: "busiest stage 2.1 s beats"},
 		{name: "re-benchmark made the current node slow", current: single, candidate: split, tolerance: 0.05,
-			prof: func() *profile.ClusterProfile { return twoNodes([3]float64{1, 2, 1}, [3]float64{2, 1, 2}) },
+			prof:   func() *profile.ClusterProfile { return twoNodes([3]float64{1, 2, 1}, [3]float64{2, 1, 2}) },
 			reason: "beats the current placement's 4 s"},
 		{name: "node gone", current: split, candidate: single, tolerance: 0.05,
 			prof: func() *profile.ClusterProfile {

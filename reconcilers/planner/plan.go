@@ -83,9 +83,14 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 	return plan, nil
 }
 
+// improveMoves bounds the moves local search evaluates per starting
+// placement of the throughput incumbent.
+const improveMoves = 30_000
+
 // throughputIncumbent is the best, by busiest stage then latency, of the
 // latency-optimal placement and one-run-per-node chains over the nodes in
-// speed order (with and without the source first); nil if none fits.
+// speed order (with and without the source first), each improved by local
+// search; nil if none fits.
 func (p *problem) throughputIncumbent(budget int) ([]int, float64, float64) {
 	s := newSearch(p, false, math.Inf(1), budget)
 	s.solve(nil, 0, 0)
@@ -97,6 +102,7 @@ func (p *problem) throughputIncumbent(budget int) ([]int, float64, float64) {
 		if a == nil {
 			continue
 		}
+		a = p.improve(a, improveMoves)
 		lat, per, ok := p.score(a)
 		if ok && (per < bestPeriod || per == bestPeriod && lat < bestLatency) {
 			best, bestPeriod, bestLatency = a, per, lat

@@ -197,7 +197,7 @@ func (s *search) throughputTables() {
 	for n := range N {
 		s.root = min(s.root, max(s.hop(0, p.src, n), s.run[n]))
 	}
-	s.root = max(s.root, s.balanceLowerBound())
+	s.root = max(s.root, s.balanceLowerBound(), s.assignmentBound())
 }
 
 // extend is the least busiest stage of units v.. when node m already

@@ -86,3 +86,55 @@ func (p *problem) improve(assign []int, maxMoves int) []int {
 	}
 	return assign
 }
+
+// merge simplifies a placement greedily: it moves a whole partition onto
+// the node of the partition before or after it, or of the source, taking
+// each time the move that keeps the objective lowest among those that
+// leave it within maxLatency and maxPeriod and fit memory, until no move
+// does. It supplies the simple search with a simpler incumbent; the search
+// still decides what is simplest.
+func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod float64) []int {
+	cur := append([]int(nil), assign...)
+	trial := make([]int, len(cur))
+	for {
+		best, bestValue := []int(nil), math.Inf(1)
+		for start := 0; start < p.U; {
+			end := start
+			for end < p.U && cur[end] == cur[start] {
+				end++
+			}
+			targets := []int{p.src}
+			if start > 0 {
+				targets = append(targets, cur[start-1])
+			}
+			if end < p.U {
+				targets = append(targets, cur[end])
+			}
+			for _, n := range targets {
+				if n == cur[start] {
+					continue
+				}
+				copy(trial, cur)
+				for u := start; u < end; u++ {
+					trial[u] = n
+				}
+				lat, per, ok := p.score(trial)
+				if !ok || lat > maxLatency || per > maxPeriod || p.complexity(trial) >= p.complexity(cur) {
+					continue
+				}
+				v := lat
+				if throughput {
+					v = per
+				}
+				if v < bestValue {
+					best, bestValue = append(best[:0], trial...), v
+				}
+			}
+			start = end
+		}
+		if best == nil {
+			return cur
+		}
+		copy(cur, best)
+	}
+}

@@ -42,7 +42,9 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		assign, optimal, lower, expansions = s.bestAssign, !s.aborted, s.root, s.expansions
 	} else {
 		s1 := newSearch(p, true, math.Inf(1), budget)
-		inc, period, latency := p.throughputIncumbent(budget)
+		stageLower, stagePath := p.stageBound()
+		s1.root = max(s1.root, stageLower)
+		inc, period, latency := p.throughputIncumbent(budget, stagePath)
 		s1.solve(inc, period, latency)
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {
@@ -89,16 +91,16 @@ const improveMoves = 30_000
 
 // throughputIncumbent is the best, by busiest stage then latency, of the
 // latency-optimal placement and one-run-per-node chains over the nodes in
-// speed order (with and without the source first), each improved by local
-// search; nil if none fits.
-func (p *problem) throughputIncumbent(budget int) ([]int, float64, float64) {
+// speed order (with and without the source first) and the given
+// placements, each improved by local search; nil if none fits.
+func (p *problem) throughputIncumbent(budget int, more ...[]int) ([]int, float64, float64) {
 	s := newSearch(p, false, math.Inf(1), budget)
 	s.solve(nil, 0, 0)
 	order := p.speedOrder()
 	srcFirst := append([]int{p.src}, slices.DeleteFunc(slices.Clone(order), func(n int) bool { return n == p.src })...)
 	var best []int
 	bestPeriod, bestLatency := math.Inf(1), math.Inf(1)
-	for _, a := range [][]int{s.bestAssign, p.chain(order), p.chain(srcFirst)} {
+	for _, a := range append([][]int{s.bestAssign, p.chain(order), p.chain(srcFirst)}, more...) {
 		if a == nil {
 			continue
 		}

@@ -85,10 +85,13 @@ func (s *search) solveSimple(incumbent []int, value, latency float64, complexity
 		if s.lam != nil {
 			s.latCPriced = s.complexityLatencyTable(s.lam)
 		}
-		// The ascent may have met a better placement when the incumbent
-		// was not proven optimal: start from whichever is best.
-		incumbent, value, latency = s.bestAssign, s.best, s.bestLat
-		s.bestC = s.p.complexity(incumbent)
+		// The ascent may have met a placement of lower latency: start from
+		// it only if it is within the limit and no more complex.
+		if c := s.p.complexity(s.bestAssign); !below(s.maxLat, s.bestLat) &&
+			(c < complexity || c == complexity && below(s.bestLat, latency)) {
+			incumbent, value, latency, complexity = s.bestAssign, s.best, s.bestLat, c
+		}
+		s.bestC = complexity
 	}
 	s.solve(incumbent, value, latency)
 }
@@ -288,14 +291,20 @@ func (p *problem) simplest(obj v1alpha1.Objective, opt []int, tol float64, budge
 	latency, period, _ := p.score(opt)
 	cOpt := p.complexity(opt)
 	if obj == v1alpha1.ObjectiveLatency {
+		limit := latency * (1 + tol) * (1 + equalRel)
+		inc := p.merge(opt, false, limit, math.Inf(1))
+		incLatency, _, _ := p.score(inc)
 		s := newSearch(p, false, math.Inf(1), budget)
-		s.simplify(cOpt, latency*(1+tol)*(1+equalRel))
-		s.solveSimple(opt, latency, latency, cOpt)
+		s.simplify(cOpt, limit)
+		s.solveSimple(inc, incLatency, incLatency, p.complexity(inc))
 		return s.bestAssign, !s.aborted, s.expansions
 	}
-	s1 := newSearch(p, true, period*(1+tol)*(1+equalRel), budget)
+	limit := period * (1 + tol) * (1 + equalRel)
+	inc := p.merge(opt, true, math.Inf(1), limit)
+	incLatency, incPeriod, _ := p.score(inc)
+	s1 := newSearch(p, true, limit, budget)
 	s1.simplify(cOpt, math.Inf(1))
-	s1.solveSimple(opt, period, latency, cOpt)
+	s1.solveSimple(inc, incPeriod, incLatency, p.complexity(inc))
 	if s1.bestC == cOpt {
 		// The optimum is as simple as any placement within the tolerance,
 		// and no placement is faster.

@@ -82,9 +82,6 @@ func (s *search) solveSimple(incumbent []int, value, latency float64, complexity
 	if !s.throughput && !math.IsInf(s.root, 1) {
 		s.best, s.bestLat, s.bestAssign = value, latency, slices.Clone(incumbent)
 		s.lagrange()
-		if s.lam != nil {
-			s.latCPriced = s.complexityLatencyTable(s.lam)
-		}
 		// The ascent may have met a placement of lower latency: start from
 		// it only if it is within the limit and no more complex.
 		if c := s.p.complexity(s.bestAssign); !below(s.maxLat, s.bestLat) &&
@@ -92,8 +89,126 @@ func (s *search) solveSimple(incumbent []int, value, latency float64, complexity
 			incumbent, value, latency, complexity = s.bestAssign, s.best, s.bestLat, c
 		}
 		s.bestC = complexity
+		// Budgets above the incumbent's complexity are never needed.
+		if complexity < s.maxC {
+			s.maxC = complexity
+			s.latC = s.complexityLatencyTable(nil)
+		}
+		s.tuneBudgetPrices(complexity-1, budgetIterations)
+		// A quarter of the budget first: if it finds a simpler placement
+		// without finishing, the prices are tuned for the new question and
+		// the search starts again with the rest.
+		total := s.budget
+		s.budget = total / 4
+		s.solve(incumbent, value, latency)
+		if !s.aborted || s.bestC == complexity {
+			if s.aborted && s.bestC == complexity {
+				s.restart(total)
+				s.solve(s.bestAssign, s.best, s.bestLat)
+			}
+			return
+		}
+		s.tuneBudgetPrices(s.bestC-1, budgetIterations)
+		s.restart(total)
+		s.solve(s.bestAssign, s.best, s.bestLat)
+		return
 	}
 	s.solve(incumbent, value, latency)
+}
+
+// restart lets an aborted search run again, from its incumbent, until
+// its expansions reach budget in all.
+func (s *search) restart(budget int) {
+	s.aborted, s.done, s.budget = false, false, budget
+	s.bestAssign = slices.Clone(s.bestAssign)
+}
+
+// budgetIterations bounds the subgradient steps of tuneBudgetPrices.
+const budgetIterations = 60
+
+// tuneBudgetPrices prices memory (lam, latCPriced) for the question the
+// simple search must answer: is there a placement of complexity at most r
+// within maxLat? Starting from the optimum's prices it raises
+//
+//	latCPriced[root][r] − Σ_n lam_n·capacity_n,
+//
+// a lower bound on the latency of any such placement that fits memory, by
+// subgradient steps (the gradient is the memory the minimising placement
+// of budget r puts on each node beyond its capacity). The best prices
+// bound every state of the search.
+func (s *search) tuneBudgetPrices(r, iterations int) {
+	p := s.p
+	N, W := p.N, s.maxC+1
+	if r < 0 || r >= W || math.IsInf(s.maxLat, 1) {
+		if s.lam != nil {
+			s.latCPriced = s.complexityLatencyTable(s.lam)
+		}
+		return
+	}
+	lam := make([]float64, N)
+	if s.lam != nil {
+		copy(lam, s.lam)
+	}
+	value := func(table []float64) float64 {
+		v := table[p.src*W+r]
+		for n := range N {
+			v -= lam[n] * float64(p.capacity[n])
+		}
+		return v
+	}
+	table := s.complexityLatencyTable(lam)
+	bestV, bestLam, bestTable := value(table), slices.Clone(lam), table
+	usage, g := make([]int64, N), make([]float64, N)
+	theta, stall := 1.0, 0
+	for it := 0; it < iterations && below(bestV, s.maxLat); it++ {
+		// The minimising placement of budget r and its memory per node.
+		clear(usage)
+		prev, left := p.src, r
+		for u := range p.U {
+			bn, bv := -1, math.Inf(1)
+			for n := range N {
+				c, w := s.allowed(u, n), p.weight(u, prev, n)
+				if math.IsInf(c, 1) || w > left {
+					continue
+				}
+				if v := c + lam[n]*float64(p.mem[u*N+n]) + s.hop(u, prev, n) + table[((u+1)*N+n)*W+left-w]; v < bv {
+					bn, bv = n, v
+				}
+			}
+			if bn < 0 {
+				return // no placement of budget r at all; latC already says so
+			}
+			usage[bn] += p.mem[u*N+bn]
+			left -= p.weight(u, prev, bn)
+			prev = bn
+		}
+		var norm float64
+		for n := range N {
+			g[n] = float64(usage[n] - p.capacity[n])
+			if lam[n] == 0 && g[n] < 0 {
+				g[n] = 0
+			}
+			norm += g[n] * g[n]
+		}
+		if norm == 0 {
+			break // the placement fits: prices cannot prove more
+		}
+		step := theta * max(s.maxLat-value(table), 1e-12) / norm
+		for n := range N {
+			lam[n] = max(0, lam[n]+step*g[n])
+		}
+		table = s.complexityLatencyTable(lam)
+		if v := value(table); v > bestV {
+			bestV, bestLam, bestTable, stall = v, slices.Clone(lam), table, 0
+		} else if stall++; stall >= lagrangeStall {
+			theta, stall = theta/2, 0
+		}
+	}
+	s.lam, s.latCPriced = bestLam, bestTable
+	s.priceLeft = 0
+	for n := range N {
+		s.priceLeft += bestLam[n] * float64(p.capacity[n])
+	}
 }
 
 // complexityLatencyTable fills a latC table backwards: for each budget r

@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -100,6 +101,12 @@ func (s *DistributedModelSpec) Validate(p *field.Path) field.ErrorList {
 	}
 	if s.Constraints != nil {
 		errs = append(errs, s.Constraints.validate(p.Child("constraints"))...)
+	}
+	if pl := s.Placement; pl != nil && pl.Tolerance != nil {
+		if t := *pl.Tolerance; math.IsNaN(t) || t < 0 || t > 1 {
+			errs = append(errs, field.Invalid(p.Child("placement", "tolerance"), t,
+				"must be a fraction between 0 and 1 (0.05 = 5%)"))
+		}
 	}
 	if h := s.MemoryHeadroom; h != nil {
 		hp := p.Child("memoryHeadroom")

@@ -44,6 +44,15 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 	if err != nil {
 		return nil, err
 	}
+	// Hysteresis: with the spec unchanged (new measurements or a new
+	// node), the deployed placement stays unless the new plan beats it by
+	// more than the tolerance or it no longer fits.
+	if hadPlan && s.rec.PlanSpecHash == s.rec.SpecHash {
+		if keep, why := planner.KeepCurrent(prof, req, &old, plan, req.Tolerance); keep && describePlan(&old) != describePlan(plan) {
+			s.event(false, "PlacementKept", "placement kept: %s", why)
+			plan = &old
+		}
+	}
 	desc := describePlan(plan)
 	if s.dryRun() {
 		if !hadPlan || describePlan(&old) != desc {
@@ -54,7 +63,7 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 	if err := store.WriteJSON(PlanPath(s.r.Store, s.name), plan); err != nil {
 		return nil, err
 	}
-	s.rec.PlanKey = key
+	s.rec.PlanKey, s.rec.PlanSpecHash = key, s.rec.SpecHash
 	if hadPlan && describePlan(&old) != desc {
 		s.event(false, "PlacementChanged", "placement changed from %s to %s", describePlan(&old), desc)
 	} else if !hadPlan {

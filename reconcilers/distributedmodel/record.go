@@ -32,12 +32,16 @@ type Record struct {
 	// (with the input shape); ProfileGraphKey is the GraphKey the current
 	// profile was measured for: a model file whose weights alone changed
 	// keeps its profile.
-	GraphKey        string    `json:"graphKey,omitempty"`
-	ProfileGraphKey string    `json:"profileGraphKey,omitempty"`
-	ProfileKey      string    `json:"profileKey,omitempty"`
-	PlanKey         string    `json:"planKey,omitempty"`
-	ArtifactKey     string    `json:"artifactKey,omitempty"`
-	CreatedAt       time.Time `json:"createdAt"`
+	GraphKey        string `json:"graphKey,omitempty"`
+	ProfileGraphKey string `json:"profileGraphKey,omitempty"`
+	ProfileKey      string `json:"profileKey,omitempty"`
+	PlanKey         string `json:"planKey,omitempty"`
+	// PlanSpecHash is the SpecHash the plan was made for: a plan made for
+	// the current spec is only replaced when a new one beats it by more
+	// than spec.placement.tolerance.
+	PlanSpecHash string    `json:"planSpecHash,omitempty"`
+	ArtifactKey  string    `json:"artifactKey,omitempty"`
+	CreatedAt    time.Time `json:"createdAt"`
 	// MeasuredLatencySeconds is the gateway's latest measured median, when known.
 	MeasuredLatencySeconds *float64 `json:"measuredLatencySeconds,omitempty"`
 }

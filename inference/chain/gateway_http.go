@@ -131,7 +131,12 @@ func (g *Gateway) serveInput(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, ep, code, fmt.Errorf("request body is not a valid .npy file: %w", err), false)
 		return
 	}
-	outs, err := g.Infer(r.Context(), map[string]*tensor.Tensor{g.cfg.Inputs[0].Name: t})
+	ctx, err := withHeaderTimeout(r)
+	if err != nil {
+		g.fail(w, ep, http.StatusBadRequest, err, false)
+		return
+	}
+	outs, err := g.Infer(ctx, map[string]*tensor.Tensor{g.cfg.Inputs[0].Name: t})
 	if err != nil {
 		g.fail(w, ep, statusOf(err), err, false)
 		return

@@ -37,7 +37,11 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 		}
 	}
 	if s.rec.ProfileKey != "" {
-		old, err := profile.LoadFile(s.r.Store.ProfilePath(s.rec.ProfileKey))
+		path, err := s.r.Store.ProfilePath(s.rec.ProfileKey)
+		var old *profile.ClusterProfile
+		if err == nil {
+			old, err = profile.LoadFile(path)
+		}
 		if err == nil {
 			reason := coverage(old, ready, s.rec.ModelSHA256)
 			if age, ok := old.Age(s.r.now()); reason == "" && ok && age > maxAge {
@@ -82,13 +86,19 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 	}
 	now := *prof.Metadata.MeasuredAt
 	key := store.Key(s.rec.ModelSHA256, s.rec.InputShape, nodeKey(ready), now)
-	if err := profile.WriteFile(s.r.Store.ProfilePath(key), prof); err != nil {
+	profilePath, err := s.r.Store.ProfilePath(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := profile.WriteFile(profilePath, prof); err != nil {
 		return nil, err
 	}
 	old := s.rec.ProfileKey
 	s.rec.ProfileKey = key
 	if old != "" && old != key {
-		_ = os.Remove(s.r.Store.ProfilePath(old))
+		if path, err := s.r.Store.ProfilePath(old); err == nil {
+			_ = os.Remove(path)
+		}
 	}
 	s.event(false, "Benchmarked", "profile %s: %d nodes, %d units, %d links", key, len(prof.Nodes), len(prof.Model.Units), len(prof.Links))
 	v1alpha1.SetCondition(&s.rec.Status.Conditions, v1alpha1.Condition{Type: v1alpha1.ConditionBenchmarked,
@@ -138,7 +148,10 @@ func WriteBenchPartitions(dir string, a *slice.Analysis, modelSHA256 string, bud
 func (s *session) ensureBenchPartitions(a *slice.Analysis, ready []runtime.Node) (manifest string, chunks int, release func(), err error) {
 	cuts := a.ChunkCuts(BenchChunkBudget(ready))
 	key := store.Key(s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape, "benchmark", cuts)
-	dir := s.r.Store.ArtifactDir(key)
+	dir, err := s.r.Store.ArtifactDir(key)
+	if err != nil {
+		return "", 0, nil, err
+	}
 	manifest = filepath.Join(dir, slice.ManifestFile)
 	s.r.artifactsMu.Lock()
 	defer s.r.artifactsMu.Unlock()

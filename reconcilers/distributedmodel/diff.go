@@ -93,7 +93,9 @@ func (r *Reconciler) Diff(ctx context.Context, name string) (*Diff, error) {
 	}
 	var old *profile.ClusterProfile
 	if rec.ProfileKey != "" {
-		old, _ = profile.LoadFile(r.Store.ProfilePath(rec.ProfileKey))
+		if path, err := r.Store.ProfilePath(rec.ProfileKey); err == nil {
+			old, _ = profile.LoadFile(path)
+		}
 	}
 	maxAge := v1alpha1.DefaultMaxAge
 	if b := spec.Benchmark; b != nil && b.MaxAge != nil {
@@ -126,7 +128,11 @@ func (r *Reconciler) Diff(ctx context.Context, name string) (*Diff, error) {
 		return nil, err
 	}
 	var oldPlan planner.Plan
-	hadPlan, err := store.ReadJSON(PlanPath(r.Store, name), &oldPlan)
+	planPath, err := PlanPath(r.Store, name)
+	if err != nil {
+		return nil, err
+	}
+	hadPlan, err := store.ReadJSON(planPath, &oldPlan)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +145,11 @@ func (r *Reconciler) Diff(ctx context.Context, name string) (*Diff, error) {
 			cuts = append(cuts, p.End-1)
 		}
 		key := store.Key(sha, inputName, shape, cuts)
-		if _, err := os.Stat(filepath.Join(r.Store.ArtifactDir(key), slice.ManifestFile)); err != nil {
+		dir, err := r.Store.ArtifactDir(key)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(filepath.Join(dir, slice.ManifestFile)); err != nil {
 			d.Reslice, d.ResliceReason = true, fmt.Sprintf("the new placement cuts after units %v", cuts)
 		}
 	}

@@ -158,7 +158,11 @@ func (r *Reconciler) removeProfile(key string) error {
 			return nil
 		}
 	}
-	if err := os.Remove(r.Store.ProfilePath(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	path, err := r.Store.ProfilePath(key)
+	if err != nil {
+		return fmt.Errorf("remove profile: %w", err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove profile %s: %w", key, err)
 	}
 	return nil
@@ -175,7 +179,11 @@ type session struct {
 }
 
 func (s *session) save() {
-	if err := store.WriteJSON(RecordPath(s.r.Store, s.name), s.rec); err != nil {
+	path, err := RecordPath(s.r.Store, s.name)
+	if err == nil {
+		err = store.WriteJSON(path, s.rec)
+	}
+	if err != nil {
 		s.log.Error("saving status failed", zap.Error(err))
 	}
 }

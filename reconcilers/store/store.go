@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/papdl/papdl/apis/v1alpha1"
 )
 
 // Store is a state directory.
@@ -46,14 +48,79 @@ func Key(parts ...any) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+// ErrInvalidName marks a model name or key that may not become a path.
+var ErrInvalidName = errors.New("invalid name")
+
+// ValidName reports whether name may name a model's state: a DNS-1123
+// label (v1alpha1.ValidateName). Every path builder below checks it, so no
+// name such as "..", "a/b" or "../../x" ever reaches the file system.
+func ValidName(name string) error {
+	if err := v1alpha1.ValidateName(name); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidName, err)
+	}
+	return nil
+}
+
+// ValidKey reports whether key is a content address as Key makes them
+// (16 lowercase hexadecimal digits); keys are read back from state files,
+// which may have been edited or damaged.
+func ValidKey(key string) error {
+	if len(key) != 16 || strings.Trim(key, "0123456789abcdef") != "" {
+		return fmt.Errorf("%w: key %q is not 16 lowercase hexadecimal digits", ErrInvalidName, truncate(key, 40))
+	}
+	return nil
+}
+
 // ArtifactDir is the directory of the partition set with the given key.
-func (s *Store) ArtifactDir(key string) string { return filepath.Join(s.dir, "artifacts", key) }
+func (s *Store) ArtifactDir(key string) (string, error) {
+	if err := ValidKey(key); err != nil {
+		return "", fmt.Errorf("artifact directory: %w", err)
+	}
+	return filepath.Join(s.dir, "artifacts", key), nil
+}
 
 // ProfilePath is the file of the cluster profile with the given key.
-func (s *Store) ProfilePath(key string) string { return filepath.Join(s.dir, "profiles", key+".json") }
+func (s *Store) ProfilePath(key string) (string, error) {
+	if err := ValidKey(key); err != nil {
+		return "", fmt.Errorf("profile path: %w", err)
+	}
+	return filepath.Join(s.dir, "profiles", key+".json"), nil
+}
+
+// Files in a model's directory.
+const (
+	StatusFile = "status.json"
+	PlanFile   = "plan.json"
+	EventsFile = "events.jsonl"
+)
 
 // ModelDir is the directory of one model's state.
-func (s *Store) ModelDir(name string) string { return filepath.Join(s.dir, "models", name) }
+func (s *Store) ModelDir(name string) (string, error) {
+	if err := ValidName(name); err != nil {
+		return "", fmt.Errorf("state directory of a model: %w", err)
+	}
+	return filepath.Join(s.dir, "models", name), nil
+}
+
+// ModelFile is the path of file (StatusFile, PlanFile, EventsFile) in a
+// model's directory.
+func (s *Store) ModelFile(name, file string) (string, error) {
+	dir, err := s.ModelDir(name)
+	if err != nil {
+		return "", err
+	}
+	if file == "" || file != filepath.Base(file) || strings.HasPrefix(file, ".") {
+		return "", fmt.Errorf("%w: model file %q", ErrInvalidName, file)
+	}
+	return filepath.Join(dir, file), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
 
 // ReadJSON decodes path into v; found is false when the file is absent.
 func ReadJSON(path string, v any) (found bool, err error) {
@@ -101,25 +168,49 @@ func WriteFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-// ModelNames lists the models that have state.
+// ModelNames lists the models that have state. Entries of the models
+// directory that are not valid names (left by hand or by an older
+// version) are skipped; InvalidModelEntries lists them.
 func (s *Store) ModelNames() ([]string, error) {
+	names, _, err := s.modelEntries()
+	return names, err
+}
+
+// InvalidModelEntries lists the entries of the models directory that
+// ModelNames skips: anything that is not a directory with a valid name,
+// except hidden temporary files. Nothing ever acts on them; the controller
+// reports them.
+func (s *Store) InvalidModelEntries() ([]string, error) {
+	_, invalid, err := s.modelEntries()
+	return invalid, err
+}
+
+func (s *Store) modelEntries() (names, invalid []string, err error) {
 	entries, err := os.ReadDir(filepath.Join(s.dir, "models"))
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("list model state: %w", err)
 	}
-	var names []string
 	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+		switch {
+		case strings.HasPrefix(e.Name(), "."):
+		case e.IsDir() && ValidName(e.Name()) == nil:
 			names = append(names, e.Name())
+		default:
+			invalid = append(invalid, e.Name())
 		}
 	}
 	sort.Strings(names)
-	return names, nil
+	sort.Strings(invalid)
+	return names, invalid, nil
 }
 
-// DeleteModel removes a model's state.
+// DeleteModel removes a model's state; a name that is not valid is refused.
 func (s *Store) DeleteModel(name string) error {
-	return os.RemoveAll(s.ModelDir(name))
+	dir, err := s.ModelDir(name)
+	if err != nil {
+		return fmt.Errorf("delete model state: %w", err)
+	}
+	return os.RemoveAll(dir)
 }
 
 // Event is one line of a model's event log.
@@ -135,6 +226,9 @@ const maxEvents = 200
 
 // AppendEvent adds an event to a model's log.
 func (s *Store) AppendEvent(name string, ev Event) error {
+	if err := ValidName(name); err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	events, err := s.Events(name, 0)
@@ -154,12 +248,20 @@ func (s *Store) AppendEvent(name string, ev Event) error {
 		b.Write(line)
 		b.WriteByte('\n')
 	}
-	return WriteFileAtomic(filepath.Join(s.ModelDir(name), "events.jsonl"), []byte(b.String()))
+	path, err := s.ModelFile(name, EventsFile)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, []byte(b.String()))
 }
 
 // Events returns the last limit events of a model (all when limit <= 0).
 func (s *Store) Events(name string, limit int) ([]Event, error) {
-	f, err := os.Open(filepath.Join(s.ModelDir(name), "events.jsonl"))
+	path, err := s.ModelFile(name, EventsFile)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"errors"
 	"os"
+	"slices"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,7 +16,10 @@ func TestJSONRoundTripAndEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	type doc struct{ A int }
-	path := filepath.Join(s.ModelDir("m"), "status.json")
+	path, err := s.ModelFile("m", StatusFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if found, err := ReadJSON(path, &doc{}); found || err != nil {
 		t.Fatalf("ReadJSON of a missing file = %v, %v", found, err)
 	}
@@ -44,7 +50,7 @@ func TestJSONRoundTripAndEvents(t *testing.T) {
 	if err := s.DeleteModel("m"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(s.ModelDir("m")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(s.Dir(), "models", "m")); !os.IsNotExist(err) {
 		t.Errorf("model dir still there: %v", err)
 	}
 }
@@ -55,12 +61,88 @@ func TestKeyAndPrune(t *testing.T) {
 	}
 	s, _ := Open(t.TempDir())
 	for _, k := range []string{"k1", "k2"} {
-		if err := os.MkdirAll(s.ArtifactDir(k), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(s.Dir(), "artifacts", k), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	removed, err := s.PruneArtifacts(map[string]bool{"k1": true})
 	if err != nil || len(removed) != 1 || removed[0] != "k2" {
 		t.Fatalf("PruneArtifacts = %v %v", removed, err)
+	}
+}
+
+// TestNamesNeverBecomePaths feeds names that validation rejects to every
+// path builder and destructive call: each is refused and nothing outside
+// the models directory is touched (the state directory's other contents
+// and a sibling of the state directory survive).
+func TestNamesNeverBecomePaths(t *testing.T) {
+	root := t.TempDir()
+	s, err := Open(filepath.Join(root, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sentinels := []string{filepath.Join(root, "x", "keep"), filepath.Join(root, "state", "artifacts", "k", "keep"),
+		filepath.Join(root, "state", "models", "keep")}
+	for _, p := range sentinels {
+		if err := WriteFileAtomic(p, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"", ".", "..", "../x", "../../x", "a/b", "/etc", "A", "-a", "a..b", strings.Repeat("a", 64)} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := s.ModelDir(name); !errors.Is(err, ErrInvalidName) {
+				t.Errorf("ModelDir(%q) = %v, want ErrInvalidName", name, err)
+			}
+			if _, err := s.ModelFile(name, StatusFile); !errors.Is(err, ErrInvalidName) {
+				t.Errorf("ModelFile(%q) = %v, want ErrInvalidName", name, err)
+			}
+			if err := s.DeleteModel(name); !errors.Is(err, ErrInvalidName) {
+				t.Errorf("DeleteModel(%q) = %v, want ErrInvalidName", name, err)
+			}
+			if err := s.AppendEvent(name, Event{Reason: "R"}); !errors.Is(err, ErrInvalidName) {
+				t.Errorf("AppendEvent(%q) = %v, want ErrInvalidName", name, err)
+			}
+			if _, err := s.Events(name, 0); !errors.Is(err, ErrInvalidName) {
+				t.Errorf("Events(%q) = %v, want ErrInvalidName", name, err)
+			}
+			if _, err := s.ArtifactDir(name); !errors.Is(err, ErrInvalidName) {
+				t.Errorf("ArtifactDir(%q) = %v, want ErrInvalidName", name, err)
+			}
+			if _, err := s.ProfilePath(name); !errors.Is(err, ErrInvalidName) {
+				t.Errorf("ProfilePath(%q) = %v, want ErrInvalidName", name, err)
+			}
+		})
+	}
+	if _, err := s.ModelFile("m", "../status.json"); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("ModelFile with a path as file = %v, want ErrInvalidName", err)
+	}
+	for _, p := range sentinels {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: %v", p, err)
+		}
+	}
+}
+
+func TestModelNamesSkipsInvalidEntries(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := filepath.Join(s.Dir(), "models")
+	for _, d := range []string{"good", "Bad", "a..b", ".hidden"} {
+		if err := os.MkdirAll(filepath.Join(models, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(models, "file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	names, err := s.ModelNames()
+	if err != nil || !slices.Equal(names, []string{"good"}) {
+		t.Errorf("ModelNames = %v, %v; want [good]", names, err)
+	}
+	invalid, err := s.InvalidModelEntries()
+	if err != nil || !slices.Equal(invalid, []string{"Bad", "a..b", "file"}) {
+		t.Errorf("InvalidModelEntries = %v, %v; want [Bad a..b file]", invalid, err)
 	}
 }

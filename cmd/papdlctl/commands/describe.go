@@ -58,7 +58,9 @@ func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
 	tw.Flush()
 
 	var plan planner.Plan
-	if found, err := store.ReadJSON(distributedmodel.PlanPath(st, name), &plan); err == nil && found {
+	if planPath, err := distributedmodel.PlanPath(st, name); err != nil {
+		return err
+	} else if found, err := store.ReadJSON(planPath, &plan); err == nil && found {
 		fmt.Fprintln(w, "\nPlacement:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PARTITION\tUNITS\tNODE\tMEMORY\tAVAILABLE\tCOMPUTE\tTRANSFER IN\tREADY")

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/runtime"
 	"github.com/papdl/papdl/reconcilers/store"
 )
@@ -73,15 +74,84 @@ func (r *Runtime) Name() string { return "local" }
 // Nodes implements runtime.Runtime.
 func (r *Runtime) Nodes(ctx context.Context) ([]runtime.Node, error) { return r.nodes(), nil }
 
-func (r *Runtime) recordPath(name string) string {
-	return filepath.Join(r.cfg.Dir, "workloads", name+".json")
+// checkWorkloadName accepts only names runtime.WorkloadName makes for a
+// valid model name (papdl-<model>-p<i>, papdl-<model>-gateway): nothing
+// else ever becomes a record or log path.
+func checkWorkloadName(name string) error {
+	rest, ok := strings.CutPrefix(name, "papdl-")
+	if ok {
+		if model, cut := strings.CutSuffix(rest, "-gateway"); cut {
+			rest = model
+		} else if i := strings.LastIndex(rest, "-p"); i > 0 && isDigits(rest[i+2:]) {
+			rest = rest[:i]
+		} else {
+			ok = false
+		}
+	}
+	if !ok {
+		return fmt.Errorf("workload name %q is not papdl-<model>-p<index> or papdl-<model>-gateway", truncate(name))
+	}
+	if err := v1alpha1.ValidateName(rest); err != nil {
+		return fmt.Errorf("workload name %q: model %w", truncate(name), err)
+	}
+	return nil
 }
 
-func (r *Runtime) logPath(name string) string { return filepath.Join(r.cfg.Dir, "logs", name+".log") }
+// checkWorkload checks that w's name is the one its model and partition
+// make, and that the workload it sends to is of the same model.
+func checkWorkload(w runtime.Workload) error {
+	if err := checkWorkloadName(w.Name); err != nil {
+		return err
+	}
+	if want := runtime.WorkloadName(w.Model, w.Partition); w.Name != want {
+		return fmt.Errorf("workload %s: model %q and partition %d name it %q", w.Name, truncate(w.Model), w.Partition, truncate(want))
+	}
+	if err := checkWorkloadName(w.Next); err != nil {
+		return fmt.Errorf("workload %s: next: %w", w.Name, err)
+	}
+	return nil
+}
+
+func isDigits(s string) bool {
+	if s == "" || len(s) > 6 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s == "0" || s[0] != '0'
+}
+
+func truncate(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "..."
+	}
+	return s
+}
+
+func (r *Runtime) recordPath(name string) (string, error) {
+	if err := checkWorkloadName(name); err != nil {
+		return "", err
+	}
+	return filepath.Join(r.cfg.Dir, "workloads", name+".json"), nil
+}
+
+func (r *Runtime) logPath(name string) (string, error) {
+	if err := checkWorkloadName(name); err != nil {
+		return "", err
+	}
+	return filepath.Join(r.cfg.Dir, "logs", name+".log"), nil
+}
 
 func (r *Runtime) load(name string) (*record, error) {
+	path, err := r.recordPath(name)
+	if err != nil {
+		return nil, err
+	}
 	var rec record
-	found, err := store.ReadJSON(r.recordPath(name), &rec)
+	found, err := store.ReadJSON(path, &rec)
 	if err != nil || !found {
 		return nil, err
 	}
@@ -97,6 +167,11 @@ func (r *Runtime) records() ([]*record, error) {
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		if err := checkWorkloadName(name); err != nil {
+			r.cfg.Log.Warn("ignoring a file in the workload records that no workload name makes",
+				zap.String("file", e.Name()), zap.Error(err))
 			continue
 		}
 		rec, err := r.load(name)
@@ -127,7 +202,7 @@ func (r *Runtime) List(ctx context.Context, model string) ([]runtime.Observed, e
 		o := runtime.Observed{Workload: rec.Workload, Hash: rec.Hash, Restarts: rec.Restarts, Since: rec.StartedAt}
 		o.Running = r.alive(rec)
 		if !o.Running {
-			o.Message = "process exited: " + lastLine(r.logPath(rec.Workload.Name))
+			o.Message = "process exited: " + r.lastLogLine(rec.Workload.Name)
 		}
 		out = append(out, o)
 	}
@@ -136,6 +211,9 @@ func (r *Runtime) List(ctx context.Context, model string) ([]runtime.Observed, e
 
 // Apply implements runtime.Runtime.
 func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
+	if err := checkWorkload(w); err != nil {
+		return false, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old, err := r.load(w.Name)
@@ -166,7 +244,7 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 	if err := r.start(rec); err != nil {
 		return false, err
 	}
-	if err := writeRecord(r.recordPath(w.Name), rec); err != nil {
+	if err := r.writeRecord(rec); err != nil {
 		r.stop(rec)
 		return false, err
 	}
@@ -186,10 +264,16 @@ func (r *Runtime) removeLocked(name string) error {
 		return err
 	}
 	r.stop(rec)
-	if err := os.Remove(r.recordPath(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	path, err := r.recordPath(name)
+	if err != nil {
 		return err
 	}
-	_ = os.Remove(r.logPath(name))
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if logPath, err := r.logPath(name); err == nil {
+		_ = os.Remove(logPath)
+	}
 	return nil
 }
 
@@ -262,4 +346,19 @@ func (r *Runtime) addressOf(name string) (string, error) {
 	return fmt.Sprintf("127.0.0.1:%d", rec.Listen), nil
 }
 
-func writeRecord(path string, rec *record) error { return store.WriteJSON(path, rec) }
+func (r *Runtime) writeRecord(rec *record) error {
+	path, err := r.recordPath(rec.Workload.Name)
+	if err != nil {
+		return err
+	}
+	return store.WriteJSON(path, rec)
+}
+
+// lastLogLine is the last line of a workload's log.
+func (r *Runtime) lastLogLine(name string) string {
+	path, err := r.logPath(name)
+	if err != nil {
+		return "no log: " + err.Error()
+	}
+	return lastLine(path)
+}

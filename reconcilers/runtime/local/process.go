@@ -71,7 +71,7 @@ func (r *Runtime) addressOfName(model, name string) (string, error) {
 		placeholder.Workload.Role = runtime.RolePartition
 		placeholder.Listen = port
 	}
-	if err := writeRecord(r.recordPath(name), placeholder); err != nil {
+	if err := r.writeRecord(placeholder); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("127.0.0.1:%d", port), nil
@@ -79,7 +79,11 @@ func (r *Runtime) addressOfName(model, name string) (string, error) {
 
 // start launches the process of rec in its own session, logging to a file.
 func (r *Runtime) start(rec *record) error {
-	logf, err := os.OpenFile(r.logPath(rec.Workload.Name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logPath, err := r.logPath(rec.Workload.Name)
+	if err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}

@@ -1,18 +1,17 @@
 package store
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
 )
@@ -122,19 +121,55 @@ func truncate(s string, n int) string {
 	return s
 }
 
+// ErrCorrupt marks a state file that exists but cannot be decoded
+// (truncated, garbage, or larger than MaxStateFileBytes). State is a cache:
+// callers rebuild what it held from what the runtime observes, and may
+// MoveAside the file to keep it for inspection.
+var ErrCorrupt = errors.New("corrupt state file")
+
+// MaxStateFileBytes bounds a JSON state file; a larger one is corrupt.
+const MaxStateFileBytes = 16 << 20
+
 // ReadJSON decodes path into v; found is false when the file is absent.
+// A file that exists but does not decode yields an error wrapping
+// ErrCorrupt (found is true); other errors are I/O errors.
 func ReadJSON(path string, v any) (found bool, err error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return true, err
+	} else if !st.Mode().IsRegular() {
+		return true, fmt.Errorf("%s: %w: not a regular file", path, ErrCorrupt)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxStateFileBytes+1))
+	if err != nil {
+		return true, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > MaxStateFileBytes {
+		return true, fmt.Errorf("%s: %w: larger than %d bytes", path, ErrCorrupt, MaxStateFileBytes)
+	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return true, fmt.Errorf("%s: %w", path, err)
+		return true, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
 	}
 	return true, nil
+}
+
+// MoveAside renames a (corrupt) state file to <path>.corrupt, replacing an
+// earlier one, so that the next read finds it absent and the state is
+// rebuilt, while the damaged copy stays for inspection. It returns the new
+// path; a missing file is not an error.
+func MoveAside(path string) (string, error) {
+	aside := path + ".corrupt"
+	if err := os.Rename(path, aside); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("move aside %s: %w", path, err)
+	}
+	return aside, nil
 }
 
 // WriteJSON encodes v into path atomically.
@@ -211,77 +246,6 @@ func (s *Store) DeleteModel(name string) error {
 		return fmt.Errorf("delete model state: %w", err)
 	}
 	return os.RemoveAll(dir)
-}
-
-// Event is one line of a model's event log.
-type Event struct {
-	Time    time.Time `json:"time"`
-	Type    string    `json:"type"` // Normal or Warning
-	Reason  string    `json:"reason"`
-	Message string    `json:"message"`
-}
-
-// maxEvents bounds a model's event log; older lines are dropped.
-const maxEvents = 200
-
-// AppendEvent adds an event to a model's log.
-func (s *Store) AppendEvent(name string, ev Event) error {
-	if err := ValidName(name); err != nil {
-		return fmt.Errorf("append event: %w", err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	events, err := s.Events(name, 0)
-	if err != nil {
-		return err
-	}
-	events = append(events, ev)
-	if len(events) > maxEvents {
-		events = events[len(events)-maxEvents:]
-	}
-	var b strings.Builder
-	for _, e := range events {
-		line, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		b.Write(line)
-		b.WriteByte('\n')
-	}
-	path, err := s.ModelFile(name, EventsFile)
-	if err != nil {
-		return err
-	}
-	return WriteFileAtomic(path, []byte(b.String()))
-}
-
-// Events returns the last limit events of a model (all when limit <= 0).
-func (s *Store) Events(name string, limit int) ([]Event, error) {
-	path, err := s.ModelFile(name, EventsFile)
-	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
-	}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []Event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		var e Event
-		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			out = append(out, e)
-		}
-	}
-	if limit > 0 && len(out) > limit {
-		out = out[len(out)-limit:]
-	}
-	return out, sc.Err()
 }
 
 // PruneArtifacts removes artifact directories whose keys are not in keep.

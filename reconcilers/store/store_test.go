@@ -1,11 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -144,5 +145,83 @@ func TestModelNamesSkipsInvalidEntries(t *testing.T) {
 	invalid, err := s.InvalidModelEntries()
 	if err != nil || !slices.Equal(invalid, []string{"Bad", "a..b", "file"}) {
 		t.Errorf("InvalidModelEntries = %v, %v; want [Bad a..b file]", invalid, err)
+	}
+}
+
+func TestReadJSONCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		content []byte
+	}{
+		{"truncated", []byte(`{"A": 7`)},
+		{"empty", nil},
+		{"garbage", []byte{0xff, 0x00, 0x13}},
+		{"too large", append([]byte(`{"A":1}`), bytes.Repeat([]byte(" "), MaxStateFileBytes)...)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, tt.name+".json")
+			if err := os.WriteFile(path, tt.content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var v struct{ A int }
+			found, err := ReadJSON(path, &v)
+			if !found || !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("ReadJSON = %v, %v; want found and ErrCorrupt", found, err)
+			}
+			aside, err := MoveAside(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if found, err := ReadJSON(path, &v); found || err != nil {
+				t.Errorf("after MoveAside: ReadJSON = %v, %v; want absent", found, err)
+			}
+			if b, err := os.ReadFile(aside); err != nil || !bytes.Equal(b, tt.content) {
+				t.Errorf("the moved-aside copy differs: %v", err)
+			}
+		})
+	}
+	if err := os.Mkdir(filepath.Join(dir, "d.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := ReadJSON(filepath.Join(dir, "d.json"), &struct{}{}); !found || !errors.Is(err, ErrCorrupt) {
+		t.Errorf("ReadJSON of a directory = %v, %v; want ErrCorrupt", found, err)
+	}
+}
+
+// TestEventsSurviveDamagedLines: a line over the bound or garbage is
+// skipped; the lines around it and later appends are kept.
+func TestEventsSurviveDamagedLines(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendEvent("m", Event{Reason: "First"}); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := s.ModelFile("m", EventsFile)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := `{"reason":"Huge","message":"` + strings.Repeat("x", 2<<20) + `"}` + "\n"
+	if _, err := f.WriteString(huge + "\x00\x01garbage\n{\"reason\":\n" + `{"reason":"Second"}` + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := s.AppendEvent("m", Event{Reason: "Third"}); err != nil {
+		t.Fatalf("AppendEvent after a damaged line: %v", err)
+	}
+	evs, err := s.Events("m", 0)
+	if err != nil {
+		t.Fatalf("Events: %v", err)
+	}
+	var reasons []string
+	for _, e := range evs {
+		reasons = append(reasons, e.Reason)
+	}
+	if !slices.Equal(reasons, []string{"First", "Second", "Third"}) {
+		t.Errorf("reasons = %v, want [First Second Third]", reasons)
 	}
 }

@@ -145,7 +145,19 @@ func (r *Runtime) logPath(name string) (string, error) {
 	return filepath.Join(r.cfg.Dir, "logs", name+".log"), nil
 }
 
+// load reads a workload's record (r.mu held); a damaged one is recovered:
+// rebuilt from the workload's process, or dropped.
 func (r *Runtime) load(name string) (*record, error) {
+	rec, err := r.readRecord(name)
+	if errors.Is(err, store.ErrCorrupt) {
+		return r.recoverRecord(name, err), nil
+	}
+	return rec, err
+}
+
+// readRecord reads a workload's record: nil when there is none, an error
+// wrapping store.ErrCorrupt when it is damaged.
+func (r *Runtime) readRecord(name string) (*record, error) {
 	path, err := r.recordPath(name)
 	if err != nil {
 		return nil, err
@@ -155,15 +167,20 @@ func (r *Runtime) load(name string) (*record, error) {
 	if err != nil || !found {
 		return nil, err
 	}
+	if rec.Workload.Name != name {
+		return nil, fmt.Errorf("%s: %w: it records workload %q", path, store.ErrCorrupt, rec.Workload.Name)
+	}
 	return &rec, nil
 }
 
-func (r *Runtime) records() ([]*record, error) {
+// recordNames lists the workloads that have records; files that no
+// workload name makes are skipped with a warning.
+func (r *Runtime) recordNames() ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(r.cfg.Dir, "workloads"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list workload records: %w", err)
 	}
-	var out []*record
+	var names []string
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || strings.HasPrefix(name, ".") {
@@ -174,6 +191,18 @@ func (r *Runtime) records() ([]*record, error) {
 				zap.String("file", e.Name()), zap.Error(err))
 			continue
 		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+func (r *Runtime) records() ([]*record, error) {
+	names, err := r.recordNames()
+	if err != nil {
+		return nil, err
+	}
+	var out []*record
+	for _, name := range names {
 		rec, err := r.load(name)
 		if err != nil {
 			return nil, err

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -88,7 +87,7 @@ func (r *Runtime) start(rec *record) error {
 		return err
 	}
 	cmd := exec.Command(r.cfg.NodeBinary, rec.Args...)
-	cmd.Env = append(os.Environ(), rec.Env...)
+	cmd.Env = append(append(os.Environ(), rec.Env...), r.workloadEnv(rec)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -161,11 +160,7 @@ func (r *Runtime) alive(rec *record) bool {
 			return true
 		}
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", rec.PID))
-	if err != nil {
-		return false
-	}
-	if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+	if zombie(rec.PID) {
 		return false
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", rec.PID))

@@ -8,20 +8,55 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
-// Event is one line of a model's event log.
+// Event is one line of a model's event log. Identical events (same type,
+// reason and message) recorded close together are folded into one, as
+// kubectl shows them: Count occurrences between FirstSeen and Time.
 type Event struct {
+	// Time is when the event was last seen (see LastSeen).
 	Time    time.Time `json:"time"`
 	Type    string    `json:"type"` // Normal or Warning
 	Reason  string    `json:"reason"`
 	Message string    `json:"message"`
+	// Count is how many times the event was seen; 0 in logs written
+	// before folding existed means once (see Occurrences).
+	Count int `json:"count,omitempty"`
+	// FirstSeen is when it was first seen; zero means Time.
+	FirstSeen time.Time `json:"firstSeen,omitzero"`
 }
 
-// maxEvents bounds a model's event log; older lines are dropped.
-const maxEvents = 200
+// LastSeen is when the event was last seen.
+func (e Event) LastSeen() time.Time { return e.Time }
+
+// Occurrences is how many times the event was seen (at least 1).
+func (e Event) Occurrences() int { return max(e.Count, 1) }
+
+// Since is when the event was first seen.
+func (e Event) Since() time.Time {
+	if e.FirstSeen.IsZero() {
+		return e.Time
+	}
+	return e.FirstSeen
+}
+
+// Bounds of a model's event log.
+const (
+	// maxEvents bounds the events kept per model; the oldest are dropped.
+	maxEvents = 200
+	// foldWindow is how many of the latest events an identical new one is
+	// folded into: enough to fold a loop that alternates a few events
+	// (restarted, not ready, restarted...).
+	foldWindow = 8
+	// MaxEventMessageBytes bounds a message; longer ones are cut.
+	MaxEventMessageBytes = 1024
+	// maxEventReasonBytes bounds a reason or type.
+	maxEventReasonBytes = 128
+)
 
 // maxEventLineBytes bounds one line of the event log: longer lines (written
 // by hand or by an older version) are skipped when read.
@@ -38,7 +73,7 @@ func (s *Store) AppendEvent(name string, ev Event) error {
 	if err != nil {
 		return err
 	}
-	events = append(events, ev)
+	events = fold(events, bounded(ev))
 	if len(events) > maxEvents {
 		events = events[len(events)-maxEvents:]
 	}
@@ -56,6 +91,49 @@ func (s *Store) AppendEvent(name string, ev Event) error {
 		return err
 	}
 	return WriteFileAtomic(path, []byte(b.String()))
+}
+
+// bounded cuts an event's strings to their bounds.
+func bounded(ev Event) Event {
+	ev.Type = cut(ev.Type, maxEventReasonBytes)
+	ev.Reason = cut(ev.Reason, maxEventReasonBytes)
+	ev.Message = cut(ev.Message, MaxEventMessageBytes)
+	return ev
+}
+
+// cut shortens s to at most n bytes on a UTF-8 boundary, marking the cut.
+func cut(s string, n int) string {
+	const mark = "... (truncated)"
+	if len(s) <= n {
+		return s
+	}
+	i := n - len(mark)
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + mark
+}
+
+// fold appends ev to events, or, when one of the last foldWindow events is
+// identical (type, reason, message), moves that one to the end counting one
+// more occurrence, last seen at ev's time.
+func fold(events []Event, ev Event) []Event {
+	for i := len(events) - 1; i >= 0 && i >= len(events)-foldWindow; i-- {
+		e := events[i]
+		if e.Type != ev.Type || e.Reason != ev.Reason || e.Message != ev.Message {
+			continue
+		}
+		ev.Count = e.Occurrences() + ev.Occurrences()
+		ev.FirstSeen = e.Since()
+		if t := ev.Since(); t.Before(ev.FirstSeen) {
+			ev.FirstSeen = t
+		}
+		if ev.Time.Before(e.Time) {
+			ev.Time = e.Time
+		}
+		return append(slices.Delete(events, i, i+1), ev)
+	}
+	return append(events, ev)
 }
 
 // Events returns the last limit events of a model (all when limit <= 0).

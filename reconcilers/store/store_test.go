@@ -3,12 +3,14 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestJSONRoundTripAndEvents(t *testing.T) {
@@ -32,7 +34,7 @@ func TestJSONRoundTripAndEvents(t *testing.T) {
 		t.Fatalf("ReadJSON = %v %v %+v", found, err, got)
 	}
 	for i := 0; i < maxEvents+5; i++ {
-		if err := s.AppendEvent("m", Event{Time: time.Unix(int64(i), 0), Reason: "R", Message: "x"}); err != nil {
+		if err := s.AppendEvent("m", Event{Time: time.Unix(int64(i), 0), Reason: "R", Message: fmt.Sprint("x", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -223,5 +225,64 @@ func TestEventsSurviveDamagedLines(t *testing.T) {
 	}
 	if !slices.Equal(reasons, []string{"First", "Second", "Third"}) {
 		t.Errorf("reasons = %v, want [First Second Third]", reasons)
+	}
+}
+
+// TestEventsFold: identical events fold into one with a count and first
+// and last seen times, also when a loop alternates a few events; messages
+// are bounded; the log keeps at most maxEvents.
+func TestEventsFold(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(sec int) time.Time { return time.Unix(int64(sec), 0).UTC() }
+	ev := func(sec int, reason, msg string) Event {
+		return Event{Time: at(sec), Type: "Warning", Reason: reason, Message: msg}
+	}
+	for i := 0; i < 100; i++ {
+		if err := s.AppendEvent("m", ev(2*i, "Restarted", "gateway exited")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AppendEvent("m", ev(2*i+1, "NotReady", "the gateway does not answer")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AppendEvent("m", ev(300, "Restarted", "gateway exited: other")); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.Events("m", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		reason      string
+		count       int
+		first, last time.Time
+	}
+	var got []row
+	for _, e := range evs {
+		got = append(got, row{e.Reason, e.Occurrences(), e.Since(), e.LastSeen()})
+	}
+	want := []row{{"Restarted", 100, at(0), at(198)}, {"NotReady", 100, at(1), at(199)}, {"Restarted", 1, at(300), at(300)}}
+	if !slices.Equal(got, want) {
+		t.Errorf("events\n got %+v\nwant %+v", got, want)
+	}
+
+	long := strings.Repeat("é", MaxEventMessageBytes)
+	if err := s.AppendEvent("m", ev(301, "Long", long)); err != nil {
+		t.Fatal(err)
+	}
+	last, _ := s.Events("m", 1)
+	if m := last[0].Message; len(m) > MaxEventMessageBytes || !utf8.ValidString(m) || !strings.HasSuffix(m, "(truncated)") {
+		t.Errorf("long message stored as %d bytes (valid UTF-8 %v): %.40q...", len(m), utf8.ValidString(m), m)
+	}
+	for i := 0; i < 2*maxEvents; i++ {
+		if err := s.AppendEvent("m", ev(400+i, "Distinct", fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if all, _ := s.Events("m", 0); len(all) != maxEvents {
+		t.Errorf("log holds %d events, want %d", len(all), maxEvents)
 	}
 }

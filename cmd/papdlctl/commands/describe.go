@@ -89,9 +89,13 @@ func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
 	}
 	fmt.Fprintln(w, "\nEvents:")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  AGE\tTYPE\tREASON\tMESSAGE")
+	fmt.Fprintln(tw, "  LAST SEEN\tTYPE\tREASON\tMESSAGE")
 	for _, e := range evs {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", age(e.Time), e.Type, e.Reason, e.Message)
+		seen := age(e.LastSeen())
+		if n := e.Occurrences(); n > 1 {
+			seen += fmt.Sprintf(" (x%d over %s)", n, age(e.Since()))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", seen, e.Type, e.Reason, e.Message)
 	}
 	return tw.Flush()
 }

@@ -27,7 +27,8 @@ func TestMain(m *testing.M) {
 
 // fakeNode listens where the command line says (serve), or exits at once
 // as papdl-node does when its port is taken (crash), or waits for a signal
-// (sleep: a benchmark or probe). It ignores every other flag.
+// (sleep: a benchmark or probe), or listens and ignores SIGTERM
+// (stubborn). It ignores every other flag.
 func fakeNode(mode string, args []string) int {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	listen := fs.String("listen", "", "")
@@ -46,7 +47,7 @@ func fakeNode(mode string, args []string) int {
 	case "crash":
 		fmt.Fprintf(os.Stderr, "papdl-node %s: partition 0: listen tcp %s: bind: address already in use\n", args[0], *listen)
 		return 1
-	case "serve":
+	case "serve", "stubborn":
 		if *listen != "" {
 			ln, err := net.Listen("tcp", *listen)
 			if err != nil {
@@ -56,11 +57,16 @@ func fakeNode(mode string, args []string) int {
 			defer ln.Close()
 		}
 	}
-	select {
-	case <-sig:
-		return 0
-	case <-time.After(time.Hour):
-		return 3
+	for {
+		select {
+		case <-sig:
+			if mode != "stubborn" {
+				return 0
+			}
+			fmt.Println("got SIGTERM, ignoring it")
+		case <-time.After(time.Hour):
+			return 3
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -28,15 +29,28 @@ type Config struct {
 	// Simulated are extra nodes besides the host.
 	Simulated []SimulatedNode
 	Log       *zap.Logger
+	// CrashBackoff is the first delay before restarting a workload that
+	// exited soon after its previous start; it doubles with every such
+	// restart up to MaxCrashBackoff. Defaults: 1s and 5m.
+	CrashBackoff    time.Duration
+	MaxCrashBackoff time.Duration
 }
+
+// crashResetAfter is how long a workload must have run for its next exit
+// not to count as part of a crash loop.
+const crashResetAfter = 10 * time.Minute
 
 // Runtime runs workloads as local processes.
 type Runtime struct {
 	cfg Config
-	mu  sync.Mutex // guards the records, ports and children below
+	mu  sync.Mutex // guards the records, ports, children and busy below; never held while waiting for a process
 	// children are the processes this runtime started and still waits for.
 	children map[string]*child
-	notify   func(model string)
+	// busy holds the workloads an Apply or Remove works on: the channel is
+	// closed when it is done. It serialises the work on one workload while
+	// the others go on.
+	busy   map[string]chan struct{}
+	notify func(model string)
 }
 
 // record is what the runtime keeps per workload on disk.
@@ -50,6 +64,12 @@ type record struct {
 	Return    int              `json:"return,omitempty"`
 	StartedAt time.Time        `json:"startedAt"`
 	Restarts  int              `json:"restarts"`
+	// CrashStreak counts restarts after exits that came soon after a start
+	// (a crash loop); it sets the backoff before the next one.
+	CrashStreak int `json:"crashStreak,omitempty"`
+	// NextStart, while in the future, is when a crash-looping workload may
+	// start again.
+	NextStart time.Time `json:"nextStart,omitzero"`
 }
 
 // New opens (and adopts the processes recorded in) dir.
@@ -65,7 +85,13 @@ func New(cfg Config) (*Runtime, error) {
 			return nil, fmt.Errorf("local runtime: %w", err)
 		}
 	}
-	return &Runtime{cfg: cfg, children: map[string]*child{}}, nil
+	if cfg.CrashBackoff <= 0 {
+		cfg.CrashBackoff = time.Second
+	}
+	if cfg.MaxCrashBackoff <= 0 {
+		cfg.MaxCrashBackoff = 5 * time.Minute
+	}
+	return &Runtime{cfg: cfg, children: map[string]*child{}, busy: map[string]chan struct{}{}}, nil
 }
 
 // Name implements runtime.Runtime.
@@ -231,42 +257,76 @@ func (r *Runtime) List(ctx context.Context, model string) ([]runtime.Observed, e
 		o := runtime.Observed{Workload: rec.Workload, Hash: rec.Hash, Restarts: rec.Restarts, Since: rec.StartedAt}
 		o.Running = r.alive(rec)
 		if !o.Running {
-			o.Message = "process exited: " + r.lastLogLine(rec.Workload.Name)
+			o.Message = r.exitMessage(rec, recs)
 		}
 		out = append(out, o)
 	}
 	return out, nil
 }
 
-// Apply implements runtime.Runtime.
+// Apply implements runtime.Runtime. A workload that keeps exiting soon
+// after it starts is restarted with exponential backoff: until its next
+// start is due, Apply changes nothing and List says when that is.
 func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 	if err := checkWorkload(w); err != nil {
 		return false, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	old, err := r.load(w.Name)
+	release, err := r.lockWorkload(ctx, w.Name)
 	if err != nil {
 		return false, err
 	}
+	defer release()
+
+	r.mu.Lock()
+	old, err := r.load(w.Name)
+	if err != nil {
+		r.mu.Unlock()
+		return false, err
+	}
 	hash := w.Hash()
-	restarts := 0
+	restarts, streak := 0, 0
+	var running *stopHandle
 	if old != nil {
-		running := r.alive(old)
-		if old.Hash == hash && running {
+		switch {
+		case r.alive(old) && old.Hash == hash:
+			r.mu.Unlock()
 			return false, nil
-		}
-		if running {
-			r.stop(old)
-		} else if old.Hash == hash {
+		case r.alive(old):
+			running = r.handle(old)
+		case old.Hash == hash && old.PID != 0:
 			restarts = old.Restarts + 1
+			now := time.Now()
+			if now.Sub(old.StartedAt) < crashResetAfter {
+				streak = old.CrashStreak + 1
+			}
+			if next := old.StartedAt.Add(r.backoff(streak)); now.Before(next) {
+				if !old.NextStart.Equal(next) {
+					old.NextStart = next
+					err = r.writeRecord(old)
+				}
+				r.mu.Unlock()
+				return false, err
+			}
 		}
 	}
+	r.mu.Unlock()
+
+	if running != nil {
+		if err := r.stop(ctx, running); err != nil {
+			return false, fmt.Errorf("replace %s: %w", w.Name, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	listen, ret, err := r.ports(w, old)
 	if err != nil {
 		return false, err
 	}
-	rec := &record{Workload: w, Hash: hash, Listen: listen, Return: ret, Restarts: restarts, Env: r.env(w.Node)}
+	rec := &record{Workload: w, Hash: hash, Listen: listen, Return: ret, Restarts: restarts, CrashStreak: streak,
+		Env: r.env(w.Node)}
 	if rec.Args, err = r.args(w, listen, ret); err != nil {
 		return false, err
 	}
@@ -274,29 +334,85 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 		return false, err
 	}
 	if err := r.writeRecord(rec); err != nil {
-		r.stop(rec)
+		_ = syscall.Kill(rec.PID, syscall.SIGKILL)
 		return false, err
 	}
 	return true, nil
 }
 
-// Remove implements runtime.Runtime.
-func (r *Runtime) Remove(ctx context.Context, name string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.removeLocked(name)
+// backoff is the delay between a start and the next one after streak
+// quick exits in a row: none for the first, then CrashBackoff doubling up
+// to MaxCrashBackoff.
+func (r *Runtime) backoff(streak int) time.Duration {
+	if streak <= 1 {
+		return 0
+	}
+	d := r.cfg.CrashBackoff
+	for i := 2; i < streak && d < r.cfg.MaxCrashBackoff; i++ {
+		d *= 2
+	}
+	return min(d, r.cfg.MaxCrashBackoff)
 }
 
-func (r *Runtime) removeLocked(name string) error {
-	rec, err := r.load(name)
-	if err != nil || rec == nil {
+// lockWorkload waits until no other Apply or Remove works on name, and
+// marks it busy until release is called.
+func (r *Runtime) lockWorkload(ctx context.Context, name string) (release func(), err error) {
+	for {
+		r.mu.Lock()
+		ch, busy := r.busy[name]
+		if !busy {
+			ch = make(chan struct{})
+			r.busy[name] = ch
+			r.mu.Unlock()
+			return func() {
+				r.mu.Lock()
+				delete(r.busy, name)
+				r.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Remove implements runtime.Runtime. When ctx ends while the process is
+// being stopped, it is killed and the record kept, so a retry finishes.
+func (r *Runtime) Remove(ctx context.Context, name string) error {
+	if err := checkWorkloadName(name); err != nil {
 		return err
 	}
-	r.stop(rec)
+	release, err := r.lockWorkload(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer release()
+	r.mu.Lock()
+	rec, err := r.load(name)
+	if err != nil || rec == nil {
+		r.mu.Unlock()
+		return err
+	}
+	var running *stopHandle
+	if r.alive(rec) {
+		running = r.handle(rec)
+	}
+	r.mu.Unlock()
+	if running != nil {
+		if err := r.stop(ctx, running); err != nil {
+			return fmt.Errorf("remove %s: %w", name, err)
+		}
+	}
 	path, err := r.recordPath(name)
 	if err != nil {
 		return err
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -306,18 +422,40 @@ func (r *Runtime) removeLocked(name string) error {
 	return nil
 }
 
-// Clean implements runtime.Runtime.
+// Clean implements runtime.Runtime: it removes the recorded workloads of
+// model ("" for all), then stops every other process of this runtime's
+// directory working for it, found by its environment: workloads whose
+// records were lost, and benchmark and probe processes, also those of a
+// controller that was killed.
 func (r *Runtime) Clean(ctx context.Context, model string) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	recs, err := r.records()
+	r.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, rec := range recs {
 		if model == "" || rec.Workload.Model == model {
-			errs = append(errs, r.removeLocked(rec.Workload.Name))
+			if err := r.Remove(ctx, rec.Workload.Name); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+	}
+	ps, err := r.procs()
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, p := range ps {
+		if model != "" && p.env[EnvModel] != model {
+			continue
+		}
+		r.cfg.Log.Info("stopping a process without a record", zap.Stringer("process", p))
+		if err := r.stop(ctx, &stopHandle{pid: p.pid, cmdline: strings.Join(p.cmdline, "\x00") + "\x00"}); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", p, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -332,13 +470,18 @@ func (r *Runtime) Endpoint(ctx context.Context, w runtime.Workload) (string, err
 }
 
 // ports returns the loopback ports of a workload: kept from its previous
-// record, or newly allocated. The gateway listens on its published port and
-// on a return port; a partition on one port.
+// record, else the port its running neighbours send to (so a workload whose
+// record was removed or lost is found again where they expect it), else
+// newly allocated. The gateway listens on its published port and on a
+// return port; a partition on one port.
 func (r *Runtime) ports(w runtime.Workload, old *record) (listen, ret int, err error) {
 	if w.Role == runtime.RoleGateway {
 		listen = w.Port
 		if old != nil && old.Return != 0 {
 			return listen, old.Return, nil
+		}
+		if p := r.expectedPort(w); p != 0 {
+			return listen, p, nil
 		}
 		ret, err = freePort()
 		return listen, ret, err
@@ -346,8 +489,49 @@ func (r *Runtime) ports(w runtime.Workload, old *record) (listen, ret int, err e
 	if old != nil && old.Listen != 0 {
 		return old.Listen, 0, nil
 	}
+	if p := r.expectedPort(w); p != 0 {
+		return p, 0, nil
+	}
 	listen, err = freePort()
 	return listen, 0, err
+}
+
+// expectedPort is the port the other recorded workloads of w's model send
+// to w on (a gateway: its return port), when it is free; else 0.
+func (r *Runtime) expectedPort(w runtime.Workload) int {
+	recs, err := r.records()
+	if err != nil {
+		return 0
+	}
+	for _, o := range recs {
+		if o.Workload.Model != w.Model || o.Workload.Name == w.Name || o.PID == 0 {
+			continue
+		}
+		flag := ""
+		switch {
+		case w.Role == runtime.RoleGateway && o.Workload.Role == runtime.RolePartition:
+			flag = "--return"
+		case o.Workload.Next == w.Name && o.Workload.Role == runtime.RolePartition:
+			flag = "--next"
+		case o.Workload.Next == w.Name && o.Workload.Role == runtime.RoleGateway:
+			flag = "--first"
+		default:
+			continue
+		}
+		if p, err := portFlag(o.Args, flag); err == nil && portFree(p) {
+			return p
+		}
+	}
+	return 0
+}
+
+func portFree(port int) bool {
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
 }
 
 func freePort() (int, error) {
@@ -381,13 +565,4 @@ func (r *Runtime) writeRecord(rec *record) error {
 		return err
 	}
 	return store.WriteJSON(path, rec)
-}
-
-// lastLogLine is the last line of a workload's log.
-func (r *Runtime) lastLogLine(name string) string {
-	path, err := r.logPath(name)
-	if err != nil {
-		return "no log: " + err.Error()
-	}
-	return lastLine(path)
 }

@@ -86,7 +86,12 @@ func TestDamagedRecordOfDeadWorkloadDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, _ := r.readRecord(w.Name)
-	r.stop(rec)
+	r.mu.Lock()
+	h := r.handle(rec)
+	r.mu.Unlock()
+	if err := r.stop(ctx, h); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(r.cfg.Dir, "workloads", w.Name+".json"), []byte("{\"workload\": {\"na"), 0o644); err != nil {
 		t.Fatal(err)
 	}

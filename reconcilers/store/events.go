@@ -8,15 +8,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// Event is one line of a model's event log. Identical events (same type,
-// reason and message) recorded close together are folded into one, as
-// kubectl shows them: Count occurrences between FirstSeen and Time.
+// Event is one line of a model's event log. Consecutive identical events
+// (same type, reason and message) are folded into one line, as kubectl
+// shows them: Count occurrences between FirstSeen and Time. Lines are only
+// ever appended or updated in place at the end, so the lines after a
+// reader's earlier length are exactly the events recorded since.
 type Event struct {
 	// Time is when the event was last seen (see LastSeen).
 	Time    time.Time `json:"time"`
@@ -48,10 +49,6 @@ func (e Event) Since() time.Time {
 const (
 	// maxEvents bounds the events kept per model; the oldest are dropped.
 	maxEvents = 200
-	// foldWindow is how many of the latest events an identical new one is
-	// folded into: enough to fold a loop that alternates a few events
-	// (restarted, not ready, restarted...).
-	foldWindow = 8
 	// MaxEventMessageBytes bounds a message; longer ones are cut.
 	MaxEventMessageBytes = 1024
 	// maxEventReasonBytes bounds a reason or type.
@@ -114,26 +111,28 @@ func cut(s string, n int) string {
 	return s[:i] + mark
 }
 
-// fold appends ev to events, or, when one of the last foldWindow events is
-// identical (type, reason, message), moves that one to the end counting one
-// more occurrence, last seen at ev's time.
+// fold appends ev to events, or, when the last event is identical (type,
+// reason, message), counts one more occurrence of it, last seen at ev's
+// time.
 func fold(events []Event, ev Event) []Event {
-	for i := len(events) - 1; i >= 0 && i >= len(events)-foldWindow; i-- {
-		e := events[i]
-		if e.Type != ev.Type || e.Reason != ev.Reason || e.Message != ev.Message {
-			continue
-		}
-		ev.Count = e.Occurrences() + ev.Occurrences()
-		ev.FirstSeen = e.Since()
-		if t := ev.Since(); t.Before(ev.FirstSeen) {
-			ev.FirstSeen = t
-		}
-		if ev.Time.Before(e.Time) {
-			ev.Time = e.Time
-		}
-		return append(slices.Delete(events, i, i+1), ev)
+	n := len(events)
+	if n == 0 {
+		return append(events, ev)
 	}
-	return append(events, ev)
+	e := events[n-1]
+	if e.Type != ev.Type || e.Reason != ev.Reason || e.Message != ev.Message {
+		return append(events, ev)
+	}
+	ev.Count = e.Occurrences() + ev.Occurrences()
+	ev.FirstSeen = e.Since()
+	if t := ev.Since(); t.Before(ev.FirstSeen) {
+		ev.FirstSeen = t
+	}
+	if ev.Time.Before(e.Time) {
+		ev.Time = e.Time
+	}
+	events[n-1] = ev
+	return events
 }
 
 // Events returns the last limit events of a model (all when limit <= 0).

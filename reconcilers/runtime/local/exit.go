@@ -80,3 +80,41 @@ func lastLine(path string) string {
 	}
 	return l
 }
+
+// listeningPorts returns the loopback TCP ports in LISTEN state on this
+// host (from /proc/net/tcp), or nil when it cannot be read.
+func listeningPorts() map[int]bool {
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return nil
+	}
+	out := map[int]bool{}
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[3] != "0A" { // 0A: TCP_LISTEN
+			continue
+		}
+		addr, port, ok := strings.Cut(f[1], ":")
+		if !ok || (addr != "0100007F" && addr != "00000000") { // 127.0.0.1 or 0.0.0.0, little-endian
+			continue
+		}
+		if p, err := strconv.ParseInt(port, 16, 32); err == nil {
+			out[int(p)] = true
+		}
+	}
+	return out
+}
+
+// notListening is the first of rec's ports that is not listening yet, or
+// 0. With no port table (listening nil) every port counts as listening.
+func notListening(rec *record, listening map[int]bool) int {
+	if listening == nil {
+		return 0
+	}
+	for _, p := range []int{rec.Listen, rec.Return} {
+		if p != 0 && !listening[p] {
+			return p
+		}
+	}
+	return 0
+}

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 func fakeNode(mode string, args []string) int {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	listen := fs.String("listen", "", "")
-	fs.String("return-listen", "", "")
+	retListen := fs.String("return-listen", "", "")
 	for _, f := range []string{"manifest", "index", "partition", "sha256", "next", "return", "first", "model-name",
 		"model", "node", "warmup", "profile-repeats", "input-shape", "peers", "sizes"} {
 		fs.String(f, "", "")
@@ -48,8 +48,11 @@ func fakeNode(mode string, args []string) int {
 		fmt.Fprintf(os.Stderr, "papdl-node %s: partition 0: listen tcp %s: bind: address already in use\n", args[0], *listen)
 		return 1
 	case "serve", "stubborn":
-		if *listen != "" {
-			ln, err := net.Listen("tcp", *listen)
+		for _, addr := range []string{*listen, *retListen} {
+			if addr == "" {
+				continue
+			}
+			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "papdl-node %s: %v\n", args[0], err)
 				return 1

@@ -103,7 +103,15 @@ func TestBindFailureAndCrashLoop(t *testing.T) {
 	}
 	waitFor(t, "gateway a to listen", func() bool { return !portFree(port) })
 	b := gateway("b", port)
-	exited := func() bool { o := observed(t, r, "b")[b.Name]; return !o.Running }
+	exited := func() bool {
+		rec, err := r.readRecord(b.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return !r.alive(rec)
+	}
 	for i := 0; i < 2; i++ {
 		if changed, err := r.Apply(ctx, b); err != nil || !changed {
 			t.Fatalf("start %d of gateway b: %v, %v", i+1, changed, err)

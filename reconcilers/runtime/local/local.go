@@ -250,14 +250,26 @@ func (r *Runtime) List(ctx context.Context, model string) ([]runtime.Observed, e
 		return nil, err
 	}
 	var out []runtime.Observed
+	var listening map[int]bool // read once, when a live process needs it
 	for _, rec := range recs {
 		if (model != "" && rec.Workload.Model != model) || rec.PID == 0 {
 			continue // another model's, or a placeholder reserving ports
 		}
 		o := runtime.Observed{Workload: rec.Workload, Hash: rec.Hash, Restarts: rec.Restarts, Since: rec.StartedAt}
-		o.Running = r.alive(rec)
-		if !o.Running {
+		// Running means serving: the process runs and listens on its
+		// ports, so a replaced workload is not reported up while it loads.
+		switch alive := r.alive(rec); {
+		case !alive:
 			o.Message = r.exitMessage(rec, recs)
+		case listening == nil:
+			listening = listeningPorts()
+			fallthrough
+		default:
+			if p := notListening(rec, listening); p != 0 {
+				o.Message = fmt.Sprintf("starting: not listening on port %d yet", p)
+			} else {
+				o.Running = true
+			}
 		}
 		out = append(out, o)
 	}

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,20 @@ func truncateRecord(t *testing.T, r *Runtime, name string) {
 	}
 }
 
+// waitServing waits until List reports the workloads running.
+func waitServing(t *testing.T, r *Runtime, names ...string) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%v to serve", names), func() bool {
+		obs := observed(t, r, "")
+		for _, n := range names {
+			if !obs[n].Running {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 func observed(t *testing.T, r *Runtime, model string) map[string]runtime.Observed {
 	t.Helper()
 	obs, err := r.List(context.Background(), model)
@@ -53,6 +68,7 @@ func TestDamagedRecordRebuiltFromProcess(t *testing.T) {
 	if _, err := r.Apply(ctx, w); err != nil {
 		t.Fatal(err)
 	}
+	waitServing(t, r, w.Name)
 	before, err := r.readRecord(w.Name)
 	if err != nil || before == nil {
 		t.Fatalf("record: %v", err)
@@ -101,9 +117,7 @@ func TestDamagedRecordOfDeadWorkloadDropped(t *testing.T) {
 	if changed, err := r.Apply(ctx, w); err != nil || !changed {
 		t.Fatalf("Apply = %v, %v; want it started again", changed, err)
 	}
-	if o := observed(t, r, "m")[w.Name]; !o.Running {
-		t.Errorf("not running after Apply: %+v", o)
-	}
+	waitServing(t, r, w.Name)
 }
 
 // TestAdoptAfterLostState: a controller restarted over a runtime directory
@@ -118,6 +132,7 @@ func TestAdoptAfterLostState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	waitServing(t, r, ws[0].Name, ws[1].Name)
 	// An orphaned benchmark of a SIGKILLed controller.
 	bench := exec.Command(os.Args[0], "bench", "--node", "local")
 	bench.Env = append(os.Environ(), fakeNodeEnv+"=sleep")

@@ -59,7 +59,8 @@ func TestJSONRoundTripAndEvents(t *testing.T) {
 }
 
 func TestKeyAndPrune(t *testing.T) {
-	if Key("a", 1) == Key("a", 2) || Key("a", 1) != Key("a", 1) {
+	k := Key("a", 1)
+	if k == Key("a", 2) || k != Key("a", 1) || ValidKey(k) != nil {
 		t.Fatal("Key is not a function of its parts")
 	}
 	s, _ := Open(t.TempDir())

@@ -26,6 +26,9 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 	res := &runtime.BenchmarkResult{Profile: &profile.ClusterProfile{}, Failed: map[string]error{}}
 	var link *chain.LinkBenchmark
 	for i, n := range req.Nodes {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("benchmark cancelled: %w", err)
+		}
 		if req.Progress != nil {
 			req.Progress(n.Hostname, fmt.Sprintf("node %s (%d/%d): measuring units", n.Hostname, i+1, len(req.Nodes)))
 		}

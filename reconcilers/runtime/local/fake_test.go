@@ -78,7 +78,7 @@ func fakeNode(mode string, args []string) int {
 func newTestRuntime(t *testing.T, mode string) *Runtime {
 	t.Helper()
 	t.Setenv(fakeNodeEnv, mode)
-	r, err := New(Config{NodeBinary: os.Args[0], Dir: t.TempDir()})
+	r, err := New(Config{NodeBinary: testBinary(), Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,3 +101,6 @@ func gateway(m string, port int) runtime.Workload {
 	return runtime.Workload{Name: runtime.WorkloadName(m, -1), Model: m, Role: runtime.RoleGateway, Partition: -1,
 		Node: HostNodeID, Next: runtime.WorkloadName(m, 0), Port: port}
 }
+
+// testBinary is this test binary, the fake papdl-node.
+func testBinary() string { return os.Args[0] }

@@ -193,3 +193,35 @@ func TestParseBytes(t *testing.T) {
 		t.Errorf("FormatBytes = %q", s)
 	}
 }
+
+func TestValidateName(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"vgg16", true},
+		{"a", true},
+		{"a-b-9", true},
+		{strings.Repeat("a", 63), true},
+		{"", false},
+		{".", false},
+		{"..", false},
+		{"../../x", false},
+		{"a/b", false},
+		{"-a", false},
+		{"a-", false},
+		{"A", false},
+		{"a.b", false},
+		{"a_b", false},
+		{"a\x00b", false},
+		{"a\nb", false},
+		{strings.Repeat("a", 64), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := ValidateName(tt.name); (err == nil) != tt.ok {
+				t.Errorf("ValidateName(%q) = %v, want ok=%v", tt.name, err, tt.ok)
+			}
+		})
+	}
+}

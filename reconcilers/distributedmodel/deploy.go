@@ -32,7 +32,10 @@ func (s *session) ensurePartitions(ctx context.Context, path string, plan *plann
 		cuts = append(cuts, p.End-1)
 	}
 	key := store.Key(s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape, cuts)
-	dir := s.r.Store.ArtifactDir(key)
+	dir, err := s.r.Store.ArtifactDir(key)
+	if err != nil {
+		return "", err
+	}
 	// Artifacts are pruned by the keys the saved records name: hold the
 	// lock until this model's saved record names the set it uses, so that
 	// no prune (of this or another model) removes it meanwhile.

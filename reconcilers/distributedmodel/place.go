@@ -18,7 +18,11 @@ import (
 func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node) (*planner.Plan, error) {
 	key := store.Key(s.rec.ProfileKey, nodeKey(ready), s.rec.SpecHash)
 	var old planner.Plan
-	hadPlan, err := store.ReadJSON(PlanPath(s.r.Store, s.name), &old)
+	planPath, err := PlanPath(s.r.Store, s.name)
+	if err != nil {
+		return nil, err
+	}
+	hadPlan, err := store.ReadJSON(planPath, &old)
 	if err != nil {
 		// A corrupt plan is a cache miss: plan again.
 		s.log.Warn("stored plan unreadable: planning again", zap.Error(err))
@@ -60,7 +64,7 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 		}
 		return plan, nil
 	}
-	if err := store.WriteJSON(PlanPath(s.r.Store, s.name), plan); err != nil {
+	if err := store.WriteJSON(planPath, plan); err != nil {
 		return nil, err
 	}
 	s.rec.PlanKey, s.rec.PlanSpecHash = key, s.rec.SpecHash

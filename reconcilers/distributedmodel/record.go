@@ -1,7 +1,6 @@
 package distributedmodel
 
 import (
-	"path/filepath"
 	"time"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
@@ -46,20 +45,26 @@ type Record struct {
 	MeasuredLatencySeconds *float64 `json:"measuredLatencySeconds,omitempty"`
 }
 
-// RecordPath is where a model's record lives.
-func RecordPath(s *store.Store, name string) string {
-	return filepath.Join(s.ModelDir(name), "status.json")
+// RecordPath is where a model's record lives; a name that is not a valid
+// model name has none (store.ErrInvalidName).
+func RecordPath(s *store.Store, name string) (string, error) {
+	return s.ModelFile(name, store.StatusFile)
 }
 
-// PlanPath is where a model's current plan lives.
-func PlanPath(s *store.Store, name string) string {
-	return filepath.Join(s.ModelDir(name), "plan.json")
+// PlanPath is where a model's current plan lives; a name that is not a
+// valid model name has none (store.ErrInvalidName).
+func PlanPath(s *store.Store, name string) (string, error) {
+	return s.ModelFile(name, store.PlanFile)
 }
 
 // LoadRecord reads a model's record; found is false when it has none.
 func LoadRecord(s *store.Store, name string) (*Record, bool, error) {
 	var rec Record
-	found, err := store.ReadJSON(RecordPath(s, name), &rec)
+	path, err := RecordPath(s, name)
+	if err != nil {
+		return &Record{Name: name}, false, err
+	}
+	found, err := store.ReadJSON(path, &rec)
 	if err != nil || !found {
 		return &Record{Name: name}, found, err
 	}

@@ -143,6 +143,13 @@ func runController(ctx context.Context, o controllerOptions) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	// One controller per state directory: a second one fails here, naming
+	// the first one's pid.
+	unlock, err := store.Lock(o.dirs.stateDir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = unlock() }()
 	st, err := store.Open(o.dirs.stateDir)
 	if err != nil {
 		return err
@@ -162,6 +169,21 @@ func runController(ctx context.Context, o controllerOptions) error {
 	}
 	if err := saveControllerConfig(o); err != nil {
 		return err
+	}
+	if lr, ok := rt.(*local.Runtime); ok {
+		// Records are a cache of the processes: rebuild the lost ones and
+		// stop the orphans of a controller that was killed.
+		rep, err := lr.Adopt(ctx)
+		if err != nil {
+			return fmt.Errorf("adopt local workloads: %w", err)
+		}
+		if len(rep.Adopted)+len(rep.Killed)+len(rep.Dropped) > 0 {
+			log.Warn("local runtime state repaired", zap.Strings("adopted", rep.Adopted), zap.Strings("killed", rep.Killed),
+				zap.Strings("dropped", rep.Dropped))
+		}
+	}
+	if bad, err := st.InvalidModelEntries(); err == nil && len(bad) > 0 {
+		log.Warn("ignoring entries of the models state directory that are not model names", zap.Strings("entries", bad))
 	}
 	rec := distributedmodel.NewReconciler(o.dirs.specsDir, st, rt, log.Named("distributedmodel"))
 	modelFiles := source.NewModelFiles(log.Named("model-files"))

@@ -58,7 +58,9 @@ func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
 	tw.Flush()
 
 	var plan planner.Plan
-	if found, err := store.ReadJSON(distributedmodel.PlanPath(st, name), &plan); err == nil && found {
+	if planPath, err := distributedmodel.PlanPath(st, name); err != nil {
+		return err
+	} else if found, err := store.ReadJSON(planPath, &plan); err == nil && found {
 		fmt.Fprintln(w, "\nPlacement:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PARTITION\tUNITS\tNODE\tMEMORY\tAVAILABLE\tCOMPUTE\tTRANSFER IN\tREADY")
@@ -87,9 +89,13 @@ func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
 	}
 	fmt.Fprintln(w, "\nEvents:")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  AGE\tTYPE\tREASON\tMESSAGE")
+	fmt.Fprintln(tw, "  LAST SEEN\tTYPE\tREASON\tMESSAGE")
 	for _, e := range evs {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", age(e.Time), e.Type, e.Reason, e.Message)
+		seen := age(e.LastSeen())
+		if n := e.Occurrences(); n > 1 {
+			seen += fmt.Sprintf(" (x%d over %s)", n, age(e.Since()))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", seen, e.Type, e.Reason, e.Message)
 	}
 	return tw.Flush()
 }

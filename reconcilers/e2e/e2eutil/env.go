@@ -214,3 +214,13 @@ func LastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Path returns a path from one of the store's path builders, failing the
+// test when the builder refused the name.
+func (e *Env) Path(path string, err error) string {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return path
+}

@@ -26,20 +26,23 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 	res := &runtime.BenchmarkResult{Profile: &profile.ClusterProfile{}, Failed: map[string]error{}}
 	var link *chain.LinkBenchmark
 	for i, n := range req.Nodes {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("benchmark cancelled: %w", err)
+		}
 		if req.Progress != nil {
 			req.Progress(n.Hostname, fmt.Sprintf("node %s (%d/%d): measuring units", n.Hostname, i+1, len(req.Nodes)))
 		}
 		args := benchArgs(req, n.ID)
 		var stop func()
 		if link == nil && len(req.Nodes) > 1 {
-			addr, s, err := r.startProbe(ctx)
+			addr, s, err := r.startProbe(ctx, req.Model)
 			if err != nil {
 				return nil, err
 			}
 			stop = s
 			args = append(args, "--peers", addr, "--sizes", joinSizes(req.PayloadBytes))
 		}
-		nb, err := r.runBench(ctx, n.ID, args)
+		nb, err := r.runBench(ctx, req.Model, n.ID, args)
 		if stop != nil {
 			stop()
 		}
@@ -108,9 +111,9 @@ func benchArgs(req runtime.BenchmarkRequest, nodeID string) []string {
 	return args
 }
 
-func (r *Runtime) runBench(ctx context.Context, nodeID string, args []string) (*chain.NodeBenchmark, error) {
+func (r *Runtime) runBench(ctx context.Context, model, nodeID string, args []string) (*chain.NodeBenchmark, error) {
 	cmd := exec.CommandContext(ctx, r.cfg.NodeBinary, args...)
-	cmd.Env = append(os.Environ(), r.env(nodeID)...)
+	cmd.Env = append(append(os.Environ(), r.env(nodeID)...), r.identityEnv(taskBench, model)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -124,13 +127,14 @@ func (r *Runtime) runBench(ctx context.Context, nodeID string, args []string) (*
 }
 
 // startProbe runs a probe server on a free loopback port.
-func (r *Runtime) startProbe(ctx context.Context) (string, func(), error) {
+func (r *Runtime) startProbe(ctx context.Context, model string) (string, func(), error) {
 	port, err := freePort()
 	if err != nil {
 		return "", nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cmd := exec.Command(r.cfg.NodeBinary, "probe", "--listen", addr)
+	cmd.Env = append(os.Environ(), r.identityEnv(taskProbe, model)...)
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start probe server: %w", err)
 	}

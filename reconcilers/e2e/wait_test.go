@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/e2e/e2eutil"
 )
 
 // 9. `papdlctl wait` waits for the spec as it is now: right after a spec
@@ -41,4 +44,32 @@ func TestWaitHonoursTheCurrentGeneration(t *testing.T) {
 	if err == nil || !strings.Contains(out, "not found") {
 		t.Fatalf("wait for an unknown name: %v: %s", err, out)
 	}
+}
+
+// 11. `papdlctl clean --model` under a running controller: the controller
+// deploys the model again and it serves the right answers (defect 8).
+func TestCleanUnderARunningControllerConverges(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, edges...)
+	c.startController()
+	c.apply(spec{name: "mnist", model: fixture.modelA, port: freePort(t), pins: []pin{{0, 2, "edge1"}, {2, mnistUnits, "edge2"}}})
+	c.waitReady("mnist", "")
+	before := pids(c.workloads("mnist"))
+	out := c.MustCtl("clean", "--model", "mnist", "--state-dir", c.State, "--node-binary", fixture.bin.Node)
+	if !strings.Contains(out, "removed 3 workloads") {
+		t.Fatalf("clean printed %q", out)
+	}
+	eventually(t, readyTimeout, "mnist deployed again and Ready", func() (bool, string) {
+		after := pids(c.workloads("mnist"))
+		rec := c.Record("mnist")
+		fresh := len(after) == 3
+		for name, pid := range after {
+			fresh = fresh && pid != before[name] && nodeProcessAlive(pid)
+		}
+		return fresh && e2eutil.IsReady(rec), e2eutil.StatusSummary(rec)
+	})
+	eventually(t, shortTimeout, "a correct prediction", func() (bool, string) {
+		got, err := c.predict("mnist")
+		return err == nil && bytes.Equal(got, fixture.monoA), fmt.Sprint(err)
+	})
 }

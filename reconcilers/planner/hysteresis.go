@@ -20,25 +20,53 @@ var ErrNoLongerFits = errors.New("placement no longer fits")
 // is gone, a constraint of the request now forbids a unit on its node, or
 // a node no longer has the memory for the units placed on it.
 func Evaluate(prof *profile.ClusterProfile, req Request, plan *Plan) (Totals, error) {
-	if plan == nil {
-		return Totals{}, errors.New("evaluate: no plan")
-	}
-	p, err := newProblem(prof, &req)
-	if err != nil {
-		return Totals{}, fmt.Errorf("evaluate: %w", err)
-	}
-	if plan.Units != p.U {
-		return Totals{}, fmt.Errorf("%w: the plan has %d units, the profiled model %d", ErrNoLongerFits, plan.Units, p.U)
-	}
-	if prof.NodeIndex(plan.SourceNode) != p.src {
-		return Totals{}, fmt.Errorf("%w: the plan's source node is %q, the request's %q", ErrNoLongerFits, plan.SourceNode, req.SourceNode)
-	}
-	assign, err := p.assignment(prof, plan)
+	p, assign, err := resolve(prof, req, plan)
 	if err != nil {
 		return Totals{}, err
 	}
 	t, _ := p.evaluate(prof, assign)
 	return t, nil
+}
+
+// Rebuild returns the plan's placement with every prediction (partitions,
+// hops, nodes, totals, baselines) recomputed on the profile under the
+// request — what a kept plan predicts after a re-benchmark. It fails as
+// Evaluate does. The search's results are not known for it: Optimal is
+// false, Optimum, LowerBound and Expansions are zero.
+func Rebuild(prof *profile.ClusterProfile, req Request, plan *Plan) (*Plan, error) {
+	p, assign, err := resolve(prof, req, plan)
+	if err != nil {
+		return nil, err
+	}
+	obj := req.Objective
+	if obj == "" {
+		obj = v1alpha1.ObjectiveLatency
+	}
+	out := p.buildPlan(prof, obj, assign)
+	out.Tolerance = req.Tolerance
+	return out, nil
+}
+
+// resolve builds the problem and the plan's assignment on it.
+func resolve(prof *profile.ClusterProfile, req Request, plan *Plan) (*problem, []int, error) {
+	if plan == nil {
+		return nil, nil, errors.New("evaluate: no plan")
+	}
+	p, err := newProblem(prof, &req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate: %w", err)
+	}
+	if plan.Units != p.U {
+		return nil, nil, fmt.Errorf("%w: the plan has %d units, the profiled model %d", ErrNoLongerFits, plan.Units, p.U)
+	}
+	if prof.NodeIndex(plan.SourceNode) != p.src {
+		return nil, nil, fmt.Errorf("%w: the plan's source node is %q, the request's %q", ErrNoLongerFits, plan.SourceNode, req.SourceNode)
+	}
+	assign, err := p.assignment(prof, plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, assign, nil
 }
 
 // assignment turns a plan's partitions into a node per unit, checking

@@ -115,3 +115,25 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("a plan of another model: %v", err)
 	}
 }
+
+func TestRebuild(t *testing.T) {
+	req := Request{SourceNode: "a", HopOverheadSeconds: UseProfileHopOverhead}
+	plan, err := Solve(twoNodes([3]float64{1, 1.2, 1}, [3]float64{2, 1, 2}), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b's unit 1 now takes 1.5 s: the same placement predicts 0.5 s more.
+	slower := twoNodes([3]float64{1, 1.2, 1}, [3]float64{2, 1.5, 2})
+	got, err := Rebuild(slower, req, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalSpans(spans(got), spans(plan)) || !near(got.Totals.LatencySeconds, 3.6005) ||
+		!near(got.Partitions[1].ComputeSeconds, 1.5) || got.Optimal {
+		t.Errorf("rebuilt %v latency %v partition 1 %v optimal %v", spans(got), got.Totals.LatencySeconds,
+			got.Partitions[1].ComputeSeconds, got.Optimal)
+	}
+	if b := got.Baselines.Source; !near(b.Totals.LatencySeconds, 3.2) || !near(b.LatencySpeedup, 3.2/3.6005) {
+		t.Errorf("baseline on the new profile %+v", b)
+	}
+}

@@ -48,8 +48,14 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		s1.solve(inc, period, latency)
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {
-			// Among placements as fast as the best, take the lowest latency.
-			s2 := newSearch(p, false, s1.best*(1+equalRel), budget)
+			// Among placements as fast as the best, take the lowest latency
+			// (a tenth of the budget when the best is not proven: the
+			// tie-break cannot be proven either).
+			b2 := budget
+			if s1.aborted {
+				b2 = max(budget/10, 1)
+			}
+			s2 := newSearch(p, false, s1.best*(1+equalRel), b2)
 			s2.solve(s1.bestAssign, s1.bestLat, s1.bestLat)
 			assign, expansions = s2.bestAssign, expansions+s2.expansions
 			optimal = optimal && !s2.aborted

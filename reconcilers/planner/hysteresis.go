@@ -173,3 +173,36 @@ func samePlacement(a, b *Plan) bool {
 	}
 	return true
 }
+
+// Decision is what Replan decided.
+type Decision struct {
+	// Plan is the plan to deploy: the new one, or the current placement
+	// with its predictions rebuilt on the profile (Kept).
+	Plan *Plan
+	// Kept is true when the current placement stays.
+	Kept bool
+	// Reason says why, with the numbers (see KeepCurrent).
+	Reason string
+}
+
+// Replan is the reconcile's one placement decision: it solves the request
+// and applies KeepCurrent, with the request's tolerance, against the
+// deployed plan (nil when none is). A kept plan carries the new search's
+// Optimum, LowerBound and Expansions, and Optimal false (it is not what
+// the search chose). Solve's errors are returned as they are.
+func Replan(prof *profile.ClusterProfile, req Request, current *Plan) (Decision, error) {
+	plan, err := Solve(prof, req)
+	if err != nil {
+		return Decision{}, err
+	}
+	keep, reason := KeepCurrent(prof, req, current, plan, req.Tolerance)
+	if !keep {
+		return Decision{Plan: plan, Reason: reason}, nil
+	}
+	kept, err := Rebuild(prof, req, current)
+	if err != nil { // KeepCurrent evaluated it: not expected
+		return Decision{Plan: plan, Reason: "the current placement cannot be rebuilt: " + err.Error()}, nil
+	}
+	kept.Optimum, kept.LowerBound, kept.Expansions = plan.Optimum, plan.LowerBound, plan.Expansions
+	return Decision{Plan: kept, Kept: true, Reason: reason}, nil
+}

@@ -42,7 +42,7 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		assign, optimal, lower, expansions = s.bestAssign, !s.aborted, s.root, s.expansions
 	} else {
 		s1 := newSearch(p, true, math.Inf(1), budget)
-		stageLower, stagePath := p.stageBound()
+		stageLower, stagePath := p.stageBound(s1.weights)
 		s1.root = max(s1.root, stageLower)
 		inc, period, latency := p.throughputIncumbent(budget, stagePath)
 		s1.solve(inc, period, latency)

@@ -35,7 +35,7 @@ type search struct {
 	work, ratio []float64
 	// weights are the node weights of the best assignment bound.
 	weights []float64
-	root        float64
+	root    float64
 	// lam prices memory per node (seconds per byte); priced is the latency
 	// table under those prices and priceLeft the price of all free memory.
 	// See lagrange.go. lam is nil when the plain bound suffices.

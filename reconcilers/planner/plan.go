@@ -82,7 +82,13 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		lower = optimum
 	}
 	if tol > 0 {
-		simple, exact, n := p.simplest(obj, assign, tol, budget)
+		// When the optimum is not proven, neither can the simplest plan
+		// within a tolerance of it be: a tenth of the budget improves it.
+		sb := budget
+		if !optimal {
+			sb = max(budget/10, 1)
+		}
+		simple, exact, n := p.simplest(obj, assign, tol, sb)
 		assign, optimal, expansions = simple, optimal && exact, expansions+n
 	}
 	plan := p.buildPlan(prof, obj, assign)

@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/e2e/e2eutil"
@@ -72,4 +75,23 @@ func TestCleanUnderARunningControllerConverges(t *testing.T) {
 		got, err := c.predict("mnist")
 		return err == nil && bytes.Equal(got, fixture.monoA), fmt.Sprint(err)
 	})
+}
+
+// 12. A second controller on the same directories refuses to start, naming
+// the one that holds them (defect 11); the first one keeps serving.
+func TestSecondControllerRefused(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	c.startController()
+	c.apply(spec{name: "mnist", model: fixture.modelA, port: freePort(t)})
+	c.waitReady("mnist", "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, fixture.bin.Ctl, "controller", "--specs-dir", c.Specs, "--state-dir", c.State,
+		"--node-binary", fixture.bin.Node)
+	out, err := cmd.CombinedOutput()
+	if err == nil || ctx.Err() != nil || !strings.Contains(string(out), "pid") {
+		t.Fatalf("a second controller: err %v (ctx %v), output:\n%s", err, ctx.Err(), out)
+	}
+	c.mustPredictEqual("mnist", fixture.monoA, "after a second controller was refused")
 }

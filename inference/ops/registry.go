@@ -7,6 +7,7 @@ import (
 
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/ops/loss"
 	"github.com/papdl/papdl/inference/ops/mathops"
 	"github.com/papdl/papdl/inference/ops/nn"
 	"github.com/papdl/papdl/inference/ops/shapeops"
@@ -33,6 +34,7 @@ func NewRegistry() *Registry {
 	nn.Register(r.add)
 	mathops.Register(r.add)
 	shapeops.Register(r.add)
+	loss.Register(r.add)
 	return r
 }
 

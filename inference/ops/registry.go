@@ -6,7 +6,9 @@ import (
 	"sort"
 
 	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/ops/indexops"
 	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/ops/logic"
 	"github.com/papdl/papdl/inference/ops/loss"
 	"github.com/papdl/papdl/inference/ops/mathops"
 	"github.com/papdl/papdl/inference/ops/nn"
@@ -35,6 +37,8 @@ func NewRegistry() *Registry {
 	mathops.Register(r.add)
 	shapeops.Register(r.add)
 	loss.Register(r.add)
+	logic.Register(r.add)
+	indexops.Register(r.add)
 	return r
 }
 

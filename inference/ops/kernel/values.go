@@ -259,3 +259,60 @@ func putT[E any](dst, src []E, idx []int) {
 		dst[j] = src[i]
 	}
 }
+
+// BroadcastShape returns the multidirectional (numpy) broadcast of shapes.
+func BroadcastShape(shapes ...[]int) ([]int, error) {
+	rank := 0
+	for _, s := range shapes {
+		rank = max(rank, len(s))
+	}
+	out := make([]int, rank)
+	for i := range out {
+		out[i] = 1
+	}
+	for _, s := range shapes {
+		off := rank - len(s)
+		for i, d := range s {
+			switch o := out[off+i]; {
+			case d == o || d == 1:
+			case o == 1:
+				out[off+i] = d
+			default:
+				return nil, fmt.Errorf("shapes %v cannot be broadcast (dimension %d vs %d)", shapes, o, d)
+			}
+		}
+	}
+	return out, nil
+}
+
+// BroadcastIndex returns, for each element of a tensor of shape out (C
+// order), the flat index of the element of a tensor of shape in that
+// broadcasts to it. in must broadcast to out.
+func BroadcastIndex(in, out []int) []int {
+	n := tensor.NumElements(out)
+	idx := make([]int, n)
+	rank := len(out)
+	st := make([]int, rank)
+	inSt := Strides(in)
+	off := rank - len(in)
+	for i := range in {
+		if in[i] != 1 {
+			st[off+i] = inSt[i]
+		}
+	}
+	coord := make([]int, rank)
+	base := 0
+	for p := 0; p < n; p++ {
+		idx[p] = base
+		for a := rank - 1; a >= 0; a-- {
+			coord[a]++
+			base += st[a]
+			if coord[a] < out[a] {
+				break
+			}
+			base -= st[a] * coord[a]
+			coord[a] = 0
+		}
+	}
+	return idx
+}

@@ -12,6 +12,10 @@ func Register(add kernel.AddFunc) {
 	add("GlobalMaxPool", buildGlobalMaxPool)
 	add("BatchNormalization", buildBatchNormalization)
 	add("LRN", buildLRN)
+	add("LayerNormalization", buildLayerNormalization)
+	add("GroupNormalization", buildGroupNormalization)
+	add("InstanceNormalization", buildInstanceNormalization)
+	add("MeanVarianceNormalization", buildMeanVarianceNormalization)
 	add("Gemm", buildGemm)
 	add("MatMul", buildMatMul)
 }

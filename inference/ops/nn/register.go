@@ -12,6 +12,8 @@ func Register(add kernel.AddFunc) {
 	add("GlobalMaxPool", buildGlobalMaxPool)
 	add("BatchNormalization", buildBatchNormalization)
 	add("LRN", buildLRN)
+	add("Resize", buildResize)
+	add("Upsample", buildUpsample)
 	add("LayerNormalization", buildLayerNormalization)
 	add("GroupNormalization", buildGroupNormalization)
 	add("InstanceNormalization", buildInstanceNormalization)

@@ -12,6 +12,7 @@ import (
 	"github.com/papdl/papdl/inference/ops/loss"
 	"github.com/papdl/papdl/inference/ops/mathops"
 	"github.com/papdl/papdl/inference/ops/nn"
+	"github.com/papdl/papdl/inference/ops/recurrent"
 	"github.com/papdl/papdl/inference/ops/shapeops"
 	"github.com/papdl/papdl/inference/tensor"
 )
@@ -39,6 +40,7 @@ func NewRegistry() *Registry {
 	loss.Register(r.add)
 	logic.Register(r.add)
 	indexops.Register(r.add)
+	recurrent.Register(r.add)
 	return r
 }
 

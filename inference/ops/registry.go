@@ -8,6 +8,7 @@ import (
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/ops/indexops"
 	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/ops/linalg"
 	"github.com/papdl/papdl/inference/ops/logic"
 	"github.com/papdl/papdl/inference/ops/loss"
 	"github.com/papdl/papdl/inference/ops/mathops"
@@ -41,6 +42,7 @@ func NewRegistry() *Registry {
 	logic.Register(r.add)
 	indexops.Register(r.add)
 	recurrent.Register(r.add)
+	linalg.Register(r.add)
 	return r
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/papdl/papdl/inference/ops/nn"
 	"github.com/papdl/papdl/inference/ops/recurrent"
 	"github.com/papdl/papdl/inference/ops/shapeops"
+	"github.com/papdl/papdl/inference/ops/vision"
 	"github.com/papdl/papdl/inference/tensor"
 )
 
@@ -43,6 +44,7 @@ func NewRegistry() *Registry {
 	indexops.Register(r.add)
 	recurrent.Register(r.add)
 	linalg.Register(r.add)
+	vision.Register(r.add)
 	return r
 }
 

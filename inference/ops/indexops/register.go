@@ -1,6 +1,6 @@
 // Package indexops implements ONNX's indexing and rearranging operators
 // that shapeops lacks: Trilu, EyeLike, OneHot, NonZero, Compress, TopK,
-// ReverseSequence, DepthToSpace, SpaceToDepth and the scatters (Scatter,
+// Unique, ReverseSequence, DepthToSpace, SpaceToDepth and the scatters (Scatter,
 // ScatterElements, ScatterND). Kernels compute source indices and copy
 // elements, so they serve every element type; ties and duplicate indices
 // resolve in index order, which makes results the same on every run.
@@ -22,6 +22,7 @@ func Register(add kernel.AddFunc) {
 	add("NonZero", buildNonZero)
 	add("Compress", buildCompress)
 	add("TopK", buildTopK)
+	add("Unique", buildUnique)
 	add("ReverseSequence", buildReverseSequence)
 	add("DepthToSpace", buildDepthToSpace)
 	add("SpaceToDepth", buildSpaceToDepth)

@@ -15,6 +15,7 @@ import (
 	"github.com/papdl/papdl/inference/ops/nn"
 	"github.com/papdl/papdl/inference/ops/recurrent"
 	"github.com/papdl/papdl/inference/ops/shapeops"
+	"github.com/papdl/papdl/inference/ops/signal"
 	"github.com/papdl/papdl/inference/ops/vision"
 	"github.com/papdl/papdl/inference/tensor"
 )
@@ -45,6 +46,7 @@ func NewRegistry() *Registry {
 	recurrent.Register(r.add)
 	linalg.Register(r.add)
 	vision.Register(r.add)
+	signal.Register(r.add)
 	return r
 }
 

@@ -83,3 +83,86 @@ func TestRecurrentNodeIsOneUnit(t *testing.T) {
 		checkChain(t, a, cuts, x, full)
 	}
 }
+
+// ifModel computes r = Relu(x), s = ReduceSum(r), c = s > 0 and an If whose
+// branches read r and x from the outer scope; a final Add reads the If's
+// output and r.
+func ifModel() *onnx.Model {
+	branch := func(name, op, in string) *onnx.Graph {
+		return &onnx.Graph{Name: name,
+			Nodes:   []*onnx.Node{{Name: name + "_op", OpType: op, Inputs: []string{in}, Outputs: []string{name + "_out"}}},
+			Outputs: []onnx.ValueInfo{{Name: name + "_out", ElemType: tensor.Float32}}}
+	}
+	return &onnx.Model{
+		IRVersion:    8,
+		OpsetImports: []onnx.OpsetID{{Version: 13}},
+		Graph: &onnx.Graph{
+			Name: "cond",
+			Nodes: []*onnx.Node{
+				{Name: "/relu/Relu", OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"r"}},
+				{Name: "/sum/ReduceSum", OpType: "ReduceSum", Inputs: []string{"r"}, Outputs: []string{"s"},
+					Attrs: []onnx.Attribute{{Name: "keepdims", Type: onnx.AttrInt, I: 0}}},
+				{Name: "/gt/Greater", OpType: "Greater", Inputs: []string{"s", "zero"}, Outputs: []string{"c"}},
+				{Name: "/branch/If", OpType: "If", Inputs: []string{"c"}, Outputs: []string{"b"},
+					Attrs: []onnx.Attribute{
+						{Name: "then_branch", Type: onnx.AttrGraph, G: branch("then", "Sigmoid", "r")},
+						{Name: "else_branch", Type: onnx.AttrGraph, G: branch("else", "Neg", "x")},
+					}},
+				{Name: "/out/Add", OpType: "Add", Inputs: []string{"b", "r"}, Outputs: []string{"y"}},
+			},
+			Initializers: []*onnx.Initializer{{Name: "zero", Tensor: tensor.MustFromSlice([]float32{0})}},
+			Inputs:       []onnx.ValueInfo{onnx.TensorValueInfo("x", tensor.Float32, []int{2, 3})},
+			Outputs:      []onnx.ValueInfo{{Name: "y", ElemType: tensor.Float32}},
+		},
+	}
+}
+
+// TestControlFlowNodeIsOneUnit checks that an If is a unit of its own, that
+// the outer-scope tensors its branches read cross the cut before it, and
+// that every cut chains bit for bit.
+func TestControlFlowNodeIsOneUnit(t *testing.T) {
+	ctx := context.Background()
+	m := ifModel()
+	a, err := slice.Analyze(ctx, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifUnit := -1
+	for i, u := range a.Units {
+		if fmt.Sprint(u.OpTypes()) == "[If]" {
+			ifUnit = i
+		}
+	}
+	if ifUnit < 1 {
+		t.Fatalf("no unit of its own holds the If: units %v", a.Units)
+	}
+	cut := a.CutAfter(ifUnit - 1)
+	crossing := map[string]bool{}
+	for _, v := range cut.Tensors {
+		crossing[v.Name] = true
+	}
+	for _, name := range []string{"c", "r", "x"} {
+		if !crossing[name] {
+			t.Errorf("tensor %q, read by the If, does not cross the cut before it (crossing: %v)", name, cut.Tensors)
+		}
+	}
+	prog, err := engine.Compile(m, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seed := range []uint64{1, 2} {
+		x := profile.SampleInput(tensor.Float32, []int{2, 3}, seed)
+		if seed == 2 { // all negative: the else branch
+			for i, v := range x.Float32s() {
+				x.Float32s()[i] = -v*v - 1
+			}
+		}
+		full, err := prog.Run(ctx, map[string]*tensor.Tensor{"x": x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := 0; c < len(a.Units)-1; c++ {
+			checkChain(t, a, []int{c}, x, full)
+		}
+	}
+}

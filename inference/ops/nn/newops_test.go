@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/ops/kernel"
 	kt "github.com/papdl/papdl/inference/ops/kernel/kerneltest"
 	"github.com/papdl/papdl/inference/tensor"
 )
@@ -99,4 +100,65 @@ func TestQLinearMatMul(t *testing.T) {
 	out := kt.Run(t, buildQLinearMatMul, kt.Node("QLinearMatMul", 8, 1), 10,
 		a, kt.F32(nil, 0.5), u8(0), b, kt.F32(nil, 0.25), u8(1), kt.F32(nil, 0.5), u8(100))
 	kt.Close(t, "y", out[0], []int{1, 1}, []float64{105}, 0)
+}
+
+// TestHalfCompute runs Conv, Gemm and MatMul on float16 tensors (and a
+// float16 constant weight) and checks each result against the float32
+// kernel's output rounded to float16.
+func TestHalfCompute(t *testing.T) {
+	half := func(t32 *tensor.Tensor) *tensor.Tensor {
+		out := tensor.New(tensor.Float16, t32.Shape...)
+		for i, v := range t32.Float32s() {
+			out.Data.([]uint16)[i] = tensor.HalfFromFloat64(float64(v))
+		}
+		return out
+	}
+	// Small integers and halves are exact in float16.
+	vals := func(shape ...int) *tensor.Tensor {
+		x := tensor.New(tensor.Float32, shape...)
+		for i := range x.Float32s() {
+			x.Float32s()[i] = float32(i%7-3) / 2
+		}
+		return x
+	}
+	tests := []struct {
+		op    string
+		b     func(*onnx.Node, int64, []*tensor.Tensor) (kernel.Kernel, error)
+		attrs []onnx.Attribute
+		in    []*tensor.Tensor
+	}{
+		{"Conv", buildConv, []onnx.Attribute{kt.Ints("pads", 1, 1, 1, 1)}, []*tensor.Tensor{vals(1, 2, 4, 4), vals(3, 2, 3, 3)}},
+		{"Gemm", buildGemm, []onnx.Attribute{kt.Int("transB", 1)}, []*tensor.Tensor{vals(3, 5), vals(4, 5), vals(4)}},
+		{"MatMul", buildMatMul, nil, []*tensor.Tensor{vals(2, 3, 5), vals(5, 4)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.op, func(t *testing.T) {
+			n := kt.Node(tc.op, len(tc.in), 1, tc.attrs...)
+			want := kt.Run(t, tc.b, n, 13, tc.in...)[0]
+			hin := make([]*tensor.Tensor, len(tc.in))
+			for i, x := range tc.in {
+				hin[i] = half(x)
+			}
+			// The weight as a compile-time constant, as in an fp16 model.
+			consts := make([]*tensor.Tensor, len(hin))
+			consts[1] = hin[1]
+			k, err := withHalf(tc.b)(n, 13, consts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := k.Run(hin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[0].DType != tensor.Float16 {
+				t.Fatalf("output type %s, want float16", got[0].DType)
+			}
+			wantBits := half(want).Data.([]uint16)
+			for i, b := range got[0].Data.([]uint16) {
+				if b != wantBits[i] {
+					t.Fatalf("element %d: %v, want %v", i, tensor.HalfToFloat32(b), tensor.HalfToFloat32(wantBits[i]))
+				}
+			}
+		})
+	}
 }

@@ -4,14 +4,14 @@ import "github.com/papdl/papdl/inference/ops/kernel"
 
 // Register adds this package's operators.
 func Register(add kernel.AddFunc) {
-	add("Conv", buildConv)
-	add("ConvTranspose", buildConvTranspose)
-	add("MaxPool", buildMaxPool)
-	add("AveragePool", buildAveragePool)
-	add("GlobalAveragePool", buildGlobalAveragePool)
-	add("GlobalMaxPool", buildGlobalMaxPool)
-	add("BatchNormalization", buildBatchNormalization)
-	add("LRN", buildLRN)
+	add("Conv", withHalf(buildConv))
+	add("ConvTranspose", withHalf(buildConvTranspose))
+	add("MaxPool", withHalf(buildMaxPool))
+	add("AveragePool", withHalf(buildAveragePool))
+	add("GlobalAveragePool", withHalf(buildGlobalAveragePool))
+	add("GlobalMaxPool", withHalf(buildGlobalMaxPool))
+	add("BatchNormalization", withHalf(buildBatchNormalization))
+	add("LRN", withHalf(buildLRN))
 	add("QuantizeLinear", buildQuantizeLinear)
 	add("DequantizeLinear", buildDequantizeLinear)
 	add("DynamicQuantizeLinear", buildDynamicQuantizeLinear)
@@ -25,6 +25,6 @@ func Register(add kernel.AddFunc) {
 	add("GroupNormalization", buildGroupNormalization)
 	add("InstanceNormalization", buildInstanceNormalization)
 	add("MeanVarianceNormalization", buildMeanVarianceNormalization)
-	add("Gemm", buildGemm)
-	add("MatMul", buildMatMul)
+	add("Gemm", withHalf(buildGemm))
+	add("MatMul", withHalf(buildMatMul))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/papdl/papdl/inference/profile"
 	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/inference/tensor"
+	"github.com/papdl/papdl/inference/zoo"
 )
 
 // lstmModel is a small keyword spotter laid out as torch exports one:
@@ -164,5 +165,49 @@ func TestControlFlowNodeIsOneUnit(t *testing.T) {
 		for c := 0; c < len(a.Units)-1; c++ {
 			checkChain(t, a, []int{c}, x, full)
 		}
+	}
+}
+
+// TestSequenceZooChainBitwise slices the zoo's LSTM keyword spotter and
+// transformer encoder and checks that the chained partitions give the
+// monolithic output bit for bit.
+func TestSequenceZooChainBitwise(t *testing.T) {
+	for _, arch := range []string{"lstm_kws", "transformer_encoder"} {
+		t.Run(arch, func(t *testing.T) {
+			ctx := context.Background()
+			m, err := zoo.Generate(arch, zoo.Options{Seed: 7, Opset: 17})
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog, err := engine.Compile(m, engine.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := prog.Inputs()[0]
+			shape, _ := in.FixedShape()
+			x := profile.SampleInput(in.ElemType, shape, 3)
+			want, err := prog.Run(ctx, map[string]*tensor.Tensor{in.Name: x})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := slice.Analyze(ctx, m, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range a.Units {
+				for _, op := range u.OpTypes() {
+					if op == "LSTM" && u.OpTypes()[0] != "LSTM" {
+						t.Errorf("unit %s %v: the LSTM does not start its unit", u.Name, u.OpTypes())
+					}
+				}
+			}
+			for _, n := range []int{2, 3, 5} {
+				cuts, err := a.EvenCuts(min(n, len(a.Units)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkChain(t, a, cuts, x, want)
+			}
+		})
 	}
 }

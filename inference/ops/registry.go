@@ -16,6 +16,7 @@ import (
 	"github.com/papdl/papdl/inference/ops/recurrent"
 	"github.com/papdl/papdl/inference/ops/shapeops"
 	"github.com/papdl/papdl/inference/ops/signal"
+	"github.com/papdl/papdl/inference/ops/text"
 	"github.com/papdl/papdl/inference/ops/vision"
 	"github.com/papdl/papdl/inference/tensor"
 )
@@ -47,6 +48,7 @@ func NewRegistry() *Registry {
 	linalg.Register(r.add)
 	vision.Register(r.add)
 	signal.Register(r.add)
+	text.Register(r.add)
 	return r
 }
 

@@ -162,3 +162,15 @@ func TestHalfCompute(t *testing.T) {
 		})
 	}
 }
+
+// TestResizeIdentityAndEmpty covers the separable path's shortcuts: scale
+// 1 copies the input (without sharing its storage) and an empty input
+// gives an empty output.
+func TestResizeIdentityAndEmpty(t *testing.T) {
+	x := kt.F32([]int{1, 2}, 1, 2)
+	out := kt.Run(t, buildResize, kt.Node("Resize", 3, 1, kt.String("mode", "linear")), 13, x, nil, kt.F32([]int{2}, 1, 1))
+	kt.Close(t, "identity", out[0], []int{1, 2}, []float64{1, 2}, 0)
+	empty := tensor.New(tensor.Float32, 0, 2)
+	out = kt.Run(t, buildResize, kt.Node("Resize", 3, 1), 13, empty, nil, kt.F32([]int{2}, 1, 2))
+	kt.Close(t, "empty", out[0], []int{0, 4}, nil, 0)
+}

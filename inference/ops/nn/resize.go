@@ -360,7 +360,68 @@ func (k *resizeKernel) Run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := kernel.Strides(x.Shape)
+	var y []float64
+	if k.coord == "tf_crop_and_resize" {
+		y = resizeProduct(xs, x.Shape, outShape, tab, k.extrapolation)
+	} else {
+		y = resizeSeparable(xs, x.Shape, tab)
+	}
+	if !kernel.IsFloat(x.DType) {
+		for i, v := range y {
+			y[i] = math.RoundToEven(v)
+		}
+	}
+	out, err := kernel.FromFloats(x.DType, outShape, y)
+	if err != nil {
+		return nil, err
+	}
+	return []*tensor.Tensor{out}, nil
+}
+
+// resizeSeparable interpolates one axis at a time, innermost first, as the
+// ONNX reference nests its 1-D interpolations; axes whose taps are the
+// identity are skipped.
+func resizeSeparable(xs []float64, inShape []int, tab [][]axisTaps) []float64 {
+	cur := xs
+	shape := append([]int{}, inShape...)
+	for a := len(shape) - 1; a >= 0; a-- {
+		taps := tab[a]
+		identity := len(taps) == shape[a]
+		for o := 0; identity && o < len(taps); o++ {
+			t := taps[o]
+			identity = len(t.idx) == 1 && t.idx[0] == o && t.w[0] == 1
+		}
+		if identity {
+			continue
+		}
+		outer := tensor.NumElements(shape[:a])
+		inner := tensor.NumElements(shape[a+1:])
+		inLen, outLen := shape[a], len(taps)
+		next := make([]float64, outer*outLen*inner)
+		for p := 0; p < outer; p++ {
+			src := cur[p*inLen*inner : (p+1)*inLen*inner]
+			for o, t := range taps {
+				dst := next[(p*outLen+o)*inner : (p*outLen+o+1)*inner]
+				for j, i := range t.idx {
+					w := t.w[j]
+					row := src[i*inner : (i+1)*inner]
+					for q, v := range row {
+						dst[q] += w * v
+					}
+				}
+			}
+		}
+		cur = next
+		shape[a] = outLen
+	}
+	return cur // may be xs itself: the caller copies into the output tensor
+}
+
+// resizeProduct sums over the product of every axis' taps per output
+// element; an element with an axis outside the crop gets extrapolation.
+func resizeProduct(xs []float64, inShape, outShape []int, tab [][]axisTaps, extrapolation float64) []float64 {
+	rank := len(inShape)
+	st := kernel.Strides(inShape)
 	y := make([]float64, tensor.NumElements(outShape))
 	coord := make([]int, rank)
 	cur := make([]*axisTaps, rank)
@@ -383,7 +444,7 @@ func (k *resizeKernel) Run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			extrap = extrap || cur[a].extrapolate
 		}
 		if extrap {
-			y[p] = k.extrapolation
+			y[p] = extrapolation
 		} else {
 			y[p] = acc(0, 0, 1)
 		}
@@ -395,14 +456,5 @@ func (k *resizeKernel) Run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			coord[a] = 0
 		}
 	}
-	if !kernel.IsFloat(x.DType) {
-		for i, v := range y {
-			y[i] = math.RoundToEven(v)
-		}
-	}
-	out, err := kernel.FromFloats(x.DType, outShape, y)
-	if err != nil {
-		return nil, err
-	}
-	return []*tensor.Tensor{out}, nil
+	return y
 }

@@ -51,6 +51,9 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 			if age, ok := old.Age(s.r.now()); reason == "" && ok && age > maxAge {
 				reason = fmt.Sprintf("the profile is %s old (spec.benchmark.maxAge %s)", age.Round(time.Second), maxAge)
 			}
+			if reason == "" && s.rec.BenchmarkRequested != "" {
+				reason = s.rec.BenchmarkRequested
+			}
 			if reason == "" {
 				v1alpha1.SetCondition(&s.rec.Status.Conditions, v1alpha1.Condition{Type: v1alpha1.ConditionBenchmarked,
 					Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonSucceeded, ObservedGeneration: s.rec.Generation,
@@ -105,7 +108,7 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 		return nil, err
 	}
 	old := s.rec.ProfileKey
-	s.rec.ProfileKey, s.rec.ProfileGraphKey = key, s.rec.GraphKey
+	s.rec.ProfileKey, s.rec.ProfileGraphKey, s.rec.BenchmarkRequested = key, s.rec.GraphKey, ""
 	if old != "" && old != key {
 		if path, err := s.r.Store.ProfilePath(old); err == nil {
 			_ = os.Remove(path)

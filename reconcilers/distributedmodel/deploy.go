@@ -1,14 +1,12 @@
 package distributedmodel
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -211,8 +209,8 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 	}
 	s.rec.Status.Endpoint = endpoint
 	pl := &v1alpha1.PlacementStatus{Objective: plan.Objective}
-	lat, thr := plan.Totals.LatencySeconds, plan.Totals.Throughput
-	pl.PredictedLatencySeconds, pl.PredictedThroughput = &lat, &thr
+	lat, thr, xfer := plan.Totals.LatencySeconds, plan.Totals.Throughput, plan.Totals.TransferSeconds
+	pl.PredictedLatencySeconds, pl.PredictedThroughput, pl.PredictedTransferSeconds = &lat, &thr, &xfer
 	allRunning := running[gw.Name]
 	var notRunning []string
 	if !running[gw.Name] {
@@ -224,9 +222,10 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 		if !running[name] {
 			notRunning = append(notRunning, name)
 		}
+		compute := p.ComputeSeconds
 		pl.Partitions = append(pl.Partitions, v1alpha1.PartitionStatus{Index: int32(i),
 			Units: v1alpha1.IndexRange{Start: int32(p.Start), End: int32(p.End)}, Node: p.Node, Hostname: p.Hostname,
-			Service: name, Ready: running[name]})
+			Service: name, Ready: running[name], PredictedComputeSeconds: &compute})
 	}
 	s.rec.Status.Placement = pl
 	msg := "waiting for the partitions and the gateway to answer"
@@ -263,9 +262,7 @@ func (s *session) ready(ctx context.Context, endpoint, revision string, pl *v1al
 	for i := range pl.Partitions {
 		pl.Partitions[i].Ready = true
 	}
-	if mean, ok := measuredLatency(ctx, endpoint); ok {
-		s.rec.MeasuredLatencySeconds = &mean
-	}
+	s.observe(ctx, endpoint, pl)
 	if s.rec.Status.LastAppliedRevision != revision {
 		s.event(false, "Ready", "revision %s is serving at %s", revision, endpoint)
 	}
@@ -309,42 +306,4 @@ func gatewayServes(ctx context.Context, endpoint, name, manifestSHA string) stri
 		return fmt.Sprintf("the gateway at %s answers %s: the chain is not whole yet", endpoint, resp.Status)
 	}
 	return ""
-}
-
-// measuredLatency reads the gateway's mean inference latency so far from
-// its Prometheus metrics (sum / count of papdl_gateway_inference_seconds).
-func measuredLatency(ctx context.Context, endpoint string) (float64, bool) {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/metrics", nil)
-	if err != nil {
-		return 0, false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	var sum, count float64
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "papdl_gateway_inference_seconds_sum":
-			sum = v
-		case "papdl_gateway_inference_seconds_count":
-			count = v
-		}
-	}
-	if count == 0 {
-		return 0, false
-	}
-	return sum / count, true
 }

@@ -41,7 +41,18 @@ type Record struct {
 	PlanSpecHash string    `json:"planSpecHash,omitempty"`
 	ArtifactKey  string    `json:"artifactKey,omitempty"`
 	CreatedAt    time.Time `json:"createdAt"`
-	// MeasuredLatencySeconds is the gateway's latest measured median, when known.
+	// Metrics is the gateway's last scraped counters (see observe).
+	Metrics *MetricsSnapshot `json:"metrics,omitempty"`
+	// DivergentWindows counts consecutive observation windows in which a
+	// partition's measured time was off its prediction.
+	DivergentWindows int `json:"divergentWindows,omitempty"`
+	// BenchmarkRequested, when set, makes the next reconcile benchmark the
+	// cluster again, for this reason.
+	BenchmarkRequested string `json:"benchmarkRequested,omitempty"`
+	// PredictionBenchmarkAt is when divergence last asked for a benchmark.
+	PredictionBenchmarkAt *time.Time `json:"predictionBenchmarkAt,omitempty"`
+	// MeasuredLatencySeconds is the gateway's latest measured mean latency
+	// (over the last observation window), when known.
 	MeasuredLatencySeconds *float64 `json:"measuredLatencySeconds,omitempty"`
 }
 

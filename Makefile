@@ -3,7 +3,10 @@ GO ?= go
 BIN := bin
 OUT := out
 
-.PHONY: all build demo test test-short conformance bench fuzz deps clean
+.PHONY: all build demo test test-short lint conformance bench fuzz deps clean
+
+# staticcheck's release, pinned (checks in staticcheck.conf).
+STATICCHECK_VERSION := v0.8.2
 
 all: build
 
@@ -23,6 +26,12 @@ demo: build
 # swarm test bed first (root), then runs every test (hack/test.sh).
 test:
 	bash hack/test.sh
+
+# go vet and staticcheck over the whole module (make test runs it first).
+lint:
+	$(GO) vet ./...
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite, as `make test` runs it on a fresh Debian machine (as root):
-#  1. installs the ONNX test data and numpy, runs every Go test (the swarm
-#     integration tests skip themselves here);
+#  1. installs the ONNX test data and numpy, runs go vet and staticcheck
+#     (make lint), then every Go test (the swarm integration tests skip
+#     themselves here);
 #  2. installs and starts a Docker engine, brings up the multi-node swarm test
 #     bed (the manager plus three capped worker engines, hack/swarm-up.sh),
 #     runs the swarm integration tests one package at a time (they share the
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
 
 bash hack/install-deps.sh
+make lint
 go test -count=1 -timeout 60m ./...
 
 if [ "${PAPDL_SKIP_SWARM:-0}" != 1 ]; then

@@ -22,6 +22,10 @@ type Controller struct {
 	Timeout time.Duration
 	// Backoff spaces retries after errors (default 1s doubling to 5m).
 	Backoff Backoff
+	// ShutdownTimeout bounds the wait for reconciles in progress once ctx
+	// ends (default 10s): a reconcile stuck past its context does not
+	// keep the process alive.
+	ShutdownTimeout time.Duration
 }
 
 // Run processes the queue until ctx ends.
@@ -47,7 +51,17 @@ func (c *Controller) Run(ctx context.Context) {
 	}
 	<-ctx.Done()
 	c.Queue.ShutDown()
-	wg.Wait()
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	grace := c.ShutdownTimeout
+	if grace <= 0 {
+		grace = 10 * time.Second
+	}
+	select {
+	case <-stopped:
+	case <-time.After(grace):
+		c.Log.Error("reconciles still running after shutdown timeout: leaving them", zap.Duration("timeout", grace))
+	}
 }
 
 func (c *Controller) process(ctx context.Context, name string) {

@@ -104,6 +104,7 @@ const (
 	ReasonDeployFailed        = "DeployFailed"
 	ReasonServicesNotReady    = "ServicesNotReady"
 	ReasonServing             = "Serving"
+	ReasonPortConflict        = "PortConflict"
 )
 
 // Label keys papdl puts on the objects it owns (services, configs).

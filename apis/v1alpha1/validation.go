@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,32 +23,11 @@ const (
 	MaxHeadroomPercent = 90
 	// MaxNameLength bounds metadata.name: a DNS-1123 label.
 	MaxNameLength = 63
+	// A benchmark runs every unit warmup+repeats times on every node:
+	// bounded so that no spec can keep the cluster busy for days.
+	MaxBenchmarkRepeats = 1000
+	MaxBenchmarkWarmup  = 100
 )
-
-// nameRule says what a valid object name is, for messages.
-const nameRule = "must be a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
-
-// ValidateName reports whether name is a DNS-1123 label: 1 to 63 characters
-// from [a-z0-9-], starting and ending with a letter or digit. Only such names
-// may become file, service or network names ("..", "a/b" and "" never do).
-func ValidateName(name string) error {
-	if name == "" {
-		return fmt.Errorf("name is empty: %s", nameRule)
-	}
-	if len(name) > MaxNameLength || !dnsLabel.MatchString(name) {
-		return fmt.Errorf("name %q %s", truncateForMessage(name), nameRule)
-	}
-	return nil
-}
-
-// truncateForMessage keeps an untrusted string short enough to quote.
-func truncateForMessage(s string) string {
-	const max = 80
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
-}
 
 // Validate reports every problem with the object, each naming its field.
 // It does not touch the file system; see VerifyModelFile for that.
@@ -123,6 +103,12 @@ func (s *DistributedModelSpec) Validate(p *field.Path) field.ErrorList {
 	if s.Constraints != nil {
 		errs = append(errs, s.Constraints.validate(p.Child("constraints"))...)
 	}
+	if pl := s.Placement; pl != nil && pl.Tolerance != nil {
+		if t := *pl.Tolerance; math.IsNaN(t) || t < 0 || t > 1 {
+			errs = append(errs, field.Invalid(p.Child("placement", "tolerance"), t,
+				"must be a fraction between 0 and 1 (0.05 = 5%)"))
+		}
+	}
 	if h := s.MemoryHeadroom; h != nil {
 		hp := p.Child("memoryHeadroom")
 		if h.Bytes != nil {
@@ -137,11 +123,11 @@ func (s *DistributedModelSpec) Validate(p *field.Path) field.ErrorList {
 	}
 	if b := s.Benchmark; b != nil {
 		bp := p.Child("benchmark")
-		if b.Repeats != nil && *b.Repeats < 1 {
-			errs = append(errs, field.Invalid(bp.Child("repeats"), *b.Repeats, "must be at least 1"))
+		if b.Repeats != nil && (*b.Repeats < 1 || *b.Repeats > MaxBenchmarkRepeats) {
+			errs = append(errs, field.Invalid(bp.Child("repeats"), *b.Repeats, fmt.Sprintf("must be between 1 and %d", MaxBenchmarkRepeats)))
 		}
-		if b.Warmup != nil && *b.Warmup < 0 {
-			errs = append(errs, field.Invalid(bp.Child("warmup"), *b.Warmup, "must not be negative"))
+		if b.Warmup != nil && (*b.Warmup < 0 || *b.Warmup > MaxBenchmarkWarmup) {
+			errs = append(errs, field.Invalid(bp.Child("warmup"), *b.Warmup, fmt.Sprintf("must be between 0 and %d", MaxBenchmarkWarmup)))
 		}
 		if b.MaxAge != nil && b.MaxAge.Duration <= 0 {
 			errs = append(errs, field.Invalid(bp.Child("maxAge"), b.MaxAge.Duration.String(), "must be positive"))

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -35,6 +36,7 @@ func TestDefault(t *testing.T) {
 		{"maxAge", s.Benchmark.MaxAge.Duration == 24*time.Hour},
 		{"port", *s.Gateway.Port == 8765},
 		{"suspend", !*s.Suspend},
+		{"tolerance", *s.Placement.Tolerance == 0.05},
 		{"pin last", s.Constraints.Pins[0].Units.Last == "conv1"},
 	}
 	for _, c := range checks {
@@ -95,11 +97,26 @@ func TestValidate(t *testing.T) {
 			}
 		}, []string{"spec.constraints.pins[1].units", "spec.constraints.pins[2].units", "spec.constraints.avoid[0].units.end",
 			"spec.constraints.avoid[0].nodes", "spec.constraints.nodeSelector[bad key!]"}},
+		{"tolerance above 1", func(m *DistributedModel) {
+			m.Spec.Placement = &PlacementSettings{Tolerance: ptr(1.5)}
+		}, []string{"spec.placement.tolerance"}},
+		{"negative tolerance", func(m *DistributedModel) {
+			m.Spec.Placement = &PlacementSettings{Tolerance: ptr(-0.01)}
+		}, []string{"spec.placement.tolerance"}},
+		{"NaN tolerance", func(m *DistributedModel) {
+			m.Spec.Placement = &PlacementSettings{Tolerance: ptr(math.NaN())}
+		}, []string{"spec.placement.tolerance"}},
+		{"tolerance bounds are valid", func(m *DistributedModel) {
+			m.Spec.Placement = &PlacementSettings{Tolerance: ptr(1.0)}
+		}, nil},
 		{"bad headroom and benchmark", func(m *DistributedModel) {
 			m.Spec.MemoryHeadroom = &MemoryHeadroom{Bytes: ptr("lots"), Percent: ptr(int32(95))}
 			m.Spec.Benchmark = &BenchmarkSettings{Repeats: ptr(int32(0)), Warmup: ptr(int32(-1)), MaxAge: &Duration{}}
 		}, []string{"spec.memoryHeadroom.bytes", "spec.memoryHeadroom.percent", "spec.benchmark.repeats",
 			"spec.benchmark.warmup", "spec.benchmark.maxAge"}},
+		{"unbounded benchmark", func(m *DistributedModel) {
+			m.Spec.Benchmark = &BenchmarkSettings{Repeats: ptr(int32(2000000000)), Warmup: ptr(int32(101))}
+		}, []string{"spec.benchmark.repeats", "spec.benchmark.warmup"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

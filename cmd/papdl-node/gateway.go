@@ -45,7 +45,7 @@ func runGateway(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if *name == "" {
 		*name = man.Model
 	}
-	gw, err := chain.NewGateway(chain.GatewayConfig{ModelName: *name, Inputs: man.Inputs, Outputs: man.Outputs,
+	gw, err := chain.NewGateway(chain.GatewayConfig{ModelName: *name, ManifestSHA256: man.SHA256, Inputs: man.Inputs, Outputs: man.Outputs,
 		First: *first, Stages: len(man.Partitions), Timeout: *timeout, MaxInFlight: *inFlight,
 		MaxBodyBytes: *maxBody, Limits: chain.Limits{MaxPayload: *maxFrame}, Logger: log})
 	if err != nil {

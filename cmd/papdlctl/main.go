@@ -17,7 +17,10 @@ func main() {
 	err := commands.NewRootCommand().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "papdlctl:", err)
-		os.Exit(1)
+		code, shown := commands.ExitCode(err)
+		if shown != nil {
+			fmt.Fprintln(os.Stderr, "papdlctl:", shown)
+		}
+		os.Exit(code)
 	}
 }

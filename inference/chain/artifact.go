@@ -115,6 +115,7 @@ func FetchManifest(ctx context.Context, client *http.Client, loc, wantSHA256 str
 	if m.Format != slice.ManifestFormat {
 		return nil, fmt.Errorf("manifest %s: format %q, want %q", loc, m.Format, slice.ManifestFormat)
 	}
+	m.SHA256 = slice.SHA256Hex(b)
 	lists := [][]slice.Value{m.Inputs, m.Outputs}
 	for _, p := range m.Partitions {
 		lists = append(lists, p.Inputs, p.Outputs, p.Forward)

@@ -106,6 +106,9 @@ type Frame struct {
 	Err      string
 	// Blob is the opaque payload of Echo frames.
 	Blob []byte
+	// chainBroken marks an error frame the gateway made because the chain
+	// broke under the request (never encoded): the request is replayed.
+	chainBroken bool
 }
 
 // Limits bound what ReadFrame accepts from a peer.

@@ -21,6 +21,12 @@ import (
 type GatewayConfig struct {
 	// ModelName is the name the inference protocol serves the model under.
 	ModelName string
+	// ManifestSHA256 is the digest of the partition manifest the gateway
+	// was started with: the identity of what it serves, reported on
+	// readiness answers (header Papdl-Manifest-Sha256) so that a
+	// controller never takes another model's or an older revision's
+	// gateway for its own.
+	ManifestSHA256 string
 	// Inputs and Outputs are the model's (from the partition manifest).
 	Inputs, Outputs []slice.Value
 	// First is partition 0's address.
@@ -153,6 +159,7 @@ func (g *Gateway) receive(ctx context.Context, c net.Conn) {
 			g.failPending(f)
 			continue
 		}
+		markChainBroken(f)
 		g.mu.Lock()
 		ch, ok := g.pending[f.ID]
 		delete(g.pending, f.ID)
@@ -178,7 +185,7 @@ func (g *Gateway) failPending(f *Frame) {
 		g.log.Warn("chain broken: failing the requests in flight", zap.Int("requests", len(lost)), zap.String("reason", f.Err))
 	}
 	for id, ch := range lost {
-		ch <- &Frame{Kind: KindError, ID: id, ErrStage: f.ErrStage, Err: f.Err}
+		ch <- &Frame{Kind: KindError, ID: id, ErrStage: f.ErrStage, Err: f.Err, chainBroken: true}
 	}
 }
 
@@ -227,7 +234,7 @@ func (g *Gateway) infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 		g.m.errors.with("input").inc()
 		return nil, nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, g.requestTimeout(ctx))
 	defer cancel()
 	select {
 	case g.slots <- struct{}{}:
@@ -237,11 +244,13 @@ func (g *Gateway) infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 	}
 	g.m.inFlight.add(1)
 	defer func() { <-g.slots; g.m.inFlight.add(-1) }()
-	f := &Frame{Kind: KindData, ID: g.ids.Next(), ErrStage: -1}
+	tensors := make([]NamedTensor, 0, len(g.cfg.Inputs))
 	for _, v := range g.cfg.Inputs {
-		f.Tensors = append(f.Tensors, NamedTensor{Name: v.Name, Tensor: inputs[v.Name]})
+		tensors = append(tensors, NamedTensor{Name: v.Name, Tensor: inputs[v.Name]})
 	}
-	r, err := g.roundTrip(ctx, f)
+	r, err := g.sendWithReplay(ctx, func() *Frame {
+		return &Frame{Kind: KindData, ID: g.ids.Next(), ErrStage: -1, Tensors: tensors}
+	})
 	if err != nil {
 		g.staleReady()
 		return nil, nil, err

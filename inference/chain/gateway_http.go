@@ -131,7 +131,12 @@ func (g *Gateway) serveInput(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, ep, code, fmt.Errorf("request body is not a valid .npy file: %w", err), false)
 		return
 	}
-	outs, err := g.Infer(r.Context(), map[string]*tensor.Tensor{g.cfg.Inputs[0].Name: t})
+	ctx, err := withHeaderTimeout(r)
+	if err != nil {
+		g.fail(w, ep, http.StatusBadRequest, err, false)
+		return
+	}
+	outs, err := g.Infer(ctx, map[string]*tensor.Tensor{g.cfg.Inputs[0].Name: t})
 	if err != nil {
 		g.fail(w, ep, statusOf(err), err, false)
 		return
@@ -156,8 +161,19 @@ func (g *Gateway) serveCompat(w http.ResponseWriter, r *http.Request) {
 	g.replyJSON(w, r.URL.Path, http.StatusOK, status)
 }
 
+// Identity headers on readiness answers: the model a gateway serves and the
+// digest of its partition manifest.
+const (
+	HeaderModel          = "Papdl-Model"
+	HeaderManifestSHA256 = "Papdl-Manifest-Sha256"
+)
+
 func (g *Gateway) serveReady(w http.ResponseWriter, r *http.Request) {
 	ep := "/v2/health/ready"
+	w.Header().Set(HeaderModel, g.cfg.ModelName)
+	if g.cfg.ManifestSHA256 != "" {
+		w.Header().Set(HeaderManifestSHA256, g.cfg.ManifestSHA256)
+	}
 	if name := r.PathValue("name"); name != "" {
 		ep = "/v2/models/{name}/ready"
 		if name != g.cfg.ModelName {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -158,6 +159,9 @@ func startChain(t testing.TB, s *sliced, o chainOptions) *testChain {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := zap.NewNop()
+	if os.Getenv("CHAIN_DEBUG") != "" {
+		log = zap.NewExample()
+	}
 	retLn := listen(t, "127.0.0.1:0")
 	lns := make([]net.Listener, len(s.stages))
 	tc := &testChain{t: t, ctx: ctx}

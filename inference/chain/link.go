@@ -96,6 +96,11 @@ func (l *Link) Send(ctx context.Context, f *Frame) (int64, error) {
 			return n, nil
 		}
 		l.dropLocked(c)
+		if !fresh && !isTimeout(err) {
+			// The established connection broke under a write before
+			// watch saw it: frames sent on it earlier are lost too.
+			l.brokeLocked(err)
+		}
 		if fresh || attempt > 0 || ctx.Err() != nil || isTimeout(err) {
 			return n, fmt.Errorf("send to %s: %w", l.addr, err)
 		}
@@ -153,12 +158,17 @@ func (l *Link) watch(c net.Conn) {
 		if err == nil || errors.Is(err, io.EOF) {
 			err = errors.New("peer closed the connection")
 		}
-		l.log.Info("connection lost", zap.Error(err))
-		l.breaks.inc()
 		l.dropLocked(c)
-		if l.opts.OnBreak != nil && !l.closed {
-			go l.opts.OnBreak(err)
-		}
+		l.brokeLocked(err)
+	}
+}
+
+// brokeLocked counts and reports the loss of an established connection.
+func (l *Link) brokeLocked(err error) {
+	l.log.Info("connection lost", zap.Error(err))
+	l.breaks.inc()
+	if l.opts.OnBreak != nil && !l.closed {
+		go l.opts.OnBreak(err)
 	}
 }
 

@@ -33,7 +33,15 @@ func (g *Gateway) serveInfer(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, ep, http.StatusBadRequest, err, true)
 		return
 	}
-	outs, err := g.Infer(r.Context(), inputs)
+	ctx, err := withHeaderTimeout(r)
+	if err == nil {
+		ctx, err = withParameterTimeout(ctx, req.Parameters)
+	}
+	if err != nil {
+		g.fail(w, ep, http.StatusBadRequest, err, true)
+		return
+	}
+	outs, err := g.Infer(ctx, inputs)
 	if err != nil {
 		g.fail(w, ep, statusOf(err), err, true)
 		return

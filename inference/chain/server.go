@@ -300,7 +300,7 @@ func (s *Server) forward(ctx context.Context, w work) {
 		return
 	}
 	report := &Frame{Kind: KindError, ID: w.f.ID, Budget: w.budget(), ErrStage: s.index, Timings: w.f.Timings,
-		Err: fmt.Sprintf("partition %d: forwarding to %s: %v", s.index, s.cfg.Next, err)}
+		Err: fmt.Sprintf("partition %d: %s %s: %v", s.index, forwardingFailed, s.cfg.Next, err)}
 	if w.f.Kind == KindError {
 		report.ErrStage, report.Err = w.f.ErrStage, w.f.Err
 	}

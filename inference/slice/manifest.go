@@ -34,6 +34,10 @@ type Manifest struct {
 	// Cuts[i] is the cut after unit i, for every i but the last unit.
 	Cuts       []Cut               `json:"cuts"`
 	Partitions []ManifestPartition `json:"partitions"`
+	// SHA256 is the digest of the manifest file's bytes as read (not
+	// stored in the file): the identity of the partition set a gateway
+	// serves.
+	SHA256 string `json:"-"`
 }
 
 // ManifestUnit is a unit's summary.
@@ -145,6 +149,7 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if m.Format != ManifestFormat {
 		return nil, fmt.Errorf("%s: format %q, want %q", path, m.Format, ManifestFormat)
 	}
+	m.SHA256 = SHA256Hex(b)
 	for _, vs := range [][]Value{m.Inputs, m.Outputs} {
 		if err := fillDTypes(vs); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -221,4 +226,10 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// SHA256Hex is the hex sha256 of b.
+func SHA256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -36,6 +36,10 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 			repeats = int(*b.Repeats)
 		}
 	}
+	if s.rec.ProfileKey == "" {
+		s.adoptProfile(ready)
+	}
+	reason := "no profile yet"
 	if s.rec.ProfileKey != "" {
 		path, err := s.r.Store.ProfilePath(s.rec.ProfileKey)
 		var old *profile.ClusterProfile
@@ -43,7 +47,7 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 			old, err = profile.LoadFile(path)
 		}
 		if err == nil {
-			reason := coverage(old, ready, s.rec.ModelSHA256)
+			reason = s.coverage(old, ready)
 			if age, ok := old.Age(s.r.now()); reason == "" && ok && age > maxAge {
 				reason = fmt.Sprintf("the profile is %s old (spec.benchmark.maxAge %s)", age.Round(time.Second), maxAge)
 			}
@@ -53,8 +57,15 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 					Message: fmt.Sprintf("profile %s covers the %d ready nodes", s.rec.ProfileKey, len(ready))}, s.r.now())
 				return restrict(old, ready), nil
 			}
-			s.event(false, "Benchmarking", "benchmarking again: %s", reason)
+		} else {
+			reason = fmt.Sprintf("the stored profile is unreadable (%v)", err)
 		}
+		s.event(false, "Benchmarking", "benchmarking again: %s", reason)
+	}
+	if s.dryRun() {
+		s.note(&s.dry.Rebenchmark, &s.dry.RebenchmarkReason, reason)
+		s.note(&s.dry.Replace, &s.dry.ReplaceReason, "after the benchmark (the plan depends on its measurements)")
+		return nil, errDryRunStops
 	}
 
 	a, err := s.analysis(ctx, path)
@@ -94,7 +105,7 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 		return nil, err
 	}
 	old := s.rec.ProfileKey
-	s.rec.ProfileKey = key
+	s.rec.ProfileKey, s.rec.ProfileGraphKey = key, s.rec.GraphKey
 	if old != "" && old != key {
 		if path, err := s.r.Store.ProfilePath(old); err == nil {
 			_ = os.Remove(path)
@@ -209,7 +220,7 @@ func MeasureCluster(ctx context.Context, rt runtime.Runtime, a *slice.Analysis, 
 // analysis returns the model's units, marking the model Sliced.
 func (s *session) analysis(ctx context.Context, path string) (*slice.Analysis, error) {
 	s.progress("Slicing", "analysing model %s", path)
-	a, err := s.r.models.analysis(ctx, path, s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape)
+	a, err := s.r.models.analysis(ctx, path, s.rec.ModelSHA256, s.r.maxModelBytes(), s.rec.InputName, s.rec.InputShape)
 	if errors.Is(err, ops.ErrUnsupported) {
 		return nil, fmt.Errorf("%w: %w", errInvalidModel, err)
 	}
@@ -221,9 +232,11 @@ func (s *session) analysis(ctx context.Context, path string) (*slice.Analysis, e
 	return a, nil
 }
 
-// coverage explains why a profile cannot serve the ready nodes, or "".
-func coverage(p *profile.ClusterProfile, ready []runtime.Node, modelSHA string) string {
-	if p.Model.SHA256 != modelSHA {
+// coverage explains why a profile cannot serve the ready nodes, or "". A
+// profile measured for another model file still serves when only the
+// float weights differ (same graph key).
+func (s *session) coverage(p *profile.ClusterProfile, ready []runtime.Node) string {
+	if p.Model.SHA256 != s.rec.ModelSHA256 && (s.rec.ProfileGraphKey == "" || s.rec.ProfileGraphKey != s.rec.GraphKey) {
 		return "the model changed"
 	}
 	for _, n := range ready {
@@ -238,6 +251,45 @@ func coverage(p *profile.ClusterProfile, ready []runtime.Node, modelSHA string) 
 		}
 	}
 	return ""
+}
+
+// maxProfilesScanned bounds the profiles read when looking for one to adopt.
+const maxProfilesScanned = 64
+
+// adoptProfile finds, for a model whose state was lost, the newest stored
+// profile of the same model file that covers the ready nodes, so that a
+// rebuilt state does not cost a benchmark.
+func (s *session) adoptProfile(ready []runtime.Node) {
+	entries, err := os.ReadDir(s.r.Store.ProfilesDir())
+	if err != nil {
+		return
+	}
+	var best string
+	var bestAt time.Time
+	for i, e := range entries {
+		if i >= maxProfilesScanned {
+			break
+		}
+		key, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || strings.HasPrefix(key, ".") {
+			continue
+		}
+		path, err := s.r.Store.ProfilePath(key)
+		if err != nil {
+			continue
+		}
+		p, err := profile.LoadFile(path)
+		if err != nil || p.Model.SHA256 != s.rec.ModelSHA256 || p.Metadata.MeasuredAt == nil {
+			continue
+		}
+		if s.coverage(p, ready) == "" && p.Metadata.MeasuredAt.After(bestAt) {
+			best, bestAt = key, *p.Metadata.MeasuredAt
+		}
+	}
+	if best != "" {
+		s.rec.ProfileKey, s.rec.ProfileGraphKey = best, s.rec.GraphKey
+		s.event(false, "ProfileAdopted", "using the stored profile %s measured %s for this model file", best, bestAt.Format(time.RFC3339))
+	}
 }
 
 // restrict returns a copy of p holding only the ready nodes and their links.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/reconcilers"
 	"github.com/papdl/papdl/reconcilers/planner"
@@ -38,7 +42,7 @@ func (s *session) ensurePartitions(ctx context.Context, path string, plan *plann
 	s.r.artifactsMu.Lock()
 	defer s.r.artifactsMu.Unlock()
 	if _, err := os.Stat(filepath.Join(dir, slice.ManifestFile)); err == nil {
-		if s.rec.ArtifactKey != key {
+		if s.rec.ArtifactKey != key && !s.dryRun() {
 			s.rec.ArtifactKey = key
 			s.save()
 		}
@@ -51,6 +55,20 @@ func (s *session) ensurePartitions(ctx context.Context, path string, plan *plann
 	parts, err := a.Partition(cuts)
 	if err != nil {
 		return "", err
+	}
+	if s.dryRun() {
+		// Slice into a scratch directory: the workloads' hashes need the
+		// partitions' digests.
+		s.note(&s.dry.Reslice, &s.dry.ResliceReason, fmt.Sprintf("the placement cuts after units %v", cuts))
+		tmp, err := os.MkdirTemp("", "papdl-diff-")
+		if err != nil {
+			return "", err
+		}
+		s.dry.tmpDirs = append(s.dry.tmpDirs, tmp)
+		if _, err := slice.Write(tmp, a, parts, s.rec.ModelSHA256); err != nil {
+			return "", err
+		}
+		return tmp, nil
 	}
 	s.progress("Slicing", "writing %d partitions", len(parts))
 	tmp := dir + ".tmp"
@@ -75,10 +93,7 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 	if len(man.Partitions) != len(plan.Partitions) {
 		return nil, fmt.Errorf("partition set %s has %d partitions, the plan %d", dir, len(man.Partitions), len(plan.Partitions))
 	}
-	port := int(v1alpha1.DefaultGatewayPort)
-	if g := s.obj.Spec.Gateway; g != nil && g.Port != nil {
-		port = int(*g.Port)
-	}
+	port := gatewayPort(s.obj)
 	manifest := filepath.Join(dir, slice.ManifestFile)
 	out := make([]runtime.Workload, 0, len(plan.Partitions)+1)
 	for i, p := range plan.Partitions {
@@ -96,15 +111,17 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 	out = append(out, runtime.Workload{
 		Name: WorkloadName(s.name, -1), Model: s.name, Role: runtime.RoleGateway, Partition: -1,
 		Node: plan.SourceNode, Revision: revision, ManifestPath: manifest, Next: WorkloadName(s.name, 0), Port: port,
-		// The gateway reads the model's inputs and outputs from the manifest:
-		// they change with the model file and the input shape only.
-		ArtifactSHA256: store.Key(s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape),
+		// The gateway serves the partition set its manifest describes (the
+		// number of stages, the model's inputs and outputs) and reports the
+		// manifest's digest on readiness answers.
+		ArtifactSHA256: man.SHA256,
 	})
 	return out, nil
 }
 
 // deploy applies the workloads that changed, removes the ones no longer
-// wanted and reports readiness.
+// wanted and reports readiness. Each workload's fate comes from fate(), in
+// a dry run as in the real one.
 func (s *session) deploy(ctx context.Context, plan *planner.Plan, dir, revision string) (reconcilers.Result, error) {
 	man, err := slice.ReadManifest(dir)
 	if err != nil {
@@ -123,10 +140,25 @@ func (s *session) deploy(ctx context.Context, plan *planner.Plan, dir, revision 
 		byName[o.Name] = o
 	}
 	wanted := map[string]bool{}
-	changed := 0
+	var fates []WorkloadChange
 	for _, w := range desired {
 		wanted[w.Name] = true
 		o, existed := byName[w.Name]
+		fates = append(fates, fate(w, o, existed))
+	}
+	for _, o := range observed {
+		if !wanted[o.Name] {
+			fates = append(fates, WorkloadChange{Name: o.Name, Action: ActionRemove, Detail: "the placement no longer uses it"})
+		}
+	}
+	if s.dryRun() {
+		s.dry.Workloads = fates
+		return reconcilers.Result{}, nil
+	}
+	changed := 0
+	for i, w := range desired {
+		// Apply every workload, kept ones too: the runtime's own
+		// definition of it (artifact locations, node image) may drift.
 		did, err := s.r.Runtime.Apply(ctx, w)
 		if err != nil {
 			return s.fail(v1alpha1.ConditionDeployed, v1alpha1.ReasonDeployFailed, fmt.Errorf("apply %s: %w", w.Name, err))
@@ -135,41 +167,42 @@ func (s *session) deploy(ctx context.Context, plan *planner.Plan, dir, revision 
 			continue
 		}
 		changed++
-		switch {
-		case !existed:
+		switch f := fates[i]; f.Action {
+		case ActionCreate:
 			s.event(false, "Deployed", "started %s on node %s", w.Name, w.Node)
-		case o.Hash == w.Hash() && !o.Running:
-			s.event(true, "PartitionRestarted", "restarted %s on node %s (it was not running: %s)", w.Name, w.Node, o.Message)
-		case o.Hash == w.Hash():
+		case ActionRestart:
+			s.event(true, "PartitionRestarted", "restarted %s on node %s (%s)", w.Name, w.Node, f.Detail)
+		case ActionKeep:
 			s.event(false, "Updated", "updated %s: the runtime's definition of it changed (artifact locations, node image)", w.Name)
 		default:
-			s.event(false, "Redeployed", "replaced %s (now on node %s)", w.Name, w.Node)
+			s.event(false, "Redeployed", "replaced %s (%s)", w.Name, f.Detail)
 		}
 	}
-	for _, o := range observed {
-		if !wanted[o.Name] {
-			if err := s.r.Runtime.Remove(ctx, o.Name); err != nil {
-				return s.fail(v1alpha1.ConditionDeployed, v1alpha1.ReasonDeployFailed, fmt.Errorf("remove %s: %w", o.Name, err))
-			}
-			changed++
-			s.event(false, "Pruned", "removed %s, which the placement no longer uses", o.Name)
+	for _, f := range fates[len(desired):] {
+		if err := s.r.Runtime.Remove(ctx, f.Name); err != nil {
+			return s.fail(v1alpha1.ConditionDeployed, v1alpha1.ReasonDeployFailed, fmt.Errorf("remove %s: %w", f.Name, err))
 		}
+		changed++
+		s.event(false, "Pruned", "removed %s, which the placement no longer uses", f.Name)
 	}
 	s.setCondition(v1alpha1.ConditionDeployed, v1alpha1.ConditionTrue, v1alpha1.ReasonSucceeded,
 		fmt.Sprintf("%d workloads (%d changed this time)", len(desired), changed))
-	return s.checkReady(ctx, plan, desired, revision)
+	return s.checkReady(ctx, plan, desired, revision, man.SHA256)
 }
 
 // checkReady reads the workloads back and asks the gateway whether the whole
-// chain answers.
-func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []runtime.Workload, revision string) (reconcilers.Result, error) {
+// chain answers, and whether the gateway answering on the endpoint is this
+// model's, serving this partition set.
+func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []runtime.Workload, revision, manifestSHA string) (reconcilers.Result, error) {
 	observed, err := s.r.Runtime.List(ctx, s.name)
 	if err != nil {
 		return s.fail(v1alpha1.ConditionDeployed, v1alpha1.ReasonDeployFailed, fmt.Errorf("list workloads: %w", err))
 	}
 	running := map[string]bool{}
+	messages := map[string]string{}
 	for _, o := range observed {
 		running[o.Name] = o.Running && o.Hash == o.Workload.Hash()
+		messages[o.Name] = o.Message
 	}
 	gw := desired[len(desired)-1]
 	endpoint, err := s.r.Runtime.Endpoint(ctx, gw)
@@ -181,26 +214,52 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 	lat, thr := plan.Totals.LatencySeconds, plan.Totals.Throughput
 	pl.PredictedLatencySeconds, pl.PredictedThroughput = &lat, &thr
 	allRunning := running[gw.Name]
+	var notRunning []string
+	if !running[gw.Name] {
+		notRunning = append(notRunning, gw.Name)
+	}
 	for i, p := range plan.Partitions {
 		name := WorkloadName(s.name, i)
 		allRunning = allRunning && running[name]
+		if !running[name] {
+			notRunning = append(notRunning, name)
+		}
 		pl.Partitions = append(pl.Partitions, v1alpha1.PartitionStatus{Index: int32(i),
 			Units: v1alpha1.IndexRange{Start: int32(p.Start), End: int32(p.End)}, Node: p.Node, Hostname: p.Hostname,
 			Service: name, Ready: running[name]})
 	}
 	s.rec.Status.Placement = pl
-	chainReady := allRunning && gatewayReady(ctx, endpoint)
-	if !chainReady {
-		msg, reason := "waiting for the partitions and the gateway to answer", v1alpha1.ReasonProgressing
-		if c := v1alpha1.FindCondition(s.rec.Status.Conditions, v1alpha1.ConditionReconciling); c != nil &&
-			c.Status == v1alpha1.ConditionTrue && c.Reason == reasonNodeUnavailable {
-			// Keep saying why until the model is whole again.
-			reason, msg = reasonNodeUnavailable, "re-placed after a node became unavailable: "+msg
+	msg := "waiting for the partitions and the gateway to answer"
+	switch {
+	case strings.Contains(messages[gw.Name], "address already in use"):
+		// Not a wait: another process holds the port.
+		return s.stall(v1alpha1.ReasonPortConflict, fmt.Errorf("the gateway cannot listen on port %d of node %s: %s",
+			gw.Port, plan.SourceNode, messages[gw.Name]))
+	case !allRunning:
+		msg = fmt.Sprintf("waiting for %s to run", strings.Join(notRunning, ", "))
+		if m := messages[notRunning[0]]; m != "" {
+			msg += ": " + m
 		}
-		s.setCondition(v1alpha1.ConditionReady, v1alpha1.ConditionFalse, v1alpha1.ReasonServicesNotReady, msg)
-		s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionTrue, reason, msg)
-		return reconcilers.Result{RequeueAfter: time.Second}, nil
+	default:
+		if why := gatewayServes(ctx, endpoint, s.name, manifestSHA); why != "" {
+			msg = why
+		} else {
+			return s.ready(ctx, endpoint, revision, pl)
+		}
 	}
+	reason := v1alpha1.ReasonProgressing
+	if c := v1alpha1.FindCondition(s.rec.Status.Conditions, v1alpha1.ConditionReconciling); c != nil &&
+		c.Status == v1alpha1.ConditionTrue && c.Reason == reasonNodeUnavailable {
+		// Keep saying why until the model is whole again.
+		reason, msg = reasonNodeUnavailable, "re-placed after a node became unavailable: "+msg
+	}
+	s.setCondition(v1alpha1.ConditionReady, v1alpha1.ConditionFalse, v1alpha1.ReasonServicesNotReady, msg)
+	s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionTrue, reason, msg)
+	return reconcilers.Result{RequeueAfter: time.Second}, nil
+}
+
+// ready marks the model Ready: the current generation's revision serves.
+func (s *session) ready(ctx context.Context, endpoint, revision string, pl *v1alpha1.PlacementStatus) (reconcilers.Result, error) {
 	for i := range pl.Partitions {
 		pl.Partitions[i].Ready = true
 	}
@@ -211,10 +270,10 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 		s.event(false, "Ready", "revision %s is serving at %s", revision, endpoint)
 	}
 	s.rec.Status.LastAppliedRevision = revision
-	s.setCondition(v1alpha1.ConditionReady, v1alpha1.ConditionTrue, v1alpha1.ReasonServing, "serving at "+endpoint)
+	s.setCondition(v1alpha1.ConditionReady, v1alpha1.ConditionTrue, v1alpha1.ReasonServing, "revision "+revision+" serving at "+endpoint)
 	s.setCondition(v1alpha1.ConditionReconciling, v1alpha1.ConditionFalse, v1alpha1.ReasonSucceeded, "revision "+revision+" applied")
 	if err := s.r.pruneArtifacts(); err != nil {
-		s.log.Warn("pruning artifacts failed")
+		s.log.Warn("pruning artifacts failed", zap.Error(err))
 	}
 	every := s.r.ReadyRequeue
 	if every <= 0 {
@@ -223,21 +282,33 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 	return reconcilers.Result{RequeueAfter: every}, nil
 }
 
-// gatewayReady asks GET /v2/health/ready, which answers 200 only when the
-// whole chain answers.
-func gatewayReady(ctx context.Context, endpoint string) bool {
+// gatewayServes asks the endpoint's GET /v2/models/NAME/ready, which
+// answers 200 only when the whole chain answers, and checks the gateway's
+// identity headers: it must serve model name with the manifest of digest
+// manifestSHA. It returns "" when so, else what is wrong.
+func gatewayServes(ctx context.Context, endpoint, name, manifestSHA string) string {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/v2/health/ready", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/v2/models/"+name+"/ready", nil)
 	if err != nil {
-		return false
+		return err.Error()
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false
+		return fmt.Sprintf("the gateway does not answer at %s: %v", endpoint, err)
 	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	switch got := resp.Header.Get(chain.HeaderModel); {
+	case got != name:
+		return fmt.Sprintf("the gateway answering at %s serves model %q, not %q (is another model's gateway on this port?)", endpoint, got, name)
+	case resp.Header.Get(chain.HeaderManifestSHA256) != manifestSHA:
+		return fmt.Sprintf("the gateway at %s serves partition set %s, not the current %s", endpoint,
+			short(resp.Header.Get(chain.HeaderManifestSHA256)), short(manifestSHA))
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Sprintf("the gateway at %s answers %s: the chain is not whole yet", endpoint, resp.Status)
+	}
+	return ""
 }
 
 // measuredLatency reads the gateway's mean inference latency so far from

@@ -4,18 +4,17 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"time"
+	"strings"
 
-	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/inference/slice"
-	"github.com/papdl/papdl/reconcilers/planner"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"go.uber.org/zap"
+
+	"github.com/papdl/papdl/reconcilers"
 	"github.com/papdl/papdl/reconcilers/runtime"
-	"github.com/papdl/papdl/reconcilers/store"
 )
 
-// Diff is what reconciling a spec would do, computed without doing it.
+// Diff is what reconciling a spec would do, found by running the
+// reconcile itself in dry-run mode: the same steps and decisions, with
+// every write, benchmark, deployment and event left out.
 type Diff struct {
 	Name              string
 	New               bool
@@ -29,6 +28,8 @@ type Diff struct {
 	// Workloads lists each workload's fate; empty when it depends on a
 	// benchmark that has not run.
 	Workloads []WorkloadChange
+	// tmpDirs are partition sets sliced for the dry run only.
+	tmpDirs []string
 }
 
 // WorkloadChange is one workload's fate: create, replace, remove, restart
@@ -37,163 +38,93 @@ type WorkloadChange struct {
 	Name, Action, Detail string
 }
 
-// Diff computes, for the spec named name in r.SpecsDir, what Reconcile
-// would do against the stored state and the runtime's nodes and workloads.
-func (r *Reconciler) Diff(ctx context.Context, name string) (*Diff, error) {
-	decls, err := ScanSpecs(r.SpecsDir)
-	if err != nil {
-		return nil, err
+// Changes reports whether applying the spec would change anything.
+func (d *Diff) Changes() bool {
+	if d.New || d.SpecChanged || d.Reslice || d.Rebenchmark || d.Replace {
+		return true
 	}
-	found := decls[name]
-	if len(found) != 1 {
-		return nil, fmt.Errorf("expected one declaration of %q, found %d", name, len(found))
+	for _, w := range d.Workloads {
+		if w.Action != ActionKeep {
+			return true
+		}
 	}
-	if found[0].Err != nil {
-		return nil, found[0].Err
+	return false
+}
+
+// Diff computes what Reconcile would do with decl against the stored state
+// and the runtime's nodes and workloads, writing nothing.
+func (r *Reconciler) Diff(ctx context.Context, decl Declaration) (*Diff, error) {
+	if decl.Err != nil {
+		return nil, decl.Err
 	}
-	obj, decl := found[0].Object, found[0]
-	spec := &obj.Spec
+	name := decl.Object.Name
 	rec, known, err := LoadRecord(r.Store, name)
 	if err != nil {
-		return nil, err
+		rec, known = &Record{Name: name}, false
 	}
-	d := &Diff{Name: name, New: !known, SpecChanged: specHash(obj) != rec.SpecHash}
-
-	path := spec.Model.ResolvePath(decl.dirOf())
-	sha, err := r.models.digest(path)
-	if err != nil {
-		return nil, fmt.Errorf("spec.model.path: %w", err)
-	}
-	modelChanged := sha != rec.ModelSHA256
-	if modelChanged {
-		d.Reslice, d.ResliceReason = true, "the model file is new or changed"
-	}
-	m, err := loadVerified(path, sha)
-	if err != nil {
-		return nil, err
-	}
-	inputName, shape, err := InputShape(m, spec)
-	if err != nil {
-		return nil, err
-	}
-	shapeChanged := inputName != rec.InputName || fmt.Sprint(shape) != fmt.Sprint(rec.InputShape)
-	if shapeChanged && !d.Reslice {
-		d.Reslice, d.ResliceReason = true, fmt.Sprintf("the input shape changes to %v", shape)
-	}
-
-	nodes, err := r.Runtime.Nodes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var ready []runtime.Node
-	for _, n := range nodes {
-		if n.Ready {
-			ready = append(ready, n)
+	d := &Diff{Name: name, New: !known}
+	defer func() {
+		for _, dir := range d.tmpDirs {
+			_ = os.RemoveAll(dir)
 		}
-	}
-	var old *profile.ClusterProfile
-	if rec.ProfileKey != "" {
-		if path, err := r.Store.ProfilePath(rec.ProfileKey); err == nil {
-			old, _ = profile.LoadFile(path)
-		}
-	}
-	maxAge := v1alpha1.DefaultMaxAge
-	if b := spec.Benchmark; b != nil && b.MaxAge != nil {
-		maxAge = b.MaxAge.Duration
-	}
-	switch {
-	case old == nil:
-		d.Rebenchmark, d.RebenchmarkReason = true, "no profile yet"
-	case modelChanged || shapeChanged:
-		d.Rebenchmark, d.RebenchmarkReason = true, "the model or its input changed"
-	default:
-		if why := coverage(old, ready, sha); why != "" {
-			d.Rebenchmark, d.RebenchmarkReason = true, why
-		} else if age, ok := old.Age(time.Now()); ok && age > maxAge {
-			d.Rebenchmark, d.RebenchmarkReason = true, fmt.Sprintf("the profile is %s old", age.Round(time.Second))
-		}
-	}
-	if d.Rebenchmark {
-		d.Replace, d.ReplaceReason = true, "after the benchmark (the plan depends on its measurements)"
-		return d, nil
-	}
-
-	prof := restrict(old, ready)
-	req, err := planner.RequestFromSpec(spec, prof)
-	if err != nil {
+	}()
+	s := &session{r: r, log: zap.NewNop(), rec: rec, name: name, decl: decl, obj: decl.Object, dry: d}
+	d.SpecChanged = known && specHash(decl.Object) != rec.SpecHash
+	s.observeGeneration()
+	if _, err := s.reconcile(ctx); err != nil && !reconcilers.IsTerminal(err) {
 		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("the controller would stall: %w", err)
 	}
-	plan, err := planner.Solve(prof, req)
-	if err != nil {
-		return nil, err
-	}
-	var oldPlan planner.Plan
-	planPath, err := PlanPath(r.Store, name)
-	if err != nil {
-		return nil, err
-	}
-	hadPlan, err := store.ReadJSON(planPath, &oldPlan)
-	if err != nil {
-		return nil, err
-	}
-	if !hadPlan || describePlan(&oldPlan) != describePlan(plan) {
-		d.Replace, d.ReplaceReason = true, describePlan(plan)
-	}
-	if !d.Reslice {
-		var cuts []int
-		for _, p := range plan.Partitions[:len(plan.Partitions)-1] {
-			cuts = append(cuts, p.End-1)
-		}
-		key := store.Key(sha, inputName, shape, cuts)
-		dir, err := r.Store.ArtifactDir(key)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := os.Stat(filepath.Join(dir, slice.ManifestFile)); err != nil {
-			d.Reslice, d.ResliceReason = true, fmt.Sprintf("the new placement cuts after units %v", cuts)
-		}
-	}
-	observed, err := r.Runtime.List(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	running := map[string]bool{}
-	for _, o := range observed {
-		running[o.Name] = o.Running
-	}
-	last := func(p *planner.Plan, i int) bool { return i == len(p.Partitions)-1 }
-	for i, p := range plan.Partitions {
-		wl := WorkloadChange{Name: WorkloadName(name, i)}
-		switch {
-		case !hadPlan || i >= len(oldPlan.Partitions):
-			wl.Action, wl.Detail = "create", fmt.Sprintf("units %d-%d on %s", p.Start, p.End-1, p.Hostname)
-		case oldPlan.Partitions[i].Start != p.Start || oldPlan.Partitions[i].End != p.End || modelChanged || shapeChanged:
-			wl.Action, wl.Detail = "replace", fmt.Sprintf("units %d-%d -> %d-%d", oldPlan.Partitions[i].Start, oldPlan.Partitions[i].End-1, p.Start, p.End-1)
-		case oldPlan.Partitions[i].Node != p.Node:
-			wl.Action, wl.Detail = "replace", fmt.Sprintf("moves %s -> %s", oldPlan.Partitions[i].Hostname, p.Hostname)
-		case last(&oldPlan, i) != last(plan, i):
-			wl.Action, wl.Detail = "replace", "sends to a different next hop"
-		case !running[wl.Name]:
-			wl.Action, wl.Detail = "restart", "not running now"
-		default:
-			wl.Action = "keep"
-		}
-		d.Workloads = append(d.Workloads, wl)
-	}
-	if hadPlan {
-		for i := len(plan.Partitions); i < len(oldPlan.Partitions); i++ {
-			d.Workloads = append(d.Workloads, WorkloadChange{Name: WorkloadName(name, i), Action: "remove"})
-		}
-	}
-	gw := WorkloadChange{Name: WorkloadName(name, -1), Action: "keep"}
-	switch {
-	case !hadPlan:
-		gw.Action = "create"
-	case oldPlan.SourceNode != plan.SourceNode || modelChanged || shapeChanged:
-		gw.Action = "replace"
-	case !running[gw.Name]:
-		gw.Action = "restart"
-	}
-	d.Workloads = append(d.Workloads, gw)
 	return d, nil
+}
+
+// Workload fates.
+const (
+	ActionCreate  = "create"
+	ActionReplace = "replace"
+	ActionRestart = "restart"
+	ActionRemove  = "remove"
+	ActionKeep    = "keep"
+)
+
+// fate decides what deploying w does, given what the runtime observes of
+// the workload with its name (exists false: nothing).
+func fate(w runtime.Workload, o runtime.Observed, exists bool) WorkloadChange {
+	c := WorkloadChange{Name: w.Name}
+	switch {
+	case !exists:
+		c.Action, c.Detail = ActionCreate, "on node "+w.Node
+	case o.Hash != w.Hash():
+		c.Action, c.Detail = ActionReplace, changedFields(o.Workload, w)
+	case !o.Running:
+		c.Action, c.Detail = ActionRestart, "not running: "+o.Message
+	default:
+		c.Action = ActionKeep
+	}
+	return c
+}
+
+// changedFields says how a workload's definition changes.
+func changedFields(old, w runtime.Workload) string {
+	var out []string
+	if old.Node != w.Node {
+		out = append(out, fmt.Sprintf("moves from node %s to %s", old.Node, w.Node))
+	}
+	if old.ArtifactSHA256 != w.ArtifactSHA256 {
+		out = append(out, "new content")
+	}
+	if old.Next != w.Next {
+		out = append(out, fmt.Sprintf("sends to %s instead of %s", w.Next, old.Next))
+	}
+	if old.Port != w.Port {
+		out = append(out, fmt.Sprintf("port %d -> %d", old.Port, w.Port))
+	}
+	if old.MemoryReservation != w.MemoryReservation {
+		out = append(out, "new memory reservation")
+	}
+	if len(out) == 0 {
+		return "definition changed"
+	}
+	return strings.Join(out, ", ")
 }

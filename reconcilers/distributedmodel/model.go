@@ -1,6 +1,7 @@
 package distributedmodel
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -31,26 +32,28 @@ type cachedModel struct {
 // maxCachedModels bounds the analyses kept in memory (a VGG16 is 0.5 GB).
 const maxCachedModels = 2
 
+// DefaultMaxModelBytes bounds a model file unless the reconciler says
+// otherwise: ONNX's protobuf encoding cannot exceed 2 GiB without external
+// data.
+const DefaultMaxModelBytes = 2 << 30
+
 // digest returns the file's sha256, rehashing only when its size or
-// modification time changed.
-func (c *modelCache) digest(path string) (string, error) {
-	st, err := os.Stat(path)
+// modification time changed. The file must be a regular file of at most
+// max bytes; the read stops when ctx ends.
+func (c *modelCache) digest(ctx context.Context, path string, max int64) (string, error) {
+	f, st, err := openModelFile(path, max)
 	if err != nil {
-		return "", fmt.Errorf("model file: %w", err)
+		return "", err
 	}
+	defer f.Close()
 	c.mu.Lock()
 	d, ok := c.digests[path]
 	c.mu.Unlock()
 	if ok && d.size == st.Size() && d.mtime.Equal(st.ModTime()) {
 		return d.sha, nil
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("model file: %w", err)
-	}
-	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, ctxReader{ctx, io.LimitReader(f, max+1)}); err != nil {
 		return "", fmt.Errorf("read model file %s: %w", path, err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
@@ -63,8 +66,68 @@ func (c *modelCache) digest(path string) (string, error) {
 	return sum, nil
 }
 
+// errBadModelFile marks a model path that is not a regular file of a
+// bounded size: no retry helps until the spec or the file changes.
+var errBadModelFile = errors.New("not a usable model file")
+
+// openModelFile opens path if it is a regular file of at most max bytes.
+func openModelFile(path string, max int64) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model file: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("model file: %w", err)
+	}
+	switch {
+	case !st.Mode().IsRegular():
+		f.Close()
+		return nil, nil, fmt.Errorf("model file %s: %w: it is a %s, not a regular file", path, errBadModelFile, st.Mode().Type())
+	case st.Size() > max:
+		f.Close()
+		return nil, nil, fmt.Errorf("model file %s: %w: %d bytes, more than the %d allowed", path, errBadModelFile, st.Size(), max)
+	}
+	return f, st, nil
+}
+
+// readModelFile reads a regular file of at most max bytes, stopping when
+// ctx ends.
+func readModelFile(ctx context.Context, path string, max int64) ([]byte, error) {
+	f, st, err := openModelFile(path, max)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, st.Size()))
+	if _, err := io.Copy(buf, ctxReader{ctx, io.LimitReader(f, max+1)}); err != nil {
+		return nil, fmt.Errorf("read model file %s: %w", path, err)
+	}
+	if int64(buf.Len()) > max {
+		return nil, fmt.Errorf("model file %s: %w: grew past %d bytes while being read", path, errBadModelFile, max)
+	}
+	return buf.Bytes(), nil
+}
+
+// ctxReader reads until its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(p) > 1<<20 {
+		p = p[:1<<20]
+	}
+	return c.r.Read(p)
+}
+
 // analysis returns the sliced analysis of the model file for an input shape.
-func (c *modelCache) analysis(ctx context.Context, path, sha string, inputName string, shape []int) (*slice.Analysis, error) {
+func (c *modelCache) analysis(ctx context.Context, path, sha string, max int64, inputName string, shape []int) (*slice.Analysis, error) {
 	key := fmt.Sprint(inputName, shape)
 	c.mu.Lock()
 	for _, e := range c.entries {
@@ -74,7 +137,7 @@ func (c *modelCache) analysis(ctx context.Context, path, sha string, inputName s
 		}
 	}
 	c.mu.Unlock()
-	m, err := loadVerified(path, sha)
+	m, err := loadVerified(ctx, path, sha, max)
 	if err != nil {
 		return nil, err
 	}
@@ -91,10 +154,10 @@ func (c *modelCache) analysis(ctx context.Context, path, sha string, inputName s
 	return a, nil
 }
 
-func loadVerified(path, sha string) (*onnx.Model, error) {
-	data, err := os.ReadFile(path)
+func loadVerified(ctx context.Context, path, sha string, max int64) (*onnx.Model, error) {
+	data, err := readModelFile(ctx, path, max)
 	if err != nil {
-		return nil, fmt.Errorf("model file: %w", err)
+		return nil, err
 	}
 	sum := sha256.Sum256(data)
 	if hex.EncodeToString(sum[:]) != sha {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/planner"
 	"github.com/papdl/papdl/reconcilers/profile"
@@ -22,7 +24,9 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 	}
 	hadPlan, err := store.ReadJSON(planPath, &old)
 	if err != nil {
-		return nil, err
+		// A corrupt plan is a cache miss: plan again.
+		s.log.Warn("stored plan unreadable: planning again", zap.Error(err))
+		hadPlan, old = false, planner.Plan{}
 	}
 	if hadPlan && key == s.rec.PlanKey {
 		return &old, nil
@@ -44,11 +48,26 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 	if err != nil {
 		return nil, err
 	}
+	// Hysteresis: with the spec unchanged (new measurements or a new
+	// node), the deployed placement stays unless the new plan beats it by
+	// more than the tolerance or it no longer fits.
+	if hadPlan && s.rec.PlanSpecHash == s.rec.SpecHash {
+		if keep, why := planner.KeepCurrent(prof, req, &old, plan, req.Tolerance); keep && describePlan(&old) != describePlan(plan) {
+			s.event(false, "PlacementKept", "placement kept: %s", why)
+			plan = &old
+		}
+	}
+	desc := describePlan(plan)
+	if s.dryRun() {
+		if !hadPlan || describePlan(&old) != desc {
+			s.note(&s.dry.Replace, &s.dry.ReplaceReason, desc)
+		}
+		return plan, nil
+	}
 	if err := store.WriteJSON(planPath, plan); err != nil {
 		return nil, err
 	}
-	s.rec.PlanKey = key
-	desc := describePlan(plan)
+	s.rec.PlanKey, s.rec.PlanSpecHash = key, s.rec.SpecHash
 	if hadPlan && describePlan(&old) != desc {
 		s.event(false, "PlacementChanged", "placement changed from %s to %s", describePlan(&old), desc)
 	} else if !hadPlan {

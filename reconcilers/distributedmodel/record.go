@@ -16,6 +16,10 @@ type Record struct {
 	// would keep it); SpecHash is the hash of the spec it counts.
 	Generation int64  `json:"generation"`
 	SpecHash   string `json:"specHash"`
+	// SpecFile is the file that declared the model last: while it holds a
+	// document that cannot be decoded, the model is quarantined, not
+	// deleted.
+	SpecFile string `json:"specFile,omitempty"`
 	// Spec is the last valid spec, for `papdlctl get -o yaml`.
 	Spec        *v1alpha1.DistributedModelSpec  `json:"spec,omitempty"`
 	Status      v1alpha1.DistributedModelStatus `json:"status"`
@@ -23,10 +27,20 @@ type Record struct {
 	InputKey    string                          `json:"inputKey,omitempty"`
 	InputName   string                          `json:"inputName,omitempty"`
 	InputShape  []int                           `json:"inputShape,omitempty"`
-	ProfileKey  string                          `json:"profileKey,omitempty"`
-	PlanKey     string                          `json:"planKey,omitempty"`
-	ArtifactKey string                          `json:"artifactKey,omitempty"`
-	CreatedAt   time.Time                       `json:"createdAt"`
+	// GraphKey identifies the model's graph without its float weights
+	// (with the input shape); ProfileGraphKey is the GraphKey the current
+	// profile was measured for: a model file whose weights alone changed
+	// keeps its profile.
+	GraphKey        string `json:"graphKey,omitempty"`
+	ProfileGraphKey string `json:"profileGraphKey,omitempty"`
+	ProfileKey      string `json:"profileKey,omitempty"`
+	PlanKey         string `json:"planKey,omitempty"`
+	// PlanSpecHash is the SpecHash the plan was made for: a plan made for
+	// the current spec is only replaced when a new one beats it by more
+	// than spec.placement.tolerance.
+	PlanSpecHash string    `json:"planSpecHash,omitempty"`
+	ArtifactKey  string    `json:"artifactKey,omitempty"`
+	CreatedAt    time.Time `json:"createdAt"`
 	// MeasuredLatencySeconds is the gateway's latest measured median, when known.
 	MeasuredLatencySeconds *float64 `json:"measuredLatencySeconds,omitempty"`
 }

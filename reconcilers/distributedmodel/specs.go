@@ -3,10 +3,14 @@ package distributedmodel
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -15,10 +19,17 @@ import (
 	"github.com/papdl/papdl/reconcilers/source"
 )
 
+// MaxSpecFileBytes bounds one spec file: a larger file is reported as
+// broken, never read whole.
+const MaxSpecFileBytes = 1 << 20
+
 // Declaration is one DistributedModel document found in the specs
 // directory: decoded, defaulted and validated (Object non-nil), or not (Err
 // says why, naming the file, the document and the field).
 type Declaration struct {
+	// Name is the document's metadata.name; "" when the document (or the
+	// whole file) cannot be read far enough to know it, or when the name
+	// itself is invalid (it is never used as a key then).
 	Name   string
 	File   string
 	Line   int
@@ -26,20 +37,45 @@ type Declaration struct {
 	Err    error
 }
 
-// ScanSpecs reads every spec file under dir (hidden entries and editor
-// temporaries skipped). Documents whose name cannot be read at all are
-// returned under the name "" so that they are reported, not lost.
-func ScanSpecs(dir string) (map[string][]Declaration, error) {
+// SpecIndex reads the specs directory incrementally: a file is read and
+// decoded again only when its size, modification time or inode changed.
+// It is safe for concurrent use.
+type SpecIndex struct {
+	dir   string
+	mu    sync.Mutex
+	files map[string]specFile
+}
+
+type specFile struct {
+	size  int64
+	mtime time.Time
+	ino   uint64
+	decls []Declaration
+}
+
+// NewSpecIndex indexes dir.
+func NewSpecIndex(dir string) *SpecIndex {
+	return &SpecIndex{dir: dir, files: map[string]specFile{}}
+}
+
+// Scan returns the declarations of every spec file under the directory
+// (hidden entries and editor temporaries skipped) by name. Documents whose
+// name cannot be known are listed under "" so that they are reported, not
+// lost. Only an unreadable directory is an error.
+func (x *SpecIndex) Scan() (map[string][]Declaration, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	out := map[string][]Declaration{}
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+	seen := map[string]bool{}
+	err := filepath.WalkDir(x.dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
-			if path == dir {
+			if path == x.dir {
 				return err
 			}
 			return nil
 		}
 		if d.IsDir() {
-			if path != dir && strings.HasPrefix(d.Name(), ".") {
+			if path != x.dir && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
 			return nil
@@ -47,24 +83,26 @@ func ScanSpecs(dir string) (map[string][]Declaration, error) {
 		if !source.IsSpecFile(path) {
 			return nil
 		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil // vanished between listing and reading: the next event rescans
-		}
-		for _, decl := range declarations(data, path) {
+		seen[path] = true
+		for _, decl := range x.file(path) {
 			out[decl.Name] = append(out[decl.Name], decl)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("scan specs in %s: %w", dir, err)
+		return nil, fmt.Errorf("scan specs in %s: %w", x.dir, err)
+	}
+	for path := range x.files {
+		if !seen[path] {
+			delete(x.files, path)
+		}
 	}
 	return out, nil
 }
 
-// SpecNames lists the names declared in dir.
-func SpecNames(dir string) ([]string, error) {
-	decls, err := ScanSpecs(dir)
+// Names lists the valid names declared in the directory.
+func (x *SpecIndex) Names() ([]string, error) {
+	decls, err := x.Scan()
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +116,74 @@ func SpecNames(dir string) ([]string, error) {
 	return names, nil
 }
 
-func declarations(data []byte, file string) []Declaration {
+// file returns the declarations of one spec file, from the cache while the
+// file is unchanged.
+func (x *SpecIndex) file(path string) []Declaration {
+	st, err := os.Stat(path) // follows symlinks: what a read would see
+	if err != nil {
+		return []Declaration{{File: path, Line: 1, Err: fmt.Errorf("%s: %w", path, err)}}
+	}
+	key := specFile{size: st.Size(), mtime: st.ModTime(), ino: inode(st)}
+	if c, ok := x.files[path]; ok && c.size == key.size && c.mtime.Equal(key.mtime) && c.ino == key.ino {
+		return c.decls
+	}
+	data, err := ReadSpecFile(path)
+	if err != nil {
+		key.decls = []Declaration{{File: path, Line: 1, Err: err}}
+	} else {
+		key.decls = Declarations(data, path)
+	}
+	x.files[path] = key
+	return key.decls
+}
+
+// readSpecFile reads a regular file of at most MaxSpecFileBytes.
+func ReadSpecFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, st.Mode().Type())
+	}
+	if st.Size() > MaxSpecFileBytes {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d a spec file may have", path, st.Size(), MaxSpecFileBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxSpecFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > MaxSpecFileBytes {
+		return nil, fmt.Errorf("%s: more than the %d bytes a spec file may have", path, MaxSpecFileBytes)
+	}
+	return data, nil
+}
+
+func inode(st os.FileInfo) uint64 {
+	if s, ok := st.Sys().(*syscall.Stat_t); ok {
+		return s.Ino
+	}
+	return 0
+}
+
+// ScanSpecs reads every spec file under dir once (see SpecIndex.Scan).
+func ScanSpecs(dir string) (map[string][]Declaration, error) {
+	return NewSpecIndex(dir).Scan()
+}
+
+// SpecNames lists the valid names declared in dir.
+func SpecNames(dir string) ([]string, error) {
+	return NewSpecIndex(dir).Names()
+}
+
+// Declarations decodes, defaults and validates every document of a spec
+// file's contents.
+func Declarations(data []byte, file string) []Declaration {
 	var out []Declaration
 	for _, raw := range strict.SplitDocuments(data) {
 		var meta struct {
@@ -88,6 +193,9 @@ func declarations(data []byte, file string) []Declaration {
 		}
 		_ = yaml.Unmarshal(raw.Data, &meta) // lenient: only to learn the name
 		decl := Declaration{Name: meta.Metadata.Name, File: file, Line: raw.Line}
+		if v1alpha1.ValidateName(decl.Name) != nil {
+			decl.Name = "" // never a key, a path or a service name
+		}
 		docs, err := v1alpha1.Decode(raw.Data, file)
 		switch {
 		case err != nil:
@@ -116,4 +224,19 @@ func unwrapDocument(err error) error {
 		return de.Err
 	}
 	return err
+}
+
+// brokenIn returns the errors of the documents of file that could not be
+// decoded into a valid object: what quarantines a model whose declaration
+// vanished from that file.
+func brokenIn(decls map[string][]Declaration, file string) []error {
+	var errs []error
+	for _, ds := range decls {
+		for _, d := range ds {
+			if d.File == file && d.Err != nil {
+				errs = append(errs, d.Err)
+			}
+		}
+	}
+	return errs
 }

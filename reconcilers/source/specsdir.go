@@ -23,7 +23,10 @@ type SpecsDir struct {
 	Debounce time.Duration
 	// Resync is the period of the full re-list safety net (default 1m).
 	Resync time.Duration
-	Log    *zap.Logger
+	// Gone, if set, is called with each name whose declaration disappeared
+	// (before it is enqueued once more), to cancel work in progress for it.
+	Gone func(name string)
+	Log  *zap.Logger
 }
 
 // IsSpecFile reports whether a file name is a spec papdl reads: .yaml, .yml
@@ -85,10 +88,13 @@ func (s *SpecsDir) Run(ctx context.Context, initial []string, enqueue func(name 
 		sort.Strings(all)
 		s.Log.Debug("specs listed", zap.String("reason", reason), zap.Strings("names", all))
 		for _, n := range all {
-			enqueue(n)
 			if !now[n] && err == nil {
+				if s.Gone != nil {
+					s.Gone(n)
+				}
 				delete(known, n) // reconciled once into removal
 			}
+			enqueue(n)
 		}
 	}
 	relist("start")

@@ -47,6 +47,8 @@ absolute ones, since the spec moves to another directory.`,
 type specInput struct {
 	name string
 	doc  []byte
+	// file is where the document was read ("-" for standard input).
+	file string
 }
 
 func runApply(cmd *cobra.Command, o applyOptions) error {
@@ -122,9 +124,12 @@ func readSpecInputs(stdin io.Reader, files []string) ([]specInput, error) {
 		var err error
 		base := "."
 		if p == "-" {
-			data, err = io.ReadAll(stdin)
+			data, err = io.ReadAll(io.LimitReader(stdin, distributedmodel.MaxSpecFileBytes+1))
+			if err == nil && len(data) > distributedmodel.MaxSpecFileBytes {
+				err = fmt.Errorf("standard input: more than the %d bytes a spec may have", distributedmodel.MaxSpecFileBytes)
+			}
 		} else {
-			data, err = os.ReadFile(p)
+			data, err = distributedmodel.ReadSpecFile(p)
 			base = filepath.Dir(p)
 		}
 		if err != nil {
@@ -159,7 +164,7 @@ func readSpecInputs(stdin io.Reader, files []string) ([]specInput, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: encode %s: %w", p, obj.Name, err)
 			}
-			out = append(out, specInput{name: obj.Name, doc: doc})
+			out = append(out, specInput{name: obj.Name, doc: doc, file: p})
 		}
 	}
 	if len(problems) > 0 {

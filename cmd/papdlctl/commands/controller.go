@@ -21,9 +21,12 @@ import (
 )
 
 type controllerOptions struct {
-	dirs       dirOptions
-	runtime    string
-	nodesFile  string
+	dirs      dirOptions
+	runtime   string
+	nodesFile string
+	// simulated are the local runtime's extra nodes when no nodesFile is
+	// given (a dry run reuses the controller's).
+	simulated  []local.SimulatedNode
 	nodeBinary string
 	logLevel   string
 	logFormat  string
@@ -112,7 +115,7 @@ func openRuntime(ctx context.Context, o controllerOptions, log *zap.Logger) (run
 	}
 	switch o.runtime {
 	case "local":
-		var sim []local.SimulatedNode
+		sim := o.simulated
 		if o.nodesFile != "" {
 			if sim, err = local.LoadSimulatedNodes(o.nodesFile); err != nil {
 				return nil, err
@@ -154,6 +157,12 @@ func runController(ctx context.Context, o controllerOptions) error {
 	if err := os.MkdirAll(o.dirs.specsDir, 0o755); err != nil {
 		return err
 	}
+	if o.nodesFile != "" {
+		if o.simulated, err = local.LoadSimulatedNodes(o.nodesFile); err != nil {
+			return err
+		}
+		o.nodesFile = ""
+	}
 	rt, err := openRuntime(ctx, o, log)
 	if err != nil {
 		return err
@@ -173,7 +182,12 @@ func runController(ctx context.Context, o controllerOptions) error {
 	if bad, err := st.InvalidModelEntries(); err == nil && len(bad) > 0 {
 		log.Warn("ignoring entries of the models state directory that are not model names", zap.Strings("entries", bad))
 	}
+	if err := saveControllerConfig(o); err != nil {
+		return err
+	}
 	rec := distributedmodel.NewReconciler(o.dirs.specsDir, st, rt, log.Named("distributedmodel"))
+	modelFiles := source.NewModelFiles(log.Named("model-files"))
+	rec.ModelFiles = modelFiles
 	queue := reconcilers.NewQueue()
 	ctrl := &reconcilers.Controller{Name: "distributedmodel", Reconciler: rec, Queue: queue, Log: log, Workers: o.workers}
 
@@ -199,10 +213,14 @@ func runController(ctx context.Context, o controllerOptions) error {
 		}
 	}
 	sort.Strings(initial)
-	src := &source.SpecsDir{Dir: o.dirs.specsDir, List: func() ([]string, error) { return distributedmodel.SpecNames(o.dirs.specsDir) },
-		Log: log.Named("specs")}
-	errc := make(chan error, 1)
+	src := &source.SpecsDir{Dir: o.dirs.specsDir, List: rec.Specs().Names, Gone: rec.Cancel, Log: log.Named("specs")}
+	errc := make(chan error, 2)
 	go func() { errc <- src.Run(ctx, initial, queue.Add) }()
+	go func() {
+		if err := modelFiles.Run(ctx, queue.Add); err != nil {
+			log.Warn("model files are not watched; changes are seen at the periodic recheck", zap.Error(err))
+		}
+	}()
 	if w, ok := rt.(watcher); ok {
 		go w.Watch(ctx, queue.Add)
 	}

@@ -3,8 +3,6 @@ package commands
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -29,7 +27,11 @@ runs now: whether the model file changed (reslice), whether the stored
 cluster profile still covers the runtime's ready nodes (rebenchmark),
 what the planner would choose with the stored profile (re-place), and which
 partitions' workloads that would start, replace or remove (redeploy).
-Nothing is written and nothing is deployed.`,
+Nothing is written and nothing is deployed: the reconcile itself runs in
+dry-run mode. The runtime, the nodes and the artifact server are the
+controller's own (recorded in the state directory) unless flags say
+otherwise. Exit status: 0 when nothing would change, 1 when something
+would, 2 on an error (as kubectl diff).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDiff(cmd, o) },
 	}
@@ -47,33 +49,37 @@ Nothing is written and nothing is deployed.`,
 func runDiff(cmd *cobra.Command, o diffOptions) error {
 	inputs, err := readSpecInputs(cmd.InOrStdin(), o.files)
 	if err != nil {
-		return err
+		return exitError(2, err)
+	}
+	if err := adoptControllerConfig(&o.controller, cmd.Flags().Changed); err != nil {
+		return exitError(2, err)
 	}
 	st, err := store.Open(o.controller.dirs.stateDir)
 	if err != nil {
-		return err
+		return exitError(2, err)
 	}
 	rt, err := openRuntime(cmd.Context(), o.controller, zap.NewNop())
 	if err != nil {
-		return err
+		return exitError(2, err)
 	}
-	tmp, err := os.MkdirTemp("", "papdl-diff-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	rec := distributedmodel.NewReconciler(tmp, st, rt, zap.NewNop())
+	rec := distributedmodel.NewReconciler(o.controller.dirs.specsDir, st, rt, zap.NewNop())
 	w := cmd.OutOrStdout()
+	changes := false
 	for _, in := range inputs {
-		path := filepath.Join(tmp, in.name+".yaml")
-		if err := os.WriteFile(path, in.doc, 0o644); err != nil {
-			return err
+		decls := distributedmodel.Declarations(in.doc, in.file)
+		if len(decls) != 1 {
+			return exitError(2, fmt.Errorf("diff %s: expected one document", in.name))
 		}
-		d, err := rec.Diff(cmd.Context(), in.name)
+		d, err := rec.Diff(cmd.Context(), decls[0])
 		if err != nil {
-			return fmt.Errorf("diff %s: %w", in.name, err)
+			return exitError(2, fmt.Errorf("diff %s: %w", in.name, err))
 		}
 		printDiff(w, d)
+		changes = changes || d.Changes()
+	}
+	if changes {
+		// kubectl diff's convention: 1 when something would change.
+		return exitError(1, nil)
 	}
 	return nil
 }

@@ -50,6 +50,15 @@ func loadRecords(stateDir string, names []string) ([]*distributedmodel.Record, e
 	var out []*distributedmodel.Record
 	for _, n := range names {
 		rec, found, err := distributedmodel.LoadRecord(st, n)
+		if err != nil && found {
+			// One damaged record (the controller rebuilds it) does not
+			// hide the other models: show it as unknown.
+			rec = &distributedmodel.Record{Name: n}
+			rec.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionUnknown,
+				Reason: "StateUnreadable", Message: err.Error()}}
+			out = append(out, rec)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

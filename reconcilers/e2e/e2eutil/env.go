@@ -82,6 +82,14 @@ func (e *Env) StopController() {
 	}
 }
 
+// KillController crashes the running controller (SIGKILL), if any.
+func (e *Env) KillController() {
+	if c := e.controller; c != nil {
+		e.controller = nil
+		c.Kill()
+	}
+}
+
 // Close stops the running controller, if any, however it exits: for the
 // test's cleanup.
 func (e *Env) Close() {

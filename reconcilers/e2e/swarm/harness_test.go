@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -294,7 +295,7 @@ func (b *bed) removeModel(model string) {
 		return
 	}
 	for _, s := range svcs {
-		if err := b.docker.ServiceRemove(ctx, s.ID); err != nil && !client.IsErrNotFound(err) {
+		if err := b.docker.ServiceRemove(ctx, s.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			b.t.Logf("cleanup: remove service %s: %v", s.Spec.Name, err)
 		}
 	}
@@ -316,8 +317,8 @@ func (b *bed) removeModel(model string) {
 		// The network is in use until the last task's endpoint is gone.
 		for attempt := 0; ; attempt++ {
 			err := b.docker.NetworkRemove(ctx, n.ID)
-			if err == nil || client.IsErrNotFound(err) || attempt == 50 || ctx.Err() != nil {
-				if err != nil && !client.IsErrNotFound(err) {
+			if err == nil || cerrdefs.IsNotFound(err) || attempt == 50 || ctx.Err() != nil {
+				if err != nil && !cerrdefs.IsNotFound(err) {
 					b.t.Logf("cleanup: remove network %s: %v", n.Name, err)
 				}
 				break

@@ -114,7 +114,6 @@ func TestSwarmEndToEnd(t *testing.T) {
 	// 3. Delete the second model: nothing of it is left, the first one is
 	// untouched.
 	before := b.snapshot(modelA)
-	start = time.Now()
 	b.MustCtl("delete", modelB, "--specs-dir", b.Specs)
 	took := b.waitGone(modelB)
 	t.Logf("TIMING delete %s -> nothing left on any engine: %s", modelB, took.Round(time.Millisecond))
@@ -170,7 +169,6 @@ func TestSwarmEndToEnd(t *testing.T) {
 	b.mustPredictEqual(modelA, recA.Status.Endpoint, "after the controller restart")
 
 	// 7. Delete the spec: nothing of the model is left on any node.
-	start = time.Now()
 	b.MustCtl("delete", modelA, "--specs-dir", b.Specs)
 	took = b.waitGone(modelA)
 	t.Logf("TIMING delete %s -> nothing left on any engine: %s", modelA, took.Round(time.Millisecond))

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
-	"github.com/docker/docker/client"
 	"go.uber.org/zap"
 
 	"github.com/papdl/papdl/reconcilers/runtime"
@@ -44,7 +44,7 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 
 	cur, _, err := r.eng.ServiceInspectWithRaw(ctx, w.Name, swarm.ServiceInspectOptions{})
 	found := err == nil
-	if err != nil && !client.IsErrNotFound(err) {
+	if err != nil && !cerrdefs.IsNotFound(err) {
 		return false, fmt.Errorf("inspect service %s: %w", w.Name, err)
 	}
 	if found && cur.Spec.Labels[LabelSpecHash] == labels[LabelSpecHash] &&

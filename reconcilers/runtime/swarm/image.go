@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -104,7 +105,7 @@ func (r *Runtime) nodeImage(ctx context.Context) (string, error) {
 	sum := sha256.Sum256(bin)
 	tag := imageTag(r.cfg.ImageRepository, hex.EncodeToString(sum[:]))
 	if _, err := r.eng.ImageInspect(ctx, tag); err != nil {
-		if !client.IsErrNotFound(err) {
+		if !cerrdefs.IsNotFound(err) {
 			return "", fmt.Errorf("inspect image %s on the manager: %w", tag, err)
 		}
 		if err := r.buildImage(ctx, tag, bin); err != nil {
@@ -175,7 +176,7 @@ func (r *Runtime) ensureImage(ctx context.Context, nodeID, hostname string) (str
 	if _, err := eng.ImageInspect(ctx, ref); err == nil {
 		r.markLoaded(hostname, ref)
 		return ref, nil
-	} else if !client.IsErrNotFound(err) {
+	} else if !cerrdefs.IsNotFound(err) {
 		return "", fmt.Errorf("inspect image %s on node %s: %w", ref, hostname, err)
 	}
 	start := time.Now()
@@ -214,7 +215,7 @@ func removeImages(ctx context.Context, eng ImageEngine, where string) error {
 	var errs []error
 	for _, im := range imgs {
 		_, err := eng.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true})
-		if err != nil && !client.IsErrNotFound(err) {
+		if err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove image %s (%s) on %s: %w", strings.Join(im.RepoTags, ","), im.ID, where, err))
 		}
 	}

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
-	"github.com/docker/docker/client"
 	"go.uber.org/zap"
 
 	"github.com/papdl/papdl/reconcilers/runtime"
@@ -135,7 +135,7 @@ func (r *Runtime) serviceTasks(ctx context.Context, service string) ([]swarm.Tas
 // go; a missing service is not an error.
 func (r *Runtime) Remove(ctx context.Context, name string) error {
 	if err := r.eng.ServiceRemove(ctx, name); err != nil {
-		if client.IsErrNotFound(err) {
+		if cerrdefs.IsNotFound(err) {
 			return nil
 		}
 		return fmt.Errorf("remove service %s: %w", name, err)
@@ -173,7 +173,7 @@ func (r *Runtime) Clean(ctx context.Context, model string) error {
 	}
 	var errs []error
 	for _, s := range svcs {
-		if err := r.eng.ServiceRemove(ctx, s.ID); err != nil && !client.IsErrNotFound(err) {
+		if err := r.eng.ServiceRemove(ctx, s.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove service %s: %w", s.Spec.Name, err))
 		}
 	}
@@ -219,7 +219,7 @@ func (r *Runtime) removeNetworks(ctx context.Context, model string) error {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			err := r.eng.NetworkRemove(ctx, n.ID)
-			if err == nil || client.IsErrNotFound(err) {
+			if err == nil || cerrdefs.IsNotFound(err) {
 				break
 			}
 			if !strings.Contains(err.Error(), "active endpoints") || time.Now().After(deadline) {

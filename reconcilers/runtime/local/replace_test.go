@@ -3,6 +3,8 @@ package local
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -101,5 +103,27 @@ func TestCleanByAnotherProcessConverges(t *testing.T) {
 		if got, err := portFlag(l.from.Args, l.flag); err != nil || got != l.to {
 			t.Errorf("%s %s %d (%v), want %d", l.from.Workload.Name, l.flag, got, err, l.to)
 		}
+	}
+}
+
+// TestRelativeDirFindsTheSameProcesses: a runtime opened with a relative
+// or symlinked directory (papdlctl clean from another working directory)
+// finds the processes of one opened with the absolute path.
+func TestRelativeDirFindsTheSameProcesses(t *testing.T) {
+	r := newTestRuntime(t, "serve")
+	if _, err := r.Apply(context.Background(), partition("m", 0)); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(r.cfg.Dir, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Dir(link))
+	other, err := New(Config{NodeBinary: r.cfg.NodeBinary, Dir: "link"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, err := other.procs(); err != nil || len(ps) != 1 {
+		t.Errorf("the runtime opened as %q finds %v, %v; want the one process", "link", ps, err)
 	}
 }

@@ -21,13 +21,38 @@ var (
 const (
 	MaxBatchSize       = 65536
 	MaxHeadroomPercent = 90
-	// MaxNameLength bounds metadata.name: a DNS-1123 label.
-	MaxNameLength = 63
 	// A benchmark runs every unit warmup+repeats times on every node:
 	// bounded so that no spec can keep the cluster busy for days.
 	MaxBenchmarkRepeats = 1000
 	MaxBenchmarkWarmup  = 100
+	// MaxNameLength bounds metadata.name: a DNS-1123 label.
+	MaxNameLength = 63
 )
+
+// nameRule says what a valid object name is, for messages.
+const nameRule = "must be a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+
+// ValidateName reports whether name is a DNS-1123 label: 1 to 63 characters
+// from [a-z0-9-], starting and ending with a letter or digit. Only such names
+// may become file, service or network names ("..", "a/b" and "" never do).
+func ValidateName(name string) error {
+	if name == "" {
+		return fmt.Errorf("name is empty: %s", nameRule)
+	}
+	if len(name) > MaxNameLength || !dnsLabel.MatchString(name) {
+		return fmt.Errorf("name %q %s", truncateForMessage(name), nameRule)
+	}
+	return nil
+}
+
+// truncateForMessage keeps an untrusted string short enough to quote.
+func truncateForMessage(s string) string {
+	const max = 80
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
 
 // Validate reports every problem with the object, each naming its field.
 // It does not touch the file system; see VerifyModelFile for that.

@@ -53,7 +53,13 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 	if opset == 0 {
 		return nil, errors.New("model imports no opset of the default ONNX domain")
 	}
-	g := m.Graph
+	return compileGraph(m.Graph, opset, reg, nil)
+}
+
+// compileGraph compiles g. outer lists the outer-scope names a subgraph
+// reads (nil for a model's main graph): they become runtime inputs of any
+// type and shape.
+func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string) (*Program, error) {
 	p := &Program{slotOf: map[string]int{}, opset: opset}
 	slot := func(name string) int {
 		if s, ok := p.slotOf[name]; ok {
@@ -83,6 +89,13 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 		p.inputs = append(p.inputs, in)
 		p.inSlots = append(p.inSlots, slot(in.Name))
 	}
+	for _, name := range outer {
+		if _, ok := p.slotOf[name]; ok {
+			continue
+		}
+		p.inputs = append(p.inputs, onnx.ValueInfo{Name: name})
+		p.inSlots = append(p.inSlots, slot(name))
+	}
 
 	order, err := topoSort(g, p.slotOf)
 	if err != nil {
@@ -90,9 +103,10 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 	}
 	for _, n := range order {
 		st := step{node: n}
-		consts := make([]*tensor.Tensor, len(n.Inputs))
+		reads := NodeInputs(n)
+		consts := make([]*tensor.Tensor, len(reads))
 		allConst := true
-		for i, name := range n.Inputs {
+		for i, name := range reads {
 			if name == "" {
 				st.in = append(st.in, -1)
 				continue
@@ -111,13 +125,14 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 			}
 			st.out = append(st.out, slot(name))
 		}
-		k, err := reg.Build(n, opset, consts)
+		k, err := buildNode(n, opset, reg, consts)
 		if err != nil {
 			return nil, err
 		}
 		st.kernel = k
 		if allConst && foldable(n) {
-			outs, err := runStep(st, consts)
+			// Compile takes no context: folding runs to completion.
+			outs, err := runStep(context.Background(), st, consts)
 			if err != nil {
 				return nil, fmt.Errorf("folding constant node %s: %w", n.Label(), err)
 			}
@@ -254,7 +269,7 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 		if obs != nil {
 			start = time.Now()
 		}
-		outs, err := runStep(st, args)
+		outs, err := runStep(ctx, st, args)
 		if err != nil {
 			return nil, fmt.Errorf("node %s (%s): %w", st.node.Label(), st.node.OpType, err)
 		}
@@ -289,13 +304,17 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 	return res, nil
 }
 
-func runStep(st step, args []*tensor.Tensor) (outs []*tensor.Tensor, err error) {
+func runStep(ctx context.Context, st step, args []*tensor.Tensor) (outs []*tensor.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("kernel panic: %v", r)
 		}
 	}()
-	outs, err = st.kernel.Run(args)
+	if ck, ok := st.kernel.(contextKernel); ok {
+		outs, err = ck.RunContext(ctx, args)
+	} else {
+		outs, err = st.kernel.Run(args)
+	}
 	if err != nil {
 		return nil, err
 	}

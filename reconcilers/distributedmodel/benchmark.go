@@ -260,7 +260,7 @@ const maxProfilesScanned = 64
 // profile of the same model file that covers the ready nodes, so that a
 // rebuilt state does not cost a benchmark.
 func (s *session) adoptProfile(ready []runtime.Node) {
-	entries, err := os.ReadDir(s.r.Store.ProfilesDir())
+	entries, err := os.ReadDir(filepath.Join(s.r.Store.Dir(), "profiles"))
 	if err != nil {
 		return
 	}

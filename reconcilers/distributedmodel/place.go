@@ -44,18 +44,20 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := planner.Solve(prof, req)
-	if err != nil {
-		return nil, err
-	}
-	// Hysteresis: with the spec unchanged (new measurements or a new
-	// node), the deployed placement stays unless the new plan beats it by
-	// more than the tolerance or it no longer fits.
+	// Hysteresis: with the spec unchanged (new measurements, a node that
+	// came or went), the deployed placement stays unless the new plan
+	// beats it by more than spec.placement.tolerance or it no longer fits.
+	var plan *planner.Plan
 	if hadPlan && s.rec.PlanSpecHash == s.rec.SpecHash {
-		if keep, why := planner.KeepCurrent(prof, req, &old, plan, req.Tolerance); keep && describePlan(&old) != describePlan(plan) {
-			s.event(false, "PlacementKept", "placement kept: %s", why)
-			plan = &old
+		d, err := planner.Replan(prof, req, &old)
+		if err != nil {
+			return nil, err
 		}
+		if plan = d.Plan; d.Kept && !s.dryRun() {
+			s.event(false, "PlacementKept", "placement kept: %s", d.Reason)
+		}
+	} else if plan, err = planner.Solve(prof, req); err != nil {
+		return nil, err
 	}
 	desc := describePlan(plan)
 	if s.dryRun() {

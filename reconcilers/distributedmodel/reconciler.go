@@ -85,7 +85,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	rec, known, err := LoadRecord(r.Store, req.Name)
 	rebuilt := false
 	if err != nil {
-		if !known {
+		if !known || !errors.Is(err, store.ErrCorrupt) {
 			return reconcilers.Result{}, err // unreadable, not corrupt: retry
 		}
 		// The state is a cache of what the runtime reports: start afresh
@@ -164,13 +164,8 @@ func (r *Reconciler) portHolder(s *session, decls map[string][]Declaration) stri
 	return ""
 }
 
-// gatewayPort is the gateway's port of a defaulted spec.
-func gatewayPort(obj *v1alpha1.DistributedModel) int {
-	if g := obj.Spec.Gateway; g != nil && g.Port != nil {
-		return int(*g.Port)
-	}
-	return int(v1alpha1.DefaultGatewayPort)
-}
+// gatewayPort is the port the model's gateway publishes.
+func gatewayPort(obj *v1alpha1.DistributedModel) int { return int(v1alpha1.GatewayPort(&obj.Spec)) }
 
 // quarantine reports a spec that cannot be acted on (it does not parse or
 // validate, or the model is declared twice) and leaves the last applied

@@ -17,8 +17,8 @@ import "math"
 
 const assignmentIterations = 1000
 
-// assignmentBound is the best dual value found; 0 when some unit has no
-// node.
+// assignmentBound is the best dual value found (0 when some unit has no
+// node); it keeps the weights that gave it in s.weights.
 func (s *search) assignmentBound() float64 {
 	p := s.p
 	N := p.N
@@ -44,7 +44,9 @@ func (s *search) assignmentBound() float64 {
 			value += bv
 			load[bn] += s.allowed(u, bn)
 		}
-		best = max(best, value)
+		if value > best {
+			best, s.weights = value, append(s.weights[:0], mu...)
+		}
 		if value <= 0 {
 			return best
 		}
@@ -83,24 +85,30 @@ func (s *search) assignmentBound() float64 {
 const stageIterations = 400
 
 // stageBound returns the best bound found and the best placement (by
-// busiest stage, then latency) among the minimisers that fit memory.
-func (p *problem) stageBound() (float64, []int) {
+// busiest stage, then latency) among the minimisers that fit memory. It
+// starts from the node weights nodes (the assignment bound's; uniform when
+// nil) with 1% of the weight spread over the links, so that it starts at
+// least near the assignment bound.
+func (p *problem) stageBound(nodes []float64) (float64, []int) {
 	U, N := p.U, p.N
 	S := N + N*N // nodes, then links m*N+n
 	w := make([]float64, S)
-	for n := range N {
-		w[n] = 0.9 / float64(N)
+	linkShare := 0.01
+	if N == 1 {
+		linkShare = 0
 	}
-	if N > 1 {
-		for m := range N {
-			for n := range N {
-				if m != n {
-					w[N+m*N+n] = 0.1 / float64(N*(N-1))
-				}
+	for n := range N {
+		w[n] = (1 - linkShare) / float64(N)
+		if len(nodes) == N {
+			w[n] = (1 - linkShare) * max(nodes[n], 1e-9)
+		}
+	}
+	for m := range N {
+		for n := range N {
+			if m != n {
+				w[N+m*N+n] = linkShare / float64(N*(N-1))
 			}
 		}
-	} else {
-		w[0] = 1
 	}
 	f := make([]float64, (U+1)*N)
 	load := make([]float64, S)

@@ -20,25 +20,53 @@ var ErrNoLongerFits = errors.New("placement no longer fits")
 // is gone, a constraint of the request now forbids a unit on its node, or
 // a node no longer has the memory for the units placed on it.
 func Evaluate(prof *profile.ClusterProfile, req Request, plan *Plan) (Totals, error) {
-	if plan == nil {
-		return Totals{}, errors.New("evaluate: no plan")
-	}
-	p, err := newProblem(prof, &req)
-	if err != nil {
-		return Totals{}, fmt.Errorf("evaluate: %w", err)
-	}
-	if plan.Units != p.U {
-		return Totals{}, fmt.Errorf("%w: the plan has %d units, the profiled model %d", ErrNoLongerFits, plan.Units, p.U)
-	}
-	if prof.NodeIndex(plan.SourceNode) != p.src {
-		return Totals{}, fmt.Errorf("%w: the plan's source node is %q, the request's %q", ErrNoLongerFits, plan.SourceNode, req.SourceNode)
-	}
-	assign, err := p.assignment(prof, plan)
+	p, assign, err := resolve(prof, req, plan)
 	if err != nil {
 		return Totals{}, err
 	}
 	t, _ := p.evaluate(prof, assign)
 	return t, nil
+}
+
+// Rebuild returns the plan's placement with every prediction (partitions,
+// hops, nodes, totals, baselines) recomputed on the profile under the
+// request — what a kept plan predicts after a re-benchmark. It fails as
+// Evaluate does. The search's results are not known for it: Optimal is
+// false, Optimum, LowerBound and Expansions are zero.
+func Rebuild(prof *profile.ClusterProfile, req Request, plan *Plan) (*Plan, error) {
+	p, assign, err := resolve(prof, req, plan)
+	if err != nil {
+		return nil, err
+	}
+	obj := req.Objective
+	if obj == "" {
+		obj = v1alpha1.ObjectiveLatency
+	}
+	out := p.buildPlan(prof, obj, assign)
+	out.Tolerance = req.Tolerance
+	return out, nil
+}
+
+// resolve builds the problem and the plan's assignment on it.
+func resolve(prof *profile.ClusterProfile, req Request, plan *Plan) (*problem, []int, error) {
+	if plan == nil {
+		return nil, nil, errors.New("evaluate: no plan")
+	}
+	p, err := newProblem(prof, &req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate: %w", err)
+	}
+	if plan.Units != p.U {
+		return nil, nil, fmt.Errorf("%w: the plan has %d units, the profiled model %d", ErrNoLongerFits, plan.Units, p.U)
+	}
+	if prof.NodeIndex(plan.SourceNode) != p.src {
+		return nil, nil, fmt.Errorf("%w: the plan's source node is %q, the request's %q", ErrNoLongerFits, plan.SourceNode, req.SourceNode)
+	}
+	assign, err := p.assignment(prof, plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, assign, nil
 }
 
 // assignment turns a plan's partitions into a node per unit, checking
@@ -144,4 +172,37 @@ func samePlacement(a, b *Plan) bool {
 		}
 	}
 	return true
+}
+
+// Decision is what Replan decided.
+type Decision struct {
+	// Plan is the plan to deploy: the new one, or the current placement
+	// with its predictions rebuilt on the profile (Kept).
+	Plan *Plan
+	// Kept is true when the current placement stays.
+	Kept bool
+	// Reason says why, with the numbers (see KeepCurrent).
+	Reason string
+}
+
+// Replan is the reconcile's one placement decision: it solves the request
+// and applies KeepCurrent, with the request's tolerance, against the
+// deployed plan (nil when none is). A kept plan carries the new search's
+// Optimum, LowerBound and Expansions, and Optimal false (it is not what
+// the search chose). Solve's errors are returned as they are.
+func Replan(prof *profile.ClusterProfile, req Request, current *Plan) (Decision, error) {
+	plan, err := Solve(prof, req)
+	if err != nil {
+		return Decision{}, err
+	}
+	keep, reason := KeepCurrent(prof, req, current, plan, req.Tolerance)
+	if !keep {
+		return Decision{Plan: plan, Reason: reason}, nil
+	}
+	kept, err := Rebuild(prof, req, current)
+	if err != nil { // KeepCurrent evaluated it: not expected
+		return Decision{Plan: plan, Reason: "the current placement cannot be rebuilt: " + err.Error()}, nil
+	}
+	kept.Optimum, kept.LowerBound, kept.Expansions = plan.Optimum, plan.LowerBound, plan.Expansions
+	return Decision{Plan: kept, Kept: true, Reason: reason}, nil
 }

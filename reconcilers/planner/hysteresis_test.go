@@ -115,3 +115,80 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("a plan of another model: %v", err)
 	}
 }
+
+func TestRebuild(t *testing.T) {
+	req := Request{SourceNode: "a", HopOverheadSeconds: UseProfileHopOverhead}
+	plan, err := Solve(twoNodes([3]float64{1, 1.2, 1}, [3]float64{2, 1, 2}), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b's unit 1 now takes 1.5 s: the same placement predicts 0.5 s more.
+	slower := twoNodes([3]float64{1, 1.2, 1}, [3]float64{2, 1.5, 2})
+	got, err := Rebuild(slower, req, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalSpans(spans(got), spans(plan)) || !near(got.Totals.LatencySeconds, 3.6005) ||
+		!near(got.Partitions[1].ComputeSeconds, 1.5) || got.Optimal {
+		t.Errorf("rebuilt %v latency %v partition 1 %v optimal %v", spans(got), got.Totals.LatencySeconds,
+			got.Partitions[1].ComputeSeconds, got.Optimal)
+	}
+	if b := got.Baselines.Source; !near(b.Totals.LatencySeconds, 3.2) || !near(b.LatencySpeedup, 3.2/3.6005) {
+		t.Errorf("baseline on the new profile %+v", b)
+	}
+}
+
+func TestReplan(t *testing.T) {
+	// The deployed plan: everything on a (3.2 s) when b was slow. On the
+	// split profile a,b,a predicts 3.1005 s: 3.2% better.
+	slowB := twoNodes([3]float64{1, 1.2, 1}, [3]float64{2, 5, 2})
+	split := twoNodes([3]float64{1, 1.2, 1}, [3]float64{2, 1, 2})
+	req := Request{SourceNode: "a", HopOverheadSeconds: UseProfileHopOverhead}
+	deployed, err := Solve(slowB, req)
+	if err != nil || len(deployed.Partitions) != 1 {
+		t.Fatalf("setup: %v %v", deployed, err)
+	}
+	// Deployed split, then a's unit 1 gets faster: everything on a
+	// predicts 3.1 s, the split 3.1005 s.
+	deployedSplit, err := Solve(split, req)
+	if err != nil || len(deployedSplit.Partitions) != 3 {
+		t.Fatalf("setup: %v %v", deployedSplit, err)
+	}
+	fastA := twoNodes([3]float64{1, 1.1, 1}, [3]float64{2, 1, 2})
+	tests := []struct {
+		name      string
+		prof      *profile.ClusterProfile
+		current   *Plan
+		tolerance float64
+		kept      bool
+		want      []span
+		latency   float64
+		optimum   float64
+	}{
+		{"nothing deployed, no tolerance", split, nil, 0, false, []span{{0, 1, "a"}, {1, 2, "b"}, {2, 3, "a"}}, 3.1005, 3.1005},
+		{"nothing deployed, 5%", split, nil, 0.05, false, []span{{0, 3, "a"}}, 3.2, 3.1005},
+		{"deployed, 5%: the same placement", split, deployed, 0.05, true, []span{{0, 3, "a"}}, 3.2, 3.1005},
+		{"deployed, 1%: replaced", split, deployed, 0.01, false, []span{{0, 1, "a"}, {1, 2, "b"}, {2, 3, "a"}}, 3.1005, 3.1005},
+		// The new plan differs (one node) but gains 0.016%: no churn.
+		{"split deployed, simpler plan now optimal: kept", fastA, deployedSplit, 0.05, true,
+			[]span{{0, 1, "a"}, {1, 2, "b"}, {2, 3, "a"}}, 3.1005, 3.1},
+		{"split deployed, no tolerance: replaced", fastA, deployedSplit, 0, false, []span{{0, 3, "a"}}, 3.1, 3.1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := req
+			r.Tolerance = tt.tolerance
+			d, err := Replan(tt.prof, r, tt.current)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Kept != tt.kept || !equalSpans(spans(d.Plan), tt.want) || !near(d.Plan.Totals.LatencySeconds, tt.latency) {
+				t.Errorf("kept %v %v latency %v (%s), want %v %v %v", d.Kept, spans(d.Plan), d.Plan.Totals.LatencySeconds,
+					d.Reason, tt.kept, tt.want, tt.latency)
+			}
+			if !near(d.Plan.Optimum, tt.optimum) {
+				t.Errorf("optimum %v, want %v", d.Plan.Optimum, tt.optimum)
+			}
+		})
+	}
+}

@@ -79,6 +79,39 @@ func (p *problem) improve(assign []int, maxMoves int) []int {
 			cur[u] = old
 		}
 	}
+	// Swaps: a unit on the busiest node trades places with a unit
+	// elsewhere, while that helps.
+	for moves < maxMoves {
+		b := p.busiestNode(cur, nodeLoad, linkLoad, used)
+		if b < 0 {
+			break
+		}
+		found := false
+		for x := 0; x < p.U && !found && moves < maxMoves; x++ {
+			if cur[x] != b {
+				continue
+			}
+			for y := range p.U {
+				n := cur[y]
+				if n == b || math.IsInf(p.comp[x*N+n], 1) || math.IsInf(p.comp[y*N+b], 1) {
+					continue
+				}
+				if moves++; moves > maxMoves {
+					break
+				}
+				cur[x], cur[y] = n, b
+				per, spr, ok := p.stages(cur, nodeLoad, linkLoad, used)
+				if ok && (below(per, period) || !below(period, per) && spr < spread*(1-1e-12)) {
+					period, spread, found = per, spr, true
+					break
+				}
+				cur[x], cur[y] = b, n
+			}
+		}
+		if !found {
+			break
+		}
+	}
 	bestLat, bestPeriod, _ := p.score(assign)
 	lat, per, ok := p.score(cur)
 	if ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLat) {
@@ -137,4 +170,19 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 		}
 		copy(cur, best)
 	}
+}
+
+// busiestNode is the node with the most load under assign, or -1 when a
+// link is the busiest stage (or the assignment does not fit).
+func (p *problem) busiestNode(assign []int, nodeLoad, linkLoad []float64, used []int64) int {
+	period, _, ok := p.stages(assign, nodeLoad, linkLoad, used)
+	if !ok {
+		return -1
+	}
+	for n, l := range nodeLoad {
+		if l == period {
+			return n
+		}
+	}
+	return -1
 }

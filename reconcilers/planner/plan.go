@@ -42,14 +42,20 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		assign, optimal, lower, expansions = s.bestAssign, !s.aborted, s.root, s.expansions
 	} else {
 		s1 := newSearch(p, true, math.Inf(1), budget)
-		stageLower, stagePath := p.stageBound()
+		stageLower, stagePath := p.stageBound(s1.weights)
 		s1.root = max(s1.root, stageLower)
 		inc, period, latency := p.throughputIncumbent(budget, stagePath)
 		s1.solve(inc, period, latency)
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {
-			// Among placements as fast as the best, take the lowest latency.
-			s2 := newSearch(p, false, s1.best*(1+equalRel), budget)
+			// Among placements as fast as the best, take the lowest latency
+			// (a tenth of the budget when the best is not proven: the
+			// tie-break cannot be proven either).
+			b2 := budget
+			if s1.aborted {
+				b2 = max(budget/10, 1)
+			}
+			s2 := newSearch(p, false, s1.best*(1+equalRel), b2)
 			s2.solve(s1.bestAssign, s1.bestLat, s1.bestLat)
 			assign, expansions = s2.bestAssign, expansions+s2.expansions
 			optimal = optimal && !s2.aborted
@@ -76,7 +82,13 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		lower = optimum
 	}
 	if tol > 0 {
-		simple, exact, n := p.simplest(obj, assign, tol, budget)
+		// When the optimum is not proven, neither can the simplest plan
+		// within a tolerance of it be: a tenth of the budget improves it.
+		sb := budget
+		if !optimal {
+			sb = max(budget/10, 1)
+		}
+		simple, exact, n := p.simplest(obj, assign, tol, sb)
 		assign, optimal, expansions = simple, optimal && exact, expansions+n
 	}
 	plan := p.buildPlan(prof, obj, assign)

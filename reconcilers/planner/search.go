@@ -33,7 +33,9 @@ type search struct {
 	// factor by which node n is slower than the fastest node on any unit.
 	// Together they bound how well the remaining work can be balanced.
 	work, ratio []float64
-	root        float64
+	// weights are the node weights of the best assignment bound.
+	weights []float64
+	root    float64
 	// lam prices memory per node (seconds per byte); priced is the latency
 	// table under those prices and priceLeft the price of all free memory.
 	// See lagrange.go. lam is nil when the plain bound suffices.

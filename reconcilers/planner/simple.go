@@ -420,7 +420,7 @@ func (p *problem) simplest(obj v1alpha1.Objective, opt []int, tol float64, budge
 	s1 := newSearch(p, true, limit, budget)
 	s1.simplify(cOpt, math.Inf(1))
 	s1.solveSimple(inc, incPeriod, incLatency, p.complexity(inc))
-	if s1.bestC == cOpt {
+	if s1.bestC == cOpt && !below(s1.best, period) {
 		// The optimum is as simple as any placement within the tolerance,
 		// and no placement is faster.
 		return opt, !s1.aborted, s1.expansions

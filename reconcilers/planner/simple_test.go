@@ -77,3 +77,28 @@ func TestBadTolerance(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeSimplestProven: on 200 x 16 instances whose memory binds, the
+// simplest plan within 5% is proven within the default budget and is
+// simpler than the optimum (seeds where the search once stopped at the
+// budget before the budget-tuned prices).
+func TestLargeSimplestProven(t *testing.T) {
+	for _, seed := range []uint64{1, 31} {
+		prof, req := randomInstance(newRand(seed), instanceOptions{nodes: 16, units: 200, memoryTight: true})
+		full, err := Solve(prof, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Tolerance = 0.05
+		plan, err := Solve(prof, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !plan.Optimal || len(plan.Partitions) >= len(full.Partitions) ||
+			plan.Totals.LatencySeconds > full.Totals.LatencySeconds*1.05*(1+1e-9) {
+			t.Errorf("seed %d: optimal=%v after %d expansions; %d partitions, latency %.4g; the optimum %d partitions, %.4g",
+				seed, plan.Optimal, plan.Expansions, len(plan.Partitions), plan.Totals.LatencySeconds,
+				len(full.Partitions), full.Totals.LatencySeconds)
+		}
+	}
+}

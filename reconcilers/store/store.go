@@ -78,9 +78,6 @@ func (s *Store) ArtifactDir(key string) (string, error) {
 	return filepath.Join(s.dir, "artifacts", key), nil
 }
 
-// ProfilesDir is the directory of the cluster profiles.
-func (s *Store) ProfilesDir() string { return filepath.Join(s.dir, "profiles") }
-
 // ProfilePath is the file of the cluster profile with the given key.
 func (s *Store) ProfilePath(key string) (string, error) {
 	if err := ValidKey(key); err != nil {

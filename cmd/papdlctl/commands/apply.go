@@ -60,6 +60,9 @@ func runApply(cmd *cobra.Command, o applyOptions) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	if err := admitPorts(existing, inputs); err != nil {
+		return err
+	}
 	for _, in := range inputs {
 		target := filepath.Join(o.dirs.specsDir, in.name+".yaml")
 		for _, d := range existing[in.name] {
@@ -184,4 +187,32 @@ func docsIn(path string) (int, error) {
 		return 0, err
 	}
 	return len(strict.SplitDocuments(data)), nil
+}
+
+// admitPorts refuses inputs whose gateway would take a port another model
+// already claims on the same source node (the models in the specs
+// directory keep theirs; among the inputs, the first in name order wins).
+func admitPorts(existing map[string][]distributedmodel.Declaration, inputs []specInput) error {
+	applying := map[string]bool{}
+	for _, in := range inputs {
+		applying[in.name] = true
+	}
+	var objs []*v1alpha1.DistributedModel
+	for name, ds := range existing {
+		if name != "" && !applying[name] && len(ds) == 1 && ds[0].Object != nil {
+			objs = append(objs, ds[0].Object)
+		}
+	}
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Name < objs[j].Name })
+	for _, in := range inputs {
+		for _, d := range distributedmodel.Declarations(in.doc, in.file) {
+			if d.Object != nil {
+				objs = append(objs, d.Object)
+			}
+		}
+	}
+	if errs := v1alpha1.PortConflicts(objs); len(errs) > 0 {
+		return fmt.Errorf("nothing applied: %w", errs.ToAggregate())
+	}
+	return nil
 }

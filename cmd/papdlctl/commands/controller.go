@@ -167,6 +167,9 @@ func runController(ctx context.Context, o controllerOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := saveControllerConfig(o); err != nil {
+		return err
+	}
 	if lr, ok := rt.(*local.Runtime); ok {
 		// Records are a cache of the processes: rebuild the lost ones and
 		// stop the orphans of a controller that was killed.
@@ -181,9 +184,6 @@ func runController(ctx context.Context, o controllerOptions) error {
 	}
 	if bad, err := st.InvalidModelEntries(); err == nil && len(bad) > 0 {
 		log.Warn("ignoring entries of the models state directory that are not model names", zap.Strings("entries", bad))
-	}
-	if err := saveControllerConfig(o); err != nil {
-		return err
 	}
 	rec := distributedmodel.NewReconciler(o.dirs.specsDir, st, rt, log.Named("distributedmodel"))
 	modelFiles := source.NewModelFiles(log.Named("model-files"))

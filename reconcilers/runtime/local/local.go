@@ -80,10 +80,20 @@ func New(cfg Config) (*Runtime, error) {
 	if _, err := os.Stat(cfg.NodeBinary); err != nil {
 		return nil, fmt.Errorf("papdl-node binary: %w (run make build)", err)
 	}
+	// Processes are found by the directory in their environment: always
+	// the absolute path, whatever the caller's working directory.
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("local runtime: %w", err)
+	}
+	cfg.Dir = dir
 	for _, sub := range []string{"workloads", "logs"} {
 		if err := os.MkdirAll(filepath.Join(cfg.Dir, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("local runtime: %w", err)
 		}
+	}
+	if real, err := filepath.EvalSymlinks(cfg.Dir); err == nil {
+		cfg.Dir = real
 	}
 	if cfg.CrashBackoff <= 0 {
 		cfg.CrashBackoff = time.Second

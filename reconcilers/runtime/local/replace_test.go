@@ -3,8 +3,12 @@ package local
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/papdl/papdl/reconcilers/runtime"
 )
 
 // TestReplacedWorkloadRuns: a workload whose definition changed is
@@ -47,5 +51,79 @@ func TestRunningMeansListening(t *testing.T) {
 	o := observed(t, r, "m")[w.Name]
 	if o.Running || !strings.Contains(o.Message, fmt.Sprintf("not listening on port %d", rec.Listen)) {
 		t.Errorf("a process that does not listen: %+v", o)
+	}
+}
+
+// TestCleanByAnotherProcessConverges: `papdlctl clean --model m` (another
+// Runtime on the same directory) removes everything of m; the controller's
+// next applies rebuild a chain whose ports match again.
+func TestCleanByAnotherProcessConverges(t *testing.T) {
+	r := newTestRuntime(t, "serve")
+	ctx := context.Background()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := []runtime.Workload{partition("m", 0), partition("m", 1), gateway("m", port)}
+	applyAll := func() {
+		for _, w := range chain {
+			if _, err := r.Apply(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	applyAll()
+	waitServing(t, r, chain[0].Name, chain[1].Name, chain[2].Name)
+	cleaner, err := New(Config{NodeBinary: r.cfg.NodeBinary, Dir: r.cfg.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cleaner.Clean(ctx, "m"); err != nil {
+		t.Fatal(err)
+	}
+	if obs := observed(t, r, "m"); len(obs) != 0 {
+		t.Fatalf("after clean the controller's runtime still lists %v", obs)
+	}
+	applyAll()
+	waitServing(t, r, chain[0].Name, chain[1].Name, chain[2].Name)
+	rec := map[string]*record{}
+	for _, w := range chain {
+		rec[w.Name], _ = r.readRecord(w.Name)
+	}
+	p0, p1, gw := rec[chain[0].Name], rec[chain[1].Name], rec[chain[2].Name]
+	links := []struct {
+		from *record
+		flag string
+		to   int
+	}{
+		{p0, "--next", p1.Listen}, {p1, "--next", gw.Return}, {p0, "--return", gw.Return}, {p1, "--return", gw.Return},
+		{gw, "--first", p0.Listen},
+	}
+	for _, l := range links {
+		if got, err := portFlag(l.from.Args, l.flag); err != nil || got != l.to {
+			t.Errorf("%s %s %d (%v), want %d", l.from.Workload.Name, l.flag, got, err, l.to)
+		}
+	}
+}
+
+// TestRelativeDirFindsTheSameProcesses: a runtime opened with a relative
+// or symlinked directory (papdlctl clean from another working directory)
+// finds the processes of one opened with the absolute path.
+func TestRelativeDirFindsTheSameProcesses(t *testing.T) {
+	r := newTestRuntime(t, "serve")
+	if _, err := r.Apply(context.Background(), partition("m", 0)); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(r.cfg.Dir, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Dir(link))
+	other, err := New(Config{NodeBinary: r.cfg.NodeBinary, Dir: "link"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, err := other.procs(); err != nil || len(ps) != 1 {
+		t.Errorf("the runtime opened as %q finds %v, %v; want the one process", "link", ps, err)
 	}
 }

@@ -26,7 +26,9 @@ type controllerOptions struct {
 	nodesFile string
 	// simulated are the local runtime's extra nodes when no nodesFile is
 	// given (a dry run reuses the controller's).
-	simulated  []local.SimulatedNode
+	simulated []local.SimulatedNode
+	// caps is how the local runtime enforces the simulated nodes' caps.
+	caps       string
 	nodeBinary string
 	logLevel   string
 	logFormat  string
@@ -49,6 +51,7 @@ it running; it removes everything a deleted spec created.`,
 	o.dirs.bindState(cmd.Flags())
 	cmd.Flags().StringVar(&o.runtime, "runtime", "local", "where partitions run: local (processes on this host) or swarm")
 	cmd.Flags().StringVar(&o.nodesFile, "nodes", "", "local runtime: YAML list of simulated nodes ({name, cpus, memory})")
+	cmd.Flags().StringVar(&o.caps, "caps", local.CapsAuto, "local runtime: enforce simulated nodes' caps with cgroups: auto (when root), cgroup (required) or none (nodes shown uncapped)")
 	cmd.Flags().StringVar(&o.nodeBinary, "node-binary", "", "the papdl-node executable (default: next to papdlctl, then $PATH)")
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.Flags().StringVar(&o.logFormat, "log-format", "json", "json or console")
@@ -122,7 +125,7 @@ func openRuntime(ctx context.Context, o controllerOptions, log *zap.Logger) (run
 			}
 		}
 		return local.New(local.Config{NodeBinary: bin, Dir: filepath.Join(o.dirs.stateDir, "local-runtime"),
-			Simulated: sim, Log: log.Named("local-runtime")})
+			Simulated: sim, Caps: o.caps, Log: log.Named("local-runtime")})
 	case "swarm":
 		return openSwarmRuntime(ctx, o, bin, log)
 	}

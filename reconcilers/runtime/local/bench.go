@@ -50,7 +50,8 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 			res.Failed[n.Hostname] = err
 			continue
 		}
-		pn, err := runtime.NodeProfile(n, nb, r.timeScale(n.ID))
+		// Times are what the capped process measured: no scaling.
+		pn, err := runtime.NodeProfile(n, nb, 1)
 		if err != nil {
 			res.Failed[n.Hostname] = err
 			continue
@@ -116,7 +117,16 @@ func (r *Runtime) runBench(ctx context.Context, model, nodeID string, args []str
 	cmd.Env = append(append(os.Environ(), r.env(nodeID)...), r.identityEnv(taskBench, model)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	err := cmd.Start()
+	if err == nil {
+		if cerr := r.cg.add(nodeID, cmd.Process.Pid); cerr != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return nil, fmt.Errorf("papdl-node bench on %s: %w", nodeID, cerr)
+		}
+		err = cmd.Wait()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("papdl-node bench on %s: %w: %s", nodeID, err, lastLines(stderr.String(), 3))
 	}
 	var nb chain.NodeBenchmark

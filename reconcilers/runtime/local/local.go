@@ -28,7 +28,10 @@ type Config struct {
 	Dir string
 	// Simulated are extra nodes besides the host.
 	Simulated []SimulatedNode
-	Log       *zap.Logger
+	// Caps says how the simulated nodes' limits are enforced: CapsAuto
+	// (the default), CapsCgroup or CapsNone.
+	Caps string
+	Log  *zap.Logger
 	// CrashBackoff is the first delay before restarting a workload that
 	// exited soon after its previous start; it doubles with every such
 	// restart up to MaxCrashBackoff. Defaults: 1s and 5m.
@@ -51,6 +54,9 @@ type Runtime struct {
 	// the others go on.
 	busy   map[string]chan struct{}
 	notify func(model string)
+	// cg enforces the simulated nodes' caps; nil when they are not
+	// enforced (the nodes are then shown uncapped).
+	cg *cgroups
 }
 
 // record is what the runtime keeps per workload on disk.
@@ -101,7 +107,26 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.MaxCrashBackoff <= 0 {
 		cfg.MaxCrashBackoff = 5 * time.Minute
 	}
-	return &Runtime{cfg: cfg, children: map[string]*child{}, busy: map[string]chan struct{}{}}, nil
+	r := &Runtime{cfg: cfg, children: map[string]*child{}, busy: map[string]chan struct{}{}}
+	switch cfg.Caps {
+	case "", CapsAuto, CapsCgroup:
+		if len(cfg.Simulated) == 0 {
+			break
+		}
+		cg, err := setupCgroups(cfg.Dir, cfg.Simulated)
+		if err != nil && cfg.Caps == CapsCgroup {
+			return nil, fmt.Errorf("local runtime: simulated nodes' caps: %w", err)
+		}
+		if err != nil {
+			cfg.Log.Warn("simulated nodes run uncapped (cgroups unavailable): they are shown with the host's CPUs and memory", zap.Error(err))
+		}
+		r.cg = cg
+		pruneStaleCgroups(cg)
+	case CapsNone:
+	default:
+		return nil, fmt.Errorf("local runtime: caps %q: want %s, %s or %s", cfg.Caps, CapsAuto, CapsCgroup, CapsNone)
+	}
+	return r, nil
 }
 
 // Name implements runtime.Runtime.

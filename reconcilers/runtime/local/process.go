@@ -96,6 +96,9 @@ func (r *Runtime) start(rec *record) error {
 	}
 	rec.PID = cmd.Process.Pid
 	rec.StartedAt = time.Now()
+	if err := r.cg.add(rec.Workload.Node, rec.PID); err != nil {
+		r.cfg.Log.Warn("workload runs outside its node's cgroup", zap.String("workload", rec.Workload.Name), zap.Error(err))
+	}
 	c := &child{pid: rec.PID, done: make(chan struct{})}
 	r.children[rec.Workload.Name] = c
 	model := rec.Workload.Model

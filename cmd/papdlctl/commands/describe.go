@@ -63,20 +63,34 @@ func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
 	} else if found, err := store.ReadJSON(planPath, &plan); err == nil && found {
 		fmt.Fprintln(w, "\nPlacement:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  PARTITION\tUNITS\tNODE\tMEMORY\tAVAILABLE\tCOMPUTE\tTRANSFER IN\tREADY")
+		fmt.Fprintln(tw, "  PARTITION\tUNITS\tNODE\tMEMORY\tAVAILABLE\tCOMPUTE\tMEASURED\tTRANSFER IN\tREADY")
 		ready := map[int]bool{}
-		if pl := r.Status.Placement; pl != nil {
+		measured := map[int]string{}
+		pl := r.Status.Placement
+		if pl != nil {
 			for _, p := range pl.Partitions {
 				ready[int(p.Index)] = p.Ready
+				if m := p.MeasuredComputeSeconds; m != nil {
+					measured[int(p.Index)] = fmt.Sprintf("%.2fms", 1e3**m)
+				}
 			}
 		}
 		for _, p := range plan.Partitions {
-			fmt.Fprintf(tw, "  %d\t%d-%d (%s..%s)\t%s\t%s\t%s\t%.2fms\t%.2fms\t%v\n", p.Index, p.Start, p.End-1, p.FirstUnit, p.LastUnit,
-				p.Hostname, humanBytes(p.MemoryBytes), humanBytes(p.AvailableBytes), 1e3*p.ComputeSeconds, 1e3*p.In.Seconds, ready[p.Index])
+			m := measured[p.Index]
+			if m == "" {
+				m = "-"
+			}
+			fmt.Fprintf(tw, "  %d\t%d-%d (%s..%s)\t%s\t%s\t%s\t%.2fms\t%s\t%.2fms\t%v\n", p.Index, p.Start, p.End-1, p.FirstUnit, p.LastUnit,
+				p.Hostname, humanBytes(p.MemoryBytes), humanBytes(p.AvailableBytes), 1e3*p.ComputeSeconds, m, 1e3*p.In.Seconds, ready[p.Index])
 		}
 		tw.Flush()
 		fmt.Fprintf(w, "  return to source: %.2fms; predicted latency %.2fms, throughput %.1f/s (bottleneck %s)\n",
 			1e3*plan.Return.Seconds, 1e3*plan.Totals.LatencySeconds, plan.Totals.Throughput, plan.Totals.Bottleneck)
+		if pl != nil && pl.MeasuredLatencySeconds != nil {
+			fmt.Fprintf(w, "  measured over the last %d requests: latency %.2fms (predicted %.2fms, ratio %.2f), transfers and hops %.2fms (predicted %.2fms)\n",
+				pl.MeasuredRequests, 1e3**pl.MeasuredLatencySeconds, 1e3*plan.Totals.LatencySeconds,
+				*pl.MeasuredLatencySeconds/plan.Totals.LatencySeconds, 1e3*deref(pl.MeasuredTransferSeconds), 1e3*plan.Totals.TransferSeconds)
+		}
 		if b := plan.Baselines.BestSingleNode; b != nil {
 			fmt.Fprintf(w, "  speedup: %.2fx latency vs the best single node (%s), %.2fx vs the source node\n",
 				b.LatencySpeedup, b.Hostname, plan.Baselines.Source.LatencySpeedup)
@@ -98,4 +112,11 @@ func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", seen, e.Type, e.Reason, e.Message)
 	}
 	return tw.Flush()
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

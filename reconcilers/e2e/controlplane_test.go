@@ -3,8 +3,11 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -94,4 +97,43 @@ func TestSecondControllerRefused(t *testing.T) {
 		t.Fatalf("a second controller: err %v (ctx %v), output:\n%s", err, ctx.Err(), out)
 	}
 	c.mustPredictEqual("mnist", fixture.monoA, "after a second controller was refused")
+}
+
+// 13. `papdlctl diff` is the reconcile's dry run against the running
+// controller's runtime and nodes (no flags repeated): exit 0 for the spec it
+// serves, exit 1 with the workloads' fates for a change, and nothing changes.
+func TestDiffAgainstARunningController(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, edges...)
+	c.startController()
+	s := spec{name: "mnist", model: fixture.modelA, port: freePort(t), pins: []pin{{0, 2, "edge1"}, {2, mnistUnits, "edge2"}}}
+	c.apply(s)
+	c.waitReady("mnist", "")
+	before := pids(c.workloads("mnist"))
+	file := filepath.Join(c.Dir, "mnist-diff.yaml")
+	write := func(s spec) {
+		if err := os.WriteFile(file, []byte(s.yaml()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(s)
+	out, err := c.Ctl("diff", "-f", file, "--specs-dir", c.Specs, "--state-dir", c.State, "--node-binary", fixture.bin.Node)
+	if err != nil || !strings.Contains(out, "reslice:       no") || !strings.Contains(out, "rebenchmark:   no") {
+		t.Fatalf("diff of the served spec: %v\n%s", err, out)
+	}
+	s.pins[1].host = "local"
+	write(s)
+	out, err = c.Ctl("diff", "-f", file, "--specs-dir", c.Specs, "--state-dir", c.State, "--node-binary", fixture.bin.Node)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("diff of a changed spec: %v (want exit status 1)\n%s", err, out)
+	}
+	for _, want := range []string{"papdl-mnist-p1", "replace", "papdl-mnist-p0", "keep"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff output lacks %q:\n%s", want, out)
+		}
+	}
+	if got := pids(c.workloads("mnist")); !equalPIDs(before, got) {
+		t.Errorf("the dry run changed workloads: %v -> %v", before, got)
+	}
 }

@@ -17,13 +17,17 @@ func runGateway(ctx context.Context, args []string, _, stderr io.Writer) error {
 	manifest := fs.String("manifest", "", "partition manifest: path or http(s) URL (required)")
 	manifestSHA := fs.String("manifest-sha256", "", "expected sha256 of the manifest (optional)")
 	first := fs.String("first", "", "address of partition 0 (required)")
-	listen := fs.String("listen", ":8765", "HTTP API address")
-	retListen := fs.String("return-listen", ":7000", "address the last partition returns results to")
+	listen := fs.String("listen", "127.0.0.1:8765", "HTTP API address")
+	retListen := fs.String("return-listen", "127.0.0.1:7000", "address the last partition returns results to")
 	name := fs.String("model-name", "", "model name in the inference protocol (default: the manifest's model)")
 	timeout := fs.Duration("timeout", 30*time.Second, "per-request deadline")
 	inFlight := fs.Int("max-in-flight", 8, "requests inside the chain at once; more wait")
-	maxBody := fs.Int64("max-body-bytes", 256<<20, "largest HTTP request body")
-	maxFrame := fs.Int64("max-frame-bytes", 1<<30, "largest tensor payload accepted from the chain")
+	maxBody := fs.Int64("max-body-bytes", 0, "largest HTTP request body (default: what the model's inputs need as JSON, plus 1 MiB)")
+	maxFrame := fs.Int64("max-frame-bytes", 1<<30, "largest tensor payload accepted from the chain (also bounded by the model's outputs)")
+	maxConns := fs.Int("max-conns", 256, "most HTTP connections served at once; more wait")
+	readTimeout := fs.Duration("read-timeout", time.Minute, "longest time to receive a whole HTTP request, body included")
+	idle := fs.Duration("idle-timeout", time.Minute, "close idle HTTP keep-alive connections after this long")
+	creds := fs.String("credentials", "", "the model's chain credentials (PEM file from the controller): every hop is mutual TLS (optional)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -45,9 +49,14 @@ func runGateway(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if *name == "" {
 		*name = man.Model
 	}
+	auth, err := loadCredentials(*creds, log)
+	if err != nil {
+		return err
+	}
 	gw, err := chain.NewGateway(chain.GatewayConfig{ModelName: *name, Inputs: man.Inputs, Outputs: man.Outputs,
 		First: *first, Stages: len(man.Partitions), Timeout: *timeout, MaxInFlight: *inFlight,
-		MaxBodyBytes: *maxBody, Limits: chain.Limits{MaxPayload: *maxFrame}, Logger: log})
+		MaxBodyBytes: *maxBody, Limits: chain.Limits{MaxPayload: *maxFrame}, Auth: auth, Logger: log,
+		HTTP: chain.HTTPLimits{ReadTimeout: *readTimeout, IdleTimeout: *idle, MaxConns: *maxConns}})
 	if err != nil {
 		return err
 	}
@@ -57,7 +66,7 @@ func runGateway(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	retDone := make(chan error, 1)
 	go func() { retDone <- gw.ServeReturns(ctx, retLn) }()
-	stopHTTP, err := serveHTTP(ctx, *listen, gw.Handler(), log)
+	stopHTTP, err := serveHTTP(ctx, *listen, gw.HTTPServer(ctx), gw.HTTPLimits().MaxConns, log)
 	if err != nil {
 		return err
 	}

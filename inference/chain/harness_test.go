@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/inference/chain/chainauth"
 	"github.com/papdl/papdl/inference/engine"
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/slice"
@@ -138,6 +139,10 @@ type chainOptions struct {
 	maxInFlight int
 	queueDepth  int
 	report      bool // give partitions the gateway's return address
+	limits      Limits
+	auth        *chainauth.Credentials
+	// wrapListener, when set, replaces partition i's listener.
+	wrapListener func(i int, ln net.Listener) net.Listener
 }
 
 func listen(t testing.TB, addr string) net.Listener {
@@ -168,6 +173,7 @@ func startChain(t testing.TB, s *sliced, o chainOptions) *testChain {
 	ret := retLn.Addr().String()
 	gw, err := NewGateway(GatewayConfig{ModelName: "m", Inputs: s.a.Inputs, Outputs: s.a.Outputs, First: tc.addrs[0],
 		Stages: len(s.stages), Timeout: o.timeout, MaxInFlight: o.maxInFlight, Logger: log.Named("gateway"),
+		Limits: o.limits, Auth: o.auth,
 		Link: LinkOptions{RedialInterval: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -182,12 +188,17 @@ func startChain(t testing.TB, s *sliced, o chainOptions) *testChain {
 			next = tc.addrs[i+1]
 		}
 		cfg := ServerConfig{Stage: st, Next: next, QueueDepth: o.queueDepth, Logger: log.Named("partition"),
+			Limits: o.limits, Auth: o.auth,
 			Link: LinkOptions{RedialInterval: 20 * time.Millisecond}}
 		if o.report {
 			cfg.Return = ret
 		}
 		tc.cfgs = append(tc.cfgs, cfg)
-		tc.servers = append(tc.servers, tc.run(cfg, lns[i]))
+		ln := lns[i]
+		if o.wrapListener != nil {
+			ln = o.wrapListener(i, ln)
+		}
+		tc.servers = append(tc.servers, tc.run(cfg, ln))
 	}
 	tc.http = httptest.NewServer(gw.Handler())
 	t.Cleanup(func() {

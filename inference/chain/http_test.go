@@ -45,7 +45,7 @@ func TestBadBodies(t *testing.T) {
 	wrongType, _ := npy.EncodeBytes(f64)
 	wrongShape, _ := npy.EncodeBytes(tensor.New(tensor.Float32, 1, 3, 16, 15))
 	huge, _ := npy.EncodeBytes(tensor.New(tensor.Float32, 1, 3, 160, 160))
-	const binTooBig = `{"inputs":[{"name":"input","shape":[2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}`
+	const binTooBig = `{"inputs":[{"name":"input","shape":[1,3,16,16],"datatype":"FP32","parameters":{"binary_data_size":8}}]}`
 	cases := []struct {
 		name, path string
 		header     map[string]string
@@ -63,9 +63,9 @@ func TestBadBodies(t *testing.T) {
 		{"oip no inputs", "/v2/models/m/infer", nil, []byte(`{"inputs": []}`), 400, "no inputs"},
 		{"oip bad datatype", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"input","shape":[1],"datatype":"STRINGY","data":[1]}]}`), 400, "unsupported datatype"},
 		{"oip short data", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"input","shape":[1,3,16,16],"datatype":"FP32","data":[1,2,3]}]}`), 400, "data has 3 elements"},
-		{"oip not numbers", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"input","shape":[2],"datatype":"FP32","data":["a","b"]}]}`), 400, "data element 0"},
+		{"oip not numbers", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"input","shape":[1,3,16,16],"datatype":"FP32","data":["a","b"]}]}`), 400, "data element 0"},
 		{"oip wrong shape", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"input","shape":[2],"datatype":"FP32","data":[1,2]}]}`), 400, "Input dimensions does not match the model"},
-		{"oip unknown input", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}`), 400, "missing input"},
+		{"oip unknown input", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}`), 400, "unknown input"},
 		{"oip binary size too big", "/v2/models/m/infer", map[string]string{binaryHeader: strconv.Itoa(len(binTooBig))},
 			[]byte(binTooBig + "abcd"), 400, "binary_data_size 8 but only 4 binary bytes remain"},
 		{"oip bad header length", "/v2/models/m/infer", map[string]string{binaryHeader: "-3"}, []byte(`{}`), 400, "Inference-Header-Content-Length"},

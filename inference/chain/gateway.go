@@ -38,8 +38,8 @@ type GatewayConfig struct {
 	// element, plus 1 MiB).
 	MaxBodyBytes int64
 	// HTTP bounds the API's clients (timeouts, connections).
-	HTTP HTTPLimits
-	Limits       Limits
+	HTTP   HTTPLimits
+	Limits Limits
 	// Auth, when set, authenticates the chain's hops (see ServerConfig.Auth).
 	Auth   *chainauth.Credentials
 	Link   LinkOptions

@@ -65,7 +65,7 @@ type Link struct {
 	opts LinkOptions
 	log  *zap.Logger
 
-	tls  *tls.Config
+	tls *tls.Config
 
 	mu       sync.Mutex
 	conn     net.Conn

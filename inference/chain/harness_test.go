@@ -124,6 +124,7 @@ type testChain struct {
 	gw      *Gateway
 	http    *httptest.Server
 	addrs   []string
+	ret     string // the gateway's return listener
 	servers []*runningServer
 	cfgs    []ServerConfig
 	ctx     context.Context
@@ -171,6 +172,7 @@ func startChain(t testing.TB, s *sliced, o chainOptions) *testChain {
 		tc.addrs = append(tc.addrs, lns[i].Addr().String())
 	}
 	ret := retLn.Addr().String()
+	tc.ret = ret
 	gw, err := NewGateway(GatewayConfig{ModelName: "m", Inputs: s.a.Inputs, Outputs: s.a.Outputs, First: tc.addrs[0],
 		Stages: len(s.stages), Timeout: o.timeout, MaxInFlight: o.maxInFlight, Logger: log.Named("gateway"),
 		Limits: o.limits, Auth: o.auth,

@@ -202,9 +202,16 @@ func (r *Runtime) Clean(ctx context.Context, model string) error {
 		return err
 	}
 	var errs []error
+	models := map[string]bool{model: model != ""}
 	for _, rec := range recs {
 		if model == "" || rec.Workload.Model == model {
 			errs = append(errs, r.removeLocked(rec.Workload.Name))
+			models[rec.Workload.Model] = true
+		}
+	}
+	for m, ok := range models {
+		if ok {
+			errs = append(errs, r.removeCredentials(m))
 		}
 	}
 	return errors.Join(errs...)

@@ -35,10 +35,14 @@ func GatewayName(model string) string { return runtime.WorkloadName(model, -1) }
 // DefaultCommand is the papdl-node command line of a workload (the
 // arguments after the binary):
 //
-//	partition --manifest M --index I --partition P --sha256 S --listen :7001 --next NEXT:7001|GW:7000 --return GW:7000
-//	gateway   --manifest M --first FIRST:7001 --listen :PORT --return-listen :7000
+//	partition --manifest M --index I --partition P --sha256 S --listen :7001 --next NEXT:7001|GW:7000 --return GW:7000 --credentials F
+//	gateway   --manifest M --first FIRST:7001 --listen :PORT --return-listen :7000 --credentials F
 //
-// Services reach each other by service name on the model's network.
+// Services reach each other by service name on the model's network; F is
+// CredentialsFile, the model's secret. The chain listeners bind every
+// interface of the container: its overlay address (the container's other
+// interfaces are loopback and, for the gateway, the node-local bridge of
+// its published port), and TLS with the model's credentials guards them.
 func DefaultCommand(w runtime.Workload, a Artifacts) []string {
 	gw := GatewayName(w.Model)
 	var args []string
@@ -48,7 +52,8 @@ func DefaultCommand(w runtime.Workload, a Artifacts) []string {
 			args = append(args, "--manifest-sha256", a.ManifestSHA256)
 		}
 		return append(args, "--first", hostPort(w.Next, PartitionPort),
-			"--listen", ":"+strconv.Itoa(w.Port), "--return-listen", ":"+strconv.Itoa(ReturnPort))
+			"--listen", ":"+strconv.Itoa(w.Port), "--return-listen", ":"+strconv.Itoa(ReturnPort),
+			"--credentials", CredentialsFile)
 	}
 	next := hostPort(w.Next, PartitionPort)
 	if w.Next == gw {
@@ -66,7 +71,7 @@ func DefaultCommand(w runtime.Workload, a Artifacts) []string {
 		args = append(args, "--sha256", w.ArtifactSHA256)
 	}
 	return append(args, "--listen", ":"+strconv.Itoa(PartitionPort), "--next", next,
-		"--return", hostPort(gw, ReturnPort))
+		"--return", hostPort(gw, ReturnPort), "--credentials", CredentialsFile)
 }
 
 func hostPort(host string, port int) string { return host + ":" + strconv.Itoa(port) }

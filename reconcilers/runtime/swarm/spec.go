@@ -40,6 +40,8 @@ type serviceParams struct {
 	// Port, when > 0, is published in host mode on the node (the gateway).
 	Port   int
 	Health *container.HealthConfig
+	// Secret, when set, mounts the model's chain credentials.
+	Secret *swarm.SecretReference
 }
 
 // commandHash digests a command line.
@@ -89,6 +91,9 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 		},
 		Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
 		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR},
+	}
+	if p.Secret != nil {
+		spec.TaskTemplate.ContainerSpec.Secrets = []*swarm.SecretReference{p.Secret}
 	}
 	if p.MemoryReservation > 0 {
 		spec.TaskTemplate.Resources = &swarm.ResourceRequirements{

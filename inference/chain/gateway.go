@@ -38,7 +38,11 @@ type GatewayConfig struct {
 	// element, plus 1 MiB).
 	MaxBodyBytes int64
 	// HTTP bounds the API's clients (timeouts, connections).
-	HTTP   HTTPLimits
+	HTTP HTTPLimits
+	// Token, when set, is the bearer token that POST /input and the
+	// inference endpoints require ("Authorization: Bearer TOKEN"); health,
+	// readiness, metadata and metrics stay open.
+	Token  string
 	Limits Limits
 	// Auth, when set, authenticates the chain's hops (see ServerConfig.Auth).
 	Auth   *chainauth.Credentials

@@ -2,6 +2,8 @@ package chain
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,11 +27,11 @@ import (
 //	GET  /metrics                     Prometheus text format
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /input", g.serveInput)
+	mux.HandleFunc("POST /input", g.authorized("/input", false, g.serveInput))
 	mux.HandleFunc("GET /connect", g.serveCompat)
 	mux.HandleFunc("GET /activate", g.serveCompat)
-	mux.HandleFunc("POST /v2/models/{name}/infer", g.serveInfer)
-	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", g.serveInfer)
+	mux.HandleFunc("POST /v2/models/{name}/infer", g.authorized("/v2/models/{name}/infer", true, g.serveInfer))
+	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", g.authorized("/v2/models/{name}/infer", true, g.serveInfer))
 	mux.HandleFunc("GET /v2/models/{name}", g.serveModelMeta)
 	mux.HandleFunc("GET /v2/models/{name}/ready", g.serveReady)
 	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
@@ -41,6 +43,25 @@ func (g *Gateway) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /metrics", g.serveMetrics)
 	return mux
+}
+
+// authorized wraps an inference handler with the bearer token check when
+// the gateway has a token; the body is not read for a refused request.
+func (g *Gateway) authorized(endpoint string, asJSON bool, h http.HandlerFunc) http.HandlerFunc {
+	if g.cfg.Token == "" {
+		return h
+	}
+	want := sha256.Sum256([]byte("Bearer " + g.cfg.Token))
+	return func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="papdl"`)
+			g.m.errors.with("unauthorized").inc()
+			g.fail(w, endpoint, http.StatusUnauthorized, errors.New("a valid bearer token is required"), asJSON)
+			return
+		}
+		h(w, r)
+	}
 }
 
 func (g *Gateway) reply(w http.ResponseWriter, endpoint string, code int, ctype string, body []byte) {

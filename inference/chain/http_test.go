@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,4 +185,48 @@ func TestOpenInferenceProtocol(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBearerToken: with a token, /input and the inference endpoints
+// refuse requests without it (401, body unread) and serve those with it;
+// health, readiness and metadata stay open.
+func TestBearerToken(t *testing.T) {
+	s := tinySliced(t, 2)
+	tc := startChain(t, s, chainOptions{timeout: 10 * time.Second})
+	tc.gw.cfg.Token = "s3cret"
+	hs := httptest.NewServer(tc.gw.Handler())
+	defer hs.Close()
+	body, _ := npy.EncodeBytes(s.sample(1)["input"])
+	oip := []byte(`{"inputs":[{"name":"input","shape":[1,3,16,16],"datatype":"FP32","data":[` +
+		strings.TrimSuffix(strings.Repeat("0,", 768), ",") + `]}]}`)
+	cases := []struct {
+		name, method, path, auth string
+		body                     []byte
+		code                     int
+	}{
+		{"npy without token", "POST", "/input", "", body, 401},
+		{"npy wrong token", "POST", "/input", "Bearer nope", body, 401},
+		{"npy with token", "POST", "/input", "Bearer s3cret", body, 200},
+		{"oip without token", "POST", "/v2/models/m/infer", "", oip, 401},
+		{"oip versioned without token", "POST", "/v2/models/m/versions/1/infer", "", oip, 401},
+		{"oip with token", "POST", "/v2/models/m/infer", "Bearer s3cret", oip, 200},
+		{"metadata open", "GET", "/v2/models/m", "", nil, 200},
+		{"health open", "GET", "/v2/health/live", "", nil, 200},
+		{"ready open", "GET", "/v2/health/ready", "", nil, 200},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := map[string]string{}
+			if c.auth != "" {
+				h["Authorization"] = c.auth
+			}
+			code, hdr, b := do(t, c.method, hs.URL+c.path, h, c.body)
+			if code != c.code {
+				t.Fatalf("HTTP %d %q, want %d", code, b, c.code)
+			}
+			if code == 401 && hdr.Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
+	}
 }

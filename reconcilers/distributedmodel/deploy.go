@@ -73,8 +73,12 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 		return nil, fmt.Errorf("partition set %s has %d partitions, the plan %d", dir, len(man.Partitions), len(plan.Partitions))
 	}
 	port := int(v1alpha1.DefaultGatewayPort)
-	if g := s.obj.Spec.Gateway; g != nil && g.Port != nil {
-		port = int(*g.Port)
+	var tokenFile string
+	if g := s.obj.Spec.Gateway; g != nil {
+		if g.Port != nil {
+			port = int(*g.Port)
+		}
+		tokenFile = g.TokenFile
 	}
 	manifest := filepath.Join(dir, slice.ManifestFile)
 	out := make([]runtime.Workload, 0, len(plan.Partitions)+1)
@@ -93,6 +97,7 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 	out = append(out, runtime.Workload{
 		Name: WorkloadName(s.name, -1), Model: s.name, Role: runtime.RoleGateway, Partition: -1,
 		Node: plan.SourceNode, Revision: revision, ManifestPath: manifest, Next: WorkloadName(s.name, 0), Port: port,
+		TokenFile: tokenFile,
 		// The gateway reads the model's inputs and outputs from the manifest:
 		// they change with the model file and the input shape only.
 		ArtifactSHA256: store.Key(s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape),

@@ -58,6 +58,11 @@ type Workload struct {
 	Port int `json:"port,omitempty"`
 	// MemoryReservation is the memory the plan reserves, in bytes.
 	MemoryReservation int64 `json:"memoryReservation,omitempty"`
+	// TokenFile (gateway only), when set, is a file on the controller's
+	// host holding the bearer token the gateway requires for inference;
+	// the runtime makes it readable by the gateway (never on its command
+	// line).
+	TokenFile string `json:"tokenFile,omitempty"`
 }
 
 // Hash digests what defines the running workload: everything but the

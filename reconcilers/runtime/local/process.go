@@ -42,9 +42,13 @@ func (r *Runtime) args(w runtime.Workload, listen, ret int) ([]string, error) {
 			"--partition", w.ArtifactPath, "--sha256", w.ArtifactSHA256,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--next", next, "--return", ret, "--credentials", creds}, nil
 	case runtime.RoleGateway:
-		return []string{"gateway", "--manifest", w.ManifestPath, "--first", next,
+		args := []string{"gateway", "--manifest", w.ManifestPath, "--first", next,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--return-listen", fmt.Sprintf("127.0.0.1:%d", ret),
-			"--model-name", w.Model, "--credentials", creds}, nil
+			"--model-name", w.Model, "--credentials", creds}
+		if w.TokenFile != "" {
+			args = append(args, "--token-file", w.TokenFile)
+		}
+		return args, nil
 	}
 	return nil, fmt.Errorf("workload %s: unknown role %q", w.Name, w.Role)
 }

@@ -37,6 +37,14 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 		return false, fmt.Errorf("apply service %s: %w", w.Name, err)
 	}
 	args := r.cfg.Command(w, arts)
+	var tokenSecret *swarm.SecretReference
+	if w.Role == runtime.RoleGateway && w.TokenFile != "" {
+		var path string
+		if tokenSecret, path, err = r.ensureTokenSecret(ctx, w); err != nil {
+			return false, fmt.Errorf("apply service %s: %w", w.Name, err)
+		}
+		args = append(args, "--token-file", path)
+	}
 	labels, err := workloadLabels(w)
 	if err != nil {
 		return false, err
@@ -72,7 +80,8 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 	}
 	health := r.healthcheck(w)
 	spec := serviceSpec(serviceParams{
-		Name: w.Name, Labels: labels, Image: ref, Args: args, NodeID: node.ID, Network: netID, Secret: secret,
+		Name: w.Name, Labels: labels, Image: ref, Args: args, NodeID: node.ID, Network: netID,
+		Secrets:           []*swarm.SecretReference{secret, tokenSecret},
 		MemoryReservation: w.MemoryReservation, Restart: swarm.RestartPolicyConditionOnFailure,
 		Port: w.Port, Health: health,
 	})

@@ -2,8 +2,11 @@ package swarm
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -11,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/papdl/papdl/inference/chain/chainauth"
+	"github.com/papdl/papdl/reconcilers/runtime"
 )
 
 // CredentialsFile is where a model's chain credentials are mounted in its
@@ -77,4 +81,44 @@ func (r *Runtime) removeSecrets(ctx context.Context, model string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// tokenMount is where a gateway's bearer token is mounted: the name
+// carries the token's digest, so a changed token changes the gateway's
+// command line and the service is updated.
+func tokenMount(digest string) string { return "/run/secrets/papdl-token-" + digest }
+
+// ensureTokenSecret stores the bearer token of w (read from w.TokenFile on
+// the controller's host) as a secret named after its digest and returns
+// the reference mounting it and the file path for --token-file.
+func (r *Runtime) ensureTokenSecret(ctx context.Context, w runtime.Workload) (*swarm.SecretReference, string, error) {
+	tok, err := os.ReadFile(w.TokenFile)
+	if err != nil {
+		return nil, "", fmt.Errorf("gateway token of model %s: %w", w.Model, err)
+	}
+	sum := sha256.Sum256(tok)
+	digest := hex.EncodeToString(sum[:6])
+	name := "papdl-" + w.Model + "-token-" + digest
+	path := tokenMount(digest)
+	ref := func(id string) *swarm.SecretReference {
+		return &swarm.SecretReference{SecretID: id, SecretName: name,
+			File: &swarm.SecretReferenceFileTarget{Name: strings.TrimPrefix(path, "/run/secrets/"), UID: "0", GID: "0", Mode: 0o400}}
+	}
+	secrets, err := r.eng.SecretList(ctx, swarm.SecretListOptions{Filters: labelFilter(LabelModel, w.Model)})
+	if err != nil {
+		return nil, "", fmt.Errorf("list secrets of model %s: %w", w.Model, err)
+	}
+	for _, s := range secrets {
+		if s.Spec.Name == name {
+			return ref(s.ID), path, nil
+		}
+	}
+	resp, err := r.eng.SecretCreate(ctx, swarm.SecretSpec{
+		Annotations: swarm.Annotations{Name: name, Labels: map[string]string{LabelModel: w.Model}},
+		Data:        tok,
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("create secret %s: %w", name, err)
+	}
+	return ref(resp.ID), path, nil
 }

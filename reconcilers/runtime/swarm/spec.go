@@ -40,8 +40,9 @@ type serviceParams struct {
 	// Port, when > 0, is published in host mode on the node (the gateway).
 	Port   int
 	Health *container.HealthConfig
-	// Secret, when set, mounts the model's chain credentials.
-	Secret *swarm.SecretReference
+	// Secrets are mounted into the container (nil entries are skipped):
+	// the model's chain credentials, the gateway's token.
+	Secrets []*swarm.SecretReference
 }
 
 // commandHash digests a command line.
@@ -92,8 +93,10 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 		Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
 		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR},
 	}
-	if p.Secret != nil {
-		spec.TaskTemplate.ContainerSpec.Secrets = []*swarm.SecretReference{p.Secret}
+	for _, s := range p.Secrets {
+		if s != nil {
+			spec.TaskTemplate.ContainerSpec.Secrets = append(spec.TaskTemplate.ContainerSpec.Secrets, s)
+		}
 	}
 	if p.MemoryReservation > 0 {
 		spec.TaskTemplate.Resources = &swarm.ResourceRequirements{

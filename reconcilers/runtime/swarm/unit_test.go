@@ -29,8 +29,8 @@ func TestServiceSpec(t *testing.T) {
 	}{
 		{"partition", serviceParams{Name: "papdl-m-p0", Image: "papdl-node:abc", Args: []string{"partition"},
 			NodeID: "n1", Network: "net1", MemoryReservation: 64 << 20, Restart: swarm.RestartPolicyConditionOnFailure,
-			Secret: &swarm.SecretReference{SecretID: "s1", SecretName: SecretName("m")},
-			Labels: map[string]string{LabelModel: "m", LabelRole: runtime.RolePartition}}, 0, 64 << 20, swarm.RestartPolicyConditionOnFailure},
+			Secrets: []*swarm.SecretReference{{SecretID: "s1", SecretName: SecretName("m")}, nil},
+			Labels:  map[string]string{LabelModel: "m", LabelRole: runtime.RolePartition}}, 0, 64 << 20, swarm.RestartPolicyConditionOnFailure},
 		{"gateway", serviceParams{Name: "papdl-m-gateway", Image: "papdl-node:abc", NodeID: "n2", Network: "net1",
 			Port: 8765, Restart: swarm.RestartPolicyConditionOnFailure}, 1, 0, swarm.RestartPolicyConditionOnFailure},
 		{"bench", serviceParams{Name: "papdl-m-bench-n3", Image: "img", NodeID: "n3", Network: "net1",
@@ -76,7 +76,7 @@ func TestServiceSpec(t *testing.T) {
 			if n := s.TaskTemplate.Networks; len(n) != 1 || n[0].Target != tt.p.Network {
 				t.Errorf("networks = %v", n)
 			}
-			if got := s.TaskTemplate.ContainerSpec.Secrets; tt.p.Secret != nil && (len(got) != 1 || got[0] != tt.p.Secret) {
+			if got := s.TaskTemplate.ContainerSpec.Secrets; tt.p.Secrets != nil && (len(got) != 1 || got[0] != tt.p.Secrets[0]) {
 				t.Errorf("secrets = %v, want the model's credentials", got)
 			}
 		})

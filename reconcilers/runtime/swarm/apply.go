@@ -226,18 +226,19 @@ func (r *Runtime) ensureNetwork(ctx context.Context, model string) (string, erro
 		}
 		for _, n := range nets {
 			if n.Name == name {
-				if _, ok := n.Options[networkEncrypted]; !ok {
+				if _, ok := n.Options[networkEncrypted]; !ok && !r.cfg.PlainOverlay {
 					r.log.Warn("the model's network is not encrypted (created by an older papdl); remove the model to recreate it",
 						zap.String("network", name))
 				}
 				return n.ID, nil
 			}
 		}
-		resp, err := r.eng.NetworkCreate(ctx, name, network.CreateOptions{
-			Driver: "overlay", Scope: "swarm", Attachable: true,
-			Labels:  map[string]string{LabelModel: model},
-			Options: map[string]string{networkEncrypted: ""},
-		})
+		opts := network.CreateOptions{Driver: "overlay", Scope: "swarm", Attachable: true,
+			Labels: map[string]string{LabelModel: model}}
+		if !r.cfg.PlainOverlay {
+			opts.Options = map[string]string{networkEncrypted: ""}
+		}
+		resp, err := r.eng.NetworkCreate(ctx, name, opts)
 		if err == nil {
 			r.log.Info("created network", zap.String("network", name), zap.String("id", resp.ID))
 			return resp.ID, nil

@@ -119,6 +119,11 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if cfg.ModelName == "" {
 		cfg.ModelName = "model"
 	}
+	if cfg.Limits.MaxConns <= 0 {
+		// Every partition may hold a connection for failure reports, and
+		// the last one its results, each possibly re-dialled once.
+		cfg.Limits.MaxConns = max(defaultMaxConns, 2*cfg.Stages+8)
+	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	// The last partition returns exactly the model's outputs.
 	cfg.Limits.Expect = expectUnion(cfg.Outputs)

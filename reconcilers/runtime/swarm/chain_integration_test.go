@@ -32,9 +32,9 @@ func TestSwarmChainAuthenticated(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build papdl-node: %v\n%s", err, out)
 	}
-	// The test bed's nodes carry no IPsec between them (see
-	// TestSwarmApplyLifecycle for the encrypted network's creation).
-	b := newBed(t, filepath.Join(dir, "papdl-node"), Config{PlainOverlay: true})
+	// newBed turns overlay encryption off: the test bed carries no IPsec
+	// between nodes (TestSwarmApplyLifecycle checks the encrypted network).
+	b := newBed(t, filepath.Join(dir, "papdl-node"), Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 

@@ -87,6 +87,9 @@ func newBed(t *testing.T, binary string, cfg Config) *bed {
 	t.Cleanup(func() { _ = srv.Close() })
 
 	cfg.NodeBinary, cfg.NodeEngines, cfg.Artifacts = binary, testbedEngines(t), arts
+	// The test bed's nodes carry no IPsec between them: an encrypted
+	// overlay passes no traffic from node to node (docs/security.md).
+	cfg.PlainOverlay = true
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	rt, err := New(ctx, cfg, log)
@@ -192,6 +195,9 @@ func serveCommand(w runtime.Workload, a Artifacts) []string {
 func TestSwarmApplyLifecycle(t *testing.T) {
 	requireSwarm(t)
 	b := newBed(t, buildStatic(t, "./testdata/fakenode", t.TempDir()), Config{Command: serveCommand})
+	// This test needs no traffic between nodes on the overlay: check that
+	// the model's network is created encrypted.
+	b.rt.cfg.PlainOverlay = false
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	n1, n2 := b.node(t, "node1"), b.node(t, "node2")
@@ -425,6 +431,9 @@ func TestSwarmBenchmarkNodeBinary(t *testing.T) {
 func TestSwarmNodeFailure(t *testing.T) {
 	requireSwarm(t)
 	b := newBed(t, buildStatic(t, "./testdata/fakenode", t.TempDir()), Config{Command: serveCommand})
+	// This test needs no traffic between nodes on the overlay: check that
+	// the model's network is created encrypted.
+	b.rt.cfg.PlainOverlay = false
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	n3 := b.node(t, "node3")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -228,5 +229,29 @@ func TestBearerToken(t *testing.T) {
 				t.Error("401 without WWW-Authenticate")
 			}
 		})
+	}
+}
+
+// TestErrorBodiesHideInternals: failure bodies and /connect name no
+// internal address and no request id.
+func TestErrorBodiesHideInternals(t *testing.T) {
+	s := tinySliced(t, 2)
+	dead := listen(t, "127.0.0.1:0")
+	first := dead.Addr().String()
+	dead.Close() // partition 0 is unreachable
+	gw, err := NewGateway(GatewayConfig{ModelName: "m", Inputs: s.a.Inputs, Outputs: s.a.Outputs, First: first,
+		Stages: 2, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(gw.Handler())
+	defer hs.Close()
+	body, _ := npy.EncodeBytes(s.sample(1)["input"])
+	id := regexp.MustCompile(`[0-9a-f]{32}`)
+	for _, c := range []struct{ method, path string }{{"POST", "/input"}, {"GET", "/connect"}, {"GET", "/v2/health/ready"}} {
+		code, _, b := do(t, c.method, hs.URL+c.path, nil, body)
+		if strings.Contains(string(b), "127.0.0.1") || id.Match(b) {
+			t.Errorf("%s %s: HTTP %d %q reveals an address or a request id", c.method, c.path, code, b)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/papdl/papdl/inference/chain/chainauth"
 	"github.com/papdl/papdl/inference/slice"
@@ -76,4 +77,42 @@ func benchHop(b *testing.B, size int, auth *chainauth.Credentials) {
 		}
 	}
 	<-done
+}
+
+// BenchmarkChainAuthOverhead runs ResNet18 in three partitions on two
+// chains, one plain and one with mutual TLS on every hop, alternately in
+// the same run, and reports each chain's transport overhead per hop (its
+// time minus the partitions' compute) and their ratio.
+func BenchmarkChainAuthOverhead(b *testing.B) {
+	s := zooSliced(b, "resnet18", 3)
+	plain := startChain(b, s, chainOptions{timeout: 5 * time.Minute})
+	auth := startChain(b, s, chainOptions{timeout: 5 * time.Minute, auth: testCredentials(b)})
+	in := s.sample(1)
+	ctx := context.Background()
+	overhead := func(tc *testChain) time.Duration {
+		start := time.Now()
+		_, timings, err := tc.gw.infer(ctx, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(start)
+		for _, tm := range timings {
+			d -= tm.Compute
+		}
+		return d
+	}
+	overhead(plain) // connect and warm up
+	overhead(auth)
+	var p, a time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p += overhead(plain)
+		a += overhead(auth)
+	}
+	hops := float64(len(s.stages) + 1)
+	perHop := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(b.N) / hops }
+	b.ReportMetric(perHop(p), "plain-ms/hop")
+	b.ReportMetric(perHop(a), "tls-ms/hop")
+	b.ReportMetric(perHop(a)/perHop(p), "tls/plain")
+	b.ReportMetric(float64(s.hopBytes())/1e6, "MB-moved")
 }

@@ -67,8 +67,7 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// RequestID identifies a request across the chain: a 64-bit prefix chosen
-// at random per gateway process, then a 64-bit counter.
+// RequestID identifies a request across the chain: 128 random bits.
 type RequestID [16]byte
 
 // BrokenChainID is the id of an error frame that is about no single

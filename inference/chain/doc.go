@@ -26,6 +26,10 @@
 // the tensors' memory. Request ids are 128 random bits, so they cannot be
 // guessed from ones seen before; they stay inside the chain and the logs.
 //
+// Frame kinds: Data (tensors crossing a cut), Error (a partition failed; the
+// text travels to the gateway), Ping (travels the whole chain; the gateway's
+// readiness check) and Echo/EchoReply (the benchmark's link probe).
+//
 // # Trust
 //
 // With a model's credentials (package chainauth) every hop is mutual TLS:
@@ -34,10 +38,6 @@
 // hop carries, their dtypes and shapes) before their payload is
 // allocated. Listeners bound their connections, idle time and handshakes,
 // and survive accept errors. See docs/security.md.
-//
-// Frame kinds: Data (tensors crossing a cut), Error (a partition failed; the
-// text travels to the gateway), Ping (travels the whole chain; the gateway's
-// readiness check) and Echo/EchoReply (the benchmark's link probe).
 //
 // # Flow control
 //

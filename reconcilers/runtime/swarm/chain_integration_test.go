@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -132,6 +134,24 @@ func TestSwarmChainAuthenticated(t *testing.T) {
 	}
 	if len(outT.Float32s()) != a.Outputs[0].Shape[len(a.Outputs[0].Shape)-1] {
 		t.Errorf("answer %s, want %s%v", outT, a.Outputs[0].DType, a.Outputs[0].Shape)
+	}
+	// Partitions listen on their overlay address only (the container's
+	// hostname), not on every interface of the container.
+	for _, w := range ws[:len(ws)-1] {
+		_, stderr, err := b.rt.serviceOutput(ctx, w.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`"msg":"partition server listening".*?"addr":"([^"]+)"`).FindSubmatch(stderr)
+		if m == nil {
+			t.Fatalf("%s: no listening line in %s", w.Name, stderr)
+		}
+		host, _, _ := net.SplitHostPort(string(m[1]))
+		ip := net.ParseIP(host)
+		if ip == nil || ip.IsUnspecified() || ip.IsLoopback() {
+			t.Errorf("%s listens on %s, want its overlay address", w.Name, m[1])
+		}
+		t.Logf("%s listens on %s", w.Name, m[1])
 	}
 	if code, got, err := post(""); err != nil || code != http.StatusUnauthorized {
 		t.Errorf("POST /input without the token: %d %q %v, want 401", code, got, err)

@@ -233,6 +233,12 @@ type BenchmarkSettings struct {
 type GatewaySpec struct {
 	// Port is the TCP port published on the source node. Defaults to 8765.
 	Port *int32 `json:"port,omitempty"`
+	// TokenFile, optional, is an absolute path on the controller's host of
+	// a file holding one bearer token: the gateway then requires
+	// "Authorization: Bearer TOKEN" on POST /input and the inference
+	// endpoints (health, readiness and metadata stay open). The Swarm
+	// runtime hands it to the gateway as a secret. Unset: no token.
+	TokenFile string `json:"tokenFile,omitempty"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("90s").

@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -160,6 +161,9 @@ func (s *DistributedModelSpec) Validate(p *field.Path) field.ErrorList {
 	}
 	if g := s.Gateway; g != nil && g.Port != nil && (*g.Port < 1 || *g.Port > 65535) {
 		errs = append(errs, field.Invalid(p.Child("gateway", "port"), *g.Port, "must be between 1 and 65535"))
+	}
+	if g := s.Gateway; g != nil && g.TokenFile != "" && !filepath.IsAbs(g.TokenFile) {
+		errs = append(errs, field.Invalid(p.Child("gateway", "tokenFile"), g.TokenFile, "must be an absolute path"))
 	}
 	return errs
 }

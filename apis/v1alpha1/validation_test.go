@@ -78,6 +78,8 @@ func TestValidate(t *testing.T) {
 			m.Spec.Gateway = &GatewaySpec{Port: ptr(int32(70000))}
 		}, []string{"apiVersion", "metadata.name", "spec.model.path", "spec.model.sha256", "spec.sourceNode", "spec.objective", "spec.gateway.port"}},
 		{"two node fields", func(m *DistributedModel) { m.Spec.SourceNode.NodeID = "abc" }, []string{"spec.sourceNode"}},
+		{"relative token file", func(m *DistributedModel) { m.Spec.Gateway = &GatewaySpec{TokenFile: "token"} }, []string{"spec.gateway.tokenFile"}},
+		{"absolute token file", func(m *DistributedModel) { m.Spec.Gateway = &GatewaySpec{TokenFile: "/etc/papdl/token"} }, nil},
 		{"no input", func(m *DistributedModel) { m.Spec.Input = InputSpec{} }, []string{"spec.input"}},
 		{"shape disagrees with size", func(m *DistributedModel) { m.Spec.Input.Shape = []int64{1, 3, 224, 225} }, []string{"spec.input.size"}},
 		{"batch vs shape", func(m *DistributedModel) {

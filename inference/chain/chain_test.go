@@ -251,8 +251,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestPartitionFailureReachesGateway(t *testing.T) {
 	s := tinySliced(t, 3)
 	st := s.stages[1]
-	st.Partition.Inputs = append(st.Partition.Inputs[:0:0], st.Partition.Inputs...)
-	st.Partition.Inputs[0].Name = "no-such-tensor"
+	// Partition 1 computes its outputs, then finds one of the wrong shape
+	// (as if the manifest and the partition file disagreed).
+	st.Partition.Outputs = append(st.Partition.Outputs[:0:0], st.Partition.Outputs...)
+	out := &st.Partition.Outputs[0]
+	out.Shape = append([]int{7}, out.Shape[1:]...)
 	s.stages[1] = st
 	tc := startChain(t, s, chainOptions{timeout: 10 * time.Second})
 	_, err := tc.gw.Infer(context.Background(), s.sample(1))
@@ -260,12 +263,13 @@ func TestPartitionFailureReachesGateway(t *testing.T) {
 	if !errors.As(err, &re) {
 		t.Fatalf("got %v, want a RemoteError", err)
 	}
-	if re.Stage != 1 || !bytes.Contains([]byte(re.Msg), []byte(`partition 1: partition 1: missing tensor "no-such-tensor"`)) {
-		t.Errorf("error frame says stage %d %q", re.Stage, re.Msg)
+	want := fmt.Sprintf(`partition 1: tensor %q is`, out.Name)
+	if re.Stage != 1 || !strings.Contains(re.Msg, want) {
+		t.Errorf("error frame says stage %d %q, want %q", re.Stage, re.Msg, want)
 	}
 	body, _ := npy.EncodeBytes(s.sample(1)[s.a.Inputs[0].Name])
-	if code, resp := postNPY(t, tc.http.URL, body); code != http.StatusBadGateway || !bytes.Contains(resp, []byte("no-such-tensor")) {
-		t.Errorf("HTTP %d %q, want 502 naming the missing tensor", code, resp)
+	if code, resp := postNPY(t, tc.http.URL, body); code != http.StatusBadGateway || !bytes.Contains(resp, []byte(out.Name)) {
+		t.Errorf("HTTP %d %q, want 502 naming the tensor", code, resp)
 	}
 }
 

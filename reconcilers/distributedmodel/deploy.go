@@ -92,6 +92,10 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 		return nil, fmt.Errorf("partition set %s has %d partitions, the plan %d", dir, len(man.Partitions), len(plan.Partitions))
 	}
 	port := gatewayPort(s.obj)
+	var tokenFile string
+	if g := s.obj.Spec.Gateway; g != nil {
+		tokenFile = g.TokenFile
+	}
 	manifest := filepath.Join(dir, slice.ManifestFile)
 	out := make([]runtime.Workload, 0, len(plan.Partitions)+1)
 	for i, p := range plan.Partitions {
@@ -109,6 +113,7 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 	out = append(out, runtime.Workload{
 		Name: WorkloadName(s.name, -1), Model: s.name, Role: runtime.RoleGateway, Partition: -1,
 		Node: plan.SourceNode, Revision: revision, ManifestPath: manifest, Next: WorkloadName(s.name, 0), Port: port,
+		TokenFile: tokenFile,
 		// The gateway serves the partition set its manifest describes (the
 		// number of stages, the model's inputs and outputs) and reports the
 		// manifest's digest on readiness answers.

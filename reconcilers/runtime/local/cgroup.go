@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 )
 
 // Caps modes: how a simulated node's CPU and memory limits are enforced.
@@ -114,29 +113,4 @@ func (c *cgroups) add(node string, pid int) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// pruneStaleCgroups removes empty cgroups of local runtimes gone (an
-// rmdir of a cgroup with processes fails, so live ones stay).
-func pruneStaleCgroups(keep *cgroups) {
-	live := map[string]bool{}
-	if keep != nil {
-		for _, ds := range keep.dirs {
-			for _, d := range ds {
-				live[d] = true
-			}
-		}
-	}
-	for _, parent := range []string{cgroupRoot, filepath.Join(cgroupRoot, "cpu"), filepath.Join(cgroupRoot, "memory")} {
-		entries, err := os.ReadDir(parent)
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			dir := filepath.Join(parent, e.Name())
-			if e.IsDir() && strings.HasPrefix(e.Name(), cgroupPrefix) && !live[dir] {
-				_ = os.Remove(dir)
-			}
-		}
-	}
 }

@@ -121,7 +121,6 @@ func New(cfg Config) (*Runtime, error) {
 			cfg.Log.Warn("simulated nodes run uncapped (cgroups unavailable): they are shown with the host's CPUs and memory", zap.Error(err))
 		}
 		r.cg = cg
-		pruneStaleCgroups(cg)
 	case CapsNone:
 	default:
 		return nil, fmt.Errorf("local runtime: caps %q: want %s, %s or %s", cfg.Caps, CapsAuto, CapsCgroup, CapsNone)
@@ -482,6 +481,20 @@ func (r *Runtime) Clean(ctx context.Context, model string) error {
 		return err
 	}
 	var errs []error
+	// The credentials go first: a workload a running controller starts
+	// again while this Clean stops the old ones then gets fresh ones, as
+	// every later one does, never a mix of old and new.
+	models := map[string]bool{model: model != ""}
+	for _, rec := range recs {
+		if model == "" || rec.Workload.Model == model {
+			models[rec.Workload.Model] = true
+		}
+	}
+	for m, ok := range models {
+		if ok {
+			errs = append(errs, r.removeCredentials(m))
+		}
+	}
 	for _, rec := range recs {
 		if model == "" || rec.Workload.Model == model {
 			if err := r.Remove(ctx, rec.Workload.Name); err != nil {

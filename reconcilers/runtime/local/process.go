@@ -27,6 +27,10 @@ func (r *Runtime) args(w runtime.Workload, listen, ret int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	creds, err := r.ensureCredentials(w.Model)
+	if err != nil {
+		return nil, err
+	}
 	switch w.Role {
 	case runtime.RolePartition:
 		ret, err := r.addressOfName(w.Model, runtime.WorkloadName(w.Model, -1))
@@ -35,11 +39,15 @@ func (r *Runtime) args(w runtime.Workload, listen, ret int) ([]string, error) {
 		}
 		return []string{"partition", "--manifest", w.ManifestPath, "--index", strconv.Itoa(w.Partition),
 			"--partition", w.ArtifactPath, "--sha256", w.ArtifactSHA256,
-			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--next", next, "--return", ret}, nil
+			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--next", next, "--return", ret, "--credentials", creds}, nil
 	case runtime.RoleGateway:
-		return []string{"gateway", "--manifest", w.ManifestPath, "--first", next,
+		args := []string{"gateway", "--manifest", w.ManifestPath, "--first", next,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--return-listen", fmt.Sprintf("127.0.0.1:%d", ret),
-			"--model-name", w.Model}, nil
+			"--model-name", w.Model, "--credentials", creds}
+		if w.TokenFile != "" {
+			args = append(args, "--token-file", w.TokenFile)
+		}
+		return args, nil
 	}
 	return nil, fmt.Errorf("workload %s: unknown role %q", w.Name, w.Role)
 }

@@ -34,7 +34,7 @@ func fakeNode(mode string, args []string) int {
 	listen := fs.String("listen", "", "")
 	retListen := fs.String("return-listen", "", "")
 	for _, f := range []string{"manifest", "index", "partition", "sha256", "next", "return", "first", "model-name",
-		"model", "node", "warmup", "profile-repeats", "input-shape", "peers", "sizes"} {
+		"model", "node", "warmup", "profile-repeats", "input-shape", "peers", "sizes", "credentials", "token-file"} {
 		fs.String(f, "", "")
 	}
 	fs.SetOutput(os.Stderr)

@@ -71,7 +71,7 @@ func (l *loadClient) mark() int {
 }
 
 // report summarises the requests since mark: count, failures, p50/p99/max.
-func (l *loadClient) report(since int) (n, failed int, firstErr error, summary string) {
+func (l *loadClient) report(since int) (n, failed int, summary string, firstErr error) {
 	l.mu.Lock()
 	rs := append([]result(nil), l.results[since:]...)
 	l.mu.Unlock()
@@ -86,11 +86,11 @@ func (l *loadClient) report(since int) (n, failed int, firstErr error, summary s
 		lat = append(lat, r.latency)
 	}
 	if len(lat) == 0 {
-		return 0, 0, nil, "no requests"
+		return 0, 0, "no requests", nil
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))].Round(time.Millisecond) }
-	return len(rs), failed, firstErr, fmt.Sprintf("%d requests, %d failed, latency p50 %s p99 %s max %s", len(rs), failed, q(0.5), q(0.99), q(1))
+	return len(rs), failed, fmt.Sprintf("%d requests, %d failed, latency p50 %s p99 %s max %s", len(rs), failed, q(0.5), q(0.99), q(1)), firstErr
 }
 
 // 10. No request is lost: a steady client sees only exact answers while a
@@ -107,7 +107,7 @@ func TestNoRequestLostOnLocal(t *testing.T) {
 	defer load.Stop()
 	check := func(event string, since int) {
 		t.Helper()
-		n, failed, firstErr, summary := load.report(since)
+		n, failed, summary, firstErr := load.report(since)
 		t.Logf("%s: %s", event, summary)
 		if n == 0 {
 			t.Errorf("%s: the client sent nothing during the event", event)

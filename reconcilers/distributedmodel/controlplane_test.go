@@ -3,6 +3,7 @@ package distributedmodel_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -312,7 +313,7 @@ func treeDigest(t *testing.T, dir string) string {
 		if err != nil {
 			return err
 		}
-		b.WriteString(path + " " + info.ModTime().String() + " " + string(rune(info.Size())) + "\n")
+		fmt.Fprintf(&b, "%s %s %d\n", path, info.ModTime(), info.Size())
 		return nil
 	})
 	if err != nil {

@@ -1,15 +1,10 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/papdl/papdl/apis/strict"
-	"github.com/papdl/papdl/reconcilers/distributedmodel"
-	"github.com/papdl/papdl/reconcilers/store"
 )
 
 func newDeleteCommand() *cobra.Command {
@@ -32,7 +27,7 @@ func newDeleteCommand() *cobra.Command {
 			if len(names) == 0 {
 				return fmt.Errorf("name a model, or give -f FILE")
 			}
-			return runDelete(cmd, dirs.specsDir, names)
+			return runDelete(cmd, dirs, names)
 		},
 	}
 	dirs.bindSpecs(cmd.Flags())
@@ -40,47 +35,18 @@ func newDeleteCommand() *cobra.Command {
 	return cmd
 }
 
-func runDelete(cmd *cobra.Command, specsDir string, names []string) error {
-	decls, err := distributedmodel.ScanSpecs(specsDir)
+func runDelete(cmd *cobra.Command, dirs dirOptions, names []string) error {
+	b, err := openBackend(cmd, dirs)
 	if err != nil {
 		return err
 	}
-	var failed []string
+	var failed []error
 	for _, name := range names {
-		found := decls[name]
-		if len(found) == 0 {
-			failed = append(failed, fmt.Sprintf("distributedmodel %q is not declared in %s", name, specsDir))
+		if err := b.Delete(cmd.Context(), name); err != nil {
+			failed = append(failed, err)
 			continue
-		}
-		for _, d := range found {
-			if err := removeDeclaration(d.File, d.Line); err != nil {
-				failed = append(failed, err.Error())
-			}
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "distributedmodel/%s deleted\n", name)
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%s", strings.Join(failed, "\n"))
-	}
-	return nil
-}
-
-// removeDeclaration deletes the document starting at line from file, or the
-// file when it is the only document.
-func removeDeclaration(file string, line int) error {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
-	docs := strict.SplitDocuments(data)
-	if len(docs) <= 1 {
-		return os.Remove(file)
-	}
-	var keep []string
-	for _, d := range docs {
-		if d.Line != line {
-			keep = append(keep, strings.TrimRight(string(d.Data), "\n"))
-		}
-	}
-	return store.WriteFileAtomic(file, []byte(strings.Join(keep, "\n---\n")+"\n"))
+	return errors.Join(failed...)
 }

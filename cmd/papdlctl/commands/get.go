@@ -3,7 +3,6 @@ package commands
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,8 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/distributedmodel"
-	"github.com/papdl/papdl/reconcilers/store"
+	"github.com/papdl/papdl/reconcilers/objects"
 )
 
 type getOptions struct {
@@ -28,7 +26,7 @@ func newGetCommand() *cobra.Command {
 		Short: "List DistributedModels and their status",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runGet(cmd.OutOrStdout(), o, args)
+			return runGet(cmd, o, args)
 		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: wide, yaml or json")
@@ -36,55 +34,13 @@ func newGetCommand() *cobra.Command {
 	return cmd
 }
 
-// loadRecords reads the records of the named model, or of every model.
-func loadRecords(stateDir string, names []string) ([]*distributedmodel.Record, error) {
-	st, err := store.Open(stateDir)
+func runGet(cmd *cobra.Command, o getOptions, args []string) error {
+	w := cmd.OutOrStdout()
+	b, err := openBackend(cmd, o.dirs)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(names) == 0 {
-		if names, err = st.ModelNames(); err != nil {
-			return nil, err
-		}
-	}
-	var out []*distributedmodel.Record
-	for _, n := range names {
-		rec, found, err := distributedmodel.LoadRecord(st, n)
-		if err != nil && found {
-			// One damaged record (the controller rebuilds it) does not
-			// hide the other models: show it as unknown.
-			rec = &distributedmodel.Record{Name: n}
-			rec.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionUnknown,
-				Reason: "StateUnreadable", Message: err.Error()}}
-			out = append(out, rec)
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			return nil, fmt.Errorf("distributedmodel %q not found in %s", n, stateDir)
-		}
-		out = append(out, rec)
-	}
-	return out, nil
-}
-
-// asObject renders a record as the DistributedModel users know.
-func asObject(rec *distributedmodel.Record) *v1alpha1.DistributedModel {
-	obj := &v1alpha1.DistributedModel{
-		TypeMeta:   v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindDistributedModel},
-		ObjectMeta: v1alpha1.ObjectMeta{Name: rec.Name, Generation: rec.Generation},
-		Status:     rec.Status,
-	}
-	if rec.Spec != nil {
-		obj.Spec = *rec.Spec
-	}
-	return obj
-}
-
-func runGet(w io.Writer, o getOptions, args []string) error {
-	recs, err := loadRecords(o.dirs.stateDir, args)
+	recs, err := b.Records(cmd.Context(), args)
 	if err != nil {
 		return err
 	}
@@ -92,7 +48,7 @@ func runGet(w io.Writer, o getOptions, args []string) error {
 	case "json":
 		objs := make([]*v1alpha1.DistributedModel, len(recs))
 		for i, r := range recs {
-			objs[i] = asObject(r)
+			objs[i] = objects.AsObject(r)
 		}
 		var v any = objs
 		if len(args) == 1 {
@@ -106,7 +62,7 @@ func runGet(w io.Writer, o getOptions, args []string) error {
 		return err
 	case "yaml":
 		for i, r := range recs {
-			b, err := yaml.Marshal(asObject(r))
+			b, err := yaml.Marshal(objects.AsObject(r))
 			if err != nil {
 				return err
 			}

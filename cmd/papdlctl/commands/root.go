@@ -34,6 +34,9 @@ func NewRootCommand() *cobra.Command {
 		newBenchmarkCommand(),
 		newCleanCommand(),
 		newDeployCommand(),
+		newVersionCommand(),
+		newConfigCommand(),
 	)
+	bindConfigFlags(root.PersistentFlags())
 	return root
 }

@@ -44,6 +44,12 @@ func newRemote(t *testing.T, configFile string) *remote {
 
 // ctl runs papdlctl there with stdin and returns its combined output.
 func (r *remote) ctl(stdin string, args ...string) (string, error) {
+	out, err := r.command(stdin, args...).CombinedOutput()
+	return string(out), err
+}
+
+// command is papdlctl with args, run there.
+func (r *remote) command(stdin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(fixture.bin.Ctl, args...)
 	cmd.Dir = r.dir
 	cmd.Stdin = strings.NewReader(stdin)
@@ -53,8 +59,23 @@ func (r *remote) ctl(stdin string, args ...string) (string, error) {
 		}
 	}
 	cmd.Env = append(cmd.Env, "HOME="+r.dir)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return cmd
+}
+
+// start runs papdlctl there in the background, its output going to file.
+func (r *remote) start(file string, args ...string) *exec.Cmd {
+	r.t.Helper()
+	f, err := os.Create(file)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { f.Close() })
+	cmd := r.command("", args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	return cmd
 }
 
 func (r *remote) mustCtl(stdin string, args ...string) string {
@@ -112,6 +133,11 @@ func TestRemoteWorkflowThroughTheAPI(t *testing.T) {
 		})
 	}()
 
+	// `get -w` through the API, from before the model exists.
+	watchOut := filepath.Join(t.TempDir(), "get-w.out")
+	getW := admin.start(watchOut, "get", "-w")
+	defer func() { _ = getW.Process.Kill(); _ = getW.Wait() }()
+
 	s := spec{name: "mnist", model: fixture.modelA, port: freePort(t)}
 	if out := admin.mustCtl(s.yaml(), "apply", "-f", "-"); !strings.Contains(out, "distributedmodel/mnist created") {
 		t.Fatalf("apply printed %q", out)
@@ -139,6 +165,18 @@ func TestRemoteWorkflowThroughTheAPI(t *testing.T) {
 		t.Fatalf("version printed %q", out)
 	}
 	eventually(t, shortTimeout, "the watch sees mnist Ready", func() (bool, string) { return sawReady.Load(), "not yet" })
+	eventually(t, shortTimeout, "get -w prints mnist Ready", func() (bool, string) {
+		b, _ := os.ReadFile(watchOut)
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) > 1 && f[0] == "mnist" && f[1] == "True" {
+				return true, ""
+			}
+		}
+		return false, string(b)
+	})
+	if out := reader.mustCtl("", "events", "mnist"); !strings.Contains(out, "Normal") {
+		t.Fatalf("events printed %q", out)
+	}
 
 	// Without the token, with the read-only token for a write.
 	resp, err := httpsClient(t, cx.CertificateAuthorityData).Get(cx.Server + apiserver.ResourcePath)

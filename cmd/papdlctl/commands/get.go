@@ -11,18 +11,20 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/objects"
 )
 
 type getOptions struct {
 	dirs   dirOptions
 	output string
+	watch  bool
 }
 
 func newGetCommand() *cobra.Command {
 	var o getOptions
 	cmd := &cobra.Command{
-		Use:   "get [NAME] [-o wide|yaml|json]",
+		Use:   "get [NAME] [-o wide|yaml|json] [-w]",
 		Short: "List DistributedModels and their status",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -30,6 +32,7 @@ func newGetCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: wide, yaml or json")
+	cmd.Flags().BoolVarP(&o.watch, "watch", "w", false, "after listing, print each model again whenever it changes (table formats only)")
 	o.dirs.bindState(cmd.Flags())
 	return cmd
 }
@@ -76,47 +79,60 @@ func runGet(cmd *cobra.Command, o getOptions, args []string) error {
 	default:
 		return fmt.Errorf("-o %s: want wide, yaml or json", o.output)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	header := "NAME\tREADY\tSTATUS\tPARTITIONS\tNODES\tPREDICTED\tMEASURED\tAGE"
-	if o.output == "wide" {
-		header += "\tENDPOINT\tREVISION\tMESSAGE"
+	if o.watch {
+		return watchGet(cmd, o, b, args, recs)
 	}
-	fmt.Fprintln(tw, header)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, getHeader(o.output == "wide"))
 	for _, r := range recs {
-		ready, reason, msg := "False", "", ""
-		if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionReady); c != nil {
-			ready, reason, msg = string(c.Status), c.Reason, c.Message
-		}
-		if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionStalled); c != nil && c.Status == v1alpha1.ConditionTrue {
-			reason, msg = "Stalled:"+c.Reason, c.Message
-		}
-		parts, nodes, predicted := "-", "-", "-"
-		if pl := r.Status.Placement; pl != nil {
-			parts = fmt.Sprint(len(pl.Partitions))
-			var hosts []string
-			seen := map[string]bool{}
-			for _, p := range pl.Partitions {
-				if !seen[p.Hostname] {
-					seen[p.Hostname] = true
-					hosts = append(hosts, p.Hostname)
-				}
-			}
-			nodes = strings.Join(hosts, ",")
-			if pl.PredictedLatencySeconds != nil {
-				predicted = fmt.Sprintf("%.1fms", 1e3**pl.PredictedLatencySeconds)
-			}
-		}
-		measured := "-"
-		if r.MeasuredLatencySeconds != nil {
-			measured = fmt.Sprintf("%.1fms", 1e3**r.MeasuredLatencySeconds)
-		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, ready, reason, parts, nodes, predicted, measured, age(r.CreatedAt))
-		if o.output == "wide" {
-			line += fmt.Sprintf("\t%s\t%s\t%s", r.Status.Endpoint, r.Status.LastAppliedRevision, msg)
-		}
-		fmt.Fprintln(tw, line)
+		fmt.Fprintln(tw, getRow(r, o.output == "wide"))
 	}
 	return tw.Flush()
+}
+
+// getHeader is the table's header line (tab-separated).
+func getHeader(wide bool) string {
+	header := "NAME\tREADY\tSTATUS\tPARTITIONS\tNODES\tPREDICTED\tMEASURED\tAGE"
+	if wide {
+		header += "\tENDPOINT\tREVISION\tMESSAGE"
+	}
+	return header
+}
+
+// getRow is one model's table line (tab-separated).
+func getRow(r *distributedmodel.Record, wide bool) string {
+	ready, reason, msg := "False", "", ""
+	if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+		ready, reason, msg = string(c.Status), c.Reason, c.Message
+	}
+	if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionStalled); c != nil && c.Status == v1alpha1.ConditionTrue {
+		reason, msg = "Stalled:"+c.Reason, c.Message
+	}
+	parts, nodes, predicted := "-", "-", "-"
+	if pl := r.Status.Placement; pl != nil {
+		parts = fmt.Sprint(len(pl.Partitions))
+		var hosts []string
+		seen := map[string]bool{}
+		for _, p := range pl.Partitions {
+			if !seen[p.Hostname] {
+				seen[p.Hostname] = true
+				hosts = append(hosts, p.Hostname)
+			}
+		}
+		nodes = strings.Join(hosts, ",")
+		if pl.PredictedLatencySeconds != nil {
+			predicted = fmt.Sprintf("%.1fms", 1e3**pl.PredictedLatencySeconds)
+		}
+	}
+	measured := "-"
+	if r.MeasuredLatencySeconds != nil {
+		measured = fmt.Sprintf("%.1fms", 1e3**r.MeasuredLatencySeconds)
+	}
+	line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, ready, reason, parts, nodes, predicted, measured, age(r.CreatedAt))
+	if wide {
+		line += fmt.Sprintf("\t%s\t%s\t%s", r.Status.Endpoint, r.Status.LastAppliedRevision, msg)
+	}
+	return line
 }
 
 func age(t time.Time) string {

@@ -36,6 +36,7 @@ func NewRootCommand() *cobra.Command {
 		newDeployCommand(),
 		newVersionCommand(),
 		newConfigCommand(),
+		newEventsCommand(),
 	)
 	bindConfigFlags(root.PersistentFlags())
 	return root

@@ -191,7 +191,11 @@ func TestRemoteWorkflowThroughTheAPI(t *testing.T) {
 		t.Fatalf("delete with the read-only token: %v: %s", err, out)
 	}
 
-	if out := admin.mustCtl("", "delete", "mnist"); !strings.Contains(out, "distributedmodel/mnist deleted") {
+	if out, err := admin.ctl("", "delete", "nosuch"); err == nil || !strings.Contains(out, "not declared") {
+		t.Fatalf("delete of an unknown model: %v: %s", err, out)
+	}
+	admin.mustCtl("", "delete", "nosuch", "--ignore-not-found")
+	if out := admin.mustCtl("", "delete", "mnist", "--wait", "--timeout", "2m"); !strings.Contains(out, "distributedmodel/mnist deleted") {
 		t.Fatalf("delete printed %q", out)
 	}
 	admin.mustCtl("", "wait", "--for", "delete", "mnist", "--timeout", "2m")

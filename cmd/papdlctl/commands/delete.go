@@ -1,14 +1,25 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/papdl/papdl/reconcilers/objects"
 )
 
+type deleteOptions struct {
+	dirs           dirOptions
+	ignoreNotFound bool
+	wait           bool
+	timeout        time.Duration
+}
+
 func newDeleteCommand() *cobra.Command {
-	var dirs dirOptions
+	var o deleteOptions
 	var files []string
 	cmd := &cobra.Command{
 		Use:   "delete NAME... | -f FILE",
@@ -27,26 +38,67 @@ func newDeleteCommand() *cobra.Command {
 			if len(names) == 0 {
 				return fmt.Errorf("name a model, or give -f FILE")
 			}
-			return runDelete(cmd, dirs, names)
+			return runDelete(cmd, o, names)
 		},
 	}
-	dirs.bindSpecs(cmd.Flags())
+	o.dirs.bindSpecs(cmd.Flags())
+	o.dirs.bindState(cmd.Flags())
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "delete the models this file declares")
+	cmd.Flags().BoolVar(&o.ignoreNotFound, "ignore-not-found", false, "a model no spec declares is not an error")
+	cmd.Flags().BoolVar(&o.wait, "wait", false, "wait until the controller has removed everything each model created")
+	cmd.Flags().DurationVar(&o.timeout, "timeout", 5*time.Minute, "with --wait: give up after this long")
 	return cmd
 }
 
-func runDelete(cmd *cobra.Command, dirs dirOptions, names []string) error {
-	b, err := openBackend(cmd, dirs)
+func runDelete(cmd *cobra.Command, o deleteOptions, names []string) error {
+	b, err := openBackend(cmd, o.dirs)
 	if err != nil {
 		return err
 	}
 	var failed []error
+	var deleted []string
 	for _, name := range names {
 		if err := b.Delete(cmd.Context(), name); err != nil {
-			failed = append(failed, err)
+			if !(o.ignoreNotFound && isNotFound(err)) {
+				failed = append(failed, err)
+			}
 			continue
 		}
+		deleted = append(deleted, name)
 		fmt.Fprintf(cmd.OutOrStdout(), "distributedmodel/%s deleted\n", name)
 	}
+	if o.wait && len(deleted) > 0 {
+		ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
+		defer cancel()
+		for _, name := range deleted {
+			if err := waitGone(ctx, b, name); err != nil {
+				failed = append(failed, err)
+			}
+		}
+	}
 	return errors.Join(failed...)
+}
+
+// waitGone polls until the controller has no state of the model.
+func waitGone(ctx context.Context, b backend, name string) error {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	gone := objects.WaitFor{}
+	last := "no answer yet"
+	for {
+		obs, err := b.Observe(ctx, name)
+		if err == nil {
+			var done bool
+			if done, last, err = gone.Check(name, obs); done || err != nil {
+				return err
+			}
+		} else if ctx.Err() == nil {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("timed out waiting for distributedmodel/%s to be removed (last seen: %s)", name, last)
+		case <-tick.C:
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
@@ -37,7 +38,8 @@ type Server struct {
 	watchEvery time.Duration
 	// writes serialises applies and deletes: port admission reads the
 	// specs directory and must see the previous write.
-	writes sync.Mutex
+	writes  sync.Mutex
+	metrics *metrics
 }
 
 // ServerConfig configures a Server.
@@ -50,12 +52,15 @@ type ServerConfig struct {
 	Log     *zap.Logger
 	// WatchEvery is how often watches poll the state (500ms when zero).
 	WatchEvery time.Duration
+	// Gatherers are served at /metrics with the API's own metrics (the
+	// controller's reconcile metrics, for instance).
+	Gatherers []prometheus.Gatherer
 }
 
 // NewServer makes a server; Handler serves it.
 func NewServer(c ServerConfig) *Server {
 	s := &Server{specsDir: c.SpecsDir, store: c.Store, specs: distributedmodel.NewSpecIndex(c.SpecsDir),
-		tokens: c.Tokens, version: c.Version, log: c.Log, watchEvery: c.WatchEvery}
+		tokens: c.Tokens, version: c.Version, log: c.Log, watchEvery: c.WatchEvery, metrics: newMetrics(c.Store, c.Gatherers)}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -70,6 +75,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	item := ResourcePath + "/{name}"
 	mux.HandleFunc("GET /version", s.getVersion)
+	mux.Handle("GET /metrics", s.metrics.handler)
 	mux.HandleFunc("GET "+ResourcePath, s.list)
 	mux.HandleFunc("GET "+item, s.get)
 	mux.HandleFunc("PUT "+item, s.apply)
@@ -78,7 +84,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+item+"/events", s.getEvents)
 	mux.HandleFunc("GET "+item+"/plan", s.getPlan)
 	mux.HandleFunc("GET "+item+"/observation", s.getObservation)
-	return s.authenticate(mux)
+	return s.metrics.instrument(s.authenticate(mux))
 }
 
 // authenticate answers 401 to a request without a valid bearer token and

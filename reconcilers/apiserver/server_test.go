@@ -287,3 +287,45 @@ func TestChanges(t *testing.T) {
 		})
 	}
 }
+
+func TestMetricsReportModelConditions(t *testing.T) {
+	a := startAPI(t, t.TempDir())
+	rec := &distributedmodel.Record{Name: "m1", Generation: 3}
+	rec.Status.ObservedGeneration = 3
+	rec.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionTrue}}
+	path, err := distributedmodel.RecordPath(a.store, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.WriteJSON(path, rec); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.raw(t, http.MethodGet, "/metrics", "", ""); code != http.StatusUnauthorized {
+		t.Fatalf("/metrics without a token: %d, want 401", code)
+	}
+	req, err := http.NewRequest(http.MethodGet, a.run.URL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+a.ro.token)
+	resp, err := a.ro.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`papdl_distributedmodel_condition{name="m1",status="true",type="Ready"} 1`,
+		`papdl_distributedmodel_condition{name="m1",status="false",type="Ready"} 0`,
+		`papdl_distributedmodel_generation{name="m1"} 3`,
+		`papdl_distributedmodels 1`,
+		`papdl_api_requests_total{code="401",method="get"} 1`,
+	} {
+		if !strings.Contains(body.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/papdl/papdl/reconcilers/store"
@@ -42,6 +43,8 @@ type Options struct {
 	Store    *store.Store
 	Version  string
 	Log      *zap.Logger
+	// Gatherers are served at /metrics next to the API's own metrics.
+	Gatherers []prometheus.Gatherer
 }
 
 // Running is a started API server.
@@ -111,7 +114,7 @@ func Start(ctx context.Context, opts Options) (*Running, error) {
 	}
 	srv := &http.Server{
 		Handler: NewServer(ServerConfig{SpecsDir: opts.SpecsDir, Store: opts.Store, Tokens: tokens,
-			Version: opts.Version, Log: log}).Handler(),
+			Version: opts.Version, Log: log, Gatherers: opts.Gatherers}).Handler(),
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.Server}},
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,

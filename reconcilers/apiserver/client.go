@@ -257,3 +257,12 @@ func (c *Client) Watch(ctx context.Context, name string, fn func(WatchEvent) boo
 	}
 	return nil
 }
+
+// Diff runs the controller's reconcile of a spec in dry-run mode.
+func (c *Client) Diff(ctx context.Context, in objects.Input) (*distributedmodel.Diff, error) {
+	var d distributedmodel.Diff
+	if err := c.do(ctx, http.MethodPost, itemPath(in.Name, "diff"), in.Doc, &d); err != nil {
+		return nil, fmt.Errorf("diff %s: %w", in.Name, err)
+	}
+	return &d, nil
+}

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +41,15 @@ type Server struct {
 	// specs directory and must see the previous write.
 	writes  sync.Mutex
 	metrics *metrics
+	differ  Differ
+	// diffs serialises dry runs: one may slice a model.
+	diffs sync.Mutex
+}
+
+// Differ runs the reconcile of a declaration in dry-run mode
+// (*distributedmodel.Reconciler).
+type Differ interface {
+	Diff(ctx context.Context, decl distributedmodel.Declaration) (*distributedmodel.Diff, error)
 }
 
 // ServerConfig configures a Server.
@@ -55,12 +65,14 @@ type ServerConfig struct {
 	// Gatherers are served at /metrics with the API's own metrics (the
 	// controller's reconcile metrics, for instance).
 	Gatherers []prometheus.Gatherer
+	// Differ answers POST .../NAME/diff; without one it answers 501.
+	Differ Differ
 }
 
 // NewServer makes a server; Handler serves it.
 func NewServer(c ServerConfig) *Server {
 	s := &Server{specsDir: c.SpecsDir, store: c.Store, specs: distributedmodel.NewSpecIndex(c.SpecsDir),
-		tokens: c.Tokens, version: c.Version, log: c.Log, watchEvery: c.WatchEvery, metrics: newMetrics(c.Store, c.Gatherers)}
+		tokens: c.Tokens, version: c.Version, log: c.Log, watchEvery: c.WatchEvery, metrics: newMetrics(c.Store, c.Gatherers), differ: c.Differ}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -84,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+item+"/events", s.getEvents)
 	mux.HandleFunc("GET "+item+"/plan", s.getPlan)
 	mux.HandleFunc("GET "+item+"/observation", s.getObservation)
+	mux.HandleFunc("POST "+item+"/diff", s.diff)
 	return s.metrics.instrument(s.authenticate(mux))
 }
 
@@ -276,30 +289,70 @@ func (s *Server) getObservation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, objects.Observe(s.store, s.specs, n))
 }
 
-func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
-	n := name(w, r)
-	if n == "" {
-		return
-	}
+// readSpec reads the request's body as one valid DistributedModel named
+// as the path says, or answers the error and returns false.
+func readSpec(w http.ResponseWriter, r *http.Request, n string) (objects.Input, bool) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeStatus(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("a spec may have at most %d bytes", MaxRequestBytes))
-			return
+			return objects.Input{}, false
 		}
 		writeStatus(w, http.StatusBadRequest, "BadRequest", err.Error())
-		return
+		return objects.Input{}, false
 	}
 	inputs, err := objects.Decode(data, "request body", "")
 	if err != nil {
 		writeError(w, err)
-		return
+		return objects.Input{}, false
 	}
 	if len(inputs) != 1 || inputs[0].Name != n {
 		writeStatus(w, http.StatusUnprocessableEntity, "Invalid", fmt.Sprintf("the body must be one DistributedModel named %q", n))
+		return objects.Input{}, false
+	}
+	return inputs[0], true
+}
+
+// diff runs the reconcile of the body's spec in dry-run mode.
+func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
+	n := name(w, r)
+	if n == "" {
 		return
 	}
+	in, ok := readSpec(w, r, n)
+	if !ok {
+		return
+	}
+	if s.differ == nil {
+		writeStatus(w, http.StatusNotImplemented, "NotImplemented", "this server runs no dry runs")
+		return
+	}
+	decls := distributedmodel.Declarations(in.Doc, "request body")
+	if len(decls) != 1 {
+		writeStatus(w, http.StatusUnprocessableEntity, "Invalid", "expected one document")
+		return
+	}
+	s.diffs.Lock()
+	d, err := s.differ.Diff(r.Context(), decls[0])
+	s.diffs.Unlock()
+	if err != nil {
+		writeStatus(w, http.StatusInternalServerError, "DiffFailed", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
+	n := name(w, r)
+	if n == "" {
+		return
+	}
+	in, ok := readSpec(w, r, n)
+	if !ok {
+		return
+	}
+	inputs := []objects.Input{in}
 	s.writes.Lock()
 	results, err := objects.Apply(s.specsDir, inputs)
 	s.writes.Unlock()

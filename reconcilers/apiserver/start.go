@@ -45,6 +45,8 @@ type Options struct {
 	Log      *zap.Logger
 	// Gatherers are served at /metrics next to the API's own metrics.
 	Gatherers []prometheus.Gatherer
+	// Differ answers dry runs (POST .../NAME/diff).
+	Differ Differ
 }
 
 // Running is a started API server.
@@ -114,7 +116,7 @@ func Start(ctx context.Context, opts Options) (*Running, error) {
 	}
 	srv := &http.Server{
 		Handler: NewServer(ServerConfig{SpecsDir: opts.SpecsDir, Store: opts.Store, Tokens: tokens,
-			Version: opts.Version, Log: log, Gatherers: opts.Gatherers}).Handler(),
+			Version: opts.Version, Log: log, Gatherers: opts.Gatherers, Differ: opts.Differ}).Handler(),
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.Server}},
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -160,6 +161,18 @@ func TestRemoteWorkflowThroughTheAPI(t *testing.T) {
 	admin.mustCtl("", "predict", "mnist", "-i", fixture.input, "-o", outFile)
 	if got, err := os.ReadFile(outFile); err != nil || !bytes.Equal(got, fixture.monoA) {
 		t.Fatalf("the remote prediction differs from the monolithic output (%v)", err)
+	}
+	// A dry run through the API: the applied spec changes nothing (exit 0),
+	// a pinned placement would (exit 1).
+	if out := admin.mustCtl(s.yaml(), "diff", "-f", "-"); !strings.Contains(out, "distributedmodel/mnist:") {
+		t.Fatalf("diff printed %q", out)
+	}
+	pinned := s
+	pinned.pins = []pin{{0, 2, "edge1"}, {2, mnistUnits, "edge2"}}
+	out, err := admin.ctl(pinned.yaml(), "diff", "-f", "-")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(out, "spec changed:  true") {
+		t.Fatalf("diff of a changed spec: %v: %s", err, out)
 	}
 	if out := admin.mustCtl("", "version"); !strings.Contains(out, "Server Version:") {
 		t.Fatalf("version printed %q", out)

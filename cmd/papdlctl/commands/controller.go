@@ -226,7 +226,7 @@ func runController(ctx context.Context, o controllerOptions) error {
 	if w, ok := rt.(watcher); ok {
 		go w.Watch(ctx, queue.Add)
 	}
-	if err := startAPI(ctx, o, st, log); err != nil {
+	if err := startAPI(ctx, o, st, rt, log); err != nil {
 		return err
 	}
 	log.Info("controller started", zap.String("specsDir", o.dirs.specsDir), zap.String("stateDir", o.dirs.stateDir),

@@ -34,6 +34,7 @@ type controllerOptions struct {
 	logFormat  string
 	workers    int
 	swarm      swarmFlags
+	apiListen  string
 }
 
 func newControllerCommand() *cobra.Command {
@@ -57,6 +58,7 @@ it running; it removes everything a deleted spec created.`,
 	cmd.Flags().StringVar(&o.logFormat, "log-format", "json", "json or console")
 	cmd.Flags().IntVar(&o.workers, "workers", 2, "models reconciled in parallel")
 	bindSwarmFlags(cmd, &o)
+	cmd.Flags().StringVar(&o.apiListen, "api-listen", "", "serve the HTTPS API on this address (writes STATE/admin.papdlconfig)")
 	return cmd
 }
 
@@ -226,6 +228,9 @@ func runController(ctx context.Context, o controllerOptions) error {
 	}()
 	if w, ok := rt.(watcher); ok {
 		go w.Watch(ctx, queue.Add)
+	}
+	if err := startAPI(ctx, o, st, rt, log); err != nil {
+		return err
 	}
 	log.Info("controller started", zap.String("specsDir", o.dirs.specsDir), zap.String("stateDir", o.dirs.stateDir),
 		zap.String("runtime", rt.Name()))

@@ -1,14 +1,14 @@
 package commands
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/papdl/papdl/reconcilers/distributedmodel"
-	"github.com/papdl/papdl/reconcilers/planner"
 	"github.com/papdl/papdl/reconcilers/store"
 )
 
@@ -20,7 +20,11 @@ func newDescribeCommand() *cobra.Command {
 		Short: "Show a DistributedModel's conditions, placement, endpoint and events",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDescribe(cmd.OutOrStdout(), dirs.stateDir, args[0], events)
+			b, err := openBackend(cmd, dirs)
+			if err != nil {
+				return err
+			}
+			return runDescribe(cmd.Context(), cmd.OutOrStdout(), b, args[0], events)
 		},
 	}
 	dirs.bindState(cmd.Flags())
@@ -28,16 +32,12 @@ func newDescribeCommand() *cobra.Command {
 	return cmd
 }
 
-func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
-	recs, err := loadRecords(stateDir, []string{name})
+func runDescribe(ctx context.Context, w io.Writer, b backend, name string, nEvents int) error {
+	recs, err := b.Records(ctx, []string{name})
 	if err != nil {
 		return err
 	}
 	r := recs[0]
-	st, err := store.Open(stateDir)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(w, "Name:         %s\n", r.Name)
 	fmt.Fprintf(w, "Generation:   %d (observed %d)\n", r.Generation, r.Status.ObservedGeneration)
 	if r.Spec != nil {
@@ -57,10 +57,10 @@ func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
 	}
 	tw.Flush()
 
-	var plan planner.Plan
-	if planPath, err := distributedmodel.PlanPath(st, name); err != nil {
+	// A damaged plan (the controller rewrites it) does not hide the rest.
+	if plan, err := b.Plan(ctx, name); err != nil && !errors.Is(err, store.ErrCorrupt) {
 		return err
-	} else if found, err := store.ReadJSON(planPath, &plan); err == nil && found {
+	} else if plan != nil {
 		fmt.Fprintln(w, "\nPlacement:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PARTITION\tUNITS\tNODE\tMEMORY\tAVAILABLE\tCOMPUTE\tMEASURED\tTRANSFER IN\tREADY")
@@ -97,7 +97,7 @@ func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
 		}
 	}
 
-	evs, err := st.Events(name, nEvents)
+	evs, err := b.Events(ctx, name, nEvents)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,12 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/store"
@@ -32,7 +35,10 @@ func TestGetShowsADamagedRecordAsUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := runGet(&out, getOptions{dirs: dirOptions{stateDir: state}}, nil); err != nil {
+	cmd := &cobra.Command{}
+	cmd.SetOut(&out)
+	cmd.SetContext(context.Background())
+	if err := runGet(cmd, getOptions{dirs: dirOptions{stateDir: state}}, nil); err != nil {
 		t.Fatalf("get with one damaged record: %v", err)
 	}
 	got := out.String()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/reconcilers/profile"
 )
 
@@ -155,6 +156,13 @@ type Runtime interface {
 	Clean(ctx context.Context, model string) error
 	// Endpoint is the URL clients use to reach a model's gateway.
 	Endpoint(ctx context.Context, w Workload) (string, error)
+	// Route tells the gateway gw to send requests to the chain that starts
+	// at the partition first (the manifest first.ManifestPath, with digest
+	// manifestSHA256), signed with the model's chain credentials. The
+	// gateway switches once that chain answers, finishing the requests in
+	// flight on the previous one; Route reports which route the gateway
+	// serves now and which it is switching to.
+	Route(ctx context.Context, gw, first Workload, manifestSHA256 string) (chain.RouteStatus, error)
 	// Benchmark measures the model on the requested nodes.
 	Benchmark(ctx context.Context, req BenchmarkRequest) (*BenchmarkResult, error)
 }

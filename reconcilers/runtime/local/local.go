@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -57,6 +58,8 @@ type Runtime struct {
 	// cg enforces the simulated nodes' caps; nil when they are not
 	// enforced (the nodes are then shown uncapped).
 	cg *cgroups
+	// httpClient sends routes to the gateways.
+	httpClient *http.Client
 }
 
 // record is what the runtime keeps per workload on disk.
@@ -107,7 +110,8 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.MaxCrashBackoff <= 0 {
 		cfg.MaxCrashBackoff = 5 * time.Minute
 	}
-	r := &Runtime{cfg: cfg, children: map[string]*child{}, busy: map[string]chan struct{}{}}
+	r := &Runtime{cfg: cfg, children: map[string]*child{}, busy: map[string]chan struct{}{},
+		httpClient: &http.Client{Timeout: 5 * time.Second}}
 	switch cfg.Caps {
 	case "", CapsAuto, CapsCgroup:
 		if len(cfg.Simulated) == 0 {

@@ -187,6 +187,8 @@ func (r *Runtime) Clean(ctx context.Context, model string) error {
 	}
 	if err := r.removeSecrets(ctx, model); err != nil {
 		errs = append(errs, err)
+	} else {
+		r.forgetBundle(model)
 	}
 	if model == "" && r.cfg.Image == "" {
 		if err := removeImages(ctx, r.eng, "the manager"); err != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -15,7 +17,9 @@ import (
 // every answer, so that a test can tell what clients saw during an event.
 type loadClient struct {
 	port int
-	want []byte
+
+	wantMu sync.Mutex
+	want   [][]byte // the answers that are right now (old and new model during an update)
 
 	mu      sync.Mutex
 	results []result
@@ -32,14 +36,15 @@ type result struct {
 // startLoad sends a request every interval (one at a time) until stopped.
 func startLoad(port int, want []byte, interval time.Duration) *loadClient {
 	ctx, stop := context.WithCancel(context.Background())
-	l := &loadClient{port: port, want: want, stop: stop, done: make(chan struct{})}
+	l := &loadClient{port: port, want: [][]byte{want}, stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
 		deadline := time.Now().Add(5 * time.Minute) // bounded in any case
 		for ctx.Err() == nil && time.Now().Before(deadline) {
 			start := time.Now()
+			want := l.expected()
 			body, err := postInput(ctx, l.port)
-			if err == nil && !bytes.Equal(body, l.want) {
+			if err == nil && !slices.ContainsFunc(want, func(w []byte) bool { return bytes.Equal(body, w) }) {
 				err = fmt.Errorf("the answer (%d bytes) is not the model's output", len(body))
 			}
 			if ctx.Err() != nil {
@@ -55,6 +60,19 @@ func startLoad(port int, want []byte, interval time.Duration) *loadClient {
 		}
 	}()
 	return l
+}
+
+// expect sets the answers that are right for requests sent from now on.
+func (l *loadClient) expect(answers ...[]byte) {
+	l.wantMu.Lock()
+	defer l.wantMu.Unlock()
+	l.want = answers
+}
+
+func (l *loadClient) expected() [][]byte {
+	l.wantMu.Lock()
+	defer l.wantMu.Unlock()
+	return l.want
 }
 
 // Stop ends the client.
@@ -94,15 +112,20 @@ func (l *loadClient) report(since int) (n, failed int, summary string, firstErr 
 }
 
 // 10. No request is lost: a steady client sees only exact answers while a
-// partition is SIGKILLed and restarted, and while the controller crashes
-// and starts again.
+// partition is SIGKILLed and restarted, while the model file is replaced
+// (a new revision: blue/green behind the gateway, which stays), while a
+// partition moves to another node, and while the controller crashes and
+// starts again.
 func TestNoRequestLostOnLocal(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, edges...)
 	c.startController()
 	port := freePort(t)
-	c.apply(spec{name: "mnist", model: fixture.modelA, port: port, pins: []pin{{0, 2, "edge1"}, {2, mnistUnits, "edge2"}}})
-	c.waitReady("mnist", "")
+	model := filepath.Join(t.TempDir(), "mnist.onnx")
+	copyFile(t, fixture.modelA, model)
+	s := spec{name: "mnist", model: model, port: port, pins: []pin{{0, 2, "edge1"}, {2, mnistUnits, "edge2"}}}
+	c.apply(s)
+	rec := c.waitReady("mnist", "")
 	load := startLoad(port, fixture.monoA, 20*time.Millisecond)
 	defer load.Stop()
 	check := func(event string, since int) {
@@ -121,19 +144,50 @@ func TestNoRequestLostOnLocal(t *testing.T) {
 	// A partition is SIGKILLed: the runtime restarts it, the gateway holds
 	// and replays what was in flight.
 	m := load.mark()
-	victim := c.workloads("mnist")["papdl-mnist-p1"]
+	p1 := partitionName(c.workloads("mnist"), "mnist", 1)
+	victim := c.workloads("mnist")[p1]
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	eventually(t, readyTimeout, "papdl-mnist-p1 to run again", func() (bool, string) {
-		w := c.workloads("mnist")["papdl-mnist-p1"]
+	eventually(t, readyTimeout, p1+" to run again", func() (bool, string) {
+		w := c.workloads("mnist")[p1]
 		return w.PID != victim.PID && nodeProcessAlive(w.PID), ""
 	})
 	c.waitReady("mnist", "")
 	time.Sleep(500 * time.Millisecond) // answers after the restart, too
 	t.Logf("partition SIGKILL -> Ready again: %s", time.Since(start).Round(time.Millisecond))
 	check("partition SIGKILL", m)
+
+	// The model file is replaced: the new revision's partitions start next
+	// to the old ones and the gateway switches; answers are the old or the
+	// new model's, and only the new one's once Ready.
+	m = load.mark()
+	gwPID := c.workloads("mnist")["papdl-mnist-gateway"].PID
+	load.expect(fixture.monoA, fixture.monoB)
+	start = time.Now()
+	copyFile(t, fixture.modelB, model)
+	rec = c.waitReady("mnist", rec.Status.LastAppliedRevision)
+	load.expect(fixture.monoB)
+	time.Sleep(500 * time.Millisecond)
+	t.Logf("model update -> Ready with the new model: %s", time.Since(start).Round(time.Millisecond))
+	check("model update", m)
+	if pid := c.workloads("mnist")["papdl-mnist-gateway"].PID; pid != gwPID {
+		t.Errorf("the gateway was restarted by the model update (pid %d -> %d)", gwPID, pid)
+	}
+
+	// A partition moves to another node (a new placement): the same.
+	m = load.mark()
+	s.pins[1].host = "local"
+	start = time.Now()
+	c.apply(s)
+	c.waitReady("mnist", rec.Status.LastAppliedRevision)
+	time.Sleep(500 * time.Millisecond)
+	t.Logf("placement change -> Ready: %s", time.Since(start).Round(time.Millisecond))
+	check("placement change", m)
+	if pid := c.workloads("mnist")["papdl-mnist-gateway"].PID; pid != gwPID {
+		t.Errorf("the gateway was restarted by the placement change (pid %d -> %d)", gwPID, pid)
+	}
 
 	// The controller crashes and starts again: the workloads never stop.
 	m = load.mark()

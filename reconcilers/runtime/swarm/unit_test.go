@@ -104,7 +104,7 @@ func TestDefaultCommand(t *testing.T) {
 		{"last partition", runtime.Workload{Model: "m", Role: runtime.RolePartition, Partition: 2, Next: "papdl-m-gateway", ArtifactSHA256: "ps"},
 			"partition --manifest http://c/m --manifest-sha256 ms --index 2 --partition http://c/p --sha256 ps --listen papdl-m-p2:7001 --next papdl-m-gateway:7000 --return papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem"},
 		{"gateway", runtime.Workload{Model: "m", Role: runtime.RoleGateway, Partition: -1, Next: "papdl-m-p0", Port: 8765},
-			"gateway --manifest http://c/m --manifest-sha256 ms --model-name m --first papdl-m-p0:7001 --listen :8765 --return-listen papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem"},
+			"gateway --model-name m --listen :8765 --return-listen papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,8 +75,17 @@ func DefaultCommand(w runtime.Workload, a Artifacts) []string {
 		args = append(args, "--sha256", w.ArtifactSHA256)
 	}
 	return append(args, "--listen", hostPort(self, PartitionPort), "--next", next,
-		"--return", hostPort(gw, ReturnPort), "--credentials", CredentialsFile)
+		"--return", hostPort(gw, ReturnPort), "--credentials", CredentialsFile, "--cache-dir", CacheDir)
 }
+
+// The artifact cache: partition servers keep the partition files they
+// fetched in a named volume on their node, by sha256, so that a partition
+// restarted or re-placed on a node that ran it before does not download
+// its weights again.
+const (
+	CacheVolume = "papdl-artifacts"
+	CacheDir    = "/var/cache/papdl"
+)
 
 func hostPort(host string, port int) string { return host + ":" + strconv.Itoa(port) }
 

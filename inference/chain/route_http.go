@@ -51,6 +51,16 @@ func SignRoute(creds *chainauth.Credentials, model string, spec RouteSpec) (Sign
 	return SignedRoute{Route: b, Signature: sig}, nil
 }
 
+// SendRoute signs spec with the model's credentials and sends it to the
+// gateway at baseURL.
+func SendRoute(ctx context.Context, client *http.Client, baseURL string, creds *chainauth.Credentials, model string, spec RouteSpec) (RouteStatus, error) {
+	signed, err := SignRoute(creds, model, spec)
+	if err != nil {
+		return RouteStatus{}, err
+	}
+	return PushRoute(ctx, client, baseURL, signed)
+}
+
 // PushRoute sends a signed route to the gateway at baseURL (its HTTP API)
 // and returns the gateway's route status after taking it.
 func PushRoute(ctx context.Context, client *http.Client, baseURL string, r SignedRoute) (RouteStatus, error) {

@@ -71,9 +71,13 @@ func TestNoRequestLostOnLocal(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	t.Logf("model update -> Ready with the new model: %s", time.Since(start).Round(time.Millisecond))
 	check("model update", m)
-	if pid := c.workloads("mnist")["papdl-mnist-gateway"].PID; pid != gwPID {
-		t.Errorf("the gateway was restarted by the model update (pid %d -> %d)", gwPID, pid)
+	gatewayKept := func(event string) {
+		t.Helper()
+		if pid := c.workloads("mnist")["papdl-mnist-gateway"].PID; pid != gwPID {
+			t.Errorf("the gateway was restarted by the %s (pid %d -> %d)", event, gwPID, pid)
+		}
 	}
+	gatewayKept("model update")
 
 	// A partition moves to another node (a new placement): the same.
 	m = load.Mark()
@@ -84,9 +88,7 @@ func TestNoRequestLostOnLocal(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	t.Logf("placement change -> Ready: %s", time.Since(start).Round(time.Millisecond))
 	check("placement change", m)
-	if pid := c.workloads("mnist")["papdl-mnist-gateway"].PID; pid != gwPID {
-		t.Errorf("the gateway was restarted by the placement change (pid %d -> %d)", gwPID, pid)
-	}
+	gatewayKept("placement change")
 
 	// The controller crashes and starts again: the workloads never stop.
 	m = load.Mark()

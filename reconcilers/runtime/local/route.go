@@ -26,15 +26,11 @@ func (r *Runtime) Route(ctx context.Context, gw, first runtime.Workload, manifes
 		return chain.RouteStatus{}, err
 	}
 	spec := chain.RouteSpec{Manifest: first.ManifestPath, ManifestSHA256: manifestSHA256, First: addr, Issued: time.Now().UnixNano()}
-	signed, err := chain.SignRoute(creds, gw.Model, spec)
-	if err != nil {
-		return chain.RouteStatus{}, err
-	}
 	base, err := r.Endpoint(ctx, gw)
 	if err != nil {
 		return chain.RouteStatus{}, err
 	}
-	st, err := chain.PushRoute(ctx, r.httpClient, base, signed)
+	st, err := chain.SendRoute(ctx, r.httpClient, base, creds, gw.Model, spec)
 	if err != nil {
 		return st, fmt.Errorf("route of %s: %w", gw.Name, err)
 	}

@@ -47,7 +47,7 @@ func LoadRecords(st *store.Store, names []string) ([]*distributedmodel.Record, e
 func AsObject(rec *distributedmodel.Record) *v1alpha1.DistributedModel {
 	obj := &v1alpha1.DistributedModel{
 		TypeMeta:   v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindDistributedModel},
-		ObjectMeta: v1alpha1.ObjectMeta{Name: rec.Name, Generation: rec.Generation},
+		ObjectMeta: v1alpha1.ObjectMeta{Name: rec.Name, Generation: rec.Generation, Labels: rec.Labels, Annotations: rec.Annotations},
 		Status:     rec.Status,
 	}
 	if rec.Spec != nil {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/papdl/papdl/apis/labels"
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/objects"
@@ -122,10 +123,14 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 	return v.Version, err
 }
 
-// List returns every model the controller has state of.
-func (c *Client) List(ctx context.Context) ([]*v1alpha1.DistributedModel, error) {
+// List returns every model the controller has state of that sel matches.
+func (c *Client) List(ctx context.Context, sel labels.Selector) ([]*v1alpha1.DistributedModel, error) {
 	var l List
-	if err := c.do(ctx, http.MethodGet, ResourcePath, nil, &l); err != nil {
+	path := ResourcePath
+	if !sel.Empty() {
+		path += "?labelSelector=" + url.QueryEscape(sel.String())
+	}
+	if err := c.do(ctx, http.MethodGet, path, nil, &l); err != nil {
 		return nil, err
 	}
 	return l.Items, nil
@@ -149,10 +154,10 @@ func (c *Client) Observe(ctx context.Context, name string) (objects.Observation,
 }
 
 // Records returns the records of the named models, or of every model with
-// state when names is empty.
-func (c *Client) Records(ctx context.Context, names []string) ([]*distributedmodel.Record, error) {
+// state when names is empty, that sel matches.
+func (c *Client) Records(ctx context.Context, names []string, sel labels.Selector) ([]*distributedmodel.Record, error) {
 	if len(names) == 0 {
-		items, err := c.List(ctx)
+		items, err := c.List(ctx, sel)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +183,7 @@ func (c *Client) Records(ctx context.Context, names []string) ([]*distributedmod
 			return nil, fmt.Errorf("distributedmodel %q not found at %s: %w", n, c.server, objects.ErrNotFound)
 		}
 	}
-	return out, nil
+	return objects.Select(out, sel), nil
 }
 
 // Plan returns a model's current plan; nil when it has none.

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/apis/labels"
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/objects"
@@ -183,11 +184,12 @@ type List struct {
 	Items      []*v1alpha1.DistributedModel `json:"items"`
 }
 
-func (s *Server) objects(names []string) ([]*v1alpha1.DistributedModel, error) {
+func (s *Server) objects(names []string, sel labels.Selector) ([]*v1alpha1.DistributedModel, error) {
 	recs, err := objects.LoadRecords(s.store, names)
 	if err != nil {
 		return nil, err
 	}
+	recs = objects.Select(recs, sel)
 	out := make([]*v1alpha1.DistributedModel, len(recs))
 	for i, r := range recs {
 		out[i] = objects.AsObject(r)
@@ -195,12 +197,26 @@ func (s *Server) objects(names []string) ([]*v1alpha1.DistributedModel, error) {
 	return out, nil
 }
 
+// selector reads the request's labelSelector, or answers 400 and false.
+func selector(w http.ResponseWriter, r *http.Request) (labels.Selector, bool) {
+	sel, err := labels.Parse(r.URL.Query().Get("labelSelector"))
+	if err != nil {
+		writeStatus(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return nil, false
+	}
+	return sel, true
+}
+
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
-	if isWatch(r) {
-		s.watch(w, r, "")
+	sel, ok := selector(w, r)
+	if !ok {
 		return
 	}
-	items, err := s.objects(nil)
+	if isWatch(r) {
+		s.watch(w, r, "", sel)
+		return
+	}
+	items, err := s.objects(nil, sel)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -214,10 +230,10 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if isWatch(r) {
-		s.watch(w, r, n)
+		s.watch(w, r, n, nil)
 		return
 	}
-	items, err := s.objects([]string{n})
+	items, err := s.objects([]string{n}, nil)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -230,7 +246,7 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
 	if n == "" {
 		return
 	}
-	items, err := s.objects([]string{n})
+	items, err := s.objects([]string{n}, nil)
 	if err != nil {
 		writeError(w, err)
 		return

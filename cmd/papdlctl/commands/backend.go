@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/papdl/papdl/apis/labels"
 	"github.com/papdl/papdl/reconcilers/apiserver"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/objects"
@@ -21,7 +22,9 @@ import (
 // this machine, or its API (*apiserver.Client) when a papdl config is in
 // use.
 type backend interface {
-	Records(ctx context.Context, names []string) ([]*distributedmodel.Record, error)
+	// Records returns the named models' records, or every model's when
+	// names is empty, that sel matches.
+	Records(ctx context.Context, names []string, sel labels.Selector) ([]*distributedmodel.Record, error)
 	Observe(ctx context.Context, name string) (objects.Observation, error)
 	Plan(ctx context.Context, name string) (*planner.Plan, error)
 	Events(ctx context.Context, name string, limit int) ([]store.Event, error)
@@ -37,12 +40,16 @@ type localBackend struct {
 
 func (b *localBackend) store() (*store.Store, error) { return store.Open(b.dirs.stateDir) }
 
-func (b *localBackend) Records(_ context.Context, names []string) ([]*distributedmodel.Record, error) {
+func (b *localBackend) Records(_ context.Context, names []string, sel labels.Selector) ([]*distributedmodel.Record, error) {
 	st, err := b.store()
 	if err != nil {
 		return nil, err
 	}
-	return objects.LoadRecords(st, names)
+	recs, err := objects.LoadRecords(st, names)
+	if err != nil {
+		return nil, err
+	}
+	return objects.Select(recs, sel), nil
 }
 
 func (b *localBackend) Observe(_ context.Context, name string) (objects.Observation, error) {

@@ -33,7 +33,7 @@ func newDescribeCommand() *cobra.Command {
 }
 
 func runDescribe(ctx context.Context, w io.Writer, b backend, name string, nEvents int) error {
-	recs, err := b.Records(ctx, []string{name})
+	recs, err := b.Records(ctx, []string{name}, nil)
 	if err != nil {
 		return err
 	}

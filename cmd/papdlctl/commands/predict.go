@@ -25,7 +25,7 @@ func newPredictCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			recs, err := b.Records(cmd.Context(), args)
+			recs, err := b.Records(cmd.Context(), args, nil)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -24,4 +25,22 @@ func parseSelector(s string, names []string) (labels.Selector, error) {
 		return nil, fmt.Errorf("-l: name models or select them, not both")
 	}
 	return sel, nil
+}
+
+// selectNames lists the models the selector matches (none may be named
+// besides).
+func selectNames(ctx context.Context, b backend, selector string, names []string) ([]string, error) {
+	sel, err := parseSelector(selector, names)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := b.Records(ctx, nil, sel)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = r.Name
+	}
+	return out, nil
 }

@@ -84,7 +84,11 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/yaml")
+		ct := "application/yaml"
+		if method == http.MethodPatch {
+			ct = "application/merge-patch+json"
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -217,6 +221,15 @@ func (c *Client) Apply(ctx context.Context, inputs []objects.Input) ([]objects.R
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// Patch applies a JSON merge patch to a model's spec.
+func (c *Client) Patch(ctx context.Context, name string, patch []byte) (objects.Result, error) {
+	var r objects.Result
+	if err := c.do(ctx, http.MethodPatch, itemPath(name, ""), patch, &r); err != nil {
+		return r, fmt.Errorf("patch %s: %w", name, err)
+	}
+	return r, nil
 }
 
 // Delete removes a model's spec.

@@ -93,6 +93,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+item, s.get)
 	mux.HandleFunc("PUT "+item, s.apply)
 	mux.HandleFunc("DELETE "+item, s.delete)
+	mux.HandleFunc("PATCH "+item, s.patch)
 	mux.HandleFunc("GET "+item+"/status", s.getStatus)
 	mux.HandleFunc("GET "+item+"/events", s.getEvents)
 	mux.HandleFunc("GET "+item+"/plan", s.getPlan)
@@ -305,17 +306,27 @@ func (s *Server) getObservation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, objects.Observe(s.store, s.specs, n))
 }
 
-// readSpec reads the request's body as one valid DistributedModel named
-// as the path says, or answers the error and returns false.
-func readSpec(w http.ResponseWriter, r *http.Request, n string) (objects.Input, bool) {
+// readBody reads the request's body (MaxRequestBytes at most), or answers
+// the error and returns false.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeStatus(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("a spec may have at most %d bytes", MaxRequestBytes))
-			return objects.Input{}, false
+			return nil, false
 		}
 		writeStatus(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return nil, false
+	}
+	return data, true
+}
+
+// readSpec reads the request's body as one valid DistributedModel named
+// as the path says, or answers the error and returns false.
+func readSpec(w http.ResponseWriter, r *http.Request, n string) (objects.Input, bool) {
+	data, ok := readBody(w, r)
+	if !ok {
 		return objects.Input{}, false
 	}
 	inputs, err := objects.Decode(data, "request body", "")
@@ -398,4 +409,26 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("spec deleted through the API", zap.String("name", n))
 	writeJSON(w, http.StatusOK, objects.Result{Name: n, Verb: "deleted"})
+}
+
+// patch applies the body, a JSON merge patch, to the model's spec
+// (suspend, resume, reconcile requests, relabelling).
+func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
+	n := name(w, r)
+	if n == "" {
+		return
+	}
+	data, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	s.writes.Lock()
+	res, err := objects.Patch(s.specsDir, n, data)
+	s.writes.Unlock()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.log.Info("spec patched through the API", zap.String("name", n), zap.String("result", res.Verb))
+	writeJSON(w, http.StatusOK, res)
 }

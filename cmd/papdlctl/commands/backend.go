@@ -30,6 +30,8 @@ type backend interface {
 	Events(ctx context.Context, name string, limit int) ([]store.Event, error)
 	Apply(ctx context.Context, inputs []objects.Input) ([]objects.Result, error)
 	Delete(ctx context.Context, name string) error
+	// Patch applies a JSON merge patch to a model's spec.
+	Patch(ctx context.Context, name string, patch []byte) (objects.Result, error)
 }
 
 // localBackend works on the directories directly.
@@ -85,6 +87,10 @@ func (b *localBackend) Apply(_ context.Context, inputs []objects.Input) ([]objec
 
 func (b *localBackend) Delete(_ context.Context, name string) error {
 	return objects.Delete(b.dirs.specsDir, name)
+}
+
+func (b *localBackend) Patch(_ context.Context, name string, patch []byte) (objects.Result, error) {
+	return objects.Patch(b.dirs.specsDir, name, patch)
 }
 
 // Global flags naming the papdl config (see bindConfigFlags).

@@ -37,6 +37,9 @@ func NewRootCommand() *cobra.Command {
 		newVersionCommand(),
 		newConfigCommand(),
 		newEventsCommand(),
+		newSuspendCommand(),
+		newResumeCommand(),
+		newReconcileCommand(),
 	)
 	bindConfigFlags(root.PersistentFlags())
 	return root

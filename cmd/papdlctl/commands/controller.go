@@ -194,7 +194,8 @@ func runController(ctx context.Context, o controllerOptions) error {
 	modelFiles := source.NewModelFiles(log.Named("model-files"))
 	rec.ModelFiles = modelFiles
 	queue := reconcilers.NewQueue()
-	ctrl := &reconcilers.Controller{Name: "distributedmodel", Reconciler: rec, Queue: queue, Log: log, Workers: o.workers}
+	metrics := reconcilers.NewMetrics("distributedmodel", queue)
+	ctrl := &reconcilers.Controller{Name: "distributedmodel", Reconciler: rec, Queue: queue, Log: log, Workers: o.workers, Metrics: metrics}
 
 	// Models known from state or from running workloads are reconciled once
 	// even if no spec declares them any more: that is how a spec deleted
@@ -229,7 +230,7 @@ func runController(ctx context.Context, o controllerOptions) error {
 	if w, ok := rt.(watcher); ok {
 		go w.Watch(ctx, queue.Add)
 	}
-	if err := startAPI(ctx, o, st, rt, log); err != nil {
+	if err := startAPI(ctx, o, st, rt, metrics.Gatherer(), log); err != nil {
 		return err
 	}
 	log.Info("controller started", zap.String("specsDir", o.dirs.specsDir), zap.String("stateDir", o.dirs.stateDir),

@@ -101,4 +101,3 @@ func waitForText(t *testing.T, b *syncBuffer, want string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-

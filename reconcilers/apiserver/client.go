@@ -244,21 +244,11 @@ func (c *Client) Watch(ctx context.Context, name string, fn func(WatchEvent) boo
 	if name != "" {
 		path = itemPath(name, "") + "?watch=true"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.server+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
+	resp, err := c.stream(ctx, path)
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", c.server, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		e := &APIError{Code: resp.StatusCode}
-		_ = json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&e.Status)
-		return e
-	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -274,6 +264,27 @@ func (c *Client) Watch(ctx context.Context, name string, fn func(WatchEvent) boo
 		return fmt.Errorf("watch %s: %w", c.server, err)
 	}
 	return nil
+}
+
+// stream sends a GET whose answer is read as it comes: the response, or
+// the error (an *APIError when the server refused).
+func (c *Client) stream(ctx context.Context, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.server+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		e := &APIError{Code: resp.StatusCode}
+		_ = json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&e.Status)
+		return nil, e
+	}
+	return resp, nil
 }
 
 // Diff runs the controller's reconcile of a spec in dry-run mode.

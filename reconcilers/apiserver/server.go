@@ -45,6 +45,8 @@ type Server struct {
 	differ  Differ
 	// diffs serialises dry runs: one may slice a model.
 	diffs sync.Mutex
+	// logs is the controller's runtime, for GET .../NAME/logs.
+	logs objects.LogRuntime
 }
 
 // Differ runs the reconcile of a declaration in dry-run mode
@@ -68,12 +70,15 @@ type ServerConfig struct {
 	Gatherers []prometheus.Gatherer
 	// Differ answers POST .../NAME/diff; without one it answers 501.
 	Differ Differ
+	// Logs is the runtime GET .../NAME/logs reads; without one it answers
+	// 501.
+	Logs objects.LogRuntime
 }
 
 // NewServer makes a server; Handler serves it.
 func NewServer(c ServerConfig) *Server {
 	s := &Server{specsDir: c.SpecsDir, store: c.Store, specs: distributedmodel.NewSpecIndex(c.SpecsDir),
-		tokens: c.Tokens, version: c.Version, log: c.Log, watchEvery: c.WatchEvery, metrics: newMetrics(c.Store, c.Gatherers), differ: c.Differ}
+		tokens: c.Tokens, version: c.Version, log: c.Log, watchEvery: c.WatchEvery, metrics: newMetrics(c.Store, c.Gatherers), differ: c.Differ, logs: c.Logs}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -98,6 +103,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+item+"/events", s.getEvents)
 	mux.HandleFunc("GET "+item+"/plan", s.getPlan)
 	mux.HandleFunc("GET "+item+"/observation", s.getObservation)
+	mux.HandleFunc("GET "+item+"/logs", s.getLogs)
 	mux.HandleFunc("POST "+item+"/diff", s.diff)
 	return s.metrics.instrument(s.authenticate(mux))
 }

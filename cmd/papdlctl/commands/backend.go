@@ -3,11 +3,13 @@ package commands
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"go.uber.org/zap"
 
 	"github.com/papdl/papdl/apis/labels"
 	"github.com/papdl/papdl/reconcilers/apiserver"
@@ -32,6 +34,8 @@ type backend interface {
 	Delete(ctx context.Context, name string) error
 	// Patch applies a JSON merge patch to a model's spec.
 	Patch(ctx context.Context, name string, patch []byte) (objects.Result, error)
+	// Logs copies a model's workload logs to w.
+	Logs(ctx context.Context, name string, req objects.LogRequest, w io.Writer) error
 }
 
 // localBackend works on the directories directly.
@@ -91,6 +95,21 @@ func (b *localBackend) Delete(_ context.Context, name string) error {
 
 func (b *localBackend) Patch(_ context.Context, name string, patch []byte) (objects.Result, error) {
 	return objects.Patch(b.dirs.specsDir, name, patch)
+}
+
+// Logs reads the workloads' logs from the controller's runtime, opened
+// with the settings the controller recorded in the state directory (as
+// clean opens it).
+func (b *localBackend) Logs(ctx context.Context, name string, req objects.LogRequest, w io.Writer) error {
+	o := controllerOptions{dirs: b.dirs, runtime: "local"}
+	if err := adoptControllerConfig(&o, func(string) bool { return false }); err != nil {
+		return err
+	}
+	rt, err := openRuntime(ctx, o, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	return objects.Logs(ctx, rt, name, req, w)
 }
 
 // Global flags naming the papdl config (see bindConfigFlags).

@@ -23,6 +23,6 @@ func startAPI(ctx context.Context, o controllerOptions, st *store.Store, rt runt
 	}
 	_, err := apiserver.Start(ctx, apiserver.Options{Listen: o.apiListen, SpecsDir: o.dirs.specsDir, Store: st,
 		Version: buildVersion(), Log: log.Named("api"), Gatherers: []prometheus.Gatherer{gatherer},
-		Differ: distributedmodel.NewReconciler(o.dirs.specsDir, st, rt, zap.NewNop())})
+		Differ: distributedmodel.NewReconciler(o.dirs.specsDir, st, rt, zap.NewNop()), Logs: rt})
 	return err
 }

@@ -40,6 +40,7 @@ func NewRootCommand() *cobra.Command {
 		newSuspendCommand(),
 		newResumeCommand(),
 		newReconcileCommand(),
+		newLogsCommand(),
 	)
 	bindConfigFlags(root.PersistentFlags())
 	return root

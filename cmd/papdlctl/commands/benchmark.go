@@ -43,6 +43,7 @@ reads.`,
 	cmd.Flags().StringArrayVar(&o.inputShapes, "input-shape", nil, "NAME=D1xD2x... for inputs with symbolic dimensions")
 	cmd.Flags().StringSliceVar(&o.nodes, "node", nil, "only these nodes (ID or hostname; default all ready nodes)")
 	cmd.Flags().StringVar(&o.controller.runtime, "runtime", "local", "local or swarm")
+	mustCompleteFlag(cmd, "runtime", completeValues(runtimeNames()...))
 	cmd.Flags().StringVar(&o.controller.nodesFile, "nodes", "", "local runtime: simulated nodes file")
 	cmd.Flags().StringVar(&o.controller.nodeBinary, "node-binary", "", "the papdl-node executable")
 	o.controller.dirs.bindState(cmd.Flags())

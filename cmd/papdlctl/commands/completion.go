@@ -9,6 +9,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// runtimeNames are the values of --runtime.
+func runtimeNames() []string { return []string{"local", "swarm"} }
+
 // completionTimeout bounds the lookups a completion makes (a remote list).
 const completionTimeout = 5 * time.Second
 

@@ -78,7 +78,7 @@ optimum, the plan has the fewest partitions, then the fewest hops
 		},
 	}
 	f := cmd.Flags()
-	bindOutputFlag(cmd, &o.output, "what to print", configureOutputs)
+	bindOutputFlag(cmd, &o.output, "what to print", configureOutputs())
 	f.StringVar(&o.planPath, "plan-file", "", "write the plan (JSON) to this file")
 	f.StringVar(&o.format, "format", "", "what to print: table or json")
 	_ = f.MarkDeprecated("format", "use -o json (or no -o for the table)")
@@ -97,7 +97,7 @@ optimum, the plan has the fewest partitions, then the fewest hops
 }
 
 // configureOutputs are the formats of configure -o.
-var configureOutputs = []string{outputJSON, outputYAML, outputJSONPath}
+func configureOutputs() []string { return []string{outputJSON, outputYAML, outputJSONPath} }
 
 // resolveOutput maps the deprecated spellings onto -o and --plan-file:
 // --format table|json, and -o FILE (a value that names no format).
@@ -110,7 +110,7 @@ func (o *configureOptions) resolveOutput(cmd *cobra.Command) error {
 			o.output = outputJSON
 		}
 	}
-	if format, _, _ := strings.Cut(o.output, "="); o.output != "" && o.planPath == "" && !slices.Contains(getOutputs, format) {
+	if format, _, _ := strings.Cut(o.output, "="); o.output != "" && o.planPath == "" && !slices.Contains(getOutputs(), format) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "Flag -o FILE has been deprecated for configure, use --plan-file %s\n", o.output)
 		o.planPath, o.output = o.output, ""
 		if o.format == formatJSON {
@@ -130,7 +130,7 @@ func objectiveNames() []string {
 }
 
 func runConfigure(cmd *cobra.Command, o *configureOptions) error {
-	out, err := parseOutput(o.output, configureOutputs...)
+	out, err := parseOutput(o.output, configureOutputs()...)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,7 @@ would, 2 on an error (as kubectl diff).`,
 	o.controller.dirs.bindSpecs(cmd.Flags())
 	o.controller.dirs.bindState(cmd.Flags())
 	cmd.Flags().StringVar(&o.controller.runtime, "runtime", "local", "the controller's runtime: local or swarm")
+	mustCompleteFlag(cmd, "runtime", completeValues(runtimeNames()...))
 	cmd.Flags().StringVar(&o.controller.nodesFile, "nodes", "", "local runtime: the simulated nodes file the controller uses")
 	cmd.Flags().StringVar(&o.controller.nodeBinary, "node-binary", "", "the papdl-node executable")
 	bindSwarmFlags(cmd, &o.controller)

@@ -22,7 +22,7 @@ func newEventsCommand() *cobra.Command {
 			if err := v1alpha1.ValidateName(args[0]); err != nil {
 				return err
 			}
-			out, err := parseOutput(output, eventsOutputs...)
+			out, err := parseOutput(output, eventsOutputs()...)
 			if err != nil {
 				return err
 			}
@@ -48,9 +48,9 @@ func newEventsCommand() *cobra.Command {
 	}
 	dirs.bindState(cmd.Flags())
 	cmd.Flags().IntVar(&limit, "limit", 0, "show only the latest N events (0: all that are kept)")
-	bindOutputFlag(cmd, &output, "output format", eventsOutputs)
+	bindOutputFlag(cmd, &output, "output format", eventsOutputs())
 	return cmd
 }
 
 // eventsOutputs are the formats of events -o.
-var eventsOutputs = []string{outputJSON, outputYAML, outputJSONPath}
+func eventsOutputs() []string { return []string{outputJSON, outputYAML, outputJSONPath} }

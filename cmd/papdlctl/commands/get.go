@@ -17,7 +17,9 @@ import (
 )
 
 // getOutputs are the formats of get -o.
-var getOutputs = []string{outputWide, outputName, outputJSON, outputYAML, outputJSONPath}
+func getOutputs() []string {
+	return []string{outputWide, outputName, outputJSON, outputYAML, outputJSONPath}
+}
 
 type getOptions struct {
 	dirs       dirOptions
@@ -43,7 +45,7 @@ func newGetCommand() *cobra.Command {
 			return runGet(cmd, o, args)
 		},
 	}
-	bindOutputFlag(cmd, &o.output, "output format", getOutputs)
+	bindOutputFlag(cmd, &o.output, "output format", getOutputs())
 	bindSelectorFlag(cmd, &o.selector)
 	cmd.Flags().BoolVar(&o.showLabels, "show-labels", false, "add a LABELS column to the table")
 	cmd.Flags().BoolVarP(&o.watch, "watch", "w", false, "after listing, print each model again whenever it changes (table formats only)")
@@ -53,7 +55,7 @@ func newGetCommand() *cobra.Command {
 
 func runGet(cmd *cobra.Command, o getOptions, args []string) error {
 	var err error
-	if o.out, err = parseOutput(o.output, getOutputs...); err != nil {
+	if o.out, err = parseOutput(o.output, getOutputs()...); err != nil {
 		return err
 	}
 	if o.sel, err = parseSelector(o.selector, args); err != nil {

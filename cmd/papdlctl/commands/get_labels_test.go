@@ -92,3 +92,5 @@ func TestGetSelectorsAndFormats(t *testing.T) {
 		})
 	}
 }
+
+func recordNamed(name string) *distributedmodel.Record { return &distributedmodel.Record{Name: name} }

@@ -28,8 +28,11 @@ func parseSelector(s string, names []string) (labels.Selector, error) {
 }
 
 // selectNames lists the models the selector matches (none may be named
-// besides).
+// besides); without a selector, the names given.
 func selectNames(ctx context.Context, b backend, selector string, names []string) ([]string, error) {
+	if selector == "" {
+		return names, nil
+	}
 	sel, err := parseSelector(selector, names)
 	if err != nil {
 		return nil, err

@@ -55,10 +55,8 @@ func runSuspend(cmd *cobra.Command, o suspendOptions, names []string) error {
 	if err != nil {
 		return err
 	}
-	if o.selector != "" {
-		if names, err = selectNames(cmd.Context(), b, o.selector, names); err != nil {
-			return err
-		}
+	if names, err = selectNames(cmd.Context(), b, o.selector, names); err != nil {
+		return err
 	}
 	if len(names) == 0 {
 		return fmt.Errorf("name a model, or select some with -l")

@@ -34,7 +34,10 @@ func newWaitCommand() *cobra.Command {
 					return err
 				}
 			}
-			if len(names) == 0 {
+			switch {
+			case len(names) == 0 && selector != "":
+				return fmt.Errorf("no model matches -l %s (the controller lists a model once it has read its spec)", selector)
+			case len(names) == 0:
 				return fmt.Errorf("name a model, or select some with -l")
 			}
 			var failed []error

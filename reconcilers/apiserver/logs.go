@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/papdl/papdl/reconcilers/objects"
 )
 
@@ -85,8 +87,13 @@ func (s *Server) getLogs(w http.ResponseWriter, r *http.Request) {
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(maxWatch + 10*time.Second))
 	}
 	sw := &streamWriter{w: w, rc: http.NewResponseController(w)}
-	if err := objects.Logs(ctx, s.logs, n, req, sw); err != nil && !sw.started() {
+	err = objects.Logs(ctx, s.logs, n, req, sw)
+	switch {
+	case err == nil:
+	case !sw.started():
 		writeError(w, err)
+	default: // the answer has begun: it just ends
+		s.log.Warn("logs cut short", zap.String("name", n), zap.Error(err))
 	}
 }
 

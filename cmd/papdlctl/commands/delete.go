@@ -14,6 +14,7 @@ import (
 type deleteOptions struct {
 	dirs           dirOptions
 	selector       string
+	output         string
 	ignoreNotFound bool
 	wait           bool
 	timeout        time.Duration
@@ -47,6 +48,7 @@ func newDeleteCommand() *cobra.Command {
 	o.dirs.bindState(cmd.Flags())
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "delete the models this file declares")
 	bindSelectorFlag(cmd, &o.selector)
+	bindOutputFlag(cmd, &o.output, "output format", []string{outputName})
 	cmd.Flags().BoolVar(&o.ignoreNotFound, "ignore-not-found", false, "a model no spec declares is not an error")
 	cmd.Flags().BoolVar(&o.wait, "wait", false, "wait until the controller has removed everything each model created")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 5*time.Minute, "with --wait: give up after this long")
@@ -54,6 +56,10 @@ func newDeleteCommand() *cobra.Command {
 }
 
 func runDelete(cmd *cobra.Command, o deleteOptions, names []string) error {
+	out, err := parseOutput(o.output, outputName)
+	if err != nil {
+		return err
+	}
 	b, err := openBackend(cmd, o.dirs)
 	if err != nil {
 		return err
@@ -77,7 +83,11 @@ func runDelete(cmd *cobra.Command, o deleteOptions, names []string) error {
 			continue
 		}
 		deleted = append(deleted, name)
-		fmt.Fprintf(cmd.OutOrStdout(), "%s deleted\n", objectName(name))
+		if out.format == outputName {
+			fmt.Fprintln(cmd.OutOrStdout(), objectName(name))
+		} else {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s deleted\n", objectName(name))
+		}
 	}
 	if o.wait && len(deleted) > 0 {
 		ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)

@@ -50,6 +50,7 @@ func TestDeleteSelector(t *testing.T) {
 		bad      string
 	}{
 		{name: "selected", selector: "team=vision", want: "beta", out: "distributedmodel/alpha deleted"},
+		{name: "-o name", selector: "team=audio", args: []string{"-o", "name"}, want: "alpha", out: "distributedmodel/beta\n"},
 		{name: "none selected", selector: "team=none", want: "alpha,beta", out: "No resources found"},
 		{name: "names and selector", selector: "team", args: []string{"alpha"}, want: "alpha,beta", bad: "not both"},
 		{name: "bad selector", selector: "team in (", want: "alpha,beta", bad: "-l"},

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/reconcilers/objects"
 	"github.com/papdl/papdl/reconcilers/store"
 )
 
@@ -47,6 +48,8 @@ type Options struct {
 	Gatherers []prometheus.Gatherer
 	// Differ answers dry runs (POST .../NAME/diff).
 	Differ Differ
+	// Logs is the runtime workload logs are read from (GET .../NAME/logs).
+	Logs objects.LogRuntime
 }
 
 // Running is a started API server.
@@ -116,7 +119,7 @@ func Start(ctx context.Context, opts Options) (*Running, error) {
 	}
 	srv := &http.Server{
 		Handler: NewServer(ServerConfig{SpecsDir: opts.SpecsDir, Store: opts.Store, Tokens: tokens,
-			Version: opts.Version, Log: log, Gatherers: opts.Gatherers, Differ: opts.Differ}).Handler(),
+			Version: opts.Version, Log: log, Gatherers: opts.Gatherers, Differ: opts.Differ, Logs: opts.Logs}).Handler(),
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.Server}},
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,

@@ -97,16 +97,20 @@ func TestApplyServesMonolithicOutput(t *testing.T) {
 		t.Errorf("%d Deployed events, want 2 (events %v)", r["Deployed"], r)
 	}
 
-	// get -o json: a list of DistributedModels; with a name, one object.
-	var list []v1alpha1.DistributedModel
+	// get -o json: a DistributedModelList (as kubectl prints a List);
+	// with a name, one object.
+	var list struct {
+		Kind  string                      `json:"kind"`
+		Items []v1alpha1.DistributedModel `json:"items"`
+	}
 	out = c.MustCtl("get", "-o", "json", "--state-dir", c.State)
-	if err := json.Unmarshal([]byte(out), &list); err != nil {
-		t.Fatalf("get -o json does not parse as a DistributedModel list: %v\n%s", err, out)
+	if err := json.Unmarshal([]byte(out), &list); err != nil || list.Kind != "DistributedModelList" {
+		t.Fatalf("get -o json does not parse as a DistributedModelList: %v\n%s", err, out)
 	}
-	if len(list) != 1 {
-		t.Fatalf("get -o json lists %d models, want 1", len(list))
+	if len(list.Items) != 1 {
+		t.Fatalf("get -o json lists %d models, want 1", len(list.Items))
 	}
-	obj := list[0]
+	obj := list.Items[0]
 	if obj.APIVersion != v1alpha1.APIVersion || obj.Kind != v1alpha1.KindDistributedModel || obj.Name != "mnist" {
 		t.Errorf("get -o json: %s/%s %q", obj.APIVersion, obj.Kind, obj.Name)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -166,6 +167,11 @@ type Runtime interface {
 	Route(ctx context.Context, gw, first Workload, manifestSHA256 string) (chain.RouteStatus, error)
 	// Benchmark measures the model on the requested nodes.
 	Benchmark(ctx context.Context, req BenchmarkRequest) (*BenchmarkResult, error)
+	// Logs writes the end of a workload's output (stdout and stderr as
+	// they came) to w, then, with opts.Follow, what it writes next until
+	// ctx ends. A workload the runtime does not run (and kept no log of)
+	// is an error wrapping ErrNotFound.
+	Logs(ctx context.Context, name string, opts LogOptions, w io.Writer) error
 }
 
 // WorkloadName names a model's partition server (partition >= 0) or its

@@ -37,6 +37,10 @@ func NewRootCommand() *cobra.Command {
 		newVersionCommand(),
 		newConfigCommand(),
 		newEventsCommand(),
+		newSuspendCommand(),
+		newResumeCommand(),
+		newReconcileCommand(),
+		newLogsCommand(),
 	)
 	bindConfigFlags(root.PersistentFlags())
 	return root

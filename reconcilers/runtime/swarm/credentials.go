@@ -2,12 +2,12 @@ package swarm
 
 import (
 	"context"
-	"path/filepath"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"

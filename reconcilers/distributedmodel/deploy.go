@@ -126,6 +126,8 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 	out = append(out, runtime.Workload{
 		Name: gwName, Model: s.name, Role: runtime.RoleGateway, Partition: -1,
 		Node: plan.SourceNode, Revision: revision, Port: port, TokenFile: tokenFile,
+		// What the planner keeps for it on the source node.
+		MemoryReservation: planner.GatewayMemoryBytes,
 	})
 	return out, nil
 }

@@ -387,7 +387,7 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 		return false, err
 	}
 	rec := &record{Workload: w, Hash: hash, Listen: listen, Return: ret, Restarts: restarts, CrashStreak: streak,
-		Env: r.env(w.Node)}
+		Env: r.envFor(w.Node, w.MemoryReservation)}
 	if rec.Args, err = r.args(w, listen, ret); err != nil {
 		return false, err
 	}

@@ -60,12 +60,24 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("papdl config: %w", err)
 	}
-	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+	c, err := ParseConfig(data)
+	if err != nil {
 		return nil, fmt.Errorf("papdl config %s: %w", path, err)
 	}
+	return c, nil
+}
+
+// ParseConfig decodes a configuration file's contents (strictly).
+func ParseConfig(data []byte) (*Config, error) {
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("larger than %d bytes", maxConfigBytes)
+	}
+	var c Config
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return nil, err
+	}
 	if c.Kind != configKind || c.APIVersion != configAPIVersion {
-		return nil, fmt.Errorf("papdl config %s: kind %q apiVersion %q, want %s %s", path, c.Kind, c.APIVersion, configKind, configAPIVersion)
+		return nil, fmt.Errorf("kind %q apiVersion %q, want %s %s", c.Kind, c.APIVersion, configKind, configAPIVersion)
 	}
 	return &c, nil
 }

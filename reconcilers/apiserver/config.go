@@ -113,3 +113,16 @@ func (c *Config) Context(name string) (Context, error) {
 	}
 	return Context{}, fmt.Errorf("papdl config: no context %q", name)
 }
+
+// SetContext adds x, or replaces the context of the same name, and makes
+// it the current one.
+func (c *Config) SetContext(x Context) {
+	c.CurrentContext = x.Name
+	for i := range c.Contexts {
+		if c.Contexts[i].Name == x.Name {
+			c.Contexts[i] = x
+			return
+		}
+	}
+	c.Contexts = append(c.Contexts, x)
+}

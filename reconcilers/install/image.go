@@ -102,24 +102,17 @@ func imageChanges() []string {
 // engine, unless it has it already, and returns its reference and whether
 // it was made now.
 func EnsureImage(ctx context.Context, eng Engine, bins Binaries) (string, bool, error) {
-	var data [2][]byte
-	for i, p := range []string{bins.Ctl, bins.Node} {
-		if err := checkStatic(p); err != nil {
-			return "", false, err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return "", false, fmt.Errorf("controller image: %w", err)
-		}
-		data[i] = b
+	ctl, node, err := readBinaries(bins)
+	if err != nil {
+		return "", false, err
 	}
-	ref := ImageTag(data[0], data[1])
+	ref := ImageTag(ctl, node)
 	if _, err := eng.ImageInspect(ctx, ref); err == nil {
 		return ref, false, nil
 	} else if !cerrdefs.IsNotFound(err) {
 		return "", false, fmt.Errorf("inspect image %s: %w", ref, err)
 	}
-	fs, err := rootfs(data[0], data[1])
+	fs, err := rootfs(ctl, node)
 	if err != nil {
 		return "", false, err
 	}
@@ -133,4 +126,28 @@ func EnsureImage(ctx context.Context, eng Engine, bins Binaries) (string, bool, 
 		return "", false, fmt.Errorf("import image %s: %w", ref, err)
 	}
 	return ref, true, nil
+}
+
+// PlannedImage is the reference EnsureImage would give the binaries'
+// image, made or not.
+func PlannedImage(bins Binaries) (string, error) {
+	ctl, node, err := readBinaries(bins)
+	if err != nil {
+		return "", err
+	}
+	return ImageTag(ctl, node), nil
+}
+
+// readBinaries reads both binaries, checking that they are static.
+func readBinaries(bins Binaries) (ctl, node []byte, err error) {
+	var data [2][]byte
+	for i, p := range []string{bins.Ctl, bins.Node} {
+		if err := checkStatic(p); err != nil {
+			return nil, nil, err
+		}
+		if data[i], err = os.ReadFile(p); err != nil {
+			return nil, nil, fmt.Errorf("controller image: %w", err)
+		}
+	}
+	return data[0], data[1], nil
 }

@@ -155,7 +155,7 @@ func removeModels(ctx context.Context, eng Engine, svc swarm.Service, address st
 		return err
 	}
 	if len(models) > 0 {
-		p.say("%d models removed (%s)", len(models), time.Since(start).Round(time.Millisecond))
+		p.say("models removed: %d (%s)", len(models), time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }

@@ -37,6 +37,8 @@ func NewRootCommand() *cobra.Command {
 		newVersionCommand(),
 		newConfigCommand(),
 		newEventsCommand(),
+		newInstallCommand(),
+		newUninstallCommand(),
 	)
 	bindConfigFlags(root.PersistentFlags())
 	return root

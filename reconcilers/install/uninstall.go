@@ -39,10 +39,10 @@ func Uninstall(ctx context.Context, eng Engine, req UninstallRequest, p Progress
 	svc, _, err := eng.ServiceInspectWithRaw(ctx, ServiceName, swarm.ServiceInspectOptions{})
 	switch {
 	case cerrdefs.IsNotFound(err):
-		if req.RemoveModels {
-			return fmt.Errorf("service %s is not installed: no controller to remove the models through", ServiceName)
-		}
 		p.say("service %s not installed", ServiceName)
+		if req.RemoveModels {
+			p.say("no controller to remove models through: models still on the swarm keep running")
+		}
 	case err != nil:
 		return fmt.Errorf("inspect service %s: %w", ServiceName, err)
 	case svc.Spec.Labels[LabelComponent] != ComponentController:

@@ -606,8 +606,13 @@ func (o outcome) String() string {
 	return fmt.Sprintf("%d after %s (equal %v)", o.code, o.took.Round(time.Millisecond), o.equal)
 }
 
-// predict POSTs the input to a gateway.
-func predict(endpoint string, input []byte) outcome {
+// predict POSTs the input to a gateway and compares the answer with the
+// fixture's monolithic output.
+func predict(endpoint string, input []byte) outcome { return predictWant(endpoint, input, fixture.mono) }
+
+// predictWant POSTs the input to a gateway and compares the answer with
+// want.
+func predictWant(endpoint string, input, want []byte) outcome {
 	o := outcome{start: time.Now()}
 	resp, err := httpClient.Post(endpoint+"/input", "application/octet-stream", bytes.NewReader(input))
 	if err != nil {
@@ -617,7 +622,7 @@ func predict(endpoint string, input []byte) outcome {
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	o.took, o.code, o.err = time.Since(o.start), resp.StatusCode, err
-	o.equal = err == nil && bytes.Equal(body, fixture.mono)
+	o.equal = err == nil && bytes.Equal(body, want)
 	return o
 }
 

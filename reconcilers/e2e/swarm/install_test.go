@@ -154,7 +154,31 @@ func TestSwarmInstall(t *testing.T) {
 		t.Errorf("a second install changed the model's services:\nbefore %v\nafter  %v", before, after)
 	}
 
-	// 4. delete through the API: nothing of the model is left.
+	// 4. uninstall without --remove-models: the model keeps serving; a new
+	// install takes it over (state in the volume) without redeploying.
+	c.must("uninstall")
+	if left := installLeftovers(t, b); len(left) != 2 { // the volume and the image stay
+		t.Errorf("left after uninstall: %s; want the volume and the image only", strings.Join(left, "; "))
+	}
+	in, err := os.ReadFile(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := fmt.Sprintf("http://%s:%d", workers[0].addr, installGatewayPort)
+	if o := predictWant(endpoint, in, want); !o.ok() {
+		t.Errorf("with no controller, POST %s/input: %s (want 200 and the monolithic output, bitwise)", endpoint, o)
+	}
+	start = time.Now()
+	if out := c.must(installArgs...); !strings.Contains(out, "papdl controller created") {
+		t.Errorf("install after uninstall printed %q, want the service created", out)
+	}
+	c.must("wait", "--for", "condition=Ready", installModel, "--timeout", readyTimeout.String())
+	t.Logf("TIMING install after uninstall -> model Ready: %s", time.Since(start).Round(time.Millisecond))
+	if after := b.snapshot(installModel); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("reinstalling changed the model's services:\nbefore %v\nafter  %v", before, after)
+	}
+
+	// 5. delete through the API: nothing of the model is left.
 	start = time.Now()
 	c.must("delete", installModel, "--wait", "--timeout", cleanupTimeout.String())
 	eventually(t, cleanupTimeout, "nothing of "+installModel+" left", func() (bool, string) {
@@ -163,7 +187,7 @@ func TestSwarmInstall(t *testing.T) {
 	})
 	t.Logf("TIMING delete -> nothing left: %s", time.Since(start).Round(time.Millisecond))
 
-	// 5. uninstall --purge: no service, container, volume or image of the
+	// 6. uninstall --purge: no service, container, volume or image of the
 	// controller remains.
 	start = time.Now()
 	c.must("uninstall", "--purge")

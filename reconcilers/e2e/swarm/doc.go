@@ -31,6 +31,15 @@
 //   - deleting the spec leaves no service or network of the model on the
 //     manager, no container of it on any engine, and no state.
 //
+// TestSwarmInstall runs the controller as papdlctl install --swarm makes it
+// (a Swarm service on the manager, reconcilers/install) and drives it from a
+// directory holding only the config install wrote: apply, wait, get and
+// predict an mnist model (bitwise equal to the monolithic output), install
+// again (unchanged, no service of the model touched), uninstall keeping the
+// model (it keeps serving) and install again (taken over without
+// redeploying), delete, then uninstall --purge leaves no service, container,
+// volume or image of the controller.
+//
 // The measured times (apply -> Ready, kill -> Ready, restore -> Ready,
 // delete -> nothing left) and the failover's request outcomes are logged
 // with "TIMING"; nothing asserts on them.

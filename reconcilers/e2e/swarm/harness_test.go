@@ -608,7 +608,9 @@ func (o outcome) String() string {
 
 // predict POSTs the input to a gateway and compares the answer with the
 // fixture's monolithic output.
-func predict(endpoint string, input []byte) outcome { return predictWant(endpoint, input, fixture.mono) }
+func predict(endpoint string, input []byte) outcome {
+	return predictWant(endpoint, input, fixture.mono)
+}
 
 // predictWant POSTs the input to a gateway and compares the answer with
 // want.

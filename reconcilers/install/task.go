@@ -32,6 +32,11 @@ func specHash(t swarm.Task) string {
 	return t.Spec.ContainerSpec.Labels[LabelSpecHash]
 }
 
+// maxFailedTasks is how many tasks of the current spec may fail or be
+// rejected (a missing bind source, a controller that exits at start)
+// before waiting stops: Swarm would retry forever.
+const maxFailedTasks = 3
+
 // runningTask waits until a task of the service spec with this hash runs
 // and returns its container's ID, reporting the tasks' states meanwhile.
 func runningTask(ctx context.Context, eng Engine, hash string, p Progress) (string, error) {
@@ -42,6 +47,16 @@ func runningTask(ctx context.Context, eng Engine, hash string, p Progress) (stri
 			return false, "", err
 		}
 		detail := "no task yet"
+		var failed []swarm.Task
+		for _, t := range ts {
+			if specHash(t) == hash && (t.Status.State == swarm.TaskStateFailed || t.Status.State == swarm.TaskStateRejected) {
+				failed = append(failed, t)
+			}
+		}
+		if len(failed) >= maxFailedTasks {
+			return false, "", fmt.Errorf("%d tasks of %s failed, the last one: %s %s (docker service ps --no-trunc %s; docker service logs %s)",
+				len(failed), ServiceName, failed[0].Status.State, failed[0].Status.Err, ServiceName, ServiceName)
+		}
 		for _, t := range ts {
 			if specHash(t) != hash {
 				continue

@@ -93,8 +93,14 @@ func installRequest(o installOptions, daemonHost, nodeAddr string) (install.Requ
 		}
 		req.Options.ModelsDirs = append(req.Options.ModelsDirs, abs)
 	}
-	// The test bed's node engines, when the engine is this host's.
+	// The test bed's node engines, and a check that the models
+	// directories exist, when the engine is this host's.
 	if strings.HasPrefix(daemonHost, "unix://") {
+		for _, d := range req.Options.ModelsDirs {
+			if st, err := os.Stat(d); err != nil || !st.IsDir() {
+				return req, fmt.Errorf("--models-dir %s: not a directory on this host (the manager)", d)
+			}
+		}
 		for h, a := range testbedEngines() {
 			req.Options.NodeEngines[h] = a
 		}

@@ -35,7 +35,8 @@
 // (a Swarm service on the manager, reconcilers/install) and drives it from a
 // directory holding only the config install wrote: apply, wait, get and
 // predict an mnist model (bitwise equal to the monolithic output), install
-// again (unchanged, no service of the model touched), uninstall keeping the
+// again (unchanged) and with another flag (upgraded in place), neither
+// touching a service of the model, uninstall keeping the
 // model (it keeps serving) and install again (taken over without
 // redeploying), delete, then uninstall --purge leaves no service, container,
 // volume or image of the controller.

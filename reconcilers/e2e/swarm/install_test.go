@@ -143,15 +143,24 @@ func TestSwarmInstall(t *testing.T) {
 		}
 	}
 
-	// 3. install again: nothing changes, the model's services are untouched.
+	// 3. install again: nothing changes; install with another flag: the
+	// controller is upgraded in place; the model's services are untouched.
 	before := b.snapshot(installModel)
 	start = time.Now()
 	if out := c.must(installArgs...); !strings.Contains(out, "papdl controller unchanged") {
 		t.Errorf("second install printed %q, want the service unchanged", out)
 	}
 	t.Logf("TIMING install again (unchanged): %s", time.Since(start).Round(time.Millisecond))
+	// An upgrade in place (another flag): the controller restarts, with
+	// the same CA and tokens, and redeploys nothing.
+	start = time.Now()
+	if out := c.must(append(installArgs, "--log-level", "debug")...); !strings.Contains(out, "papdl controller updated") {
+		t.Errorf("install with another flag printed %q, want the service updated", out)
+	}
+	t.Logf("TIMING install with another flag (upgrade in place) -> API answering: %s", time.Since(start).Round(time.Millisecond))
+	c.must("wait", "--for", "condition=Ready", installModel, "--timeout", readyTimeout.String())
 	if after := b.snapshot(installModel); fmt.Sprint(after) != fmt.Sprint(before) {
-		t.Errorf("a second install changed the model's services:\nbefore %v\nafter  %v", before, after)
+		t.Errorf("installing again changed the model's services:\nbefore %v\nafter  %v", before, after)
 	}
 
 	// 4. uninstall without --remove-models: the model keeps serving; a new

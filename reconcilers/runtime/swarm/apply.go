@@ -83,7 +83,7 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 		Name: w.Name, Labels: labels, Image: ref, Args: args, NodeID: node.ID, Network: netID,
 		Secrets:           []*swarm.SecretReference{secret, tokenSecret},
 		MemoryReservation: w.MemoryReservation, Restart: swarm.RestartPolicyConditionOnFailure,
-		Port: w.Port, Health: health,
+		Port: w.Port, Health: health, Cache: w.Role == runtime.RolePartition,
 	})
 	if !found {
 		if _, err := r.eng.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{}); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
 )
 
@@ -43,6 +44,8 @@ type serviceParams struct {
 	// Secrets are mounted into the container (nil entries are skipped):
 	// the model's chain credentials, the gateway's token.
 	Secrets []*swarm.SecretReference
+	// Cache mounts the node's artifact cache volume (partition servers).
+	Cache bool
 }
 
 // commandHash digests a command line.
@@ -97,6 +100,9 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 		if s != nil {
 			spec.TaskTemplate.ContainerSpec.Secrets = append(spec.TaskTemplate.ContainerSpec.Secrets, s)
 		}
+	}
+	if p.Cache {
+		spec.TaskTemplate.ContainerSpec.Mounts = []mount.Mount{{Type: mount.TypeVolume, Source: CacheVolume, Target: CacheDir}}
 	}
 	if p.MemoryReservation > 0 {
 		spec.TaskTemplate.Resources = &swarm.ResourceRequirements{

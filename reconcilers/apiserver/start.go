@@ -50,6 +50,10 @@ type Options struct {
 	Differ Differ
 	// Logs is the runtime workload logs are read from (GET .../NAME/logs).
 	Logs objects.LogRuntime
+	// ExtraNames are more names (IP addresses or DNS names) the server's
+	// certificate covers: the addresses clients reach it by when it
+	// listens on 0.0.0.0 behind another name (papdlctl install).
+	ExtraNames []string
 }
 
 // Running is a started API server.
@@ -86,6 +90,7 @@ func Start(ctx context.Context, opts Options) (*Running, error) {
 	} else if ip == nil && host != "" && host != "localhost" && host != hostname {
 		hosts = append(hosts, host)
 	}
+	hosts = append(hosts, opts.ExtraNames...)
 	pki, err := EnsurePKI(apiDir, hosts, time.Now())
 	if err != nil {
 		return nil, err

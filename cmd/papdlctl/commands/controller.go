@@ -35,6 +35,8 @@ type controllerOptions struct {
 	workers    int
 	swarm      swarmFlags
 	apiListen  string
+	// apiNames are extra names the API's certificate covers.
+	apiNames []string
 }
 
 func newControllerCommand() *cobra.Command {
@@ -63,6 +65,7 @@ it running; it removes everything a deleted spec created.`,
 	cmd.Flags().IntVar(&o.workers, "workers", 2, "models reconciled in parallel")
 	bindSwarmFlags(cmd, &o)
 	cmd.Flags().StringVar(&o.apiListen, "api-listen", "", "serve the HTTPS API on this address (writes STATE/admin.papdlconfig)")
+	cmd.Flags().StringArrayVar(&o.apiNames, "api-san", nil, "another IP address or DNS name the API's certificate covers (repeatable)")
 	return cmd
 }
 

@@ -22,7 +22,7 @@ func startAPI(ctx context.Context, o controllerOptions, st *store.Store, rt runt
 		return nil
 	}
 	_, err := apiserver.Start(ctx, apiserver.Options{Listen: o.apiListen, SpecsDir: o.dirs.specsDir, Store: st,
-		Version: buildVersion(), Log: log.Named("api"), Gatherers: []prometheus.Gatherer{gatherer},
+		Version: buildVersion(), Log: log.Named("api"), Gatherers: []prometheus.Gatherer{gatherer}, ExtraNames: o.apiNames,
 		Differ: distributedmodel.NewReconciler(o.dirs.specsDir, st, rt, zap.NewNop()), Logs: rt})
 	return err
 }

@@ -41,6 +41,8 @@ func NewRootCommand() *cobra.Command {
 		newResumeCommand(),
 		newReconcileCommand(),
 		newLogsCommand(),
+		newInstallCommand(),
+		newUninstallCommand(),
 	)
 	bindConfigFlags(root.PersistentFlags())
 	return root

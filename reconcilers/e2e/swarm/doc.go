@@ -35,6 +35,16 @@
 //   - deleting the spec leaves no service or network of the model on the
 //     manager, no container of it on any engine, and no state.
 //
+// TestSwarmInstall runs the controller as papdlctl install --swarm makes it
+// (a Swarm service on the manager, reconcilers/install) and drives it from a
+// directory holding only the config install wrote: apply, wait, get and
+// predict an mnist model (bitwise equal to the monolithic output), install
+// again (unchanged) and with another flag (upgraded in place), neither
+// touching a service of the model, uninstall keeping the
+// model (it keeps serving) and install again (taken over without
+// redeploying), delete, then uninstall --purge leaves no service, container,
+// volume or image of the controller.
+//
 // The measured times (apply -> Ready, kill -> Ready, restore -> Ready,
 // update -> Ready, delete -> nothing left) and each event's request count
 // and latency (p50, p99, max) are logged with "TIMING"; nothing asserts on

@@ -174,6 +174,22 @@ type Runtime interface {
 	Logs(ctx context.Context, name string, opts LogOptions, w io.Writer) error
 }
 
+// heapSlackBytes is what a workload's Go heap may hold beyond its memory
+// reservation (the runtime, buffers, frames in flight).
+const heapSlackBytes = 16 << 20
+
+// HeapLimit is the Go heap limit (GOMEMLIMIT) of a workload's process: its
+// memory reservation plus slack; 0 when it has no reservation. The
+// processes on a node share its memory: each must pace its garbage
+// collection to its own share, not to the node's whole memory (which each
+// would otherwise read from the cgroup and take for itself).
+func HeapLimit(reservation int64) int64 {
+	if reservation <= 0 {
+		return 0
+	}
+	return reservation + heapSlackBytes
+}
+
 // WorkloadName names a model's partition server (partition >= 0) or its
 // gateway (partition < 0): papdl-<model>-p<i>, papdl-<model>-gateway.
 // Runtimes rely on it to find a model's gateway. The controller names

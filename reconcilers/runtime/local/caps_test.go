@@ -79,7 +79,7 @@ func TestCapsAreEnforcedOrNotClaimed(t *testing.T) {
 		for _, tt := range []struct {
 			reservation int64
 			want        string
-		}{{0, "GOMEMLIMIT=268435456"}, {64 << 20, fmt.Sprintf("GOMEMLIMIT=%d", 64<<20+processSlackBytes)}, {1 << 30, "GOMEMLIMIT=268435456"}} {
+		}{{0, "GOMEMLIMIT=268435456"}, {64 << 20, fmt.Sprintf("GOMEMLIMIT=%d", runtime.HeapLimit(64<<20))}, {1 << 30, "GOMEMLIMIT=268435456"}} {
 			if env := r.envFor("edge1", tt.reservation); !slices.Contains(env, tt.want) {
 				t.Errorf("reservation %d: environment %v, want %s", tt.reservation, env, tt.want)
 			}

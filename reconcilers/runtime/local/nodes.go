@@ -101,16 +101,10 @@ func (r *Runtime) nodes() []runtime.Node {
 // node's caps, when they are enforced.
 func (r *Runtime) env(nodeID string) []string { return r.envFor(nodeID, 0) }
 
-// processSlackBytes is what a workload's Go heap may hold beyond its
-// memory reservation (runtime, buffers, frames in flight).
-const processSlackBytes = 16 << 20
-
 // envFor is the environment of a process on a capped node: GOMAXPROCS from
 // the node's CPUs and GOMEMLIMIT from the process's share of its memory
-// (its reservation plus slack, at most the node's memory; the node's
-// memory when it has no reservation). Every process on a node shares the
-// node's cgroup: a limit of the whole node's memory in each would let
-// their heaps together grow past it.
+// (runtime.HeapLimit, at most the node's memory; the node's memory when it
+// has no reservation). Every process on a node shares the node's cgroup.
 func (r *Runtime) envFor(nodeID string, reservation int64) []string {
 	if r.cg == nil {
 		return nil
@@ -118,8 +112,8 @@ func (r *Runtime) envFor(nodeID string, reservation int64) []string {
 	for _, s := range r.cfg.Simulated {
 		if s.Name == nodeID {
 			mem, _ := parseMemory(s.Memory)
-			if reservation > 0 {
-				mem = min(mem, reservation+processSlackBytes)
+			if limit := runtime.HeapLimit(reservation); limit > 0 {
+				mem = min(mem, limit)
 			}
 			procs := int(s.CPUs + 0.999)
 			return []string{fmt.Sprintf("GOMAXPROCS=%d", procs), fmt.Sprintf("GOMEMLIMIT=%d", mem)}

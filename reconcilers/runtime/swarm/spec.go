@@ -3,6 +3,7 @@ package swarm
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,8 @@ type serviceParams struct {
 	Secrets []*swarm.SecretReference
 	// Cache mounts the node's artifact cache volume (partition servers).
 	Cache bool
+	// Env is the container's environment (GOMEMLIMIT).
+	Env []string
 }
 
 // commandHash digests a command line.
@@ -68,7 +71,7 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 		labels[k] = v
 	}
 	labels[labelImageRef] = p.Image
-	labels[labelCommandHash] = commandHash(p.Image, p.Args)
+	labels[labelCommandHash] = commandHash(p.Image, append(slices.Clone(p.Args), p.Env...))
 	ctrLabels := map[string]string{}
 	for _, k := range []string{LabelModel, LabelRole, LabelPartition} {
 		if v, ok := p.Labels[k]; ok {
@@ -84,6 +87,7 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 			ContainerSpec: &swarm.ContainerSpec{
 				Image:           p.Image,
 				Args:            append([]string(nil), p.Args...),
+				Env:             slices.Clone(p.Env),
 				Labels:          ctrLabels,
 				Hostname:        p.Name,
 				StopGracePeriod: &grace,

@@ -56,7 +56,7 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 		return false, fmt.Errorf("inspect service %s: %w", w.Name, err)
 	}
 	if found && cur.Spec.Labels[LabelSpecHash] == labels[LabelSpecHash] &&
-		cur.Spec.Labels[labelImageRef] == ref && cur.Spec.Labels[labelCommandHash] == commandHash(ref, args) {
+		cur.Spec.Labels[labelImageRef] == ref && cur.Spec.Labels[labelCommandHash] == commandLineHash(ref, args, heapEnv(w)) {
 		if cur.Spec.Labels[LabelWorkload] != labels[LabelWorkload] {
 			// Same hash, other revision or paths: relabel only (the
 			// service's own labels; its tasks keep running).

@@ -62,6 +62,12 @@ func commandHash(image string, args []string) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
+// commandLineHash digests what the container runs: image, arguments and
+// environment. Apply compares it with the running service's label.
+func commandLineHash(image string, args, env []string) string {
+	return commandHash(image, append(slices.Clone(args), env...))
+}
+
 // serviceSpec builds the spec of one papdl service: one replica pinned to
 // its node, dnsrr on the model's network, the image's entrypoint (the node
 // binary) with Args.
@@ -71,7 +77,7 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 		labels[k] = v
 	}
 	labels[labelImageRef] = p.Image
-	labels[labelCommandHash] = commandHash(p.Image, append(slices.Clone(p.Args), p.Env...))
+	labels[labelCommandHash] = commandLineHash(p.Image, p.Args, p.Env)
 	ctrLabels := map[string]string{}
 	for _, k := range []string{LabelModel, LabelRole, LabelPartition} {
 		if v, ok := p.Labels[k]; ok {

@@ -83,7 +83,7 @@ func TestServiceSpec(t *testing.T) {
 			if s.TaskTemplate.RestartPolicy.Condition != tt.wantRestart {
 				t.Errorf("restart = %s", s.TaskTemplate.RestartPolicy.Condition)
 			}
-			if s.Labels[labelImageRef] != tt.p.Image || s.Labels[labelCommandHash] != commandHash(tt.p.Image, append(tt.p.Args, tt.p.Env...)) {
+			if s.Labels[labelImageRef] != tt.p.Image || s.Labels[labelCommandHash] != commandLineHash(tt.p.Image, tt.p.Args, tt.p.Env) {
 				t.Errorf("labels = %v", s.Labels)
 			}
 			if n := s.TaskTemplate.Networks; len(n) != 1 || n[0].Target != tt.p.Network {

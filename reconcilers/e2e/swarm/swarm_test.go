@@ -189,7 +189,9 @@ func TestSwarmEndToEnd(t *testing.T) {
 	load.Expect(fixture.mono, fixture.monoV2)
 	start = time.Now()
 	copyFile(t, fixture.modelV2, modelFileA)
-	recA = b.waitReady(modelA, readyTimeout, func(r *distributedmodel.Record) bool {
+	// A new revision of a large model slices and loads its weights again
+	// (benchReadyTimeout: the generous bound of a first deployment).
+	recA = b.waitReady(modelA, benchReadyTimeout, func(r *distributedmodel.Record) bool {
 		return r.Status.LastAppliedRevision != oldRevision
 	})
 	took = time.Since(start)

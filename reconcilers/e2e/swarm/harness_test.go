@@ -647,6 +647,9 @@ func post(ctx context.Context, endpoint string, input []byte) ([]byte, error) {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
+	// The client's own deadline (the gateway's default is 30 s): a failover
+	// of VGG16 onto the test bed's slow nodes holds requests for about 20 s.
+	req.Header.Set("Papdl-Timeout", "60s")
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		return nil, err

@@ -22,11 +22,13 @@ func (p *Program) FoldedModel(m *onnx.Model) *onnx.Model {
 		Outputs:   append([]onnx.ValueInfo(nil), p.outputs...),
 	}
 	used := map[int]bool{}
-	for _, st := range p.steps {
-		out.Nodes = append(out.Nodes, st.node)
-		for _, s := range st.in {
-			if s >= 0 && p.constants[s] != nil {
-				used[s] = true
+	for _, fused := range p.steps {
+		for _, st := range fused.parts() {
+			out.Nodes = append(out.Nodes, st.node)
+			for _, s := range st.in {
+				if s >= 0 && p.constants[s] != nil {
+					used[s] = true
+				}
 			}
 		}
 	}

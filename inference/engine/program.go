@@ -31,12 +31,26 @@ type step struct {
 	in      []int // -1 for an omitted optional input
 	out     []int // -1 for an omitted optional output
 	release []int // slots whose last reader is this step
+	// unfused holds the original steps of a fused step (see fuseEpilogues),
+	// in order; nil for a plain step.
+	unfused []step
+}
+
+// parts returns the original steps st stands for.
+func (st *step) parts() []step {
+	if st.unfused != nil {
+		return st.unfused
+	}
+	return []step{*st}
 }
 
 // Options tune Compile.
 type Options struct {
 	// Registry compiles nodes; nil means ops.NewRegistry().
 	Registry *ops.Registry
+	// Unfused runs every node on its own: no epilogue fusion (which gives
+	// the same bits; for tests and comparisons).
+	Unfused bool
 }
 
 // Compile checks and compiles m. Errors name the node, operator, opset or
@@ -138,6 +152,9 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 		}
 		p.outputs = append(p.outputs, out)
 		p.outSlots = append(p.outSlots, s)
+	}
+	if !opts.Unfused {
+		p.fuseEpilogues()
 	}
 	p.planReleases()
 	return p, nil
@@ -255,6 +272,9 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 			start = time.Now()
 		}
 		outs, err := runStep(st, args)
+		if st.unfused != nil && errors.Is(err, kernel.ErrNotFused) {
+			outs, err = runUnfused(st, vals)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("node %s (%s): %w", st.node.Label(), st.node.OpType, err)
 		}
@@ -269,7 +289,7 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 			}
 		}
 		if obs != nil {
-			obs(Observation{Node: st.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live})
+			observeStep(obs, st, i, dur, args, outs, live)
 		}
 		for _, s := range st.release {
 			if vals[s] != nil {
@@ -287,6 +307,61 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 		res[vi.Name] = t
 	}
 	return res, nil
+}
+
+// runUnfused runs the original steps of a fused step one by one, reading
+// and writing vals, and returns the last one's outputs; the intermediate
+// values are dropped again.
+func runUnfused(st step, vals []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	var outs []*tensor.Tensor
+	for k, u := range st.unfused {
+		args := make([]*tensor.Tensor, len(u.in))
+		for j, s := range u.in {
+			if s >= 0 {
+				args[j] = vals[s]
+			}
+		}
+		var err error
+		if outs, err = runStep(u, args); err != nil {
+			return nil, fmt.Errorf("node %s (%s): %w", u.node.Label(), u.node.OpType, err)
+		}
+		if k == len(st.unfused)-1 {
+			break
+		}
+		for j, s := range u.out {
+			if s >= 0 {
+				vals[s] = outs[j]
+			}
+		}
+	}
+	for _, u := range st.unfused[:len(st.unfused)-1] {
+		for _, s := range u.out {
+			if s >= 0 {
+				vals[s] = nil
+			}
+		}
+	}
+	return outs, nil
+}
+
+// observeStep reports one executed step to obs: for a fused step, one
+// observation per original node, each with the fused output (the
+// intermediate values have its shape and dtype but are not kept) and the
+// whole time on the first.
+func observeStep(obs Observer, st step, i int, dur time.Duration, args, outs []*tensor.Tensor, live int64) {
+	if st.unfused == nil {
+		obs(Observation{Node: st.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live})
+		return
+	}
+	first := st.unfused[0]
+	obs(Observation{Node: first.node, Step: i, Duration: dur, Inputs: args[:len(first.in)], Outputs: outs, LiveBytes: live})
+	for _, u := range st.unfused[1:] {
+		in := []*tensor.Tensor{outs[0]}
+		if u.node.OpType == "Add" && len(args) > len(first.in) {
+			in = append(in, args[len(first.in)])
+		}
+		obs(Observation{Node: u.node, Step: i, Inputs: in, Outputs: outs, LiveBytes: live})
+	}
 }
 
 func runStep(st step, args []*tensor.Tensor) (outs []*tensor.Tensor, err error) {

@@ -19,6 +19,16 @@ type convKernel struct {
 	packedShape []int
 	// scratch recycles im2col buffers (*[]float32) between runs.
 	scratch sync.Pool
+	// epi, when non-nil, is fused into the output (see kernel.Fuser).
+	epi *kernel.Epilogue
+}
+
+// Fuse implements kernel.Fuser for a residual Add and an activation.
+func (k *convKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
+	if e.Bias != nil || k.epi != nil {
+		return nil, false
+	}
+	return &convKernel{attrs: k.attrs, group: k.group, packed: k.packed, packedShape: k.packedShape, epi: &e}, true
 }
 
 func buildConv(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
@@ -83,6 +93,14 @@ func packConvWeights(w *tensor.Tensor, group int) [][]float32 {
 }
 
 func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	var res *tensor.Tensor
+	if k.epi != nil && k.epi.Residual {
+		i := k.epi.ResidualInput
+		res, inputs = kernel.Input(inputs, i), inputs[:i]
+		if res == nil {
+			return nil, fmt.Errorf("missing the fused residual (input %d)", i)
+		}
+	}
 	if err := kernel.NeedInputs(inputs, 2); err != nil {
 		return nil, err
 	}
@@ -111,6 +129,13 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	y := tensor.New(tensor.Float32, append([]int{batch, m}, g.outShape()...)...)
+	var resData []float32
+	if res != nil {
+		if res.DType != tensor.Float32 || !tensor.SameShape(res.Shape, y.Shape) {
+			return nil, kernel.ErrNotFused
+		}
+		resData = res.Float32s()
+	}
 	var bias []float32
 	if b != nil {
 		bias = b.Float32s()
@@ -125,7 +150,7 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		s := make([]float32, need)
 		buf = &s
 	}
-	convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, (*buf)[:need], batch, c, m, k.group, &g)
+	convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, (*buf)[:need], batch, c, m, k.group, &g, k.epi, resData)
 	k.scratch.Put(buf)
 	return []*tensor.Tensor{y}, nil
 }
@@ -139,8 +164,9 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 //
 // where taps falling into the padding contribute zero.
 //
-// pb is scratch space of packedSizeB(C/group·kSize, outSize) elements.
-func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batch, c, m, group int, g *window) {
+// pb is scratch space of packedSizeB(C/group·kSize, outSize) elements. epi,
+// when non-nil, is applied to y (with res, y's shape, as its residual).
+func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batch, c, m, group int, g *window, epi *kernel.Epilogue, res []float32) {
 	cg, mg := c/group, m/group
 	ks := g.kSize()
 	kk := cg * ks
@@ -149,7 +175,7 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 		return
 	}
 	if cg == 1 && mg == 1 && group > 1 {
-		depthwise(y, x, w, bias, batch*c, g)
+		depthwise(y, x, w, bias, batch*c, g, epi, res)
 		return
 	}
 	pointwise := ks == 1
@@ -178,7 +204,23 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 				}
 				add = true
 			}
-			sgemmPacked(mg, out, kk, packed[gr], pb, ys, out, add, true)
+			var post tilePost
+			if epi != nil {
+				var rs []float32
+				if res != nil {
+					rs = res[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
+				}
+				post = func(i0, i1, j0, j1 int) {
+					for i := i0; i < i1; i++ {
+						var r []float32
+						if rs != nil {
+							r = rs[i*out+j0 : i*out+j1]
+						}
+						epi.Apply(ys[i*out+j0:i*out+j1], r, j0)
+					}
+				}
+			}
+			sgemmPackedPost(mg, out, kk, packed[gr], pb, ys, out, add, true, post)
 		}
 	}
 }
@@ -296,8 +338,9 @@ func im2colRow(row *packedRow, x []float32, r int, g *window) {
 // depthwise computes a convolution with one input and one output channel
 // per group, directly.
 //
-// Naive reference: y[pl,p] = bias[pl%C] + sum_t w[pl%C,t] * x[pl, i(p,t)].
-func depthwise(y, x, w, bias []float32, planes int, g *window) {
+// Naive reference: y[pl,p] = bias[pl%C] + sum_t w[pl%C,t] * x[pl, i(p,t)],
+// then epi (when non-nil) with res as the residual.
+func depthwise(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilogue, res []float32) {
 	ks, in, out := g.kSize(), g.inSize(), g.outSize()
 	c := len(w) / ks
 	units := planes
@@ -323,6 +366,13 @@ func depthwise(y, x, w, bias []float32, planes int, g *window) {
 					accumulateTap(ys, xs, wv, ta, tb, tc, g)
 				}
 			}
+		}
+		if epi != nil {
+			var r []float32
+			if res != nil {
+				r = res[pl*out : (pl+1)*out]
+			}
+			epi.Apply(ys, r, 0)
 		}
 	})
 }

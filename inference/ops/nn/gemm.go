@@ -158,6 +158,17 @@ func parallelFor(w, units int, body func(i int)) {
 // in order; tiles of C go to goroutines whole, so results are bit-identical
 // whatever the number of goroutines.
 func sgemmPacked(m, n, k int, pa, pb, c []float32, ldc int, add bool, parallel bool) {
+	sgemmPackedPost(m, n, k, pa, pb, c, ldc, add, parallel, nil)
+}
+
+// tilePost is called once per finished block of C: rows [i0, i1), columns
+// [j0, j1), after every k-block has been summed into it, while it is still in
+// cache. Calls for different blocks may run concurrently.
+type tilePost func(i0, i1, j0, j1 int)
+
+// sgemmPackedPost is sgemmPacked that calls post (when non-nil) on each
+// finished block of C.
+func sgemmPackedPost(m, n, k int, pa, pb, c []float32, ldc int, add bool, parallel bool, post tilePost) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -166,6 +177,9 @@ func sgemmPacked(m, n, k int, pa, pb, c []float32, ldc int, add bool, parallel b
 			for i := 0; i < m; i++ {
 				clear(c[i*ldc : i*ldc+n])
 			}
+		}
+		if post != nil {
+			post(0, m, 0, n)
 		}
 		return
 	}
@@ -177,7 +191,11 @@ func sgemmPacked(m, n, k int, pa, pb, c []float32, ldc int, add bool, parallel b
 	}
 	parallelFor(w, mt*nt, func(t int) {
 		ic, jc := (t/nt)*mcBlock, (t%nt)*ncBlock
-		sgemmTile(m, n, k, pa, pb, c, ldc, add, ic, min(ic+mcBlock, m), jc, min(jc+ncBlock, n))
+		i1, j1 := min(ic+mcBlock, m), min(jc+ncBlock, n)
+		sgemmTile(m, n, k, pa, pb, c, ldc, add, ic, i1, jc, j1)
+		if post != nil {
+			post(ic, i1, jc, j1)
+		}
 	})
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Side-by-side latency of papdl's engine and PyTorch on the same ONNX models.
 
-Usage: hack/bench-torch.py [--rounds 3] [--runs 10] [--dir DIR] [--engine BIN] [ARCH ...]
+Usage: hack/bench-torch.py [--rounds 3] [--runs 10] [--dir DIR] [--engine BIN] [--before BIN] [ARCH ...]
 
 For each architecture (default: all of ARCHS), the model is built with
 torchvision's random initialisation (torch.manual_seed(0); no download), put in
@@ -16,6 +16,10 @@ over rounds of the per-round medians; papdl/torch is the ratio of those,
 and "per-round" the median of the rounds' own ratios. The last column is
 the largest absolute difference between the two outputs, divided by the
 largest absolute torch output.
+
+With --before BIN (a benchengine built from an older commit), that engine
+runs in each round too, after papdl's, and the table gets its time and ratio
+to torch: a before/after comparison measured in the same run.
 
 Needs Debian's python3-torch, python3-torchvision and libopenblas0-pthread
 (without OpenBLAS torch uses the reference BLAS, 5-20x slower on Gemm).
@@ -165,6 +169,7 @@ def main(argv):
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--dir", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "papdl-bench-torch"))
     ap.add_argument("--engine", default="bin/benchengine")
+    ap.add_argument("--before", help="a benchengine of an older commit, timed in the same rounds")
     ap.add_argument("archs", nargs="*")
     args = ap.parse_args(argv[1:])
     archs = args.archs or list(ARCHS)
@@ -186,32 +191,48 @@ def main(argv):
             outp = os.path.join(args.dir, arch + ".papdl.npy")
             np.save(inp, x.numpy())
             ref = model(x).numpy()
-            eng = Engine(args.engine, path, inp, outp)
+            engines = [Engine(args.engine, path, inp, outp)]
             try:
                 got = np.load(outp)
                 err = float(np.max(np.abs(got.reshape(ref.shape) - ref)) / max(np.max(np.abs(ref)), 1e-30))
+                if args.before:
+                    engines.append(Engine(args.before, path, inp, outp + ".before.npy"))
                 time_torch(model, x, 1)
-                eng.run(1)
-                tt, pt, ratios = [], [], []
+                for e in engines:
+                    e.run(1)
+                tt, pt, bt, ratios = [], [], [], []
                 for _ in range(args.rounds):
                     t = statistics.median(time_torch(model, x, args.runs))
-                    p = statistics.median(eng.run(args.runs))
+                    p = statistics.median(engines[0].run(args.runs))
                     tt.append(t)
                     pt.append(p)
                     ratios.append(p / t)
+                    if args.before:
+                        bt.append(statistics.median(engines[1].run(args.runs)))
             finally:
-                eng.close()
+                for e in engines:
+                    e.close()
             t, p = statistics.median(tt), statistics.median(pt)
-            rows.append((label, p, t, p / t, statistics.median(ratios), err))
-            print(f"# {label}: papdl {p:.1f} ms, torch {t:.1f} ms, {p / t:.2f}, rel. error {err:.1e}", flush=True)
+            b = statistics.median(bt) if bt else None
+            rows.append((label, p, t, p / t, statistics.median(ratios), err, b))
+            extra = f", before {b:.1f} ms ({b / t:.2f})" if b else ""
+            print(f"# {label}: papdl {p:.1f} ms, torch {t:.1f} ms, {p / t:.2f}{extra}, rel. error {err:.1e}", flush=True)
             del model
     print(f"# load average at end {os.getloadavg()[0]:.2f}")
     print()
+    gm = math.exp(sum(math.log(r[3]) for r in rows) / len(rows))
+    if args.before:
+        print("| model | before ms | papdl ms | torch ms | before / torch | papdl / torch | per-round | max rel. diff |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for label, p, t, r, rr, err, b in rows:
+            print(f"| {label} | {b:.1f} | {p:.1f} | {t:.1f} | {b / t:.2f} | {r:.2f} | {rr:.2f} | {err:.1e} |")
+        gb = math.exp(sum(math.log(r[6] / r[2]) for r in rows) / len(rows))
+        print(f"| **geometric mean** | | | | **{gb:.2f}** | **{gm:.2f}** | | |")
+        return 0
     print("| model | papdl ms | torch ms | papdl / torch | per-round | max rel. diff |")
     print("|---|---:|---:|---:|---:|---:|")
-    for label, p, t, r, rr, err in rows:
+    for label, p, t, r, rr, err, _ in rows:
         print(f"| {label} | {p:.1f} | {t:.1f} | {r:.2f} | {rr:.2f} | {err:.1e} |")
-    gm = math.exp(sum(math.log(r[3]) for r in rows) / len(rows))
     print(f"| **geometric mean** | | | **{gm:.2f}** | | |")
     return 0
 

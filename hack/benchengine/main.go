@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/papdl/papdl/inference/engine"
@@ -138,6 +139,7 @@ func profileOps(ctx context.Context, p *engine.Program, inputs map[string]*tenso
 	byOp := map[string]time.Duration{}
 	byNode := map[string]time.Duration{}
 	var total time.Duration
+	cpu0 := cpuTime()
 	for i := 0; i < n; i++ {
 		start := time.Now()
 		_, err := p.RunObserved(ctx, inputs, func(o engine.Observation) {
@@ -150,7 +152,7 @@ func profileOps(ctx context.Context, p *engine.Program, inputs map[string]*tenso
 		total += time.Since(start)
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
-	fmt.Printf("total %.2f ms per run\n", ms(total))
+	fmt.Printf("total %.2f ms per run, CPU time %.2f ms per run\n", ms(total), ms(cpuTime()-cpu0))
 	printTop := func(m map[string]time.Duration, limit int) {
 		keys := make([]string, 0, len(m))
 		for k := range m {
@@ -168,4 +170,13 @@ func profileOps(ctx context.Context, p *engine.Program, inputs map[string]*tenso
 	fmt.Println("slowest nodes:")
 	printTop(byNode, 15)
 	return nil
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -21,6 +21,10 @@ type convKernel struct {
 	scratch sync.Pool
 	// epi, when non-nil, is fused into the output (see kernel.Fuser).
 	epi *kernel.Epilogue
+	// wino holds the Winograd-transformed weights (winograd.go) of a 3x3
+	// stride-1 convolution with a constant W of shape packedShape; packed
+	// is then nil.
+	wino [][]float32
 }
 
 // Fuse implements kernel.Fuser for a residual Add and an activation.
@@ -28,7 +32,7 @@ func (k *convKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
 	if e.Bias != nil || k.epi != nil {
 		return nil, false
 	}
-	return &convKernel{attrs: k.attrs, group: k.group, packed: k.packed, packedShape: k.packedShape, epi: &e}, true
+	return &convKernel{attrs: k.attrs, group: k.group, packed: k.packed, packedShape: k.packedShape, wino: k.wino, epi: &e}, true
 }
 
 func buildConv(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
@@ -49,8 +53,12 @@ func buildConv(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kerne
 		if err := k.checkWeights(w); err != nil {
 			return nil, err
 		}
-		k.packed = packConvWeights(w, k.group)
 		k.packedShape = append([]int{}, w.Shape...)
+		if winogradEligible(w.Shape, k.group, attrs) {
+			k.wino = packWinogradWeights(w.Float32s(), w.Shape[0], w.Shape[1])
+		} else {
+			k.packed = packConvWeights(w, k.group)
+		}
 	}
 	return k, nil
 }
@@ -140,6 +148,17 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if b != nil {
 		bias = b.Float32s()
 	}
+	// The method depends only on the shapes and attributes, never on
+	// whether W is a constant, so constant and runtime weights give the
+	// same bits.
+	if winogradEligible(w.Shape, k.group, k.attrs) && g.k[0] == 1 {
+		u := k.wino
+		if u == nil || !tensor.SameShape(k.packedShape, w.Shape) {
+			u = packWinogradWeights(w.Float32s(), m, c)
+		}
+		k.runWinograd(y.Float32s(), x.Float32s(), u, bias, resData, batch, c, m, &g)
+		return []*tensor.Tensor{y}, nil
+	}
 	packed := k.packed
 	if packed == nil || !tensor.SameShape(k.packedShape, w.Shape) {
 		packed = packConvWeights(w, k.group)
@@ -155,14 +174,38 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	return []*tensor.Tensor{y}, nil
 }
 
+// runWinograd runs a 3x3 stride-1 convolution batch entry by batch entry
+// with winogradConv.
+func (k *convKernel) runWinograd(y, x []float32, u [][]float32, bias, res []float32, batch, c, m int, g *window) {
+	ih, iw, oh, ow := g.in[1], g.in[2], g.out[1], g.out[2]
+	tiles := ((oh + 1) / 2) * ((ow + 1) / 2)
+	need := 16*packedSizeB(c, tiles) + 16*m*tiles
+	buf, _ := k.scratch.Get().(*[]float32)
+	if buf == nil || cap(*buf) < need {
+		s := make([]float32, need)
+		buf = &s
+	}
+	v, mo := (*buf)[:16*packedSizeB(c, tiles)], (*buf)[16*packedSizeB(c, tiles):need]
+	for n := 0; n < batch; n++ {
+		var rs []float32
+		if res != nil {
+			rs = res[n*m*oh*ow : (n+1)*m*oh*ow]
+		}
+		winogradConv(y[n*m*oh*ow:(n+1)*m*oh*ow], x[n*c*ih*iw:(n+1)*c*ih*iw], u, bias, m, c, ih, iw, oh, ow,
+			g.pb[1], g.pb[2], v, mo, k.epi, rs)
+	}
+	k.scratch.Put(buf)
+}
+
 // convForward computes a grouped convolution with im2col and sgemmPacked.
 //
 // Naive reference (per batch n, output channel o in group gr, output
 // position p, with i the input position of kernel tap t):
 //
-//	y[n,o,p] = bias[o] + sum_{ci<C/group, t} w[o,ci,t] * x[n, gr·C/group+ci, i(p,t)]
+//	y[n,o,p] = sum_{ci<C/group, t} w[o,ci,t] * x[n, gr·C/group+ci, i(p,t)] + bias[o]
 //
-// where taps falling into the padding contribute zero.
+// where taps falling into the padding contribute zero; the sum runs in
+// k-blocks as in sgemmPacked and the bias is added last.
 //
 // pb is scratch space of packedSizeB(C/group·kSize, outSize) elements. epi,
 // when non-nil, is applied to y (with res, y's shape, as its residual).
@@ -193,34 +236,37 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 				im2colPacked(pb, xs, cg, g)
 			}
 			ys := y[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
-			add := false
-			if bias != nil {
-				for o := 0; o < mg; o++ {
-					bv := bias[gr*mg+o]
-					row := ys[o*out : (o+1)*out]
-					for j := range row {
-						row[j] = bv
-					}
-				}
-				add = true
-			}
 			var post tilePost
-			if epi != nil {
-				var rs []float32
+			if bias != nil || epi != nil {
+				var rs, bs []float32
 				if res != nil {
 					rs = res[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
 				}
+				if bias != nil {
+					bs = bias[gr*mg : (gr+1)*mg]
+				}
+				// The bias is added to each finished block while it is in
+				// cache, after the k-blocks (not as C's initial value).
 				post = func(i0, i1, j0, j1 int) {
 					for i := i0; i < i1; i++ {
-						var r []float32
-						if rs != nil {
-							r = rs[i*out+j0 : i*out+j1]
+						row := ys[i*out+j0 : i*out+j1]
+						if bs != nil {
+							bv := bs[i]
+							for j := range row {
+								row[j] += bv
+							}
 						}
-						epi.Apply(ys[i*out+j0:i*out+j1], r, j0)
+						if epi != nil {
+							var r []float32
+							if rs != nil {
+								r = rs[i*out+j0 : i*out+j1]
+							}
+							epi.Apply(row, r, j0)
+						}
 					}
 				}
 			}
-			sgemmPackedPost(mg, out, kk, packed[gr], pb, ys, out, add, true, post)
+			sgemmPackedPost(mg, out, kk, packed[gr], pb, ys, out, false, true, post)
 		}
 	}
 }

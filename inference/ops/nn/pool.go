@@ -145,15 +145,25 @@ func tapRange(o, s, pb, d, k, from, to int) (int, int) {
 // Naive reference: y[pl,p] = max_{t: i(p,t) inside} x[pl, i(p,t)].
 func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, planes int, g *window, colMajor bool, lowest T) {
 	in, out := g.inSize(), g.outSize()
+	// The tap ranges of every output coordinate, per spatial axis, computed
+	// once rather than per window.
+	var ranges [maxSpatial][][2]int
+	for ax := 0; ax < maxSpatial; ax++ {
+		ranges[ax] = make([][2]int, g.out[ax])
+		for o := range ranges[ax] {
+			lo, hi := tapRange(o, g.s[ax], g.pb[ax], g.d[ax], g.k[ax], 0, g.in[ax])
+			ranges[ax][o] = [2]int{lo, hi}
+		}
+	}
 	parallelFor(workers(planes*out*g.kSize(), planes), planes, func(pl int) {
 		xs := x[pl*in : (pl+1)*in]
 		o := pl * out
 		for a := 0; a < g.out[0]; a++ {
-			alo, ahi := tapRange(a, g.s[0], g.pb[0], g.d[0], g.k[0], 0, g.in[0])
+			alo, ahi := ranges[0][a][0], ranges[0][a][1]
 			for b := 0; b < g.out[1]; b++ {
-				blo, bhi := tapRange(b, g.s[1], g.pb[1], g.d[1], g.k[1], 0, g.in[1])
+				blo, bhi := ranges[1][b][0], ranges[1][b][1]
 				for c := 0; c < g.out[2]; c++ {
-					clo, chi := tapRange(c, g.s[2], g.pb[2], g.d[2], g.k[2], 0, g.in[2])
+					clo, chi := ranges[2][c][0], ranges[2][c][1]
 					best, bestAt := lowest, -1
 					for ta := alo; ta < ahi; ta++ {
 						z := a*g.s[0] - g.pb[0] + ta*g.d[0]

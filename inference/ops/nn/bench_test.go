@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -84,36 +83,4 @@ func BenchmarkSgemmPacked(b *testing.B) {
 		sgemmPacked(m, n, k, pa, pb, c, n, false, true)
 	}
 	b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
-
-// BenchmarkConv3x3Method compares the two methods for 3×3 stride-1
-// convolutions (pads 1) on ResNet's shapes: im2col with sgemmPacked, and
-// Winograd F(2x2, 3x3).
-func BenchmarkConv3x3Method(b *testing.B) {
-	for _, sz := range []struct{ c, hw int }{{64, 56}, {128, 28}, {256, 14}, {512, 7}} {
-		r := rand.New(rand.NewPCG(1, 1))
-		x, w := randTensor(r, 1, sz.c, sz.hw, sz.hw), randTensor(r, sz.c, sz.c, 3, 3)
-		attrs := windowAttrs{pads: []int{1, 1, 1, 1}}
-		g, err := resolveWindow(attrs, x.Shape[2:], w.Shape[2:], false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		y := make([]float32, sz.c*sz.hw*sz.hw)
-		flops := float64(2 * sz.c * sz.c * 9 * sz.hw * sz.hw)
-		b.Run(fmt.Sprintf("im2col_%dx%d", sz.c, sz.hw), func(b *testing.B) {
-			packed := packConvWeights(w, 1)
-			pb := make([]float32, packedSizeB(sz.c*9, sz.hw*sz.hw))
-			for i := 0; i < b.N; i++ {
-				convForward(y, x.Float32s(), packed, w.Float32s(), nil, pb, 1, sz.c, sz.c, 1, &g, nil, nil)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-		b.Run(fmt.Sprintf("winograd_%dx%d", sz.c, sz.hw), func(b *testing.B) {
-			k := &convKernel{attrs: attrs, group: 1, wino: packWinogradWeights(w.Float32s(), sz.c, sz.c)}
-			for i := 0; i < b.N; i++ {
-				k.runWinograd(y, x.Float32s(), k.wino, nil, nil, 1, sz.c, sz.c, &g)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-	}
 }

@@ -21,10 +21,6 @@ type convKernel struct {
 	scratch sync.Pool
 	// epi, when non-nil, is fused into the output (see kernel.Fuser).
 	epi *kernel.Epilogue
-	// wino holds the Winograd-transformed weights (winograd.go) of a 3x3
-	// stride-1 convolution with a constant W of shape packedShape; packed
-	// is then nil.
-	wino [][]float32
 }
 
 // Fuse implements kernel.Fuser for a residual Add and an activation.
@@ -32,7 +28,7 @@ func (k *convKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
 	if e.Bias != nil || k.epi != nil {
 		return nil, false
 	}
-	return &convKernel{attrs: k.attrs, group: k.group, packed: k.packed, packedShape: k.packedShape, wino: k.wino, epi: &e}, true
+	return &convKernel{attrs: k.attrs, group: k.group, packed: k.packed, packedShape: k.packedShape, epi: &e}, true
 }
 
 func buildConv(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
@@ -53,12 +49,8 @@ func buildConv(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kerne
 		if err := k.checkWeights(w); err != nil {
 			return nil, err
 		}
+		k.packed = packConvWeights(w, k.group)
 		k.packedShape = append([]int{}, w.Shape...)
-		if winogradEligible(w.Shape, k.group, attrs) {
-			k.wino = packWinogradWeights(w.Float32s(), w.Shape[0], w.Shape[1])
-		} else {
-			k.packed = packConvWeights(w, k.group)
-		}
 	}
 	return k, nil
 }
@@ -148,17 +140,6 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if b != nil {
 		bias = b.Float32s()
 	}
-	// The method depends only on the shapes and attributes, never on
-	// whether W is a constant, so constant and runtime weights give the
-	// same bits.
-	if winogradEligible(w.Shape, k.group, k.attrs) && g.k[0] == 1 {
-		u := k.wino
-		if u == nil || !tensor.SameShape(k.packedShape, w.Shape) {
-			u = packWinogradWeights(w.Float32s(), m, c)
-		}
-		k.runWinograd(y.Float32s(), x.Float32s(), u, bias, resData, batch, c, m, &g)
-		return []*tensor.Tensor{y}, nil
-	}
 	packed := k.packed
 	if packed == nil || !tensor.SameShape(k.packedShape, w.Shape) {
 		packed = packConvWeights(w, k.group)
@@ -172,29 +153,6 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, (*buf)[:need], batch, c, m, k.group, &g, k.epi, resData)
 	k.scratch.Put(buf)
 	return []*tensor.Tensor{y}, nil
-}
-
-// runWinograd runs a 3x3 stride-1 convolution batch entry by batch entry
-// with winogradConv.
-func (k *convKernel) runWinograd(y, x []float32, u [][]float32, bias, res []float32, batch, c, m int, g *window) {
-	ih, iw, oh, ow := g.in[1], g.in[2], g.out[1], g.out[2]
-	tiles := ((oh + 1) / 2) * ((ow + 1) / 2)
-	need := 16*packedSizeB(c, tiles) + 16*m*tiles
-	buf, _ := k.scratch.Get().(*[]float32)
-	if buf == nil || cap(*buf) < need {
-		s := make([]float32, need)
-		buf = &s
-	}
-	v, mo := (*buf)[:16*packedSizeB(c, tiles)], (*buf)[16*packedSizeB(c, tiles):need]
-	for n := 0; n < batch; n++ {
-		var rs []float32
-		if res != nil {
-			rs = res[n*m*oh*ow : (n+1)*m*oh*ow]
-		}
-		winogradConv(y[n*m*oh*ow:(n+1)*m*oh*ow], x[n*c*ih*iw:(n+1)*c*ih*iw], u, bias, m, c, ih, iw, oh, ow,
-			g.pb[1], g.pb[2], v, mo, k.epi, rs)
-	}
-	k.scratch.Put(buf)
 }
 
 // convForward computes a grouped convolution with im2col and sgemmPacked.

@@ -5,7 +5,8 @@
 //
 // With -ops N it instead runs the model N times and prints the time spent
 // per operator type and the slowest nodes, then exits; -cpuprofile writes
-// a CPU profile of those runs.
+// a CPU profile of those runs. Those runs are observed, so fused nodes run
+// one by one (engine.Program.RunObserved): the totals are unfused times.
 //
 // It loads and compiles the model once, runs it once on the input (a single
 // runtime input, as numpy wrote it) and writes the first graph output to

@@ -129,7 +129,7 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 		if err != nil {
 			return nil, err
 		}
-		st.kernel = k
+		st.kernel = rewriteKernel(n, k, consts)
 		if allConst && foldable(n) {
 			outs, err := runStep(st, consts)
 			if err != nil {
@@ -233,7 +233,9 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 	return p.RunObserved(ctx, inputs, nil)
 }
 
-// RunObserved is Run with an observer called after each node.
+// RunObserved is Run with an observer called after each node. The nodes
+// of a fused step (see fuseEpilogues) run one by one here, so that each
+// gets its own time and output; the bits are the same as Run's.
 func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
 	vals := make([]*tensor.Tensor, len(p.constants))
 	copy(vals, p.constants)
@@ -271,9 +273,27 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 		if obs != nil {
 			start = time.Now()
 		}
-		outs, err := runStep(st, args)
-		if st.unfused != nil && errors.Is(err, kernel.ErrNotFused) {
-			outs, err = runUnfused(st, vals)
+		var outs []*tensor.Tensor
+		var err error
+		var observed func(u step, args, outs []*tensor.Tensor, dur time.Duration)
+		if obs != nil && st.unfused != nil {
+			// Observed runs (profiles, shape capture) run a fused step's
+			// nodes one by one, so that each node gets its own time.
+			observed = func(u step, args, outs []*tensor.Tensor, dur time.Duration) {
+				var b int64
+				for _, o := range outs {
+					if o != nil {
+						b += o.ByteSize()
+					}
+				}
+				obs(Observation{Node: u.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live + b})
+			}
+			outs, err = runUnfused(st, vals, observed)
+		} else {
+			outs, err = runStep(st, args)
+			if st.unfused != nil && errors.Is(err, kernel.ErrNotFused) {
+				outs, err = runUnfused(st, vals, nil)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("node %s (%s): %w", st.node.Label(), st.node.OpType, err)
@@ -288,8 +308,8 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 				live += outs[j].ByteSize()
 			}
 		}
-		if obs != nil {
-			observeStep(obs, st, i, dur, args, outs, live)
+		if obs != nil && observed == nil {
+			obs(Observation{Node: st.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live})
 		}
 		for _, s := range st.release {
 			if vals[s] != nil {
@@ -311,8 +331,9 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 
 // runUnfused runs the original steps of a fused step one by one, reading
 // and writing vals, and returns the last one's outputs; the intermediate
-// values are dropped again.
-func runUnfused(st step, vals []*tensor.Tensor) ([]*tensor.Tensor, error) {
+// values are dropped again. each, when non-nil, is called after every step
+// with its time.
+func runUnfused(st step, vals []*tensor.Tensor, each func(u step, args, outs []*tensor.Tensor, dur time.Duration)) ([]*tensor.Tensor, error) {
 	var outs []*tensor.Tensor
 	for k, u := range st.unfused {
 		args := make([]*tensor.Tensor, len(u.in))
@@ -321,9 +342,13 @@ func runUnfused(st step, vals []*tensor.Tensor) ([]*tensor.Tensor, error) {
 				args[j] = vals[s]
 			}
 		}
+		start := time.Now()
 		var err error
 		if outs, err = runStep(u, args); err != nil {
 			return nil, fmt.Errorf("node %s (%s): %w", u.node.Label(), u.node.OpType, err)
+		}
+		if each != nil {
+			each(u, args, outs, time.Since(start))
 		}
 		if k == len(st.unfused)-1 {
 			break
@@ -342,26 +367,6 @@ func runUnfused(st step, vals []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 	}
 	return outs, nil
-}
-
-// observeStep reports one executed step to obs: for a fused step, one
-// observation per original node, each with the fused output (the
-// intermediate values have its shape and dtype but are not kept) and the
-// whole time on the first.
-func observeStep(obs Observer, st step, i int, dur time.Duration, args, outs []*tensor.Tensor, live int64) {
-	if st.unfused == nil {
-		obs(Observation{Node: st.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live})
-		return
-	}
-	first := st.unfused[0]
-	obs(Observation{Node: first.node, Step: i, Duration: dur, Inputs: args[:len(first.in)], Outputs: outs, LiveBytes: live})
-	for _, u := range st.unfused[1:] {
-		in := []*tensor.Tensor{outs[0]}
-		if u.node.OpType == "Add" && len(args) > len(first.in) {
-			in = append(in, args[len(first.in)])
-		}
-		obs(Observation{Node: u.node, Step: i, Inputs: in, Outputs: outs, LiveBytes: live})
-	}
 }
 
 func runStep(st step, args []*tensor.Tensor) (outs []*tensor.Tensor, err error) {

@@ -185,46 +185,65 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 			pointwise = false
 		}
 	}
-	for n := 0; n < batch; n++ {
-		for gr := 0; gr < group; gr++ {
-			xs := x[(n*c+gr*cg)*in : (n*c+(gr+1)*cg)*in]
-			if pointwise {
-				packB(pb, kk, out, xs, out, false)
-			} else {
-				im2colPacked(pb, xs, cg, g)
+	one := func(n, gr int, pb []float32, parallel bool) {
+		xs := x[(n*c+gr*cg)*in : (n*c+(gr+1)*cg)*in]
+		if pointwise {
+			packB(pb, kk, out, xs, out, false)
+		} else {
+			im2colPacked(pb, xs, cg, g, parallel)
+		}
+		ys := y[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
+		var post tilePost
+		if bias != nil || epi != nil {
+			var rs, bs []float32
+			if res != nil {
+				rs = res[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
 			}
-			ys := y[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
-			var post tilePost
-			if bias != nil || epi != nil {
-				var rs, bs []float32
-				if res != nil {
-					rs = res[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
-				}
-				if bias != nil {
-					bs = bias[gr*mg : (gr+1)*mg]
-				}
-				// The bias is added to each finished block while it is in
-				// cache, after the k-blocks (not as C's initial value).
-				post = func(i0, i1, j0, j1 int) {
-					for i := i0; i < i1; i++ {
-						row := ys[i*out+j0 : i*out+j1]
-						if bs != nil {
-							bv := bs[i]
-							for j := range row {
-								row[j] += bv
-							}
+			if bias != nil {
+				bs = bias[gr*mg : (gr+1)*mg]
+			}
+			// The bias is added to each finished block while it is in
+			// cache, after the k-blocks (not as C's initial value).
+			post = func(i0, i1, j0, j1 int) {
+				for i := i0; i < i1; i++ {
+					row := ys[i*out+j0 : i*out+j1]
+					if bs != nil {
+						bv := bs[i]
+						for j := range row {
+							row[j] += bv
 						}
-						if epi != nil {
-							var r []float32
-							if rs != nil {
-								r = rs[i*out+j0 : i*out+j1]
-							}
-							epi.Apply(row, r, j0)
+					}
+					if epi != nil {
+						var r []float32
+						if rs != nil {
+							r = rs[i*out+j0 : i*out+j1]
 						}
+						epi.Apply(row, r, j0)
 					}
 				}
 			}
-			sgemmPackedPost(mg, out, kk, packed[gr], pb, ys, out, false, true, post)
+		}
+		sgemmPackedPost(mg, out, kk, packed[gr], pb, ys, out, false, parallel, post)
+	}
+	// Many small groups (ResNeXt) run a group per goroutine; otherwise
+	// each product uses every goroutine. Either way a group's output has
+	// the same bits.
+	if w := workers(2*batch*m*out*kk, batch*group); group >= 4 && w > 1 {
+		bufs := make(chan []float32, w)
+		bufs <- pb
+		for i := 1; i < w; i++ {
+			bufs <- make([]float32, len(pb))
+		}
+		parallelFor(w, batch*group, func(u int) {
+			b := <-bufs
+			one(u/group, u%group, b, false)
+			bufs <- b
+		})
+		return
+	}
+	for n := 0; n < batch; n++ {
+		for gr := 0; gr < group; gr++ {
+			one(n, gr, pb, true)
 		}
 	}
 }
@@ -232,14 +251,17 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 // im2colPacked writes the im2col matrix of one group (rows: channel and
 // kernel tap, columns: output positions) of x (cg channels of g.in) directly
 // in the packed right-operand layout of packB.
-func im2colPacked(dst, x []float32, cg int, g *window) {
+func im2colPacked(dst, x []float32, cg int, g *window, parallel bool) {
 	ks := g.kSize()
 	kk := cg * ks
 	out := g.outSize()
 	np := roundUp(out, nr)
 	const rowsPerUnit = 16
 	units := (kk + rowsPerUnit - 1) / rowsPerUnit
-	w := workers(kk*out*8, units)
+	w := 1
+	if parallel {
+		w = workers(kk*out*8, units)
+	}
 	parallelFor(w, units, func(u int) {
 		for r := u * rowsPerUnit; r < min(kk, (u+1)*rowsPerUnit); r++ {
 			k0 := r / kcBlock * kcBlock
@@ -349,6 +371,23 @@ func depthwise(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilo
 	c := len(w) / ks
 	units := planes
 	wk := workers(2*planes*out*ks, units)
+	// Per tap column: the output columns [lo, hi) that read inside the
+	// input row, and the input column x0 of output column 0.
+	cols := make([][3]int, g.k[2])
+	for tc := range cols {
+		sw, ow, iw := g.s[2], g.out[2], g.in[2]
+		x0 := tc*g.d[2] - g.pb[2]
+		lo, hi := 0, ow
+		if x0 < 0 {
+			lo = min(ow, (-x0+sw-1)/sw)
+		}
+		if last := iw - 1 - x0; last < 0 {
+			hi = 0
+		} else {
+			hi = min(ow, last/sw+1)
+		}
+		cols[tc] = [3]int{lo, max(hi, lo), x0}
+	}
 	parallelFor(wk, units, func(pl int) {
 		ch := pl % c
 		wt := w[ch*ks : (ch+1)*ks]
@@ -361,13 +400,43 @@ func depthwise(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilo
 		for i := range ys {
 			ys[i] = bv
 		}
-		t := 0
-		for ta := 0; ta < g.k[0]; ta++ {
-			for tb := 0; tb < g.k[1]; tb++ {
-				for tc := 0; tc < g.k[2]; tc++ {
-					wv := wt[t]
-					t++
-					accumulateTap(ys, xs, wv, ta, tb, tc, g)
+		// One output row at a time, all taps in order, so that the row
+		// stays in L1 (the same sums as tap by tap over the plane).
+		oh, ow := g.out[1], g.out[2]
+		id, ih, iw := g.in[0], g.in[1], g.in[2]
+		sw := g.s[2]
+		for a := 0; a < g.out[0]; a++ {
+			for b := 0; b < oh; b++ {
+				dst := ys[(a*oh+b)*ow : (a*oh+b+1)*ow]
+				t := 0
+				for ta := 0; ta < g.k[0]; ta++ {
+					z := a*g.s[0] - g.pb[0] + ta*g.d[0]
+					for tb := 0; tb < g.k[1]; tb++ {
+						yy := b*g.s[1] - g.pb[1] + tb*g.d[1]
+						if z < 0 || z >= id || yy < 0 || yy >= ih {
+							t += g.k[2]
+							continue
+						}
+						src := xs[(z*ih+yy)*iw : (z*ih+yy+1)*iw]
+						for tc := 0; tc < g.k[2]; tc++ {
+							wv := wt[t]
+							t++
+							c := cols[tc]
+							lo, hi, x0 := c[0], c[1], c[2]
+							if sw == 1 {
+								s := src[lo+x0 : hi+x0]
+								d := dst[lo:hi]
+								d = d[:len(s)]
+								for j, v := range s {
+									d[j] += wv * v
+								}
+								continue
+							}
+							for j := lo; j < hi; j++ {
+								dst[j] += wv * src[j*sw+x0]
+							}
+						}
+					}
 				}
 			}
 		}
@@ -379,47 +448,4 @@ func depthwise(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilo
 			epi.Apply(ys, r, 0)
 		}
 	})
-}
-
-// accumulateTap adds wv·x at kernel tap (ta, tb, tc) to every output.
-func accumulateTap(ys, xs []float32, wv float32, ta, tb, tc int, g *window) {
-	od, oh, ow := g.out[0], g.out[1], g.out[2]
-	id, ih, iw := g.in[0], g.in[1], g.in[2]
-	sw := g.s[2]
-	x0 := tc*g.d[2] - g.pb[2]
-	lo, hi := 0, ow
-	if x0 < 0 {
-		lo = min(ow, (-x0+sw-1)/sw)
-	}
-	if last := iw - 1 - x0; last < 0 {
-		hi = 0
-	} else {
-		hi = min(ow, last/sw+1)
-	}
-	hi = max(hi, lo)
-	for a := 0; a < od; a++ {
-		z := a*g.s[0] - g.pb[0] + ta*g.d[0]
-		if z < 0 || z >= id {
-			continue
-		}
-		for b := 0; b < oh; b++ {
-			yy := b*g.s[1] - g.pb[1] + tb*g.d[1]
-			if yy < 0 || yy >= ih {
-				continue
-			}
-			src := xs[(z*ih+yy)*iw : (z*ih+yy+1)*iw]
-			dst := ys[(a*oh+b)*ow : (a*oh+b+1)*ow]
-			if sw == 1 {
-				s := src[lo+x0 : hi+x0]
-				d := dst[lo:hi]
-				for j, v := range s {
-					d[j] += wv * v
-				}
-				continue
-			}
-			for j := lo; j < hi; j++ {
-				dst[j] += wv * src[j*sw+x0]
-			}
-		}
-	}
 }

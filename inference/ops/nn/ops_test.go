@@ -210,6 +210,8 @@ func TestConvAgainstNaive(t *testing.T) {
 		{1, 17, 20, 1, []int{7, 9}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, false},
 		{1, 24, 16, 1, []int{5, 6}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{2, 0, 1, 2}, true},
 		{1, 300, 18, 1, []int{4, 4}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}, true},
+		// Many groups with enough work: a group per goroutine.
+		{2, 32, 64, 8, []int{14, 14}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}, true},
 	}
 	for i, tc := range cases {
 		t.Run(fmt.Sprintf("%d_c%d_m%d_g%d_k%v_s%v_d%v_p%v", i, tc.c, tc.m, tc.group, tc.k, tc.s, tc.d, tc.pads), func(t *testing.T) {

@@ -18,8 +18,9 @@ the largest absolute difference between the two outputs, divided by the
 largest absolute torch output.
 
 With --before BIN (a benchengine built from an older commit), that engine
-runs in each round too, after papdl's, and the table gets its time and ratio
-to torch: a before/after comparison measured in the same run.
+runs in each round too, after torch, taking turns with papdl's at running
+first, and the table gets its time and ratio to torch: a before/after
+comparison measured in the same run.
 
 Needs Debian's python3-torch, python3-torchvision and libopenblas0-pthread
 (without OpenBLAS torch uses the reference BLAS, 5-20x slower on Gemm).
@@ -210,14 +211,17 @@ def main(argv):
                 for e in engines:
                     e.run(1)
                 tt, pt, bt, ratios = [], [], [], []
-                for _ in range(args.rounds):
+                for r in range(args.rounds):
                     t = statistics.median(time_torch(model, x, args.runs))
-                    p = statistics.median(engines[0].run(args.runs))
+                    # The engines take turns at running right after torch.
+                    order = engines if r % 2 == 0 else engines[::-1]
+                    got = {id(e): statistics.median(e.run(args.runs)) for e in order}
+                    p = got[id(engines[0])]
                     tt.append(t)
                     pt.append(p)
                     ratios.append(p / t)
                     if args.before:
-                        bt.append(statistics.median(engines[1].run(args.runs)))
+                        bt.append(got[id(engines[1])])
             finally:
                 for e in engines:
                     e.close()

@@ -11,6 +11,8 @@ const (
 	DefaultWarmup          int32 = 2
 	DefaultMaxAge                = 24 * time.Hour
 	DefaultGatewayPort     int32 = 8765
+	// DefaultPlacementTolerance is spec.placement.tolerance's default.
+	DefaultPlacementTolerance = 0.05
 )
 
 // Default fills every unset optional field of the object with its default.
@@ -56,6 +58,12 @@ func (s *DistributedModelSpec) Default() {
 	}
 	if s.Benchmark.MaxAge == nil {
 		s.Benchmark.MaxAge = &Duration{Duration: DefaultMaxAge}
+	}
+	if s.Placement == nil {
+		s.Placement = &PlacementSettings{}
+	}
+	if s.Placement.Tolerance == nil {
+		s.Placement.Tolerance = ptr(DefaultPlacementTolerance)
 	}
 	if s.Gateway == nil {
 		s.Gateway = &GatewaySpec{}

@@ -28,6 +28,16 @@ type PlacementStatus struct {
 	PredictedLatencySeconds *float64 `json:"predictedLatencySeconds,omitempty"`
 	// PredictedThroughput is the planner's steady-state requests per second.
 	PredictedThroughput *float64 `json:"predictedThroughput,omitempty"`
+	// PredictedTransferSeconds is the planner's time per request spent
+	// moving tensors between nodes (every hop, the return included).
+	PredictedTransferSeconds *float64 `json:"predictedTransferSeconds,omitempty"`
+	// MeasuredLatencySeconds and MeasuredTransferSeconds are the mean
+	// end-to-end latency and the part of it not spent computing or queued
+	// in partitions, over the last observation window.
+	MeasuredLatencySeconds  *float64 `json:"measuredLatencySeconds,omitempty"`
+	MeasuredTransferSeconds *float64 `json:"measuredTransferSeconds,omitempty"`
+	// MeasuredRequests is the number of requests of that window.
+	MeasuredRequests int64 `json:"measuredRequests,omitempty"`
 }
 
 // IndexRange is a half-open range of unit indexes [start, end).
@@ -52,6 +62,12 @@ type PartitionStatus struct {
 	Service string `json:"service,omitempty"`
 	// Ready is true once the service answers.
 	Ready bool `json:"ready"`
+	// PredictedComputeSeconds is the planner's compute time of the
+	// partition per request on its node.
+	PredictedComputeSeconds *float64 `json:"predictedComputeSeconds,omitempty"`
+	// MeasuredComputeSeconds is the mean compute time the partition
+	// reported for the requests of the last observation window.
+	MeasuredComputeSeconds *float64 `json:"measuredComputeSeconds,omitempty"`
 }
 
 // ConditionType names a condition.

@@ -66,6 +66,8 @@ type DistributedModelSpec struct {
 	Objective Objective `json:"objective,omitempty"`
 	// Constraints restrict where units may run.
 	Constraints *PlacementConstraints `json:"constraints,omitempty"`
+	// Placement tunes how the planner chooses among near-optimal plans.
+	Placement *PlacementSettings `json:"placement,omitempty"`
 	// MemoryHeadroom is memory left free on every node. Defaults to 10%.
 	MemoryHeadroom *MemoryHeadroom `json:"memoryHeadroom,omitempty"`
 	// Benchmark tunes how units are measured on the nodes.
@@ -137,6 +139,16 @@ func (in InputSpec) Elements() int64 {
 
 // InputElementBytes is the size of one input element (float32).
 const InputElementBytes = 4
+
+// PlacementSettings tune the planner's choice (docs/planner.md).
+type PlacementSettings struct {
+	// Tolerance is a fraction (0.05 = 5%): among placements whose objective
+	// is within this fraction of the optimum, the planner takes the one
+	// with the fewest partitions, then the fewest hops; a deployed plan is
+	// replaced only by one that beats it by more than this fraction.
+	// Defaults to 0.05; 0 always takes the optimum and always re-places.
+	Tolerance *float64 `json:"tolerance,omitempty"`
+}
 
 // PlacementConstraints restrict the planner.
 type PlacementConstraints struct {
@@ -221,6 +233,12 @@ type BenchmarkSettings struct {
 type GatewaySpec struct {
 	// Port is the TCP port published on the source node. Defaults to 8765.
 	Port *int32 `json:"port,omitempty"`
+	// TokenFile, optional, is an absolute path on the controller's host of
+	// a file holding one bearer token: the gateway then requires
+	// "Authorization: Bearer TOKEN" on POST /input and the inference
+	// endpoints (health, readiness and metadata stay open). The Swarm
+	// runtime hands it to the gateway as a secret. Unset: no token.
+	TokenFile string `json:"tokenFile,omitempty"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("90s").

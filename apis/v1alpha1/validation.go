@@ -2,6 +2,8 @@ package v1alpha1
 
 import (
 	"fmt"
+	"math"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,7 +26,34 @@ const (
 	// bounded so that no spec can keep the cluster busy for days.
 	MaxBenchmarkRepeats = 1000
 	MaxBenchmarkWarmup  = 100
+	// MaxNameLength bounds metadata.name: a DNS-1123 label.
+	MaxNameLength = 63
 )
+
+// nameRule says what a valid object name is, for messages.
+const nameRule = "must be a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+
+// ValidateName reports whether name is a DNS-1123 label: 1 to 63 characters
+// from [a-z0-9-], starting and ending with a letter or digit. Only such names
+// may become file, service or network names ("..", "a/b" and "" never do).
+func ValidateName(name string) error {
+	if name == "" {
+		return fmt.Errorf("name is empty: %s", nameRule)
+	}
+	if len(name) > MaxNameLength || !dnsLabel.MatchString(name) {
+		return fmt.Errorf("name %q %s", truncateForMessage(name), nameRule)
+	}
+	return nil
+}
+
+// truncateForMessage keeps an untrusted string short enough to quote.
+func truncateForMessage(s string) string {
+	const max = 80
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
 
 // Validate reports every problem with the object, each naming its field.
 // It does not touch the file system; see VerifyModelFile for that.
@@ -47,9 +76,8 @@ func validateMeta(meta *ObjectMeta, p *field.Path) field.ErrorList {
 	switch {
 	case meta.Name == "":
 		errs = append(errs, field.Required(p.Child("name"), ""))
-	case len(meta.Name) > 63 || !dnsLabel.MatchString(meta.Name):
-		errs = append(errs, field.Invalid(p.Child("name"), meta.Name,
-			"must be a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"))
+	case ValidateName(meta.Name) != nil:
+		errs = append(errs, field.Invalid(p.Child("name"), meta.Name, nameRule))
 	}
 	errs = append(errs, validateLabels(meta.Labels, p.Child("labels"), true)...)
 	errs = append(errs, validateLabels(meta.Annotations, p.Child("annotations"), false)...)
@@ -101,6 +129,12 @@ func (s *DistributedModelSpec) Validate(p *field.Path) field.ErrorList {
 	if s.Constraints != nil {
 		errs = append(errs, s.Constraints.validate(p.Child("constraints"))...)
 	}
+	if pl := s.Placement; pl != nil && pl.Tolerance != nil {
+		if t := *pl.Tolerance; math.IsNaN(t) || t < 0 || t > 1 {
+			errs = append(errs, field.Invalid(p.Child("placement", "tolerance"), t,
+				"must be a fraction between 0 and 1 (0.05 = 5%)"))
+		}
+	}
 	if h := s.MemoryHeadroom; h != nil {
 		hp := p.Child("memoryHeadroom")
 		if h.Bytes != nil {
@@ -127,6 +161,9 @@ func (s *DistributedModelSpec) Validate(p *field.Path) field.ErrorList {
 	}
 	if g := s.Gateway; g != nil && g.Port != nil && (*g.Port < 1 || *g.Port > 65535) {
 		errs = append(errs, field.Invalid(p.Child("gateway", "port"), *g.Port, "must be between 1 and 65535"))
+	}
+	if g := s.Gateway; g != nil && g.TokenFile != "" && !filepath.IsAbs(g.TokenFile) {
+		errs = append(errs, field.Invalid(p.Child("gateway", "tokenFile"), g.TokenFile, "must be an absolute path"))
 	}
 	return errs
 }

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -35,6 +36,7 @@ func TestDefault(t *testing.T) {
 		{"maxAge", s.Benchmark.MaxAge.Duration == 24*time.Hour},
 		{"port", *s.Gateway.Port == 8765},
 		{"suspend", !*s.Suspend},
+		{"tolerance", *s.Placement.Tolerance == 0.05},
 		{"pin last", s.Constraints.Pins[0].Units.Last == "conv1"},
 	}
 	for _, c := range checks {
@@ -76,6 +78,8 @@ func TestValidate(t *testing.T) {
 			m.Spec.Gateway = &GatewaySpec{Port: ptr(int32(70000))}
 		}, []string{"apiVersion", "metadata.name", "spec.model.path", "spec.model.sha256", "spec.sourceNode", "spec.objective", "spec.gateway.port"}},
 		{"two node fields", func(m *DistributedModel) { m.Spec.SourceNode.NodeID = "abc" }, []string{"spec.sourceNode"}},
+		{"relative token file", func(m *DistributedModel) { m.Spec.Gateway = &GatewaySpec{TokenFile: "token"} }, []string{"spec.gateway.tokenFile"}},
+		{"absolute token file", func(m *DistributedModel) { m.Spec.Gateway = &GatewaySpec{TokenFile: "/etc/papdl/token"} }, nil},
 		{"no input", func(m *DistributedModel) { m.Spec.Input = InputSpec{} }, []string{"spec.input"}},
 		{"shape disagrees with size", func(m *DistributedModel) { m.Spec.Input.Shape = []int64{1, 3, 224, 225} }, []string{"spec.input.size"}},
 		{"batch vs shape", func(m *DistributedModel) {
@@ -95,6 +99,18 @@ func TestValidate(t *testing.T) {
 			}
 		}, []string{"spec.constraints.pins[1].units", "spec.constraints.pins[2].units", "spec.constraints.avoid[0].units.end",
 			"spec.constraints.avoid[0].nodes", "spec.constraints.nodeSelector[bad key!]"}},
+		{"tolerance above 1", func(m *DistributedModel) {
+			m.Spec.Placement = &PlacementSettings{Tolerance: ptr(1.5)}
+		}, []string{"spec.placement.tolerance"}},
+		{"negative tolerance", func(m *DistributedModel) {
+			m.Spec.Placement = &PlacementSettings{Tolerance: ptr(-0.01)}
+		}, []string{"spec.placement.tolerance"}},
+		{"NaN tolerance", func(m *DistributedModel) {
+			m.Spec.Placement = &PlacementSettings{Tolerance: ptr(math.NaN())}
+		}, []string{"spec.placement.tolerance"}},
+		{"tolerance bounds are valid", func(m *DistributedModel) {
+			m.Spec.Placement = &PlacementSettings{Tolerance: ptr(1.0)}
+		}, nil},
 		{"bad headroom and benchmark", func(m *DistributedModel) {
 			m.Spec.MemoryHeadroom = &MemoryHeadroom{Bytes: ptr("lots"), Percent: ptr(int32(95))}
 			m.Spec.Benchmark = &BenchmarkSettings{Repeats: ptr(int32(0)), Warmup: ptr(int32(-1)), MaxAge: &Duration{}}
@@ -177,5 +193,37 @@ func TestParseBytes(t *testing.T) {
 	}
 	if s := FormatBytes(102 << 20); !strings.HasPrefix(s, "102.0 MiB") {
 		t.Errorf("FormatBytes = %q", s)
+	}
+}
+
+func TestValidateName(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"vgg16", true},
+		{"a", true},
+		{"a-b-9", true},
+		{strings.Repeat("a", 63), true},
+		{"", false},
+		{".", false},
+		{"..", false},
+		{"../../x", false},
+		{"a/b", false},
+		{"-a", false},
+		{"a-", false},
+		{"A", false},
+		{"a.b", false},
+		{"a_b", false},
+		{"a\x00b", false},
+		{"a\nb", false},
+		{strings.Repeat("a", 64), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := ValidateName(tt.name); (err == nil) != tt.ok {
+				t.Errorf("ValidateName(%q) = %v, want ok=%v", tt.name, err, tt.ok)
+			}
+		})
 	}
 }

@@ -140,7 +140,7 @@ func analyze(ctx context.Context, loc, want string, shapes map[string][]int) (*s
 
 func runProbe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlagSet("probe", stderr)
-	listen := fs.String("listen", ":7100", "address to serve link probes on")
+	listen := fs.String("listen", "127.0.0.1:7100", "address to serve link probes on")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/papdl/papdl/inference/chain"
+	"github.com/papdl/papdl/inference/chain/chainauth"
 )
 
 func runPartition(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -22,13 +23,16 @@ func runPartition(ctx context.Context, args []string, _, stderr io.Writer) error
 	fs.IntVar(&src.Index, "index", -1, "index of the partition to serve (required)")
 	fs.StringVar(&src.Partition, "partition", "", "partition file: path or URL (default: the manifest's file next to it)")
 	fs.StringVar(&src.SHA256, "sha256", "", "expected sha256 of the partition file (default: the manifest's); a mismatch is refused")
-	listen := fs.String("listen", ":7001", "address to accept the upstream hop on")
+	listen := fs.String("listen", "127.0.0.1:7001", "address to accept the upstream hop on")
 	next := fs.String("next", "", "downstream address: the next partition, or the gateway's return listener (required)")
 	ret := fs.String("return", "", "gateway return listener, for fast failure reports (optional)")
 	queue := fs.Int("queue", 2, "depth of the receive->compute and compute->send queues")
 	workers := fs.Int("workers", 1, "compute goroutines")
 	metricsAddr := fs.String("metrics", "", "serve /metrics over HTTP on this address (optional)")
-	maxFrame := fs.Int64("max-frame-bytes", 1<<30, "largest tensor payload accepted on a hop")
+	maxFrame := fs.Int64("max-frame-bytes", 1<<30, "largest tensor payload accepted on a hop (also bounded by the manifest's tensors)")
+	maxConns := fs.Int("max-conns", 32, "most upstream connections served at once")
+	idle := fs.Duration("idle-timeout", 2*time.Minute, "close an upstream connection that sends no complete frame for this long")
+	creds := fs.String("credentials", "", "the model's chain credentials (PEM file from the controller): every hop is mutual TLS (optional; without it hops are unauthenticated)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -56,8 +60,13 @@ func runPartition(ctx context.Context, args []string, _, stderr io.Writer) error
 	if percent := tightenGC(); percent > 0 {
 		log.Info("GC target lowered for the loaded weights", zap.Int("gcPercent", percent))
 	}
+	auth, err := loadCredentials(*creds, log)
+	if err != nil {
+		return err
+	}
 	srv, err := chain.NewServer(chain.ServerConfig{Stage: stage, Next: *next, Return: *ret, QueueDepth: *queue,
-		Workers: *workers, Limits: chain.Limits{MaxPayload: *maxFrame}, Logger: log})
+		Workers: *workers, Limits: chain.Limits{MaxPayload: *maxFrame, MaxConns: *maxConns, IdleTimeout: *idle},
+		Auth: auth, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -69,7 +78,7 @@ func runPartition(ctx context.Context, args []string, _, stderr io.Writer) error
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", srv.MetricsHandler())
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-		stopHTTP, err := serveHTTP(ctx, *metricsAddr, mux, log)
+		stopHTTP, err := serveHTTP(ctx, *metricsAddr, chain.NewHTTPServer(ctx, mux, chain.HTTPLimits{}), 16, log)
 		if err != nil {
 			return err
 		}
@@ -78,18 +87,40 @@ func runPartition(ctx context.Context, args []string, _, stderr io.Writer) error
 	return srv.Serve(ctx, ln)
 }
 
-// serveHTTP serves h on addr until ctx ends (or the returned stop is
-// called).
-func serveHTTP(ctx context.Context, addr string, h http.Handler, log *zap.Logger) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
+// loadCredentials reads the chain credentials at path ("" means none: the
+// hops are unauthenticated, which is logged).
+func loadCredentials(path string, log *zap.Logger) (*chainauth.Credentials, error) {
+	if path == "" {
+		log.Warn("no --credentials: chain hops are not authenticated")
+		return nil, nil
+	}
+	c, err := chainauth.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("chain hops authenticated", zap.String("authority", c.Fingerprint()))
+	return c, nil
+}
+
+// serveHTTP serves hs on addr, at most maxConns connections at once, until
+// ctx ends (or the returned stop is called). With certFile and keyFile
+// it serves HTTPS.
+func serveHTTP(ctx context.Context, addr string, hs *http.Server, maxConns int, log *zap.Logger, certKey ...string) (func(), error) {
+	raw, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("http listener: %w", err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	ln := chain.LimitListener(raw, maxConns)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if len(certKey) == 2 {
+			err = hs.ServeTLS(ln, certKey[0], certKey[1])
+		} else {
+			err = hs.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", zap.String("addr", addr), zap.Error(err))
 		}
 	}()

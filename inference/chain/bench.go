@@ -62,9 +62,11 @@ func ServeProbe(ctx context.Context, ln net.Listener, lim Limits, log *zap.Logge
 	if log == nil {
 		log = zap.NewNop()
 	}
-	err := serveConns(ctx, ln, func(c net.Conn) {
+	lim = lim.withDefaults()
+	err := serveConns(ctx, ln, acceptOptions{maxConns: lim.MaxConns}, func(c net.Conn) {
 		r := bufio.NewReaderSize(c, 64<<10)
 		for {
+			_ = c.SetReadDeadline(time.Now().Add(lim.IdleTimeout))
 			f, _, err := ReadFrame(r, lim)
 			if err != nil {
 				if !errors.Is(err, io.EOF) && ctx.Err() == nil {

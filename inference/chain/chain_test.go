@@ -170,13 +170,20 @@ func TestConcurrentClients(t *testing.T) {
 // TestPartitionRestartUnderLoad kills the middle partition while clients
 // keep sending, then restarts it: every request must end (success or
 // error), failures must be the expected kinds, and the chain must recover.
+// TestPartitionRestartUnderLoad kills a partition under load and starts
+// it again: the gateway holds the requests whose chain broke and replays
+// them, so no client sees a failure and every answer is the monolithic
+// output.
 func TestPartitionRestartUnderLoad(t *testing.T) {
-	for _, report := range []bool{true, false} {
+	// Partitions report broken hops to the gateway (as both runtimes
+	// configure them): without reports, a request lost inside the chain
+	// can only end at its deadline.
+	for _, report := range []bool{true} {
 		t.Run(fmt.Sprintf("report=%v", report), func(t *testing.T) {
 			s := tinySliced(t, 3)
-			tc := startChain(t, s, chainOptions{timeout: 2 * time.Second, maxInFlight: 8, report: report})
+			tc := startChain(t, s, chainOptions{timeout: 20 * time.Second, maxInFlight: 8, report: report})
 			want := s.want(t, s.sample(7))
-			var ok, failed atomic.Int64
+			var ok atomic.Int64
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
 			errs := make(chan error, 1024)
@@ -191,36 +198,22 @@ func TestPartitionRestartUnderLoad(t *testing.T) {
 						default:
 						}
 						outs, err := tc.gw.Infer(context.Background(), s.sample(7))
-						var re *RemoteError
-						switch {
-						case err == nil:
-							gb, _ := outs[s.a.Outputs[0].Name].RawBytes()
-							wb, _ := want.RawBytes()
-							if !bytes.Equal(gb, wb) {
-								errs <- errors.New("output differs from the monolithic run")
-							}
-							ok.Add(1)
-						case errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrUnavailable), errors.As(err, &re):
-							failed.Add(1)
-						default:
-							errs <- fmt.Errorf("unexpected error kind: %w", err)
+						if err != nil {
+							errs <- err
+							continue
 						}
+						gb, _ := outs[s.a.Outputs[0].Name].RawBytes()
+						wb, _ := want.RawBytes()
+						if !bytes.Equal(gb, wb) {
+							errs <- errors.New("output differs from the monolithic run")
+						}
+						ok.Add(1)
 					}
 				}()
 			}
 			waitFor(t, "first successes", func() bool { return ok.Load() >= 20 })
 			tc.kill(1)
-			f0 := failed.Load()
-			waitFor(t, "failures while partition 1 is down", func() bool { return failed.Load() >= f0+8 })
-			if report {
-				// Partition 0 reports that it cannot forward: some failures
-				// must be RemoteErrors naming it, not only timeouts.
-				_, err := tc.gw.Infer(context.Background(), s.sample(7))
-				var re *RemoteError
-				if !errors.As(err, &re) || re.Stage != 0 {
-					t.Errorf("with partition 1 down, got %v; want a report from partition 0", err)
-				}
-			}
+			waitFor(t, "requests held while partition 1 is down", func() bool { return tc.gw.m.held.value() > 0 })
 			if err := tc.gw.Ready(context.Background()); err == nil {
 				t.Error("gateway ready while partition 1 is down")
 			}
@@ -231,7 +224,10 @@ func TestPartitionRestartUnderLoad(t *testing.T) {
 			wg.Wait() // every request returned: none hangs
 			close(errs)
 			for err := range errs {
-				t.Error(err)
+				t.Errorf("a client saw a failure: %v", err)
+			}
+			if tc.gw.m.replays.value() == 0 {
+				t.Error("no request was replayed: the test did not break the chain under load")
 			}
 			waitFor(t, "readiness after the restart", func() bool { return tc.gw.Ready(context.Background()) == nil })
 		})
@@ -255,8 +251,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestPartitionFailureReachesGateway(t *testing.T) {
 	s := tinySliced(t, 3)
 	st := s.stages[1]
-	st.Partition.Inputs = append(st.Partition.Inputs[:0:0], st.Partition.Inputs...)
-	st.Partition.Inputs[0].Name = "no-such-tensor"
+	// Partition 1 computes its outputs, then finds one of the wrong shape
+	// (as if the manifest and the partition file disagreed).
+	st.Partition.Outputs = append(st.Partition.Outputs[:0:0], st.Partition.Outputs...)
+	out := &st.Partition.Outputs[0]
+	out.Shape = append([]int{7}, out.Shape[1:]...)
 	s.stages[1] = st
 	tc := startChain(t, s, chainOptions{timeout: 10 * time.Second})
 	_, err := tc.gw.Infer(context.Background(), s.sample(1))
@@ -264,21 +263,24 @@ func TestPartitionFailureReachesGateway(t *testing.T) {
 	if !errors.As(err, &re) {
 		t.Fatalf("got %v, want a RemoteError", err)
 	}
-	if re.Stage != 1 || !bytes.Contains([]byte(re.Msg), []byte(`partition 1: partition 1: missing tensor "no-such-tensor"`)) {
-		t.Errorf("error frame says stage %d %q", re.Stage, re.Msg)
+	want := fmt.Sprintf(`partition 1: tensor %q is`, out.Name)
+	if re.Stage != 1 || !strings.Contains(re.Msg, want) {
+		t.Errorf("error frame says stage %d %q, want %q", re.Stage, re.Msg, want)
 	}
 	body, _ := npy.EncodeBytes(s.sample(1)[s.a.Inputs[0].Name])
-	if code, resp := postNPY(t, tc.http.URL, body); code != http.StatusBadGateway || !bytes.Contains(resp, []byte("no-such-tensor")) {
-		t.Errorf("HTTP %d %q, want 502 naming the missing tensor", code, resp)
+	if code, resp := postNPY(t, tc.http.URL, body); code != http.StatusBadGateway || !bytes.Contains(resp, []byte(out.Name)) {
+		t.Errorf("HTTP %d %q, want 502 naming the tensor", code, resp)
 	}
 }
 
-// TestBrokenChainFailsRequestsInFlight sends requests into a partition 0
+// TestBrokenChainReplaysRequestsInFlight sends requests into a partition 0
 // that swallows them, then breaks the chain in the two ways the data plane
 // reports: a partition's error frame about its broken next hop, and the
 // gateway's own connection to partition 0 closing. Each time the request in
-// flight must fail at once with the reason, not at its 30 s deadline.
-func TestBrokenChainFailsRequestsInFlight(t *testing.T) {
+// flight is sent again (not failed, not left to wait for its lost answer),
+// and when the chain never comes back it fails at its deadline naming the
+// reason.
+func TestBrokenChainReplaysRequestsInFlight(t *testing.T) {
 	s := tinySliced(t, 2)
 	tests := []struct {
 		name  string
@@ -312,7 +314,7 @@ func TestBrokenChainFailsRequestsInFlight(t *testing.T) {
 			}()
 			retLn := listen(t, "127.0.0.1:0")
 			gw, err := NewGateway(GatewayConfig{ModelName: "m", Inputs: s.a.Inputs, Outputs: s.a.Outputs,
-				First: hole.Addr().String(), Stages: 2, Timeout: 30 * time.Second})
+				First: hole.Addr().String(), Stages: 2, Timeout: 3 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -333,13 +335,14 @@ func TestBrokenChainFailsRequestsInFlight(t *testing.T) {
 				return len(gw.pending) == 1
 			})
 			tc.brk(t, retLn.Addr().String(), swallowed)
+			waitFor(t, "the request to be replayed", func() bool { return gw.m.replays.value() > 0 })
 			select {
 			case err := <-done:
-				if err == nil || !strings.Contains(err.Error(), tc.wants) {
-					t.Fatalf("Infer = %v, want an error containing %q", err, tc.wants)
+				if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), tc.wants) {
+					t.Fatalf("Infer = %v, want a deadline error naming %q", err, tc.wants)
 				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("the request in flight was not failed when the chain broke")
+			case <-time.After(30 * time.Second):
+				t.Fatal("the request never ended")
 			}
 		})
 	}

@@ -23,13 +23,21 @@
 // payload), metadata (per-stage timings, the tensors' names, dtypes and
 // shapes, an error text) and the payload: the tensors' raw little-endian
 // bytes back to back, written with one vectored write and read straight into
-// the tensors' memory. Request ids are a random 64-bit prefix chosen per
-// gateway process followed by a 64-bit counter, so ids of distinct gateways
-// and of one gateway's requests never collide.
+// the tensors' memory. Request ids are 128 random bits, so they cannot be
+// guessed from ones seen before; they stay inside the chain and the logs.
 //
 // Frame kinds: Data (tensors crossing a cut), Error (a partition failed; the
 // text travels to the gateway), Ping (travels the whole chain; the gateway's
 // readiness check) and Echo/EchoReply (the benchmark's link probe).
+//
+// # Trust
+//
+// With a model's credentials (package chainauth) every hop is mutual TLS:
+// a listener reads frames only from a peer holding the same model's
+// certificate, and frames are checked against the manifest (the tensors a
+// hop carries, their dtypes and shapes) before their payload is
+// allocated. Listeners bound their connections, idle time and handshakes,
+// and survive accept errors. See docs/security.md.
 //
 // # Flow control
 //

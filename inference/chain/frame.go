@@ -9,6 +9,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/inference/tensor"
 )
 
@@ -66,8 +67,7 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// RequestID identifies a request across the chain: a 64-bit prefix chosen
-// at random per gateway process, then a 64-bit counter.
+// RequestID identifies a request across the chain: 128 random bits.
 type RequestID [16]byte
 
 // BrokenChainID is the id of an error frame that is about no single
@@ -106,14 +106,33 @@ type Frame struct {
 	Err      string
 	// Blob is the opaque payload of Echo frames.
 	Blob []byte
+	// chainBroken marks an error frame the gateway made because the chain
+	// broke under the request (never encoded): the request is replayed.
+	chainBroken bool
 }
 
-// Limits bound what ReadFrame accepts from a peer.
+// Limits bound what ReadFrame accepts from a peer. Everything is checked
+// against the header and metadata before the payload is allocated.
 type Limits struct {
 	// MaxPayload is the largest payload (sum of tensor bytes); default 1 GiB.
+	// With Expect set, the payload is bounded by the expected tensors
+	// instead (whichever is smaller).
 	MaxPayload int64
-	// MaxMeta is the largest metadata section; default 1 MiB.
+	// MaxMeta is the largest metadata section; default 64 KiB.
 	MaxMeta int
+	// Expect, when set, lists the only tensors a Data frame may carry, with
+	// their exact dtypes and shapes (from the manifest); a frame declaring
+	// anything else is refused before its payload is read, and Echo frames
+	// (which carry opaque bytes) are refused altogether.
+	Expect []slice.Value
+	// MaxConns is the most connections a listener serves at once (default
+	// 32); with one frame read at a time per connection, a listener holds
+	// at most MaxConns frames in memory while reading.
+	MaxConns int
+	// IdleTimeout is the longest a listener waits for the next frame to
+	// arrive in full on a connection before closing it (default 2 min;
+	// links close their own idle connections sooner, see LinkOptions).
+	IdleTimeout time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -121,9 +140,40 @@ func (l Limits) withDefaults() Limits {
 		l.MaxPayload = 1 << 30
 	}
 	if l.MaxMeta <= 0 {
-		l.MaxMeta = 1 << 20
+		l.MaxMeta = 64 << 10
+	}
+	if l.MaxConns <= 0 {
+		l.MaxConns = defaultMaxConns
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = defaultIdleTimeout
 	}
 	return l
+}
+
+// expected finds the declared tensor name among lim.Expect.
+func (l Limits) expected(name string) (slice.Value, bool) {
+	for _, v := range l.Expect {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return slice.Value{}, false
+}
+
+// expectUnion lists each tensor of the lists once (by name), for Limits.Expect.
+func expectUnion(lists ...[]slice.Value) []slice.Value {
+	out := []slice.Value{}
+	seen := map[string]bool{}
+	for _, vs := range lists {
+		for _, v := range vs {
+			if !seen[v.Name] {
+				seen[v.Name] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // ErrProtocol is wrapped by ReadFrame's errors about malformed frames (as

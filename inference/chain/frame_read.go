@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/inference/tensor"
 )
 
@@ -39,8 +40,18 @@ func ReadFrame(r io.Reader, lim Limits) (*Frame, int64, error) {
 	if int64(metaLen) > int64(lim.MaxMeta) {
 		return nil, headerLen, fmt.Errorf("%w: frame %s: metadata of %d bytes exceeds the limit of %d", ErrProtocol, f.ID, metaLen, lim.MaxMeta)
 	}
-	if payloadLen > uint64(lim.MaxPayload) {
-		return nil, headerLen, fmt.Errorf("%w: frame %s: payload of %d bytes exceeds the limit of %d", ErrProtocol, f.ID, payloadLen, lim.MaxPayload)
+	if lim.Expect != nil && (f.Kind == KindEcho || f.Kind == KindEchoReply) {
+		return nil, headerLen, fmt.Errorf("%w: frame %s: %s frames are not accepted here", ErrProtocol, f.ID, f.Kind)
+	}
+	if f.Kind != KindData && payloadLen > 0 && (f.Kind != KindEcho && f.Kind != KindEchoReply) {
+		return nil, headerLen, fmt.Errorf("%w: frame %s: %s frames carry no payload, header says %d bytes", ErrProtocol, f.ID, f.Kind, payloadLen)
+	}
+	maxPayload := lim.MaxPayload
+	if lim.Expect != nil {
+		maxPayload = min(maxPayload, expectedBytes(lim.Expect))
+	}
+	if payloadLen > uint64(maxPayload) {
+		return nil, headerLen, fmt.Errorf("%w: frame %s: payload of %d bytes exceeds the limit of %d", ErrProtocol, f.ID, payloadLen, maxPayload)
 	}
 	meta := make([]byte, metaLen)
 	if n, err := io.ReadFull(r, meta); err != nil {
@@ -79,6 +90,19 @@ func ReadFrame(r io.Reader, lim Limits) (*Frame, int64, error) {
 	return f, read, nil
 }
 
+// expectedBytes is the payload of a frame carrying every tensor of vs.
+func expectedBytes(vs []slice.Value) int64 {
+	var n int64
+	for _, v := range vs {
+		elems := int64(1)
+		for _, d := range v.Shape {
+			elems *= int64(max(d, 0))
+		}
+		n += elems * int64(v.DType.Size())
+	}
+	return n
+}
+
 type tensorHead struct {
 	name  string
 	dtype tensor.DType
@@ -112,6 +136,10 @@ func (f *Frame) parseMeta(meta []byte, lim Limits) ([]tensorHead, error) {
 		if !h.dtype.Valid() || h.dtype == tensor.String {
 			return nil, fmt.Errorf("%w: frame %s: tensor %q has dtype %d, which has no raw form", ErrProtocol, f.ID, h.name, h.dtype)
 		}
+		want, known := lim.expected(h.name)
+		if lim.Expect != nil && (!known || want.DType != h.dtype || len(want.Shape) != rank) {
+			return nil, fmt.Errorf("%w: frame %s: tensor %q (%s, rank %d) is not one this hop carries", ErrProtocol, f.ID, h.name, h.dtype, rank)
+		}
 		if rank > maxRank {
 			return nil, fmt.Errorf("%w: frame %s: tensor %q has rank %d, at most %d", ErrProtocol, f.ID, h.name, rank, maxRank)
 		}
@@ -121,6 +149,9 @@ func (f *Frame) parseMeta(meta []byte, lim Limits) ([]tensorHead, error) {
 			v := int64(p.u64())
 			if v < 0 || v > lim.MaxPayload {
 				return nil, fmt.Errorf("%w: frame %s: tensor %q has dimension %d at axis %d", ErrProtocol, f.ID, h.name, v, d)
+			}
+			if known && int64(want.Shape[d]) != v {
+				return nil, fmt.Errorf("%w: frame %s: tensor %q has dimension %d at axis %d, the manifest says %d", ErrProtocol, f.ID, h.name, v, d, want.Shape[d])
 			}
 			h.shape[d] = int(v)
 			if elems != 0 && v != 0 && elems > lim.MaxPayload/v {

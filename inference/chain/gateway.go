@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/inference/chain/chainauth"
 	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/inference/tensor"
 )
@@ -38,11 +39,21 @@ type GatewayConfig struct {
 	// MaxInFlight bounds the requests inside the chain (default 8); more
 	// wait for a slot until their deadline.
 	MaxInFlight int
-	// MaxBodyBytes bounds HTTP request bodies (default 256 MiB).
+	// MaxBodyBytes bounds HTTP request bodies (default: what the model's
+	// inputs need in the inference protocol's JSON form, 32 bytes per
+	// element, plus 1 MiB).
 	MaxBodyBytes int64
-	Limits       Limits
-	Link         LinkOptions
-	Logger       *zap.Logger
+	// HTTP bounds the API's clients (timeouts, connections).
+	HTTP HTTPLimits
+	// Token, when set, is the bearer token that POST /input and the
+	// inference endpoints require ("Authorization: Bearer TOKEN"); health,
+	// readiness, metadata and metrics stay open.
+	Token  string
+	Limits Limits
+	// Auth, when set, authenticates the chain's hops (see ServerConfig.Auth).
+	Auth   *chainauth.Credentials
+	Link   LinkOptions
+	Logger *zap.Logger
 }
 
 // Gateway sends requests into the chain and matches the results coming
@@ -53,7 +64,11 @@ type Gateway struct {
 	ids   *IDGenerator
 	first *Link
 	slots chan struct{}
-	m     gatewayMetrics
+	// bodies bounds the requests whose bodies are read and decoded at
+	// once (2 x MaxInFlight): with MaxBodyBytes, the gateway's memory for
+	// requests is bounded whatever the number of clients.
+	bodies chan struct{}
+	m      gatewayMetrics
 
 	mu      sync.Mutex
 	pending map[RequestID]chan *Frame
@@ -72,6 +87,8 @@ var (
 	ErrBusy = errors.New("gateway busy: too many requests in flight")
 	// ErrUnavailable: partition 0 cannot be reached.
 	ErrUnavailable = errors.New("chain unavailable")
+	// errPingPath: a ping came back through the wrong partitions.
+	errPingPath = errors.New("the readiness ping took the wrong path")
 )
 
 // InputError is a request whose tensors do not match the model.
@@ -102,12 +119,20 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		cfg.MaxInFlight = 8
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 256 << 20
+		cfg.MaxBodyBytes = defaultMaxBody(cfg.Inputs)
 	}
+	cfg.HTTP = cfg.HTTP.withDefaults(cfg.Timeout)
 	if cfg.ModelName == "" {
 		cfg.ModelName = "model"
 	}
+	if cfg.Limits.MaxConns <= 0 {
+		// Every partition may hold a connection for failure reports, and
+		// the last one its results, each possibly re-dialled once.
+		cfg.Limits.MaxConns = max(defaultMaxConns, 2*cfg.Stages+8)
+	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	// The last partition returns exactly the model's outputs.
+	cfg.Limits.Expect = expectUnion(cfg.Outputs)
 	ids, err := NewIDGenerator()
 	if err != nil {
 		return nil, err
@@ -117,20 +142,45 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		log = zap.NewNop()
 	}
 	g := &Gateway{cfg: cfg, log: log, ids: ids,
-		slots: make(chan struct{}, cfg.MaxInFlight), pending: map[RequestID]chan *Frame{}, m: newGatewayMetrics()}
+		slots: make(chan struct{}, cfg.MaxInFlight), bodies: make(chan struct{}, 2*cfg.MaxInFlight), pending: map[RequestID]chan *Frame{}, m: newGatewayMetrics()}
+	if cfg.Auth != nil {
+		cfg.Link.Auth = cfg.Auth
+	}
 	firstOpts := cfg.Link
 	firstOpts.OnBreak = func(err error) {
-		g.failPending(&Frame{Kind: KindError, ErrStage: 0, Err: fmt.Sprintf("gateway: lost the connection to partition 0 at %s: %v", cfg.First, err)})
+		log.Warn("lost the connection to partition 0", zap.String("first", cfg.First), zap.Error(err))
+		g.failPending(&Frame{Kind: KindError, ErrStage: 0, Err: "gateway: lost the connection to partition 0"})
 	}
 	g.first = NewLink(cfg.First, firstOpts, log.With(zap.String("hop", "first")))
 	return g, nil
+}
+
+// defaultMaxBody is the body bound for a model's inputs: 32 bytes per
+// element (a JSON number with its separator) plus 1 MiB for the rest.
+func defaultMaxBody(inputs []slice.Value) int64 {
+	var elems int64
+	for _, v := range inputs {
+		n := int64(1)
+		for _, d := range v.Shape {
+			n *= int64(max(d, 0))
+		}
+		elems += n
+	}
+	return 32*elems + 1<<20
 }
 
 // ServeReturns accepts the connections of the last partition (and the
 // failure reports of any partition) on ln until ctx ends; it closes ln.
 func (g *Gateway) ServeReturns(ctx context.Context, ln net.Listener) error {
 	g.log.Info("gateway return listener up", zap.String("addr", ln.Addr().String()))
-	err := serveConns(ctx, ln, func(c net.Conn) { g.receive(ctx, c) })
+	o := acceptOptions{maxConns: g.cfg.Limits.MaxConns, onError: func(what string, err error) {
+		g.m.errors.with(what).inc()
+		g.log.Debug("return connection refused", zap.String("stage", what), zap.Error(err))
+	}}
+	if g.cfg.Auth != nil {
+		o.tls = g.cfg.Auth.ServerConfig()
+	}
+	err := serveConns(ctx, ln, o, func(c net.Conn) { g.receive(ctx, c) })
 	_ = g.first.Close()
 	if err != nil {
 		return fmt.Errorf("gateway: accept returns on %s: %w", ln.Addr(), err)
@@ -144,6 +194,7 @@ func (g *Gateway) receive(ctx context.Context, c net.Conn) {
 	log.Info("return connection up")
 	r := bufio.NewReaderSize(c, 64<<10)
 	for {
+		_ = c.SetReadDeadline(time.Now().Add(g.cfg.Limits.IdleTimeout))
 		f, n, err := ReadFrame(r, g.cfg.Limits)
 		g.m.bytesIn.add(uint64(n))
 		if err != nil {
@@ -159,6 +210,7 @@ func (g *Gateway) receive(ctx context.Context, c net.Conn) {
 			g.failPending(f)
 			continue
 		}
+		markChainBroken(f)
 		g.mu.Lock()
 		ch, ok := g.pending[f.ID]
 		delete(g.pending, f.ID)
@@ -184,7 +236,7 @@ func (g *Gateway) failPending(f *Frame) {
 		g.log.Warn("chain broken: failing the requests in flight", zap.Int("requests", len(lost)), zap.String("reason", f.Err))
 	}
 	for id, ch := range lost {
-		ch <- &Frame{Kind: KindError, ID: id, ErrStage: f.ErrStage, Err: f.Err}
+		ch <- &Frame{Kind: KindError, ID: id, ErrStage: f.ErrStage, Err: f.Err, chainBroken: true}
 	}
 }
 
@@ -233,7 +285,7 @@ func (g *Gateway) infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 		g.m.errors.with("input").inc()
 		return nil, nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, g.requestTimeout(ctx))
 	defer cancel()
 	select {
 	case g.slots <- struct{}{}:
@@ -243,11 +295,13 @@ func (g *Gateway) infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 	}
 	g.m.inFlight.add(1)
 	defer func() { <-g.slots; g.m.inFlight.add(-1) }()
-	f := &Frame{Kind: KindData, ID: g.ids.Next(), ErrStage: -1}
+	tensors := make([]NamedTensor, 0, len(g.cfg.Inputs))
 	for _, v := range g.cfg.Inputs {
-		f.Tensors = append(f.Tensors, NamedTensor{Name: v.Name, Tensor: inputs[v.Name]})
+		tensors = append(tensors, NamedTensor{Name: v.Name, Tensor: inputs[v.Name]})
 	}
-	r, err := g.roundTrip(ctx, f)
+	r, err := g.sendWithReplay(ctx, func() *Frame {
+		return &Frame{Kind: KindData, ID: g.ids.Next(), ErrStage: -1, Tensors: tensors}
+	})
 	if err != nil {
 		g.staleReady()
 		return nil, nil, err
@@ -256,7 +310,8 @@ func (g *Gateway) infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 	if r.Kind == KindError {
 		g.staleReady()
 		g.m.errors.with("partition").inc()
-		return nil, nil, &RemoteError{Stage: r.ErrStage, Msg: fmt.Sprintf("request %s: %s", r.ID, r.Err)}
+		g.log.Warn("request failed in the chain", zap.Stringer("id", r.ID), zap.Int("stage", r.ErrStage), zap.String("error", r.Err))
+		return nil, nil, &RemoteError{Stage: r.ErrStage, Msg: r.Err}
 	}
 	if r.Kind != KindData {
 		g.m.errors.with("protocol").inc()
@@ -329,7 +384,7 @@ func (g *Gateway) Ping(ctx context.Context) (PingResult, error) {
 	}
 	res := PingResult{Elapsed: time.Since(start)}
 	if r.Kind == KindError {
-		return res, fmt.Errorf("ping: %s", r.Err)
+		return res, fmt.Errorf("ping: %w", &RemoteError{Stage: r.ErrStage, Msg: r.Err})
 	}
 	for _, t := range r.Timings {
 		res.Stages = append(res.Stages, t.Stage)
@@ -340,7 +395,7 @@ func (g *Gateway) Ping(ctx context.Context) (PingResult, error) {
 			ok = res.Stages[i] == i
 		}
 		if !ok {
-			return res, fmt.Errorf("ping passed partitions %v, expected 0..%d in order", res.Stages, g.cfg.Stages-1)
+			return res, fmt.Errorf("%w: it passed partitions %v, expected 0..%d in order", errPingPath, res.Stages, g.cfg.Stages-1)
 		}
 	}
 	return res, nil

@@ -2,6 +2,8 @@ package chain
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,11 +27,11 @@ import (
 //	GET  /metrics                     Prometheus text format
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /input", g.serveInput)
+	mux.HandleFunc("POST /input", g.authorized("/input", false, g.serveInput))
 	mux.HandleFunc("GET /connect", g.serveCompat)
 	mux.HandleFunc("GET /activate", g.serveCompat)
-	mux.HandleFunc("POST /v2/models/{name}/infer", g.serveInfer)
-	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", g.serveInfer)
+	mux.HandleFunc("POST /v2/models/{name}/infer", g.authorized("/v2/models/{name}/infer", true, g.serveInfer))
+	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", g.authorized("/v2/models/{name}/infer", true, g.serveInfer))
 	mux.HandleFunc("GET /v2/models/{name}", g.serveModelMeta)
 	mux.HandleFunc("GET /v2/models/{name}/ready", g.serveReady)
 	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
@@ -41,6 +43,25 @@ func (g *Gateway) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /metrics", g.serveMetrics)
 	return mux
+}
+
+// authorized wraps an inference handler with the bearer token check when
+// the gateway has a token; the body is not read for a refused request.
+func (g *Gateway) authorized(endpoint string, asJSON bool, h http.HandlerFunc) http.HandlerFunc {
+	if g.cfg.Token == "" {
+		return h
+	}
+	want := sha256.Sum256([]byte("Bearer " + g.cfg.Token))
+	return func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="papdl"`)
+			g.m.errors.with("unauthorized").inc()
+			g.fail(w, endpoint, http.StatusUnauthorized, errors.New("a valid bearer token is required"), asJSON)
+			return
+		}
+		h(w, r)
+	}
 }
 
 func (g *Gateway) reply(w http.ResponseWriter, endpoint string, code int, ctype string, body []byte) {
@@ -62,17 +83,53 @@ func (g *Gateway) replyJSON(w http.ResponseWriter, endpoint string, code int, v 
 }
 
 // fail answers with the error text (plain, or {"error": ...} for the
-// inference protocol).
+// inference protocol). Server-side failures are logged in full and answered
+// with clientText, which names no request id and no internal address.
 func (g *Gateway) fail(w http.ResponseWriter, endpoint string, code int, err error, asJSON bool) {
+	text := err.Error()
 	if code >= 500 {
 		g.log.Warn("request failed", zap.String("endpoint", endpoint), zap.Int("code", code), zap.Error(err))
+		text = clientText(code, err)
 	}
 	if asJSON {
-		b, _ := json.Marshal(map[string]string{"error": err.Error()})
+		b, _ := json.Marshal(map[string]string{"error": text})
 		g.reply(w, endpoint, code, "application/json", append(b, '\n'))
 		return
 	}
-	g.reply(w, endpoint, code, "text/plain; charset=utf-8", []byte(err.Error()+"\n"))
+	g.reply(w, endpoint, code, "text/plain; charset=utf-8", []byte(text+"\n"))
+}
+
+// clientText is what a client learns of a server-side failure.
+func clientText(code int, err error) string {
+	var re *RemoteError
+	switch {
+	case errors.As(err, &re):
+		return re.Msg // written by the partitions for clients: no addresses
+	case errors.Is(err, ErrBusy):
+		return ErrBusy.Error()
+	case errors.Is(err, ErrUnavailable):
+		return ErrUnavailable.Error() + ": partition 0 cannot be reached"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer from the chain before the request's deadline"
+	}
+	return http.StatusText(code)
+}
+
+// readyText says why the chain is not ready without internal addresses
+// or request ids.
+func readyText(err error) string {
+	var re *RemoteError
+	switch {
+	case errors.As(err, &re):
+		return re.Msg
+	case errors.Is(err, ErrUnavailable):
+		return ErrUnavailable.Error() + ": partition 0 cannot be reached"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the readiness ping did not come back"
+	case errors.Is(err, errPingPath):
+		return err.Error()
+	}
+	return "the chain is not ready"
 }
 
 // statusOf maps Infer's errors to HTTP status codes.
@@ -109,8 +166,29 @@ func (c countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (g *Gateway) body(w http.ResponseWriter, r *http.Request) io.Reader {
-	return countingReader{r: http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes), c: &g.m.httpIn}
+func (g *Gateway) body(w http.ResponseWriter, r *http.Request, limit int64) io.Reader {
+	return countingReader{r: http.MaxBytesReader(w, r.Body, limit), c: &g.m.httpIn}
+}
+
+// admit takes one of the slots for requests whose bodies are read and held,
+// waiting at most the request timeout; release it when the handler ends.
+func (g *Gateway) admit(r *http.Request) (release func(), err error) {
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Timeout)
+	defer cancel()
+	select {
+	case g.bodies <- struct{}{}:
+		return func() { <-g.bodies }, nil
+	case <-ctx.Done():
+		g.m.errors.with("busy").inc()
+		return nil, fmt.Errorf("%w (%d request bodies held): %w", ErrBusy, cap(g.bodies), ctx.Err())
+	}
+}
+
+// npyLimit bounds a .npy body: the model's single input plus room for the
+// header, so a header declaring a larger array is refused before the
+// array is allocated.
+func (g *Gateway) npyLimit() int64 {
+	return min(g.cfg.MaxBodyBytes, expectedBytes(g.cfg.Inputs[:1])+64<<10)
 }
 
 // serveInput is the original tool's endpoint: a .npy body holding the
@@ -122,7 +200,13 @@ func (g *Gateway) serveInput(w http.ResponseWriter, r *http.Request) {
 			len(g.cfg.Inputs), g.cfg.ModelName), false)
 		return
 	}
-	t, err := npy.Read(g.body(w, r), g.cfg.MaxBodyBytes)
+	release, err := g.admit(r)
+	if err != nil {
+		g.fail(w, ep, statusOf(err), err, false)
+		return
+	}
+	defer release()
+	t, err := npy.Read(g.body(w, r, g.npyLimit()), g.npyLimit())
 	if err != nil {
 		code := statusOf(err)
 		if code != http.StatusRequestEntityTooLarge {
@@ -131,7 +215,12 @@ func (g *Gateway) serveInput(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, ep, code, fmt.Errorf("request body is not a valid .npy file: %w", err), false)
 		return
 	}
-	outs, err := g.Infer(r.Context(), map[string]*tensor.Tensor{g.cfg.Inputs[0].Name: t})
+	ctx, err := withHeaderTimeout(r)
+	if err != nil {
+		g.fail(w, ep, http.StatusBadRequest, err, false)
+		return
+	}
+	outs, err := g.Infer(ctx, map[string]*tensor.Tensor{g.cfg.Inputs[0].Name: t})
 	if err != nil {
 		g.fail(w, ep, statusOf(err), err, false)
 		return
@@ -148,10 +237,11 @@ func (g *Gateway) serveInput(w http.ResponseWriter, r *http.Request) {
 // so these only report whether it is ready.
 func (g *Gateway) serveCompat(w http.ResponseWriter, r *http.Request) {
 	err := g.Ready(r.Context())
-	status := map[string]any{"status": "ready", "model": g.cfg.ModelName, "first": g.cfg.First, "stages": g.cfg.Stages}
+	status := map[string]any{"status": "ready", "model": g.cfg.ModelName, "stages": g.cfg.Stages}
 	if err != nil {
+		g.log.Info("chain not ready", zap.Error(err))
 		status["status"] = "not ready"
-		status["error"] = err.Error()
+		status["error"] = readyText(err)
 	}
 	g.replyJSON(w, r.URL.Path, http.StatusOK, status)
 }
@@ -177,7 +267,8 @@ func (g *Gateway) serveReady(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := g.Ready(r.Context()); err != nil {
-		g.fail(w, ep, http.StatusServiceUnavailable, err, true)
+		g.log.Info("chain not ready", zap.Error(err))
+		g.fail(w, ep, http.StatusServiceUnavailable, errors.New(readyText(err)), true)
 		return
 	}
 	g.reply(w, ep, http.StatusOK, "text/plain", []byte("ready\n"))

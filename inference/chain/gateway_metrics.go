@@ -16,6 +16,8 @@ type gatewayMetrics struct {
 	httpOut      counter
 	late         counter
 	inFlight     gauge
+	held         gauge   // requests waiting to be replayed
+	replays      counter // requests sent again after the chain broke
 	latency      *histogram
 	stageWait    *family[histogram]
 	stageCompute *family[histogram]
@@ -54,6 +56,8 @@ func (g *Gateway) WriteMetrics(w io.Writer) error {
 	e.counter("papdl_gateway_chain_received_bytes_total", "Bytes read from the return listener.", &m.bytesIn)
 	e.counter("papdl_gateway_http_received_bytes_total", "Request body bytes read.", &m.httpIn)
 	e.counter("papdl_gateway_http_sent_bytes_total", "Response body bytes written.", &m.httpOut)
+	e.gauge("papdl_gateway_requests_held", "Requests held for replay while the chain is down (they keep their in-flight slot: new requests wait for one, up to their deadline).", &m.held)
+	e.counter("papdl_gateway_replays_total", "Requests sent into the chain again after it broke under them.", &m.replays)
 	e.counter("papdl_gateway_late_frames_total", "Frames returned for requests that had already failed or timed out.", &m.late)
 	e.histogram("papdl_gateway_inference_seconds", "Successful inference latency through the whole chain.", m.latency)
 	e.histograms("papdl_stage_queue_seconds", "Time a request waited in a partition's compute queue, by partition.", m.stageWait)

@@ -7,12 +7,14 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/inference/chain/chainauth"
 	"github.com/papdl/papdl/inference/engine"
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/slice"
@@ -123,6 +125,7 @@ type testChain struct {
 	gw      *Gateway
 	http    *httptest.Server
 	addrs   []string
+	ret     string // the gateway's return listener
 	servers []*runningServer
 	cfgs    []ServerConfig
 	ctx     context.Context
@@ -138,6 +141,10 @@ type chainOptions struct {
 	maxInFlight int
 	queueDepth  int
 	report      bool // give partitions the gateway's return address
+	limits      Limits
+	auth        *chainauth.Credentials
+	// wrapListener, when set, replaces partition i's listener.
+	wrapListener func(i int, ln net.Listener) net.Listener
 }
 
 func listen(t testing.TB, addr string) net.Listener {
@@ -158,6 +165,9 @@ func startChain(t testing.TB, s *sliced, o chainOptions) *testChain {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := zap.NewNop()
+	if os.Getenv("CHAIN_DEBUG") != "" {
+		log = zap.NewExample()
+	}
 	retLn := listen(t, "127.0.0.1:0")
 	lns := make([]net.Listener, len(s.stages))
 	tc := &testChain{t: t, ctx: ctx}
@@ -166,8 +176,10 @@ func startChain(t testing.TB, s *sliced, o chainOptions) *testChain {
 		tc.addrs = append(tc.addrs, lns[i].Addr().String())
 	}
 	ret := retLn.Addr().String()
+	tc.ret = ret
 	gw, err := NewGateway(GatewayConfig{ModelName: "m", Inputs: s.a.Inputs, Outputs: s.a.Outputs, First: tc.addrs[0],
 		Stages: len(s.stages), Timeout: o.timeout, MaxInFlight: o.maxInFlight, Logger: log.Named("gateway"),
+		Limits: o.limits, Auth: o.auth,
 		Link: LinkOptions{RedialInterval: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -182,12 +194,17 @@ func startChain(t testing.TB, s *sliced, o chainOptions) *testChain {
 			next = tc.addrs[i+1]
 		}
 		cfg := ServerConfig{Stage: st, Next: next, QueueDepth: o.queueDepth, Logger: log.Named("partition"),
+			Limits: o.limits, Auth: o.auth,
 			Link: LinkOptions{RedialInterval: 20 * time.Millisecond}}
 		if o.report {
 			cfg.Return = ret
 		}
 		tc.cfgs = append(tc.cfgs, cfg)
-		tc.servers = append(tc.servers, tc.run(cfg, lns[i]))
+		ln := lns[i]
+		if o.wrapListener != nil {
+			ln = o.wrapListener(i, ln)
+		}
+		tc.servers = append(tc.servers, tc.run(cfg, ln))
 	}
 	tc.http = httptest.NewServer(gw.Handler())
 	t.Cleanup(func() {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,7 +47,7 @@ func TestBadBodies(t *testing.T) {
 	wrongType, _ := npy.EncodeBytes(f64)
 	wrongShape, _ := npy.EncodeBytes(tensor.New(tensor.Float32, 1, 3, 16, 15))
 	huge, _ := npy.EncodeBytes(tensor.New(tensor.Float32, 1, 3, 160, 160))
-	const binTooBig = `{"inputs":[{"name":"input","shape":[2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}`
+	const binTooBig = `{"inputs":[{"name":"input","shape":[1,3,16,16],"datatype":"FP32","parameters":{"binary_data_size":8}}]}`
 	cases := []struct {
 		name, path string
 		header     map[string]string
@@ -63,9 +65,9 @@ func TestBadBodies(t *testing.T) {
 		{"oip no inputs", "/v2/models/m/infer", nil, []byte(`{"inputs": []}`), 400, "no inputs"},
 		{"oip bad datatype", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"input","shape":[1],"datatype":"STRINGY","data":[1]}]}`), 400, "unsupported datatype"},
 		{"oip short data", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"input","shape":[1,3,16,16],"datatype":"FP32","data":[1,2,3]}]}`), 400, "data has 3 elements"},
-		{"oip not numbers", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"input","shape":[2],"datatype":"FP32","data":["a","b"]}]}`), 400, "data element 0"},
+		{"oip not numbers", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"input","shape":[1,3,16,16],"datatype":"FP32","data":["a","b"]}]}`), 400, "data element 0"},
 		{"oip wrong shape", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"input","shape":[2],"datatype":"FP32","data":[1,2]}]}`), 400, "Input dimensions does not match the model"},
-		{"oip unknown input", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}`), 400, "missing input"},
+		{"oip unknown input", "/v2/models/m/infer", nil, []byte(`{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}`), 400, "unknown input"},
 		{"oip binary size too big", "/v2/models/m/infer", map[string]string{binaryHeader: strconv.Itoa(len(binTooBig))},
 			[]byte(binTooBig + "abcd"), 400, "binary_data_size 8 but only 4 binary bytes remain"},
 		{"oip bad header length", "/v2/models/m/infer", map[string]string{binaryHeader: "-3"}, []byte(`{}`), 400, "Inference-Header-Content-Length"},
@@ -184,4 +186,72 @@ func TestOpenInferenceProtocol(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBearerToken: with a token, /input and the inference endpoints
+// refuse requests without it (401, body unread) and serve those with it;
+// health, readiness and metadata stay open.
+func TestBearerToken(t *testing.T) {
+	s := tinySliced(t, 2)
+	tc := startChain(t, s, chainOptions{timeout: 10 * time.Second})
+	tc.gw.cfg.Token = "s3cret"
+	hs := httptest.NewServer(tc.gw.Handler())
+	defer hs.Close()
+	body, _ := npy.EncodeBytes(s.sample(1)["input"])
+	oip := []byte(`{"inputs":[{"name":"input","shape":[1,3,16,16],"datatype":"FP32","data":[` +
+		strings.TrimSuffix(strings.Repeat("0,", 768), ",") + `]}]}`)
+	cases := []struct {
+		name, method, path, auth string
+		body                     []byte
+		code                     int
+	}{
+		{"npy without token", "POST", "/input", "", body, 401},
+		{"npy wrong token", "POST", "/input", "Bearer nope", body, 401},
+		{"npy with token", "POST", "/input", "Bearer s3cret", body, 200},
+		{"oip without token", "POST", "/v2/models/m/infer", "", oip, 401},
+		{"oip versioned without token", "POST", "/v2/models/m/versions/1/infer", "", oip, 401},
+		{"oip with token", "POST", "/v2/models/m/infer", "Bearer s3cret", oip, 200},
+		{"metadata open", "GET", "/v2/models/m", "", nil, 200},
+		{"health open", "GET", "/v2/health/live", "", nil, 200},
+		{"ready open", "GET", "/v2/health/ready", "", nil, 200},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := map[string]string{}
+			if c.auth != "" {
+				h["Authorization"] = c.auth
+			}
+			code, hdr, b := do(t, c.method, hs.URL+c.path, h, c.body)
+			if code != c.code {
+				t.Fatalf("HTTP %d %q, want %d", code, b, c.code)
+			}
+			if code == 401 && hdr.Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
+	}
+}
+
+// TestErrorBodiesHideInternals: failure bodies and /connect name no
+// internal address and no request id.
+func TestErrorBodiesHideInternals(t *testing.T) {
+	s := tinySliced(t, 2)
+	dead := listen(t, "127.0.0.1:0")
+	first := dead.Addr().String()
+	dead.Close() // partition 0 is unreachable
+	gw, err := NewGateway(GatewayConfig{ModelName: "m", Inputs: s.a.Inputs, Outputs: s.a.Outputs, First: first,
+		Stages: 2, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(gw.Handler())
+	defer hs.Close()
+	body, _ := npy.EncodeBytes(s.sample(1)["input"])
+	id := regexp.MustCompile(`[0-9a-f]{32}`)
+	for _, c := range []struct{ method, path string }{{"POST", "/input"}, {"GET", "/connect"}, {"GET", "/v2/health/ready"}} {
+		code, _, b := do(t, c.method, hs.URL+c.path, nil, body)
+		if strings.Contains(string(b), "127.0.0.1") || id.Match(b) {
+			t.Errorf("%s %s: HTTP %d %q reveals an address or a request id", c.method, c.path, code, b)
+		}
+	}
 }

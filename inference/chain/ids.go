@@ -2,31 +2,27 @@ package chain
 
 import (
 	"crypto/rand"
-	"encoding/binary"
 	"fmt"
-	"sync/atomic"
 )
 
-// IDGenerator hands out request ids: a random 64-bit prefix drawn once,
-// then a counter. Safe for concurrent use.
-type IDGenerator struct {
-	prefix [8]byte
-	next   atomic.Uint64
-}
+// IDGenerator hands out request ids: 128 random bits each, so an id seen
+// (or guessed) tells nothing about the next ones. Safe for concurrent use.
+type IDGenerator struct{}
 
-// NewIDGenerator draws the random prefix.
+// NewIDGenerator checks that the system's random source works.
 func NewIDGenerator() (*IDGenerator, error) {
-	g := &IDGenerator{}
-	if _, err := rand.Read(g.prefix[:]); err != nil {
-		return nil, fmt.Errorf("draw request id prefix: %w", err)
+	var probe [16]byte
+	if _, err := rand.Read(probe[:]); err != nil {
+		return nil, fmt.Errorf("request ids: random source: %w", err)
 	}
-	return g, nil
+	return &IDGenerator{}, nil
 }
 
-// Next returns a fresh id.
+// Next returns a fresh random id, never BrokenChainID.
 func (g *IDGenerator) Next() RequestID {
 	var id RequestID
-	copy(id[:8], g.prefix[:])
-	binary.BigEndian.PutUint64(id[8:], g.next.Add(1))
+	for id == BrokenChainID {
+		_, _ = rand.Read(id[:]) // crypto/rand.Read does not fail (Go 1.24+)
+	}
 	return id
 }

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/papdl/papdl/inference/chain/chainauth"
 )
 
 // LinkOptions tune a Link.
@@ -23,6 +26,14 @@ type LinkOptions struct {
 	// WriteTimeout bounds a write when the context has no deadline
 	// (default 30 s).
 	WriteTimeout time.Duration
+	// IdleClose closes a connection that carried nothing for this long
+	// (default 1 min, below the listeners' default IdleTimeout), so that a
+	// listener never drops a link's idle connection, which would look like a
+	// broken hop; the next send dials again.
+	IdleClose time.Duration
+	// Auth, when set, makes every connection mutual TLS with the model's
+	// credentials.
+	Auth *chainauth.Credentials
 	// OnBreak, when set, is called (in its own goroutine) each time an
 	// established connection is lost: the peer closed it or died. Frames
 	// sent on it and not yet answered are then lost too.
@@ -39,6 +50,9 @@ func (o LinkOptions) withDefaults() LinkOptions {
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 30 * time.Second
 	}
+	if o.IdleClose <= 0 {
+		o.IdleClose = time.Minute
+	}
 	return o
 }
 
@@ -51,8 +65,12 @@ type Link struct {
 	opts LinkOptions
 	log  *zap.Logger
 
+	tls *tls.Config
+
 	mu       sync.Mutex
 	conn     net.Conn
+	lastSend time.Time
+	idle     *time.Timer
 	failedAt time.Time
 	failErr  error
 	dials    counter
@@ -65,7 +83,27 @@ func NewLink(addr string, opts LinkOptions, log *zap.Logger) *Link {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Link{addr: addr, opts: opts.withDefaults(), log: log.With(zap.String("peer", addr))}
+	l := &Link{addr: addr, opts: opts.withDefaults(), log: log.With(zap.String("peer", addr))}
+	if opts.Auth != nil {
+		l.tls = opts.Auth.ClientConfig()
+	}
+	return l
+}
+
+// closeIdle drops the connection when nothing was sent on it for
+// IdleClose; dropping it first means the watcher sees no break.
+func (l *Link) closeIdle() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return
+	}
+	if left := l.opts.IdleClose - time.Since(l.lastSend); left > 0 {
+		l.idle.Reset(left)
+		return
+	}
+	l.log.Debug("closing idle connection")
+	l.dropLocked(l.conn)
 }
 
 // Send writes f, dialling first if needed. When a write fails on a
@@ -93,9 +131,20 @@ func (l *Link) Send(ctx context.Context, f *Frame) (int64, error) {
 		}
 		n, err := WriteFrame(c, f)
 		if err == nil {
+			l.lastSend = time.Now()
+			if l.idle == nil {
+				l.idle = time.AfterFunc(l.opts.IdleClose, l.closeIdle)
+			} else {
+				l.idle.Reset(l.opts.IdleClose)
+			}
 			return n, nil
 		}
 		l.dropLocked(c)
+		if !fresh && !isTimeout(err) {
+			// The established connection broke under a write before
+			// watch saw it: frames sent on it earlier are lost too.
+			l.brokeLocked(err)
+		}
 		if fresh || attempt > 0 || ctx.Err() != nil || isTimeout(err) {
 			return n, fmt.Errorf("send to %s: %w", l.addr, err)
 		}
@@ -135,6 +184,15 @@ func (l *Link) dialLocked(ctx context.Context) error {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
+	if l.tls != nil {
+		tc := tls.Client(c, l.tls)
+		if err := tc.HandshakeContext(dctx); err != nil {
+			_ = c.Close()
+			l.failedAt, l.failErr = time.Now(), err
+			return fmt.Errorf("downstream %s: authentication failed: %w", l.addr, err)
+		}
+		c = tc
+	}
 	l.failErr = nil
 	l.conn = c
 	l.log.Debug("connected")
@@ -153,12 +211,17 @@ func (l *Link) watch(c net.Conn) {
 		if err == nil || errors.Is(err, io.EOF) {
 			err = errors.New("peer closed the connection")
 		}
-		l.log.Info("connection lost", zap.Error(err))
-		l.breaks.inc()
 		l.dropLocked(c)
-		if l.opts.OnBreak != nil && !l.closed {
-			go l.opts.OnBreak(err)
-		}
+		l.brokeLocked(err)
+	}
+}
+
+// brokeLocked counts and reports the loss of an established connection.
+func (l *Link) brokeLocked(err error) {
+	l.log.Info("connection lost", zap.Error(err))
+	l.breaks.inc()
+	if l.opts.OnBreak != nil && !l.closed {
+		go l.opts.OnBreak(err)
 	}
 }
 
@@ -174,6 +237,9 @@ func (l *Link) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closed = true
+	if l.idle != nil {
+		l.idle.Stop()
+	}
 	if l.conn != nil {
 		err := l.conn.Close()
 		l.conn = nil

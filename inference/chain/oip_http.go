@@ -19,7 +19,13 @@ func (g *Gateway) serveInfer(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, ep, http.StatusNotFound, fmt.Errorf("unknown model %q (this gateway serves %q)", name, g.cfg.ModelName), true)
 		return
 	}
-	body, err := io.ReadAll(g.body(w, r))
+	release, err := g.admit(r)
+	if err != nil {
+		g.fail(w, ep, statusOf(err), err, true)
+		return
+	}
+	defer release()
+	body, err := io.ReadAll(g.body(w, r, g.cfg.MaxBodyBytes))
 	if err != nil {
 		code := statusOf(err)
 		if code != http.StatusRequestEntityTooLarge {
@@ -33,7 +39,15 @@ func (g *Gateway) serveInfer(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, ep, http.StatusBadRequest, err, true)
 		return
 	}
-	outs, err := g.Infer(r.Context(), inputs)
+	ctx, err := withHeaderTimeout(r)
+	if err == nil {
+		ctx, err = withParameterTimeout(ctx, req.Parameters)
+	}
+	if err != nil {
+		g.fail(w, ep, http.StatusBadRequest, err, true)
+		return
+	}
+	outs, err := g.Infer(ctx, inputs)
 	if err != nil {
 		g.fail(w, ep, statusOf(err), err, true)
 		return
@@ -68,6 +82,10 @@ func (g *Gateway) parseInfer(body []byte, headerLen string) (*oipRequest, map[st
 		if _, dup := inputs[in.Name]; dup {
 			return nil, nil, fmt.Errorf("input %q given twice", in.Name)
 		}
+		// Check the declaration against the model before allocating.
+		if err := g.checkDeclared(in); err != nil {
+			return nil, nil, err
+		}
 		t, rest, err := decodeInput(in, binary)
 		if err != nil {
 			return nil, nil, err
@@ -79,6 +97,30 @@ func (g *Gateway) parseInfer(body []byte, headerLen string) (*oipRequest, map[st
 		return nil, nil, fmt.Errorf("%d binary bytes after the inputs' binary_data_size", len(binary))
 	}
 	return &req, inputs, nil
+}
+
+// checkDeclared compares an input's declared name, datatype and shape with
+// the model's, so that nothing is allocated for a request the model cannot
+// take.
+func (g *Gateway) checkDeclared(in oipTensor) error {
+	if _, ok := oipTypes()[in.Datatype]; !ok {
+		return &InputError{Msg: fmt.Sprintf("input %q: unsupported datatype %q", in.Name, in.Datatype)}
+	}
+	for _, v := range g.cfg.Inputs {
+		if v.Name != in.Name {
+			continue
+		}
+		ok := in.Datatype == oipTypeName(v.DType) && len(in.Shape) == len(v.Shape)
+		for i := 0; ok && i < len(v.Shape); i++ {
+			ok = in.Shape[i] == int64(v.Shape[i])
+		}
+		if !ok {
+			return &InputError{Msg: fmt.Sprintf("Input dimensions does not match the model: input %q is %s%v, the model expects %s%v",
+				in.Name, in.Datatype, in.Shape, oipTypeName(v.DType), v.Shape)}
+		}
+		return nil
+	}
+	return &InputError{Msg: fmt.Sprintf("unknown input %q", in.Name)}
 }
 
 // encodeInfer builds the response JSON and, for outputs requested as

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/inference/chain/chainauth"
 	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/inference/tensor"
 )
@@ -33,8 +34,12 @@ type ServerConfig struct {
 	// Workers is the number of compute goroutines (default 1).
 	Workers int
 	Limits  Limits
-	Link    LinkOptions
-	Logger  *zap.Logger
+	// Auth, when set, authenticates every hop with the model's credentials:
+	// upstream connections must complete a mutual TLS handshake before a
+	// frame is read, and the links downstream present the same credentials.
+	Auth   *chainauth.Credentials
+	Link   LinkOptions
+	Logger *zap.Logger
 }
 
 // Server is a partition server.
@@ -86,6 +91,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		cfg.Workers = 1
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	// Upstream sends exactly the tensors this partition reads or forwards.
+	cfg.Limits.Expect = expectUnion(cfg.Stage.Partition.Inputs, cfg.Stage.Partition.Forward)
 	log := cfg.Logger
 	if log == nil {
 		log = zap.NewNop()
@@ -95,6 +102,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s := &Server{cfg: cfg, index: idx, log: log,
 		in: make(chan work, cfg.QueueDepth), out: make(chan work, cfg.QueueDepth),
 		m: newServerMetrics()}
+	if cfg.Auth != nil {
+		cfg.Link.Auth = cfg.Auth
+	}
 	nextOpts := cfg.Link
 	if cfg.Return != "" && cfg.Return != cfg.Next {
 		s.ret = NewLink(cfg.Return, cfg.Link, log.With(zap.String("hop", "return")))
@@ -110,11 +120,21 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 func (s *Server) reportBrokenHop(err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	// The text reaches clients: it names the hop, not its address.
 	report := &Frame{Kind: KindError, ID: BrokenChainID, ErrStage: s.index,
-		Err: fmt.Sprintf("partition %d: lost the connection to %s: %v", s.index, s.cfg.Next, err)}
+		Err: fmt.Sprintf("partition %d: lost the connection to %s", s.index, s.nextName())}
 	if _, serr := s.ret.Send(ctx, report); serr != nil {
 		s.log.Warn("cannot report the broken hop to the gateway", zap.Error(serr))
 	}
+}
+
+// nextName names the next hop for error texts that reach clients (which
+// must not learn internal addresses).
+func (s *Server) nextName() string {
+	if s.cfg.Next == s.cfg.Return {
+		return "the gateway"
+	}
+	return fmt.Sprintf("partition %d", s.index+1)
 }
 
 // Serve accepts upstream connections on ln and runs the pipeline until ctx
@@ -132,7 +152,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	s.log.Info("partition server listening", zap.String("addr", ln.Addr().String()), zap.String("next", s.cfg.Next))
 	var acceptErr error
-	if err := serveConns(ctx, ln, func(c net.Conn) { s.receive(ctx, c) }); err != nil {
+	if err := serveConns(ctx, ln, s.acceptOptions(), func(c net.Conn) { s.receive(ctx, c) }); err != nil {
 		acceptErr = fmt.Errorf("partition %d: accept on %s: %w", s.index, ln.Addr(), err)
 	}
 	cancel()
@@ -145,6 +165,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return acceptErr
 }
 
+func (s *Server) acceptOptions() acceptOptions {
+	o := acceptOptions{maxConns: s.cfg.Limits.MaxConns, onError: func(what string, err error) {
+		s.m.errors.with(what).inc()
+		s.log.Debug("upstream connection refused", zap.String("stage", what), zap.Error(err))
+	}}
+	if s.cfg.Auth != nil {
+		o.tls = s.cfg.Auth.ServerConfig()
+	}
+	return o
+}
+
 // receive reads frames from one upstream connection.
 func (s *Server) receive(ctx context.Context, c net.Conn) {
 	defer c.Close()
@@ -153,6 +184,7 @@ func (s *Server) receive(ctx context.Context, c net.Conn) {
 	log.Info("upstream connected")
 	r := bufio.NewReaderSize(c, 64<<10)
 	for {
+		_ = c.SetReadDeadline(time.Now().Add(s.cfg.Limits.IdleTimeout))
 		f, n, err := ReadFrame(r, s.cfg.Limits)
 		s.m.bytesIn.add(uint64(n))
 		if err != nil {
@@ -300,7 +332,7 @@ func (s *Server) forward(ctx context.Context, w work) {
 		return
 	}
 	report := &Frame{Kind: KindError, ID: w.f.ID, Budget: w.budget(), ErrStage: s.index, Timings: w.f.Timings,
-		Err: fmt.Sprintf("partition %d: forwarding to %s: %v", s.index, s.cfg.Next, err)}
+		Err: fmt.Sprintf("partition %d: %s %s", s.index, forwardingFailed, s.nextName())}
 	if w.f.Kind == KindError {
 		report.ErrStage, report.Err = w.f.ErrStage, w.f.Err
 	}

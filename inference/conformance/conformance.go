@@ -81,7 +81,7 @@ func (c Case) Run(ctx context.Context, reg *ops.Registry) Result {
 	}
 	res.Op = opTypes(m)
 	for _, op := range strings.Split(res.Op, "+") {
-		if !reg.Has(op) {
+		if !engine.Supports(reg, op) {
 			res.Status, res.Err = Unsupported, "operator "+op+" is not implemented"
 			return res
 		}
@@ -150,11 +150,25 @@ func loadTensor(path string) (*tensor.Tensor, error) {
 	return t, nil
 }
 
+// opTypes lists the op types of the model's nodes, those of subgraphs
+// (If branches, Loop and Scan bodies) included.
 func opTypes(m *onnx.Model) string {
 	set := map[string]bool{}
-	for _, n := range m.Graph.Nodes {
-		set[n.OpType] = true
+	var walk func(g *onnx.Graph)
+	walk = func(g *onnx.Graph) {
+		for _, n := range g.Nodes {
+			set[n.OpType] = true
+			for _, a := range n.Attrs {
+				if a.G != nil {
+					walk(a.G)
+				}
+				for _, sg := range a.Graphs {
+					walk(sg)
+				}
+			}
+		}
 	}
+	walk(m.Graph)
 	ops := make([]string, 0, len(set))
 	for op := range set {
 		ops = append(ops, op)

@@ -67,7 +67,13 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 	if opset == 0 {
 		return nil, errors.New("model imports no opset of the default ONNX domain")
 	}
-	g := m.Graph
+	return compileGraph(m.Graph, opset, reg, nil, !opts.Unfused)
+}
+
+// compileGraph compiles g. outer lists the outer-scope names a subgraph
+// reads (nil for a model's main graph): they become runtime inputs of any
+// type and shape. fuse turns on epilogue fusion.
+func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string, fuse bool) (*Program, error) {
 	p := &Program{slotOf: map[string]int{}, opset: opset}
 	slot := func(name string) int {
 		if s, ok := p.slotOf[name]; ok {
@@ -97,6 +103,13 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 		p.inputs = append(p.inputs, in)
 		p.inSlots = append(p.inSlots, slot(in.Name))
 	}
+	for _, name := range outer {
+		if _, ok := p.slotOf[name]; ok {
+			continue
+		}
+		p.inputs = append(p.inputs, onnx.ValueInfo{Name: name})
+		p.inSlots = append(p.inSlots, slot(name))
+	}
 
 	order, err := topoSort(g, p.slotOf)
 	if err != nil {
@@ -104,9 +117,10 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 	}
 	for _, n := range order {
 		st := step{node: n}
-		consts := make([]*tensor.Tensor, len(n.Inputs))
+		reads := NodeInputs(n)
+		consts := make([]*tensor.Tensor, len(reads))
 		allConst := true
-		for i, name := range n.Inputs {
+		for i, name := range reads {
 			if name == "" {
 				st.in = append(st.in, -1)
 				continue
@@ -125,13 +139,14 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 			}
 			st.out = append(st.out, slot(name))
 		}
-		k, err := reg.Build(n, opset, consts)
+		k, err := buildNode(n, opset, reg, consts)
 		if err != nil {
 			return nil, err
 		}
 		st.kernel = rewriteKernel(n, k, consts)
 		if allConst && foldable(n) {
-			outs, err := runStep(st, consts)
+			// Compile takes no context: folding runs to completion.
+			outs, err := runStep(context.Background(), st, consts)
 			if err != nil {
 				return nil, fmt.Errorf("folding constant node %s: %w", n.Label(), err)
 			}
@@ -153,7 +168,7 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 		p.outputs = append(p.outputs, out)
 		p.outSlots = append(p.outSlots, s)
 	}
-	if !opts.Unfused {
+	if fuse {
 		p.fuseEpilogues()
 	}
 	p.planReleases()
@@ -288,11 +303,11 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 				}
 				obs(Observation{Node: u.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live + b})
 			}
-			outs, err = runUnfused(st, vals, observed)
+			outs, err = runUnfused(ctx, st, vals, observed)
 		} else {
-			outs, err = runStep(st, args)
+			outs, err = runStep(ctx, st, args)
 			if st.unfused != nil && errors.Is(err, kernel.ErrNotFused) {
-				outs, err = runUnfused(st, vals, nil)
+				outs, err = runUnfused(ctx, st, vals, nil)
 			}
 		}
 		if err != nil {
@@ -333,7 +348,7 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 // and writing vals, and returns the last one's outputs; the intermediate
 // values are dropped again. each, when non-nil, is called after every step
 // with its time.
-func runUnfused(st step, vals []*tensor.Tensor, each func(u step, args, outs []*tensor.Tensor, dur time.Duration)) ([]*tensor.Tensor, error) {
+func runUnfused(ctx context.Context, st step, vals []*tensor.Tensor, each func(u step, args, outs []*tensor.Tensor, dur time.Duration)) ([]*tensor.Tensor, error) {
 	var outs []*tensor.Tensor
 	for k, u := range st.unfused {
 		args := make([]*tensor.Tensor, len(u.in))
@@ -344,7 +359,7 @@ func runUnfused(st step, vals []*tensor.Tensor, each func(u step, args, outs []*
 		}
 		start := time.Now()
 		var err error
-		if outs, err = runStep(u, args); err != nil {
+		if outs, err = runStep(ctx, u, args); err != nil {
 			return nil, fmt.Errorf("node %s (%s): %w", u.node.Label(), u.node.OpType, err)
 		}
 		if each != nil {
@@ -369,13 +384,17 @@ func runUnfused(st step, vals []*tensor.Tensor, each func(u step, args, outs []*
 	return outs, nil
 }
 
-func runStep(st step, args []*tensor.Tensor) (outs []*tensor.Tensor, err error) {
+func runStep(ctx context.Context, st step, args []*tensor.Tensor) (outs []*tensor.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("kernel panic: %v", r)
 		}
 	}()
-	outs, err = st.kernel.Run(args)
+	if ck, ok := st.kernel.(contextKernel); ok {
+		outs, err = ck.RunContext(ctx, args)
+	} else {
+		outs, err = st.kernel.Run(args)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func topoSort(g *onnx.Graph, known map[string]int) ([]*onnx.Node, error) {
 	users := make([][]int, len(g.Nodes))
 	for i, n := range g.Nodes {
 		seen := map[int]bool{}
-		for _, in := range n.Inputs {
+		for _, in := range NodeInputs(n) {
 			if in == "" || defined[in] {
 				continue
 			}

@@ -1,8 +1,10 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -10,18 +12,24 @@ import (
 )
 
 // Decode parses a serialized ModelProto. Unknown fields are skipped;
-// features papdl cannot represent faithfully (sparse initializers, external
-// tensor data, element types without a tensor.DType) are errors that name
-// the graph, node, attribute or tensor concerned and the byte offset.
+// features papdl cannot represent faithfully (sparse initializers, element
+// types without a tensor.DType) are errors that name the graph, node,
+// attribute or tensor concerned and the byte offset. Initializers with
+// external data need the model's directory: use Load.
 func Decode(data []byte) (*Model, error) {
 	m, err := decodeModel(newReader(data, 0))
 	if err != nil {
 		return nil, fmt.Errorf("onnx: decode model: %w", err)
 	}
+	if u := unresolvedExternal(m.Graph); u != nil {
+		return nil, fmt.Errorf("onnx: decode model: initializer %q: %w", u.Name, u.External)
+	}
 	return m, nil
 }
 
-// Load reads and decodes the model file at path.
+// Load reads and decodes the model file at path, and the external data
+// files (weights saved beside the model, as ONNX does past 2 GB) that its
+// initializers name, relative to path's directory.
 func Load(path string) (*Model, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -29,6 +37,9 @@ func Load(path string) (*Model, error) {
 	}
 	m, err := decodeModel(newReader(data, 0))
 	if err != nil {
+		return nil, fmt.Errorf("onnx: load model %s: %w", path, err)
+	}
+	if err := resolveExternal(m, filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("onnx: load model %s: %w", path, err)
 	}
 	return m, nil
@@ -179,7 +190,10 @@ func readGraph(r reader, depth int) (*Graph, error) {
 		case fGraphInitializer:
 			if sub, err = f.msg(msg, "initializer"); err == nil {
 				var init Initializer
-				if init.Name, init.Tensor, err = decodeTensor(sub); err != nil {
+				var ext *ExternalData
+				if init.Name, init.Tensor, err = decodeTensor(sub); errors.As(err, &ext) {
+					init.External, err = ext, nil // Load reads it
+				} else if err != nil {
 					err = fmt.Errorf("initializer %d: %w", len(g.Initializers), err)
 				}
 				g.Initializers = append(g.Initializers, &init)

@@ -9,8 +9,9 @@
 // names of tensors inside attributes are dropped on read. Value infos of
 // non-tensor types (sequence, map, optional) keep only their name, so Encode
 // writes them without a type. Sparse-tensor and type-proto attributes are
-// kept as opaque serialized bytes. Sparse initializers, external tensor data
-// and element types without a tensor.DType are decode errors.
+// kept as opaque serialized bytes. Initializers whose data lives in external
+// files are read by Load from the model's directory. Sparse initializers and
+// element types without a tensor.DType are decode errors.
 //
 // papdl reads ONNX itself instead of through onnx-go's decoder because that
 // decoder drops the opset imports (operator semantics depend on them), node

@@ -134,7 +134,13 @@ func appendGraph(b []byte, g *Graph) ([]byte, error) {
 		if init == nil {
 			return b, fmt.Errorf("initializer %d is nil", i)
 		}
-		b, err = appendTensorField(b, fGraphInitializer, init.Name, init.Tensor)
+		if init.Tensor == nil && init.External != nil {
+			b, err = appendMessage(b, fGraphInitializer, func(b []byte) ([]byte, error) {
+				return appendExternalTensor(b, init.Name, init.External), nil
+			})
+		} else {
+			b, err = appendTensorField(b, fGraphInitializer, init.Name, init.Tensor)
+		}
 		if err != nil {
 			return b, fmt.Errorf("initializer %d: %w", i, err)
 		}

@@ -43,10 +43,13 @@ type Graph struct {
 	DocString    string
 }
 
-// Initializer is a named constant tensor of a graph.
+// Initializer is a named constant tensor of a graph. External is set, and
+// Tensor nil, only between decoding a model whose initializer keeps its
+// bytes in another file and Load reading that file.
 type Initializer struct {
-	Name   string
-	Tensor *tensor.Tensor
+	Name     string
+	Tensor   *tensor.Tensor
+	External *ExternalData
 }
 
 // ValueInfo is a ValueInfoProto restricted to tensor types. HasShape is false

@@ -20,14 +20,15 @@ func DecodeTensor(data []byte) (name string, t *tensor.Tensor, err error) {
 // fields are only counted here; the second pass decodes them straight into
 // the tensor's storage.
 type tensorFields struct {
-	name     string
-	dims     []int64
-	dtype    int32
-	raw      []byte
-	hasRaw   bool
-	external bool
-	segment  bool
-	counts   map[protowire.Number]int // elements per typed data field
+	name       string
+	dims       []int64
+	dtype      int32
+	raw        []byte
+	hasRaw     bool
+	external   bool
+	externalKV []StringPair
+	segment    bool
+	counts     map[protowire.Number]int // elements per typed data field
 }
 
 // typedField describes the TensorProto fields that hold elements one by
@@ -147,6 +148,14 @@ func scanTensor(r reader) (tensorFields, error) {
 				break
 			}
 			tf.raw, tf.hasRaw = f.b, true
+		case fTensorExternalData:
+			var sub reader
+			if sub, err = f.msg(msg, "external_data"); err == nil {
+				var kv StringPair
+				if kv, err = decodeStringPair(sub); err == nil {
+					tf.externalKV = append(tf.externalKV, kv)
+				}
+			}
 		case fTensorDataLocation:
 			var loc int32
 			loc, err = f.int32(msg, "data_location")
@@ -208,7 +217,15 @@ func (tf *tensorFields) shape() ([]int, int, error) {
 // each other and decodes the elements into a new tensor.
 func buildTensor(r reader, tf *tensorFields) (*tensor.Tensor, error) {
 	if tf.external {
-		return nil, fmt.Errorf("data_location is EXTERNAL: external data files are not supported (save the model with its weights inside)")
+		shape, _, err := tf.shape()
+		if err != nil {
+			return nil, err
+		}
+		ext, err := externalData(tf, shape)
+		if err != nil {
+			return nil, err
+		}
+		return nil, ext
 	}
 	if tf.segment {
 		return nil, fmt.Errorf("segmented tensors (TensorProto.segment) are not supported")

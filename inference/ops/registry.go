@@ -6,10 +6,18 @@ import (
 	"sort"
 
 	"github.com/papdl/papdl/inference/onnx"
+	"github.com/papdl/papdl/inference/ops/indexops"
 	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/ops/linalg"
+	"github.com/papdl/papdl/inference/ops/logic"
+	"github.com/papdl/papdl/inference/ops/loss"
 	"github.com/papdl/papdl/inference/ops/mathops"
 	"github.com/papdl/papdl/inference/ops/nn"
+	"github.com/papdl/papdl/inference/ops/recurrent"
 	"github.com/papdl/papdl/inference/ops/shapeops"
+	"github.com/papdl/papdl/inference/ops/signal"
+	"github.com/papdl/papdl/inference/ops/text"
+	"github.com/papdl/papdl/inference/ops/vision"
 	"github.com/papdl/papdl/inference/tensor"
 )
 
@@ -33,6 +41,14 @@ func NewRegistry() *Registry {
 	nn.Register(r.add)
 	mathops.Register(r.add)
 	shapeops.Register(r.add)
+	loss.Register(r.add)
+	logic.Register(r.add)
+	indexops.Register(r.add)
+	recurrent.Register(r.add)
+	linalg.Register(r.add)
+	vision.Register(r.add)
+	signal.Register(r.add)
+	text.Register(r.add)
 	return r
 }
 

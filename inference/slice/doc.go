@@ -14,6 +14,11 @@
 //     tensor it reads is a constant or is produced by that unit; otherwise
 //     it starts a unit of its own.
 //
+// A recurrent layer (RNN, GRU, LSTM) is one node and so one unit; so is a
+// control-flow node (If, Loop, Scan): its subgraphs travel inside it, and
+// the outer-scope tensors they read count as inputs of the node
+// (engine.NodeInputs) when units and partitions are formed.
+//
 // So "Conv, Relu" is one unit, as a Keras Conv2D with an activation is one
 // layer, and a residual Add, which reads from two units, is a unit of its
 // own. A cut may fall between any two units, including inside a residual

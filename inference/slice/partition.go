@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/papdl/papdl/inference/engine"
 	"github.com/papdl/papdl/inference/onnx"
 )
 
@@ -98,7 +99,7 @@ func (a *Analysis) part(index, start, end int) (Part, error) {
 	reads := map[string]bool{}
 	usedConsts := map[string]bool{}
 	for _, n := range nodes {
-		for _, in := range n.Inputs {
+		for _, in := range engine.NodeInputs(n) {
 			if in == "" {
 				continue
 			}

@@ -138,7 +138,7 @@ func (a *Analysis) groupUnits(nodes []*onnx.Node) {
 		cur := len(a.Units) - 1
 		join := cur >= 0 && lightOps[n.OpType]
 		if join {
-			for _, in := range n.Inputs {
+			for _, in := range engine.NodeInputs(n) {
 				if in == "" || a.consts[in] != nil {
 					continue
 				}
@@ -163,7 +163,7 @@ func (a *Analysis) groupUnits(nodes []*onnx.Node) {
 	for i := range a.Units {
 		seen := map[string]bool{}
 		for _, n := range a.Units[i].Nodes {
-			for _, in := range n.Inputs {
+			for _, in := range engine.NodeInputs(n) {
 				if c := a.consts[in]; c != nil && !seen[in] {
 					seen[in] = true
 					a.Units[i].WeightBytes += c.ByteSize()

@@ -47,7 +47,10 @@ type builder struct {
 	// the traced graph before folding.
 	stateDict int
 	values    int
-	err       error
+	// opset is the opset the graph is written for (the sequence models
+	// change form at opsets 17 and 18).
+	opset int64
+	err   error
 }
 
 func newBuilder(seed uint64) *builder {

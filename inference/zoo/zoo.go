@@ -1,7 +1,10 @@
-// Package zoo generates reference convolutional networks as ONNX models with
+// Package zoo generates reference networks as ONNX models with
 // deterministic random weights: VGG16, ResNet18, ResNet50, MobileNetV2,
-// SqueezeNet 1.0 (ImageNet, [batch,3,224,224] -> [batch,1000]) and a small
-// MNIST CNN ([batch,1,28,28] -> [batch,10]).
+// SqueezeNet 1.0 (ImageNet, [batch,3,224,224] -> [batch,1000]), a small
+// MNIST CNN ([batch,1,28,28] -> [batch,10]), and two sequence models: an
+// LSTM keyword spotter ([batch,49,40] MFCC frames -> [batch,12]) and a
+// transformer encoder ([batch,16,64] token embeddings -> [batch,10]); see
+// sequence.go for how far those two follow a torch export.
 //
 // Each graph is the one that torch.onnx.export(model.eval(), x,
 // opset_version=13, input_names=["input"], output_names=["output"]) of torch
@@ -49,18 +52,22 @@ type arch struct {
 	name  string
 	input []int // input shape without the batch dimension
 	build func(b *builder, input string) string
+	// minOpset is the lowest opset the graph is written for (0: MinOpset).
+	minOpset int64
 }
 
 // archs lists the architectures in the order Archs reports them.
 func archs() []arch {
 	imagenet := []int{3, 224, 224}
 	return []arch{
-		{"mnist", []int{1, 28, 28}, buildMNIST},
-		{"vgg16", imagenet, buildVGG16},
-		{"resnet18", imagenet, buildResNet18},
-		{"resnet50", imagenet, buildResNet50},
-		{"mobilenetv2", imagenet, buildMobileNetV2},
-		{"squeezenet1_0", imagenet, buildSqueezeNet10},
+		{"mnist", []int{1, 28, 28}, buildMNIST, 0},
+		{"vgg16", imagenet, buildVGG16, 0},
+		{"resnet18", imagenet, buildResNet18, 0},
+		{"resnet50", imagenet, buildResNet50, 0},
+		{"mobilenetv2", imagenet, buildMobileNetV2, 0},
+		{"squeezenet1_0", imagenet, buildSqueezeNet10, 0},
+		{"lstm_kws", []int{kwsFrames, kwsFeatures}, buildLSTMKWS, 13},
+		{"transformer_encoder", []int{encTokens, encModel}, buildTransformerEncoder, 13},
 	}
 }
 
@@ -91,7 +98,11 @@ func Generate(name string, opts Options) (*onnx.Model, error) {
 		if a.name != name {
 			continue
 		}
+		if a.minOpset > opts.Opset {
+			return nil, fmt.Errorf("zoo: %s needs opset %d or later, not %d", name, a.minOpset, opts.Opset)
+		}
 		b := newBuilder(opts.Seed)
+		b.opset = opts.Opset
 		in := b.input("input", append([]int{opts.Batch}, a.input...))
 		out := a.build(b, in)
 		g, err := b.finish(out, "output")

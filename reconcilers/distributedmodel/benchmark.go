@@ -41,11 +41,18 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 	}
 	reason := "no profile yet"
 	if s.rec.ProfileKey != "" {
-		old, err := profile.LoadFile(s.r.Store.ProfilePath(s.rec.ProfileKey))
+		path, err := s.r.Store.ProfilePath(s.rec.ProfileKey)
+		var old *profile.ClusterProfile
+		if err == nil {
+			old, err = profile.LoadFile(path)
+		}
 		if err == nil {
 			reason = s.coverage(old, ready)
 			if age, ok := old.Age(s.r.now()); reason == "" && ok && age > maxAge {
 				reason = fmt.Sprintf("the profile is %s old (spec.benchmark.maxAge %s)", age.Round(time.Second), maxAge)
+			}
+			if reason == "" && s.rec.BenchmarkRequested != "" {
+				reason = s.rec.BenchmarkRequested
 			}
 			if reason == "" {
 				v1alpha1.SetCondition(&s.rec.Status.Conditions, v1alpha1.Condition{Type: v1alpha1.ConditionBenchmarked,
@@ -93,13 +100,19 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 	}
 	now := *prof.Metadata.MeasuredAt
 	key := store.Key(s.rec.ModelSHA256, s.rec.InputShape, nodeKey(ready), now)
-	if err := profile.WriteFile(s.r.Store.ProfilePath(key), prof); err != nil {
+	profilePath, err := s.r.Store.ProfilePath(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := profile.WriteFile(profilePath, prof); err != nil {
 		return nil, err
 	}
 	old := s.rec.ProfileKey
-	s.rec.ProfileKey, s.rec.ProfileGraphKey = key, s.rec.GraphKey
+	s.rec.ProfileKey, s.rec.ProfileGraphKey, s.rec.BenchmarkRequested = key, s.rec.GraphKey, ""
 	if old != "" && old != key {
-		_ = os.Remove(s.r.Store.ProfilePath(old))
+		if path, err := s.r.Store.ProfilePath(old); err == nil {
+			_ = os.Remove(path)
+		}
 	}
 	s.event(false, "Benchmarked", "profile %s: %d nodes, %d units, %d links", key, len(prof.Nodes), len(prof.Model.Units), len(prof.Links))
 	v1alpha1.SetCondition(&s.rec.Status.Conditions, v1alpha1.Condition{Type: v1alpha1.ConditionBenchmarked,
@@ -149,7 +162,10 @@ func WriteBenchPartitions(dir string, a *slice.Analysis, modelSHA256 string, bud
 func (s *session) ensureBenchPartitions(a *slice.Analysis, ready []runtime.Node) (manifest string, chunks int, release func(), err error) {
 	cuts := a.ChunkCuts(BenchChunkBudget(ready))
 	key := store.Key(s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape, "benchmark", cuts)
-	dir := s.r.Store.ArtifactDir(key)
+	dir, err := s.r.Store.ArtifactDir(key)
+	if err != nil {
+		return "", 0, nil, err
+	}
 	manifest = filepath.Join(dir, slice.ManifestFile)
 	s.r.artifactsMu.Lock()
 	defer s.r.artifactsMu.Unlock()
@@ -247,7 +263,7 @@ const maxProfilesScanned = 64
 // profile of the same model file that covers the ready nodes, so that a
 // rebuilt state does not cost a benchmark.
 func (s *session) adoptProfile(ready []runtime.Node) {
-	entries, err := os.ReadDir(filepath.Dir(s.r.Store.ProfilePath("x")))
+	entries, err := os.ReadDir(filepath.Join(s.r.Store.Dir(), "profiles"))
 	if err != nil {
 		return
 	}
@@ -261,7 +277,11 @@ func (s *session) adoptProfile(ready []runtime.Node) {
 		if !ok || strings.HasPrefix(key, ".") {
 			continue
 		}
-		p, err := profile.LoadFile(s.r.Store.ProfilePath(key))
+		path, err := s.r.Store.ProfilePath(key)
+		if err != nil {
+			continue
+		}
+		p, err := profile.LoadFile(path)
 		if err != nil || p.Model.SHA256 != s.rec.ModelSHA256 || p.Metadata.MeasuredAt == nil {
 			continue
 		}

@@ -3,6 +3,7 @@ package distributedmodel_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -312,11 +313,50 @@ func treeDigest(t *testing.T, dir string) string {
 		if err != nil {
 			return err
 		}
-		b.WriteString(path + " " + info.ModTime().String() + " " + string(rune(info.Size())) + "\n")
+		fmt.Fprintf(&b, "%s %s %d\n", path, info.ModTime(), info.Size())
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestDeletedSpecCancelsItsBenchmark: deleting a spec while its model is
+// being benchmarked ends the benchmark, and the next reconcile removes
+// what the model created (defect 7).
+func TestDeletedSpecCancelsItsBenchmark(t *testing.T) {
+	m := newModels(t)
+	c := newCluster(t)
+	started, release := c.rt.HoldBenchmarks()
+	defer release()
+	c.write("m.yaml", baseSpec(m).YAML())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.r.Reconcile(context.Background(), reconcilers.Request{Name: "m"})
+		done <- err
+	}()
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the benchmark never started")
+	}
+	if err := os.Remove(filepath.Join(c.specsDir, "m.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	c.r.Cancel("m")
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Fatalf("the cancelled reconcile returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the benchmark of a deleted spec kept running")
+	}
+	if err := c.converge("m"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(c.st.Dir(), "models", "m")); !os.IsNotExist(err) {
+		t.Fatalf("the deleted model's state is still there: %v", err)
+	}
 }

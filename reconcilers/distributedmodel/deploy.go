@@ -1,14 +1,12 @@
 package distributedmodel
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -32,7 +30,10 @@ func (s *session) ensurePartitions(ctx context.Context, path string, plan *plann
 		cuts = append(cuts, p.End-1)
 	}
 	key := store.Key(s.rec.ModelSHA256, s.rec.InputName, s.rec.InputShape, cuts)
-	dir := s.r.Store.ArtifactDir(key)
+	dir, err := s.r.Store.ArtifactDir(key)
+	if err != nil {
+		return "", err
+	}
 	// Artifacts are pruned by the keys the saved records name: hold the
 	// lock until this model's saved record names the set it uses, so that
 	// no prune (of this or another model) removes it meanwhile.
@@ -91,6 +92,10 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 		return nil, fmt.Errorf("partition set %s has %d partitions, the plan %d", dir, len(man.Partitions), len(plan.Partitions))
 	}
 	port := gatewayPort(s.obj)
+	var tokenFile string
+	if g := s.obj.Spec.Gateway; g != nil {
+		tokenFile = g.TokenFile
+	}
 	manifest := filepath.Join(dir, slice.ManifestFile)
 	out := make([]runtime.Workload, 0, len(plan.Partitions)+1)
 	for i, p := range plan.Partitions {
@@ -108,6 +113,7 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 	out = append(out, runtime.Workload{
 		Name: WorkloadName(s.name, -1), Model: s.name, Role: runtime.RoleGateway, Partition: -1,
 		Node: plan.SourceNode, Revision: revision, ManifestPath: manifest, Next: WorkloadName(s.name, 0), Port: port,
+		TokenFile: tokenFile,
 		// The gateway serves the partition set its manifest describes (the
 		// number of stages, the model's inputs and outputs) and reports the
 		// manifest's digest on readiness answers.
@@ -208,8 +214,8 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 	}
 	s.rec.Status.Endpoint = endpoint
 	pl := &v1alpha1.PlacementStatus{Objective: plan.Objective}
-	lat, thr := plan.Totals.LatencySeconds, plan.Totals.Throughput
-	pl.PredictedLatencySeconds, pl.PredictedThroughput = &lat, &thr
+	lat, thr, xfer := plan.Totals.LatencySeconds, plan.Totals.Throughput, plan.Totals.TransferSeconds
+	pl.PredictedLatencySeconds, pl.PredictedThroughput, pl.PredictedTransferSeconds = &lat, &thr, &xfer
 	allRunning := running[gw.Name]
 	var notRunning []string
 	if !running[gw.Name] {
@@ -221,9 +227,10 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 		if !running[name] {
 			notRunning = append(notRunning, name)
 		}
+		compute := p.ComputeSeconds
 		pl.Partitions = append(pl.Partitions, v1alpha1.PartitionStatus{Index: int32(i),
 			Units: v1alpha1.IndexRange{Start: int32(p.Start), End: int32(p.End)}, Node: p.Node, Hostname: p.Hostname,
-			Service: name, Ready: running[name]})
+			Service: name, Ready: running[name], PredictedComputeSeconds: &compute})
 	}
 	s.rec.Status.Placement = pl
 	msg := "waiting for the partitions and the gateway to answer"
@@ -260,9 +267,7 @@ func (s *session) ready(ctx context.Context, endpoint, revision string, pl *v1al
 	for i := range pl.Partitions {
 		pl.Partitions[i].Ready = true
 	}
-	if mean, ok := measuredLatency(ctx, endpoint); ok {
-		s.rec.MeasuredLatencySeconds = &mean
-	}
+	s.observe(ctx, endpoint, pl)
 	if s.rec.Status.LastAppliedRevision != revision {
 		s.event(false, "Ready", "revision %s is serving at %s", revision, endpoint)
 	}
@@ -306,42 +311,4 @@ func gatewayServes(ctx context.Context, endpoint, name, manifestSHA string) stri
 		return fmt.Sprintf("the gateway at %s answers %s: the chain is not whole yet", endpoint, resp.Status)
 	}
 	return ""
-}
-
-// measuredLatency reads the gateway's mean inference latency so far from
-// its Prometheus metrics (sum / count of papdl_gateway_inference_seconds).
-func measuredLatency(ctx context.Context, endpoint string) (float64, bool) {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/metrics", nil)
-	if err != nil {
-		return 0, false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	var sum, count float64
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "papdl_gateway_inference_seconds_sum":
-			sum = v
-		case "papdl_gateway_inference_seconds_count":
-			count = v
-		}
-	}
-	if count == 0 {
-		return 0, false
-	}
-	return sum / count, true
 }

@@ -18,7 +18,11 @@ import (
 func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node) (*planner.Plan, error) {
 	key := store.Key(s.rec.ProfileKey, nodeKey(ready), s.rec.SpecHash)
 	var old planner.Plan
-	hadPlan, err := store.ReadJSON(PlanPath(s.r.Store, s.name), &old)
+	planPath, err := PlanPath(s.r.Store, s.name)
+	if err != nil {
+		return nil, err
+	}
+	hadPlan, err := store.ReadJSON(planPath, &old)
 	if err != nil {
 		// A corrupt plan is a cache miss: plan again.
 		s.log.Warn("stored plan unreadable: planning again", zap.Error(err))
@@ -40,8 +44,19 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := planner.Solve(prof, req)
-	if err != nil {
+	// Hysteresis: with the spec unchanged (new measurements, a node that
+	// came or went), the deployed placement stays unless the new plan
+	// beats it by more than spec.placement.tolerance or it no longer fits.
+	var plan *planner.Plan
+	if hadPlan && s.rec.PlanSpecHash == s.rec.SpecHash {
+		d, err := planner.Replan(prof, req, &old)
+		if err != nil {
+			return nil, err
+		}
+		if plan = d.Plan; d.Kept && !s.dryRun() {
+			s.event(false, "PlacementKept", "placement kept: %s", d.Reason)
+		}
+	} else if plan, err = planner.Solve(prof, req); err != nil {
 		return nil, err
 	}
 	desc := describePlan(plan)
@@ -51,10 +66,10 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 		}
 		return plan, nil
 	}
-	if err := store.WriteJSON(PlanPath(s.r.Store, s.name), plan); err != nil {
+	if err := store.WriteJSON(planPath, plan); err != nil {
 		return nil, err
 	}
-	s.rec.PlanKey = key
+	s.rec.PlanKey, s.rec.PlanSpecHash = key, s.rec.SpecHash
 	if hadPlan && describePlan(&old) != desc {
 		s.event(false, "PlacementChanged", "placement changed from %s to %s", describePlan(&old), desc)
 	} else if !hadPlan {

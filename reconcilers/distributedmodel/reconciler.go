@@ -85,7 +85,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcilers.Request) (re
 	rec, known, err := LoadRecord(r.Store, req.Name)
 	rebuilt := false
 	if err != nil {
-		if !known {
+		if !known || !errors.Is(err, store.ErrCorrupt) {
 			return reconcilers.Result{}, err // unreadable, not corrupt: retry
 		}
 		// The state is a cache of what the runtime reports: start afresh
@@ -164,13 +164,8 @@ func (r *Reconciler) portHolder(s *session, decls map[string][]Declaration) stri
 	return ""
 }
 
-// gatewayPort is the gateway's port of a defaulted spec.
-func gatewayPort(obj *v1alpha1.DistributedModel) int {
-	if g := obj.Spec.Gateway; g != nil && g.Port != nil {
-		return int(*g.Port)
-	}
-	return int(v1alpha1.DefaultGatewayPort)
-}
+// gatewayPort is the port the model's gateway publishes.
+func gatewayPort(obj *v1alpha1.DistributedModel) int { return int(v1alpha1.GatewayPort(&obj.Spec)) }
 
 // quarantine reports a spec that cannot be acted on (it does not parse or
 // validate, or the model is declared twice) and leaves the last applied
@@ -282,7 +277,11 @@ func (r *Reconciler) removeProfile(key string) error {
 			return nil
 		}
 	}
-	if err := os.Remove(r.Store.ProfilePath(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	path, err := r.Store.ProfilePath(key)
+	if err != nil {
+		return fmt.Errorf("remove profile: %w", err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove profile %s: %w", key, err)
 	}
 	return nil
@@ -322,7 +321,11 @@ func (s *session) save() {
 	if s.dryRun() {
 		return
 	}
-	if err := store.WriteJSON(RecordPath(s.r.Store, s.name), s.rec); err != nil {
+	path, err := RecordPath(s.r.Store, s.name)
+	if err == nil {
+		err = store.WriteJSON(path, s.rec)
+	}
+	if err != nil {
 		s.log.Error("saving status failed", zap.Error(err))
 	}
 }

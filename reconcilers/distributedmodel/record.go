@@ -1,7 +1,6 @@
 package distributedmodel
 
 import (
-	"path/filepath"
 	"time"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
@@ -32,30 +31,51 @@ type Record struct {
 	// (with the input shape); ProfileGraphKey is the GraphKey the current
 	// profile was measured for: a model file whose weights alone changed
 	// keeps its profile.
-	GraphKey        string    `json:"graphKey,omitempty"`
-	ProfileGraphKey string    `json:"profileGraphKey,omitempty"`
-	ProfileKey      string    `json:"profileKey,omitempty"`
-	PlanKey         string    `json:"planKey,omitempty"`
-	ArtifactKey     string    `json:"artifactKey,omitempty"`
-	CreatedAt       time.Time `json:"createdAt"`
-	// MeasuredLatencySeconds is the gateway's latest measured median, when known.
+	GraphKey        string `json:"graphKey,omitempty"`
+	ProfileGraphKey string `json:"profileGraphKey,omitempty"`
+	ProfileKey      string `json:"profileKey,omitempty"`
+	PlanKey         string `json:"planKey,omitempty"`
+	// PlanSpecHash is the SpecHash the plan was made for: a plan made for
+	// the current spec is only replaced when a new one beats it by more
+	// than spec.placement.tolerance.
+	PlanSpecHash string    `json:"planSpecHash,omitempty"`
+	ArtifactKey  string    `json:"artifactKey,omitempty"`
+	CreatedAt    time.Time `json:"createdAt"`
+	// Metrics is the gateway's last scraped counters (see observe).
+	Metrics *MetricsSnapshot `json:"metrics,omitempty"`
+	// DivergentWindows counts consecutive observation windows in which a
+	// partition's measured time was off its prediction.
+	DivergentWindows int `json:"divergentWindows,omitempty"`
+	// BenchmarkRequested, when set, makes the next reconcile benchmark the
+	// cluster again, for this reason.
+	BenchmarkRequested string `json:"benchmarkRequested,omitempty"`
+	// PredictionBenchmarkAt is when divergence last asked for a benchmark.
+	PredictionBenchmarkAt *time.Time `json:"predictionBenchmarkAt,omitempty"`
+	// MeasuredLatencySeconds is the gateway's latest measured mean latency
+	// (over the last observation window), when known.
 	MeasuredLatencySeconds *float64 `json:"measuredLatencySeconds,omitempty"`
 }
 
-// RecordPath is where a model's record lives.
-func RecordPath(s *store.Store, name string) string {
-	return filepath.Join(s.ModelDir(name), "status.json")
+// RecordPath is where a model's record lives; a name that is not a valid
+// model name has none (store.ErrInvalidName).
+func RecordPath(s *store.Store, name string) (string, error) {
+	return s.ModelFile(name, store.StatusFile)
 }
 
-// PlanPath is where a model's current plan lives.
-func PlanPath(s *store.Store, name string) string {
-	return filepath.Join(s.ModelDir(name), "plan.json")
+// PlanPath is where a model's current plan lives; a name that is not a
+// valid model name has none (store.ErrInvalidName).
+func PlanPath(s *store.Store, name string) (string, error) {
+	return s.ModelFile(name, store.PlanFile)
 }
 
 // LoadRecord reads a model's record; found is false when it has none.
 func LoadRecord(s *store.Store, name string) (*Record, bool, error) {
 	var rec Record
-	found, err := store.ReadJSON(RecordPath(s, name), &rec)
+	path, err := RecordPath(s, name)
+	if err != nil {
+		return &Record{Name: name}, false, err
+	}
+	found, err := store.ReadJSON(path, &rec)
 	if err != nil || !found {
 		return &Record{Name: name}, found, err
 	}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,6 +102,9 @@ func TestBadInputCorpusNeverHurtsAHealthyModel(t *testing.T) {
 		deadline := time.Now().Add(3 * time.Minute)
 		for ctx.Err() == nil && time.Now().Before(deadline) {
 			body, err := postInput(ctx, port)
+			if ctx.Err() != nil {
+				return // the test ended this request, not the server
+			}
 			mu.Lock()
 			sent++
 			if err != nil || !bytes.Equal(body, fixture.monoA) {
@@ -197,9 +199,6 @@ func postInput(ctx context.Context, port int) ([]byte, error) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
-			return fixture.monoA, nil // the test ended the request, not the server
-		}
 		return nil, err
 	}
 	defer resp.Body.Close()

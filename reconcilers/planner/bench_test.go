@@ -1,7 +1,9 @@
 package planner
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
@@ -42,4 +44,64 @@ func BenchmarkSolveThroughput200x16(b *testing.B) {
 
 func BenchmarkSolveThroughput200x16TightMemory(b *testing.B) {
 	benchmarkSolve(b, v1alpha1.ObjectiveThroughput, true)
+}
+
+// BenchmarkLarge solves a suite of random 200 x 16 instances (seeds 0…k-1
+// of randomInstance) per objective, memory and tolerance, and reports per
+// instance: the time, the share proven (optimal: true), the proven gap of
+// the optimum ((optimum − lower bound)/optimum: mean and worst) and the
+// mean number of partitions. Run with -benchtime=1x: one pass is the
+// measurement.
+func BenchmarkLarge(b *testing.B) {
+	for _, c := range []struct {
+		obj       v1alpha1.Objective
+		tight     bool
+		tolerance float64
+		instances int
+	}{
+		{v1alpha1.ObjectiveLatency, false, 0, 20},
+		{v1alpha1.ObjectiveLatency, true, 0, 40},
+		{v1alpha1.ObjectiveLatency, true, 0.05, 40},
+		{v1alpha1.ObjectiveThroughput, false, 0, 5},
+		{v1alpha1.ObjectiveThroughput, true, 0, 5},
+		{v1alpha1.ObjectiveThroughput, false, 0.05, 5},
+	} {
+		memory := "free"
+		if c.tight {
+			memory = "tight"
+		}
+		b.Run(fmt.Sprintf("%s/%s/tolerance=%g", c.obj, memory, c.tolerance), func(b *testing.B) {
+			var proven, solved, parts int
+			var gaps []float64
+			for b.Loop() {
+				proven, solved, parts, gaps = 0, 0, 0, gaps[:0]
+				for seed := range c.instances {
+					prof, req := randomInstance(newRand(uint64(seed)), instanceOptions{nodes: 16, units: 200, memoryTight: c.tight})
+					req.Objective, req.Tolerance = c.obj, c.tolerance
+					plan, err := Solve(prof, req)
+					if err != nil {
+						continue // memory too tight for this draw
+					}
+					solved++
+					parts += len(plan.Partitions)
+					if plan.Optimal {
+						proven++
+					}
+					gaps = append(gaps, 100*(plan.Optimum-plan.LowerBound)/plan.Optimum)
+				}
+			}
+			if solved == 0 {
+				b.Fatal("no instance solved")
+			}
+			var sum float64
+			for _, g := range gaps {
+				sum += g
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*solved), "ms/instance")
+			b.ReportMetric(float64(proven)/float64(solved), "proven")
+			b.ReportMetric(sum/float64(len(gaps)), "meangap%")
+			b.ReportMetric(slices.Max(gaps), "maxgap%")
+			b.ReportMetric(float64(parts)/float64(solved), "partitions")
+		})
+	}
 }

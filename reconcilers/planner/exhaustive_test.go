@@ -26,6 +26,14 @@ type oracle struct {
 	// periodLimit, when positive, switches to the second pass: the least
 	// latency among assignments whose period is within the limit.
 	periodLimit, limitedLatency float64
+	// leaves, when non-nil, collects every assignment's costs and shape.
+	collected *[]leaf
+}
+
+// leaf is one complete assignment as the enumeration saw it.
+type leaf struct {
+	latency, period  float64
+	partitions, hops int
 }
 
 func newOracle(prof *profile.ClusterProfile, req Request) *oracle {
@@ -126,6 +134,7 @@ func (o *oracle) run(periodLimit float64) {
 		nodeLoad[m] += sign * o.overhead
 		nodeLoad[n] += sign * o.overhead
 	}
+	assign := make([]int, o.U)
 	var rec func(u, prev int, latency float64)
 	rec = func(u, prev int, latency float64) {
 		if u == o.U {
@@ -150,6 +159,9 @@ func (o *oracle) run(periodLimit float64) {
 			if periodLimit > 0 && period <= periodLimit {
 				o.limitedLatency = min(o.limitedLatency, latency)
 			}
+			if o.collected != nil {
+				*o.collected = append(*o.collected, o.shape(assign, latency, period))
+			}
 			return
 		}
 		for n := range o.N {
@@ -160,6 +172,7 @@ func (o *oracle) run(periodLimit float64) {
 			c := o.prof.Nodes[n].Units[u].Seconds
 			t := o.transfer(prev, n, o.in[u])
 			oldNode, oldPrev, oldLink := nodeLoad[n], nodeLoad[prev], linkLoad[prev][n]
+			assign[u] = n
 			used[n] += mem
 			nodeLoad[n] += c
 			if prev != n {
@@ -171,6 +184,76 @@ func (o *oracle) run(periodLimit float64) {
 		}
 	}
 	rec(0, o.src, 0)
+}
+
+// shape counts an assignment's partitions (maximal runs) and hops
+// (changes of node, from the source and back to it included).
+func (o *oracle) shape(assign []int, latency, period float64) leaf {
+	l := leaf{latency: latency, period: period, partitions: 1}
+	prev := o.src
+	for u, n := range assign {
+		if u > 0 && n != assign[u-1] {
+			l.partitions++
+		}
+		if n != prev {
+			l.hops++
+		}
+		prev = n
+	}
+	if prev != o.src {
+		l.hops++
+	}
+	return l
+}
+
+// simplest applies the tolerance rule to the enumerated leaves, written
+// straight from docs/planner.md: among leaves whose objective is within
+// optimum·(1+tol), the fewest partitions, then the fewest hops, then the
+// best objective, then (throughput) the least latency among those as fast.
+func simplest(leaves []leaf, obj v1alpha1.Objective, tol float64) (leaf, bool) {
+	value := func(l leaf) float64 {
+		if obj == v1alpha1.ObjectiveThroughput {
+			return l.period
+		}
+		return l.latency
+	}
+	opt := math.Inf(1)
+	for _, l := range leaves {
+		opt = min(opt, value(l))
+	}
+	var within []leaf
+	for _, l := range leaves {
+		if value(l) <= opt*(1+tol)*(1+1e-9) {
+			within = append(within, l)
+		}
+	}
+	if len(within) == 0 {
+		return leaf{}, false
+	}
+	best := within[0]
+	for _, l := range within[1:] {
+		switch {
+		case l.partitions != best.partitions:
+			if l.partitions < best.partitions {
+				best = l
+			}
+		case l.hops != best.hops:
+			if l.hops < best.hops {
+				best = l
+			}
+		case value(l) < value(best):
+			best = l
+		}
+	}
+	if obj == v1alpha1.ObjectiveThroughput {
+		fast := best.period * (1 + 1e-9)
+		for _, l := range within {
+			if l.partitions == best.partitions && l.hops == best.hops && l.period <= fast && l.latency < best.latency {
+				best.latency = l.latency
+			}
+		}
+	}
+	return best, true
 }
 
 // randomOverhead sets the hop overhead through each way it can be given:
@@ -319,4 +402,99 @@ func TestExhaustive(t *testing.T) {
 	if feasible < instances || infeasible == 0 || multiPartition < instances/4 {
 		t.Errorf("instance mix too weak: %d feasible, %d infeasible, %d multi-partition", feasible, infeasible, multiPartition)
 	}
+}
+
+// TestExhaustiveTolerance checks the simplest plan within a tolerance
+// against the rule applied to every enumerated assignment, on random
+// instances (up to 6 nodes x 9 units), both objectives, tolerances from 0
+// to 50%.
+func TestExhaustiveTolerance(t *testing.T) {
+	const instances = 500
+	const maxLeaves = 200_000
+	var checks, simpler, single int
+	for i := range instances {
+		rng := rand.New(rand.NewPCG(uint64(i), 1212))
+		var opts instanceOptions
+		var prof *profile.ClusterProfile
+		var req Request
+		var o *oracle
+		for {
+			opts = instanceOptions{nodes: 1 + rng.IntN(6), units: 1 + rng.IntN(9),
+				memoryTight: i%2 == 1, constrained: i%4 >= 2}
+			prof, req = randomInstance(rng, opts)
+			randomOverhead(rng, prof, &req)
+			o = newOracle(prof, req)
+			if o.leaves() <= maxLeaves {
+				break
+			}
+		}
+		var leaves []leaf
+		o.collected = &leaves
+		o.run(0)
+		req.Tolerance = []float64{0.01, 0.05, 0.05, 0.2, 0.5}[rng.IntN(5)]
+		for _, obj := range v1alpha1.Objectives() {
+			req.Objective = obj
+			want, ok := simplest(leaves, obj, req.Tolerance)
+			plan, err := Solve(prof, req)
+			if !ok {
+				if !errors.Is(err, ErrInfeasible) {
+					t.Fatalf("instance %d %s: no placement exists, Solve returned %v", i, obj, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("instance %d (%+v) %s: %v", i, opts, obj, err)
+			}
+			if !plan.Optimal {
+				t.Fatalf("instance %d %s: plan not proven", i, obj)
+			}
+			checkPlan(t, o, plan)
+			hops := planHops(plan)
+			if len(plan.Partitions) != want.partitions || hops != want.hops {
+				t.Fatalf("instance %d (%+v) %s tol %v: %d partitions and %d hops, exhaustive %d and %d",
+					i, opts, obj, req.Tolerance, len(plan.Partitions), hops, want.partitions, want.hops)
+			}
+			if !close9(plan.Totals.LatencySeconds, want.latency) || !close9(plan.Totals.BottleneckSeconds, want.period) && obj == v1alpha1.ObjectiveThroughput {
+				t.Fatalf("instance %d (%+v) %s tol %v: latency %.12g period %.12g, exhaustive %.12g and %.12g",
+					i, opts, obj, req.Tolerance, plan.Totals.LatencySeconds, plan.Totals.BottleneckSeconds, want.latency, want.period)
+			}
+			opt := o.minLatency
+			if obj == v1alpha1.ObjectiveThroughput {
+				opt = o.minPeriod
+			}
+			if !close9(plan.Optimum, opt) {
+				t.Fatalf("instance %d %s: optimum %.12g, exhaustive %.12g", i, obj, plan.Optimum, opt)
+			}
+			checks++
+			full, err := Solve(prof, Request{Objective: obj, SourceNode: req.SourceNode, Pins: req.Pins, Avoid: req.Avoid,
+				NodeSelector: req.NodeSelector, Headroom: req.Headroom, HopOverheadSeconds: req.HopOverheadSeconds, InputBytes: req.InputBytes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.Partitions) < len(full.Partitions) {
+				simpler++
+			}
+			if len(plan.Partitions) == 1 && len(full.Partitions) > 1 {
+				single++
+			}
+		}
+	}
+	t.Logf("%d checks; %d plans simpler than the optimum, %d of them on one node", checks, simpler, single)
+	if checks < instances || simpler < instances/10 || single == 0 {
+		t.Errorf("instance mix too weak: %d checks, %d simpler, %d single", checks, simpler, single)
+	}
+}
+
+// planHops counts the transfers between different nodes in a plan.
+func planHops(plan *Plan) int {
+	h := 0
+	for _, part := range plan.Partitions {
+		if part.In.From != part.In.To {
+			h++
+		}
+	}
+	if plan.Return.From != plan.Return.To {
+		h++
+	}
+	return h
 }

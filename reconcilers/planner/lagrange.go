@@ -18,8 +18,9 @@ import (
 // paths met during the ascent seed the incumbent.
 
 const (
-	lagrangeIterations = 80
-	lagrangeStall      = 4 // halve the step after this many non-improving iterations
+	lagrangeIterations = 300
+	lagrangeStall      = 4    // halve the step after this many non-improving iterations
+	lagrangeMinStep    = 1e-6 // stop once the step has been halved this far
 )
 
 // pricedTable fills out[(u)*N+m] like latencyTable with comp + lam·mem.
@@ -94,7 +95,9 @@ func (s *search) lagrange() {
 			if current > bestL*(1+1e-9) {
 				bestL, bestLam, stall = current, slices.Clone(lam), 0
 			} else if stall++; stall >= lagrangeStall {
-				theta, stall = theta/2, 0
+				if theta, stall = theta/2, 0; theta < lagrangeMinStep {
+					break
+				}
 			}
 		}
 		if s.fits(usage) {

@@ -20,6 +20,10 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 	if obj != v1alpha1.ObjectiveLatency && obj != v1alpha1.ObjectiveThroughput {
 		return nil, fmt.Errorf("unsupported objective %q (latency or throughput)", obj)
 	}
+	tol := req.Tolerance
+	if math.IsNaN(tol) || tol < 0 || tol > 1 {
+		return nil, fmt.Errorf("invalid tolerance %v: want a fraction between 0 and 1", tol)
+	}
 	p, err := newProblem(prof, &req)
 	if err != nil {
 		return nil, err
@@ -38,12 +42,20 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		assign, optimal, lower, expansions = s.bestAssign, !s.aborted, s.root, s.expansions
 	} else {
 		s1 := newSearch(p, true, math.Inf(1), budget)
-		inc, period, latency := p.throughputIncumbent(budget)
+		stageLower, stagePath := p.stageBound(s1.weights)
+		s1.root = max(s1.root, stageLower)
+		inc, period, latency := p.throughputIncumbent(budget, stagePath)
 		s1.solve(inc, period, latency)
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {
-			// Among placements as fast as the best, take the lowest latency.
-			s2 := newSearch(p, false, s1.best*(1+1e-9), budget)
+			// Among placements as fast as the best, take the lowest latency
+			// (a tenth of the budget when the best is not proven: the
+			// tie-break cannot be proven either).
+			b2 := budget
+			if s1.aborted {
+				b2 = max(budget/10, 1)
+			}
+			s2 := newSearch(p, false, s1.best*(1+equalRel), b2)
 			s2.solve(s1.bestAssign, s1.bestLat, s1.bestLat)
 			assign, expansions = s2.bestAssign, expansions+s2.expansions
 			optimal = optimal && !s2.aborted
@@ -61,32 +73,50 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		}
 		return nil, d
 	}
+	optLatency, optPeriod, _ := p.score(assign)
+	optimum := optLatency
+	if obj == v1alpha1.ObjectiveThroughput {
+		optimum = optPeriod
+	}
+	if optimal {
+		lower = optimum
+	}
+	if tol > 0 {
+		// When the optimum is not proven, neither can the simplest plan
+		// within a tolerance of it be: a tenth of the budget improves it.
+		sb := budget
+		if !optimal {
+			sb = max(budget/10, 1)
+		}
+		simple, exact, n := p.simplest(obj, assign, tol, sb)
+		assign, optimal, expansions = simple, optimal && exact, expansions+n
+	}
 	plan := p.buildPlan(prof, obj, assign)
 	plan.Optimal, plan.Expansions = optimal, expansions
-	plan.LowerBound = lower
-	if optimal {
-		plan.LowerBound = plan.Totals.LatencySeconds
-		if obj == v1alpha1.ObjectiveThroughput {
-			plan.LowerBound = plan.Totals.BottleneckSeconds
-		}
-	}
+	plan.LowerBound, plan.Tolerance, plan.Optimum = lower, tol, optimum
 	return plan, nil
 }
 
+// improveMoves bounds the moves local search evaluates per starting
+// placement of the throughput incumbent.
+const improveMoves = 30_000
+
 // throughputIncumbent is the best, by busiest stage then latency, of the
 // latency-optimal placement and one-run-per-node chains over the nodes in
-// speed order (with and without the source first); nil if none fits.
-func (p *problem) throughputIncumbent(budget int) ([]int, float64, float64) {
+// speed order (with and without the source first) and the given
+// placements, each improved by local search; nil if none fits.
+func (p *problem) throughputIncumbent(budget int, more ...[]int) ([]int, float64, float64) {
 	s := newSearch(p, false, math.Inf(1), budget)
 	s.solve(nil, 0, 0)
 	order := p.speedOrder()
 	srcFirst := append([]int{p.src}, slices.DeleteFunc(slices.Clone(order), func(n int) bool { return n == p.src })...)
 	var best []int
 	bestPeriod, bestLatency := math.Inf(1), math.Inf(1)
-	for _, a := range [][]int{s.bestAssign, p.chain(order), p.chain(srcFirst)} {
+	for _, a := range append([][]int{s.bestAssign, p.chain(order), p.chain(srcFirst)}, more...) {
 		if a == nil {
 			continue
 		}
+		a = p.improve(a, improveMoves)
 		lat, per, ok := p.score(a)
 		if ok && (per < bestPeriod || per == bestPeriod && lat < bestLatency) {
 			best, bestPeriod, bestLatency = a, per, lat

@@ -378,3 +378,19 @@ func TestLargeLatencyIsExactAndFast(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeMemoryBoundLatencyProven: a 200 x 16 instance whose memory
+// binds and whose optimum the search once left unproven at the budget
+// (gap 1.7%): the Lagrangian ascent, run until its step has shrunk, now
+// finds the optimum's incumbent and the search proves it within the
+// default budget.
+func TestLargeMemoryBoundLatencyProven(t *testing.T) {
+	prof, req := randomInstance(newRand(4), instanceOptions{nodes: 16, units: 200, memoryTight: true})
+	plan, err := Solve(prof, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.Optimal || plan.LowerBound != plan.Optimum {
+		t.Errorf("optimal=%v after %d expansions, optimum %v lower bound %v", plan.Optimal, plan.Expansions, plan.Optimum, plan.LowerBound)
+	}
+}

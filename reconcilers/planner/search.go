@@ -33,7 +33,9 @@ type search struct {
 	// factor by which node n is slower than the fastest node on any unit.
 	// Together they bound how well the remaining work can be balanced.
 	work, ratio []float64
-	root        float64
+	// weights are the node weights of the best assignment bound.
+	weights []float64
+	root    float64
 	// lam prices memory per node (seconds per byte); priced is the latency
 	// table under those prices and priceLeft the price of all free memory.
 	// See lagrange.go. lam is nil when the plain bound suffices.
@@ -57,6 +59,23 @@ type search struct {
 	aborted    bool
 	done       bool
 	scratch    [][]cand
+
+	// simple switches to the lexicographic search of simple.go: least
+	// complexity (partitions, then hops), then least value, among
+	// placements within the stage limit and, for latency, maxLat.
+	simple bool
+	maxLat float64
+	bestC  int
+	// latC[(u*N+m)*(maxC+1)+r] is the least latency of units u.. given
+	// unit u-1 on m with a complexity of at most r (latency objective).
+	latC []float64
+	maxC int
+	// latCPriced is latC with memory priced by lam (nil without lam).
+	latCPriced []float64
+	// tailC and runC are the complexity analogues of tail and run
+	// (throughput objective): the least complexity of what follows, every
+	// run within the stage limit on its own.
+	tailC, runC []int
 }
 
 type cand struct {
@@ -64,6 +83,9 @@ type cand struct {
 	bound     float64
 	secondary float64
 	step      float64
+	// clb is a lower bound on the complexity of any completion (simple
+	// mode only; 0 otherwise).
+	clb int
 }
 
 func newSearch(p *problem, throughput bool, limit float64, budget int) *search {
@@ -177,7 +199,7 @@ func (s *search) throughputTables() {
 	for n := range N {
 		s.root = min(s.root, max(s.hop(0, p.src, n), s.run[n]))
 	}
-	s.root = max(s.root, s.balanceLowerBound())
+	s.root = max(s.root, s.balanceLowerBound(), s.assignmentBound())
 }
 
 // extend is the least busiest stage of units v.. when node m already
@@ -251,7 +273,8 @@ func (s *search) balanceTables() {
 }
 
 // balanced reports whether the work of units u.. could still be spread
-// so that no node reaches the incumbent's busiest stage, given the current
+// so that no node reaches the target (the incumbent's busiest stage, or
+// the stage limit in simple mode), given the current
 // node loads (node n, which holds unit u-1, carrying load, and prev
 // carrying prevLoad) and each node working at its best speed ratio. False
 // proves the branch cannot beat the incumbent.
@@ -261,8 +284,8 @@ func (s *search) balanceTables() {
 // continuing (it must send its output on), o for the source otherwise (it
 // receives either the output or the input of a last run of its own), 2o
 // for any other node (a new run is received and sent on).
-func (s *search) balanced(u, n int, load float64, prev int, prevLoad float64) bool {
-	if s.work[u] == 0 || math.IsInf(s.best, 1) {
+func (s *search) balanced(u, n int, load float64, prev int, prevLoad, target float64) bool {
+	if s.work[u] == 0 || math.IsInf(target, 1) {
 		return true
 	}
 	p := s.p
@@ -282,8 +305,8 @@ func (s *search) balanced(u, n int, load float64, prev int, prevLoad float64) bo
 		default:
 			l += 2 * p.overhead
 		}
-		if l < s.best && !math.IsInf(s.ratio[m], 1) {
-			room += (s.best - l) / s.ratio[m]
+		if l < target && !math.IsInf(s.ratio[m], 1) {
+			room += (target - l) / s.ratio[m]
 		}
 	}
 	return room >= s.work[u]*(1-relTol)
@@ -322,17 +345,19 @@ func (s *search) solve(incumbent []int, value, latency float64) {
 	if incumbent != nil {
 		s.best, s.bestLat, s.bestAssign = value, latency, slices.Clone(incumbent)
 	}
-	if !s.throughput && !math.IsInf(s.root, 1) {
+	if !s.throughput && !s.simple && !math.IsInf(s.root, 1) {
 		s.lagrange()
 	}
-	if math.IsInf(s.root, 1) || !below(s.root, s.best) {
+	if math.IsInf(s.root, 1) || !s.simple && !below(s.root, s.best) {
 		s.done = true
 		return
 	}
-	s.dfs(0, s.p.src, 0, 0)
+	s.dfs(0, s.p.src, 0, 0, 0)
 }
 
-func (s *search) dfs(u, prev int, stage, latency float64) {
+// dfs places unit u after unit u-1 on prev; stage is the busiest stage so
+// far, latency the time so far and cx the complexity so far (see simple.go).
+func (s *search) dfs(u, prev int, stage, latency float64, cx int) {
 	p := s.p
 	N := p.N
 	if u == p.U {
@@ -348,6 +373,10 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 		value := latency
 		if s.throughput {
 			value = stage
+		}
+		if s.simple {
+			s.leafSimple(value, latency, cx+p.weight(u, prev, p.src))
+			return
 		}
 		if below(value, s.best) {
 			s.best, s.bestLat = value, latency
@@ -388,6 +417,14 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 		}
 		lb := latency + c + h + s.lat[(u+1)*N+n]
 		var bound, secondary float64
+		if s.simple {
+			cd, ok := s.candSimple(u, prev, n, cx, latency+c+h, st, load, lb)
+			if ok {
+				cd.step = h
+				cands = append(cands, cd)
+			}
+			continue
+		}
 		if s.throughput {
 			if !below(st, s.best) {
 				continue
@@ -396,7 +433,7 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 			if prev != n {
 				prevLoad += p.overhead
 			}
-			if !s.balanced(u+1, n, load, prev, prevLoad) {
+			if !s.balanced(u+1, n, load, prev, prevLoad, s.best) {
 				continue
 			}
 			bound = max(st, s.extend(u+1, n, load, s.used[n]+p.mem[u*N+n], s.best, true))
@@ -415,6 +452,9 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 		cands = append(cands, cand{n: n, bound: bound, secondary: secondary, step: h})
 	}
 	slices.SortFunc(cands, func(a, b cand) int {
+		if a.clb != b.clb {
+			return a.clb - b.clb
+		}
 		if a.bound != b.bound {
 			return cmpFloat(a.bound, b.bound)
 		}
@@ -426,7 +466,7 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 	s.scratch[u] = cands
 	for i := range cands {
 		cd := cands[i]
-		if s.done || !below(cd.bound, s.best) {
+		if s.done || !s.simple && !below(cd.bound, s.best) || s.simple && s.dominated(cd) {
 			return
 		}
 		n, l := cd.n, prev*N+cd.n
@@ -447,7 +487,7 @@ func (s *search) dfs(u, prev int, stage, latency float64) {
 			st = max(st, s.linkLoad[l], s.nodeLoad[prev])
 		}
 		st = max(st, s.nodeLoad[n])
-		s.dfs(u+1, n, st, latency+c+cd.step)
+		s.dfs(u+1, n, st, latency+c+cd.step, cx+p.weight(u, prev, n))
 		s.nodeLoad[prev], s.nodeLoad[n], s.linkLoad[l] = oldPrev, oldNode, oldLink
 		s.used[n] -= mem
 		s.free += mem

@@ -16,7 +16,10 @@ func RequestFromSpec(spec *v1alpha1.DistributedModelSpec, prof *profile.ClusterP
 	p := field.NewPath("spec")
 	var errs field.ErrorList
 	req := Request{Objective: spec.Objective, InputBytes: spec.Input.Elements() * v1alpha1.InputElementBytes,
-		HopOverheadSeconds: UseProfileHopOverhead}
+		HopOverheadSeconds: UseProfileHopOverhead, Tolerance: v1alpha1.DefaultPlacementTolerance}
+	if pl := spec.Placement; pl != nil && pl.Tolerance != nil {
+		req.Tolerance = *pl.Tolerance
+	}
 	if src := resolveNodes(prof, spec.SourceNode); len(src) != 1 {
 		errs = append(errs, field.Invalid(p.Child("sourceNode"), spec.SourceNode.String(),
 			fmt.Sprintf("must match exactly one profiled node, matches %d", len(src))))

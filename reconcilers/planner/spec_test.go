@@ -36,7 +36,7 @@ func TestRequestFromSpec(t *testing.T) {
 			t.Fatal(err)
 		}
 		if req.SourceNode != "id-vm0" || req.InputBytes != 602112 || req.Headroom.Percent != 10 ||
-			req.HopOverheadSeconds != UseProfileHopOverhead {
+			req.HopOverheadSeconds != UseProfileHopOverhead || req.Tolerance != 0.05 {
 			t.Errorf("request %+v", req)
 		}
 		if len(req.Pins) != 1 || req.Pins[0].Node != "id-vm0" || req.Pins[0].End != 2 {
@@ -53,6 +53,14 @@ func TestRequestFromSpec(t *testing.T) {
 			if p.Start < 2 && p.Node != "id-vm0" || p.End > 3 && p.Node == "id-vm2" {
 				t.Errorf("constraint broken by partition %+v", p)
 			}
+		}
+	})
+	t.Run("tolerance", func(t *testing.T) {
+		m := base()
+		m.Spec.Placement.Tolerance = ptr(0.2)
+		req, err := RequestFromSpec(&m.Spec, prof)
+		if err != nil || req.Tolerance != 0.2 {
+			t.Errorf("tolerance %v, err %v; want 0.2", req.Tolerance, err)
 		}
 	})
 	t.Run("reports every unresolved reference", func(t *testing.T) {

@@ -41,6 +41,11 @@ type Request struct {
 	// Beware: the zero value is an explicit 0 (no overhead); callers that
 	// want the profile's value must set -1 (RequestFromSpec does).
 	HopOverheadSeconds float64
+	// Tolerance is a fraction in [0, 1]: among placements whose objective
+	// is within it of the optimum (value ≤ optimum·(1+Tolerance)), the
+	// plan has the fewest partitions, then the fewest hops, then the best
+	// objective. 0, the zero value, takes the optimum itself.
+	Tolerance float64
 }
 
 // UseProfileHopOverhead is the Request.HopOverheadSeconds that defers to
@@ -111,10 +116,19 @@ type Plan struct {
 	Totals Totals `json:"totals"`
 	// Baselines compare the plan with running everything on one node.
 	Baselines Baselines `json:"baselines"`
-	// Optimal is true when the search proved the plan optimal.
+	// Tolerance is the request's tolerance: the plan is the simplest
+	// within Optimum·(1+Tolerance).
+	Tolerance float64 `json:"tolerance,omitempty"`
+	// Optimum is the best objective value found (seconds of latency, or
+	// seconds of the busiest stage), the reference of the tolerance.
+	Optimum float64 `json:"optimum"`
+	// Optimal is true when every search finished: Optimum is proven
+	// optimal and, with a tolerance, the plan is proven the simplest
+	// within it (the best among the simplest).
 	Optimal bool `json:"optimal"`
-	// LowerBound is the proven lower bound on the objective's value
-	// (seconds of latency, or seconds of the busiest stage).
+	// LowerBound is the proven lower bound on the objective's optimum
+	// (seconds of latency, or seconds of the busiest stage); Optimum when
+	// Optimal.
 	LowerBound float64 `json:"lowerBound"`
 	// Expansions is the number of search states expanded.
 	Expansions int `json:"expansions"`

@@ -58,6 +58,11 @@ type Workload struct {
 	Port int `json:"port,omitempty"`
 	// MemoryReservation is the memory the plan reserves, in bytes.
 	MemoryReservation int64 `json:"memoryReservation,omitempty"`
+	// TokenFile (gateway only), when set, is a file on the controller's
+	// host holding the bearer token the gateway requires for inference;
+	// the runtime makes it readable by the gateway (never on its command
+	// line).
+	TokenFile string `json:"tokenFile,omitempty"`
 }
 
 // Hash digests what defines the running workload: everything but the
@@ -70,9 +75,16 @@ func (w Workload) Hash() string {
 	if err != nil {
 		panic(fmt.Sprintf("runtime: marshal workload: %v", err)) // plain struct: cannot fail
 	}
-	sum := sha256.Sum256(b)
+	sum := sha256.Sum256(append([]byte(dataPlaneVersion), b...))
 	return hex.EncodeToString(sum[:8])
 }
+
+// dataPlaneVersion is part of every workload's hash: it changes when the
+// chain's wire protocol changes incompatibly, so that an upgraded
+// controller restarts every workload instead of chaining old and new
+// partition servers (chain-2: every hop is mutual TLS with the model's
+// credentials).
+const dataPlaneVersion = "chain-2\x00"
 
 // Observed is a workload as the runtime sees it.
 type Observed struct {

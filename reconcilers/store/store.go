@@ -1,18 +1,19 @@
 package store
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"time"
+
+	"github.com/papdl/papdl/apis/v1alpha1"
 )
 
 // Store is a state directory.
@@ -46,28 +47,129 @@ func Key(parts ...any) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+// ErrInvalidName marks a model name or key that may not become a path.
+var ErrInvalidName = errors.New("invalid name")
+
+// ValidName reports whether name may name a model's state: a DNS-1123
+// label (v1alpha1.ValidateName). Every path builder below checks it, so no
+// name such as "..", "a/b" or "../../x" ever reaches the file system.
+func ValidName(name string) error {
+	if err := v1alpha1.ValidateName(name); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidName, err)
+	}
+	return nil
+}
+
+// ValidKey reports whether key is a content address as Key makes them
+// (16 lowercase hexadecimal digits); keys are read back from state files,
+// which may have been edited or damaged.
+func ValidKey(key string) error {
+	if len(key) != 16 || strings.Trim(key, "0123456789abcdef") != "" {
+		return fmt.Errorf("%w: key %q is not 16 lowercase hexadecimal digits", ErrInvalidName, truncate(key, 40))
+	}
+	return nil
+}
+
 // ArtifactDir is the directory of the partition set with the given key.
-func (s *Store) ArtifactDir(key string) string { return filepath.Join(s.dir, "artifacts", key) }
+func (s *Store) ArtifactDir(key string) (string, error) {
+	if err := ValidKey(key); err != nil {
+		return "", fmt.Errorf("artifact directory: %w", err)
+	}
+	return filepath.Join(s.dir, "artifacts", key), nil
+}
 
 // ProfilePath is the file of the cluster profile with the given key.
-func (s *Store) ProfilePath(key string) string { return filepath.Join(s.dir, "profiles", key+".json") }
+func (s *Store) ProfilePath(key string) (string, error) {
+	if err := ValidKey(key); err != nil {
+		return "", fmt.Errorf("profile path: %w", err)
+	}
+	return filepath.Join(s.dir, "profiles", key+".json"), nil
+}
+
+// Files in a model's directory.
+const (
+	StatusFile = "status.json"
+	PlanFile   = "plan.json"
+	EventsFile = "events.jsonl"
+)
 
 // ModelDir is the directory of one model's state.
-func (s *Store) ModelDir(name string) string { return filepath.Join(s.dir, "models", name) }
+func (s *Store) ModelDir(name string) (string, error) {
+	if err := ValidName(name); err != nil {
+		return "", fmt.Errorf("state directory of a model: %w", err)
+	}
+	return filepath.Join(s.dir, "models", name), nil
+}
+
+// ModelFile is the path of file (StatusFile, PlanFile, EventsFile) in a
+// model's directory.
+func (s *Store) ModelFile(name, file string) (string, error) {
+	dir, err := s.ModelDir(name)
+	if err != nil {
+		return "", err
+	}
+	if file == "" || file != filepath.Base(file) || strings.HasPrefix(file, ".") {
+		return "", fmt.Errorf("%w: model file %q", ErrInvalidName, file)
+	}
+	return filepath.Join(dir, file), nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// ErrCorrupt marks a state file that exists but cannot be decoded
+// (truncated, garbage, or larger than MaxStateFileBytes). State is a cache:
+// callers rebuild what it held from what the runtime observes, and may
+// MoveAside the file to keep it for inspection.
+var ErrCorrupt = errors.New("corrupt state file")
+
+// MaxStateFileBytes bounds a JSON state file; a larger one is corrupt.
+const MaxStateFileBytes = 16 << 20
 
 // ReadJSON decodes path into v; found is false when the file is absent.
+// A file that exists but does not decode yields an error wrapping
+// ErrCorrupt (found is true); other errors are I/O errors.
 func ReadJSON(path string, v any) (found bool, err error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return true, err
+	} else if !st.Mode().IsRegular() {
+		return true, fmt.Errorf("%s: %w: not a regular file", path, ErrCorrupt)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxStateFileBytes+1))
+	if err != nil {
+		return true, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > MaxStateFileBytes {
+		return true, fmt.Errorf("%s: %w: larger than %d bytes", path, ErrCorrupt, MaxStateFileBytes)
+	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return true, fmt.Errorf("%s: %w", path, err)
+		return true, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
 	}
 	return true, nil
+}
+
+// MoveAside renames a (corrupt) state file to <path>.corrupt, replacing an
+// earlier one, so that the next read finds it absent and the state is
+// rebuilt, while the damaged copy stays for inspection. It returns the new
+// path; a missing file is not an error.
+func MoveAside(path string) (string, error) {
+	aside := path + ".corrupt"
+	if err := os.Rename(path, aside); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("move aside %s: %w", path, err)
+	}
+	return aside, nil
 }
 
 // WriteJSON encodes v into path atomically.
@@ -101,85 +203,49 @@ func WriteFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-// ModelNames lists the models that have state.
+// ModelNames lists the models that have state. Entries of the models
+// directory that are not valid names (left by hand or by an older
+// version) are skipped; InvalidModelEntries lists them.
 func (s *Store) ModelNames() ([]string, error) {
+	names, _, err := s.modelEntries()
+	return names, err
+}
+
+// InvalidModelEntries lists the entries of the models directory that
+// ModelNames skips: anything that is not a directory with a valid name,
+// except hidden temporary files. Nothing ever acts on them; the controller
+// reports them.
+func (s *Store) InvalidModelEntries() ([]string, error) {
+	_, invalid, err := s.modelEntries()
+	return invalid, err
+}
+
+func (s *Store) modelEntries() (names, invalid []string, err error) {
 	entries, err := os.ReadDir(filepath.Join(s.dir, "models"))
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("list model state: %w", err)
 	}
-	var names []string
 	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+		switch {
+		case strings.HasPrefix(e.Name(), "."):
+		case e.IsDir() && ValidName(e.Name()) == nil:
 			names = append(names, e.Name())
+		default:
+			invalid = append(invalid, e.Name())
 		}
 	}
 	sort.Strings(names)
-	return names, nil
+	sort.Strings(invalid)
+	return names, invalid, nil
 }
 
-// DeleteModel removes a model's state.
+// DeleteModel removes a model's state; a name that is not valid is refused.
 func (s *Store) DeleteModel(name string) error {
-	return os.RemoveAll(s.ModelDir(name))
-}
-
-// Event is one line of a model's event log.
-type Event struct {
-	Time    time.Time `json:"time"`
-	Type    string    `json:"type"` // Normal or Warning
-	Reason  string    `json:"reason"`
-	Message string    `json:"message"`
-}
-
-// maxEvents bounds a model's event log; older lines are dropped.
-const maxEvents = 200
-
-// AppendEvent adds an event to a model's log.
-func (s *Store) AppendEvent(name string, ev Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	events, err := s.Events(name, 0)
+	dir, err := s.ModelDir(name)
 	if err != nil {
-		return err
+		return fmt.Errorf("delete model state: %w", err)
 	}
-	events = append(events, ev)
-	if len(events) > maxEvents {
-		events = events[len(events)-maxEvents:]
-	}
-	var b strings.Builder
-	for _, e := range events {
-		line, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		b.Write(line)
-		b.WriteByte('\n')
-	}
-	return WriteFileAtomic(filepath.Join(s.ModelDir(name), "events.jsonl"), []byte(b.String()))
-}
-
-// Events returns the last limit events of a model (all when limit <= 0).
-func (s *Store) Events(name string, limit int) ([]Event, error) {
-	f, err := os.Open(filepath.Join(s.ModelDir(name), "events.jsonl"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []Event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		var e Event
-		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			out = append(out, e)
-		}
-	}
-	if limit > 0 && len(out) > limit {
-		out = out[len(out)-limit:]
-	}
-	return out, sc.Err()
+	return os.RemoveAll(dir)
 }
 
 // PruneArtifacts removes artifact directories whose keys are not in keep.

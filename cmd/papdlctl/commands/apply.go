@@ -1,22 +1,12 @@
 package commands
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
-	"github.com/papdl/papdl/apis/strict"
-	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/distributedmodel"
-	"github.com/papdl/papdl/reconcilers/source"
-	"github.com/papdl/papdl/reconcilers/store"
+	"github.com/papdl/papdl/reconcilers/objects"
 )
 
 type applyOptions struct {
@@ -33,7 +23,12 @@ func newApplyCommand() *cobra.Command {
 is written unless all are valid. Each model is then written atomically to
 SPECS_DIR/<name>.yaml (or to the single-document file that already declares
 it), where the controller picks it up. Relative model paths are rewritten to
-absolute ones, since the spec moves to another directory.`,
+absolute ones, since the spec moves to another directory.
+
+With a papdl config (--config, $PAPDL_CONFIG or ~/.papdl/config), each model
+is sent to the controller's API instead, which validates it again and writes
+it into its specs directory the same way; model paths name files on the
+controller's host.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runApply(cmd, o) },
 	}
@@ -52,136 +47,32 @@ type specInput struct {
 }
 
 func runApply(cmd *cobra.Command, o applyOptions) error {
-	inputs, err := readSpecInputs(cmd.InOrStdin(), o.files)
+	inputs, err := objects.ReadInputs(cmd.InOrStdin(), o.files)
 	if err != nil {
 		return err
 	}
-	existing, err := distributedmodel.ScanSpecs(o.dirs.specsDir)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	b, err := openBackend(cmd, o.dirs)
+	if err != nil {
 		return err
 	}
-	for _, in := range inputs {
-		target := filepath.Join(o.dirs.specsDir, in.name+".yaml")
-		for _, d := range existing[in.name] {
-			if d.File != target {
-				if n, _ := docsIn(d.File); n > 1 {
-					return fmt.Errorf("model %q is declared in %s together with other models: edit it there", in.name, d.File)
-				}
-				target = d.File
-			}
-		}
-		old, _ := os.ReadFile(target)
-		verb := "created"
-		switch {
-		case string(old) == string(in.doc):
-			verb = "unchanged"
-		case old != nil:
-			verb = "configured"
-		}
-		if verb != "unchanged" {
-			if err := store.WriteFileAtomic(target, in.doc); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "distributedmodel/%s %s\n", in.name, verb)
+	results, err := b.Apply(cmd.Context(), inputs)
+	for _, r := range results {
+		fmt.Fprintf(cmd.OutOrStdout(), "distributedmodel/%s %s\n", r.Name, r.Verb)
 	}
-	return nil
+	return err
 }
 
 // readSpecInputs decodes and validates every document of the given files,
 // directories or stdin, returning them ready to write (model paths made
 // absolute), or every problem at once.
 func readSpecInputs(stdin io.Reader, files []string) ([]specInput, error) {
-	var paths []string
-	for _, f := range files {
-		if f == "-" {
-			paths = append(paths, "-")
-			continue
-		}
-		st, err := os.Stat(f)
-		if err != nil {
-			return nil, err
-		}
-		if !st.IsDir() {
-			paths = append(paths, f)
-			continue
-		}
-		entries, err := os.ReadDir(f)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			if !e.IsDir() && source.IsSpecFile(e.Name()) {
-				paths = append(paths, filepath.Join(f, e.Name()))
-			}
-		}
-	}
-	var out []specInput
-	var problems []string
-	seen := map[string]string{}
-	for _, p := range paths {
-		var data []byte
-		var err error
-		base := "."
-		if p == "-" {
-			data, err = io.ReadAll(io.LimitReader(stdin, distributedmodel.MaxSpecFileBytes+1))
-			if err == nil && len(data) > distributedmodel.MaxSpecFileBytes {
-				err = fmt.Errorf("standard input: more than the %d bytes a spec may have", distributedmodel.MaxSpecFileBytes)
-			}
-		} else {
-			data, err = distributedmodel.ReadSpecFile(p)
-			base = filepath.Dir(p)
-		}
-		if err != nil {
-			return nil, err
-		}
-		docs, err := v1alpha1.Decode(data, p)
-		if err != nil {
-			problems = append(problems, err.Error())
-		}
-		for _, d := range docs {
-			obj := d.Object
-			orig := *obj // as written, without defaults
-			obj.Default()
-			if errs := obj.Validate(); len(errs) > 0 {
-				problems = append(problems, fmt.Sprintf("%s: document %d (line %d): %v", p, d.Index, d.Line, errs.ToAggregate()))
-				continue
-			}
-			if prev, dup := seen[obj.Name]; dup {
-				problems = append(problems, fmt.Sprintf("%s: model %q is also declared in %s", p, obj.Name, prev))
-				continue
-			}
-			seen[obj.Name] = p
-			if mp := orig.Spec.Model.Path; mp != "" && !filepath.IsAbs(mp) {
-				abs, err := filepath.Abs(filepath.Join(base, mp))
-				if err != nil {
-					return nil, err
-				}
-				orig.Spec.Model.Path = abs
-			}
-			orig.Status = v1alpha1.DistributedModelStatus{}
-			doc, err := yaml.Marshal(&orig)
-			if err != nil {
-				return nil, fmt.Errorf("%s: encode %s: %w", p, obj.Name, err)
-			}
-			out = append(out, specInput{name: obj.Name, doc: doc, file: p})
-		}
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("nothing applied:\n  %s", strings.Join(problems, "\n  "))
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no DistributedModel found")
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out, nil
-}
-
-// docsIn counts the documents of a spec file.
-func docsIn(path string) (int, error) {
-	data, err := os.ReadFile(path)
+	ins, err := objects.ReadInputs(stdin, files)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return len(strict.SplitDocuments(data)), nil
+	out := make([]specInput, len(ins))
+	for i, in := range ins {
+		out[i] = specInput{name: in.Name, doc: in.Doc, file: in.File}
+	}
+	return out, nil
 }

@@ -133,34 +133,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-func newCleanCommand() *cobra.Command {
-	var o controllerOptions
-	var model string
-	cmd := &cobra.Command{
-		Use:   "clean [--model NAME] [--runtime local|swarm]",
-		Short: "Remove every workload, network and image papdl created (for one model, or all), e.g. after a crash",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			rt, err := openRuntime(cmd.Context(), o, zap.NewNop())
-			if err != nil {
-				return err
-			}
-			before, err := rt.List(cmd.Context(), model)
-			if err != nil {
-				return err
-			}
-			if err := rt.Clean(cmd.Context(), model); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "removed %d workloads and their supporting objects from the %s runtime\n", len(before), rt.Name())
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&model, "model", "", "only this model's objects")
-	cmd.Flags().StringVar(&o.runtime, "runtime", "local", "local or swarm")
-	cmd.Flags().StringVar(&o.nodeBinary, "node-binary", "", "the papdl-node executable")
-	o.dirs.bindState(cmd.Flags())
-	bindSwarmFlags(cmd, &o)
-	return cmd
-}

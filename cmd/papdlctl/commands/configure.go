@@ -26,6 +26,7 @@ type configureOptions struct {
 	headroom      string
 	maxExpansions int
 	hopOverhead   float64
+	tolerance     float64
 }
 
 func newConfigureCommand() *cobra.Command {
@@ -50,7 +51,11 @@ unit NAME, or FIRST..LAST (names, inclusive).
 --hop-overhead is the fixed cost in seconds of one transfer between two
 nodes beyond latency and bytes/bandwidth, charged to the hop and to both
 nodes' CPU (docs/planner.md); by default the profile's hopOverheadSeconds,
-or 0.0003 when the profile has none.`,
+or 0.0003 when the profile has none.
+
+--tolerance is a fraction (0.05 = 5%): among placements within it of the
+optimum, the plan has the fewest partitions, then the fewest hops
+(docs/planner.md); 0 takes the optimum itself.`,
 		Example: `  papdlctl configure profile.json vm0 150528 -o plan.json
   papdlctl configure profile.json vm0 150528 --objective throughput --pin 0:4=vm1 --avoid conv5_1..conv5_3=vm2
   papdlctl configure profile.json vm0 150528 --format json`,
@@ -76,6 +81,8 @@ or 0.0003 when the profile has none.`,
 	f.IntVar(&o.maxExpansions, "max-expansions", 0, "search budget per phase (0: the planner's default)")
 	f.Float64Var(&o.hopOverhead, "hop-overhead", planner.UseProfileHopOverhead,
 		"seconds each hop between nodes costs beyond latency and bytes/bandwidth (negative: the profile's hopOverheadSeconds, else 0.0003)")
+	f.Float64Var(&o.tolerance, "tolerance", v1alpha1.DefaultPlacementTolerance,
+		"fraction of the optimum within which the simplest plan (fewest partitions, then hops) is taken")
 	return cmd
 }
 
@@ -98,6 +105,7 @@ func runConfigure(cmd *cobra.Command, o *configureOptions) error {
 		MaxExpansions: o.maxExpansions,
 
 		HopOverheadSeconds: o.hopOverhead,
+		Tolerance:          o.tolerance,
 	}
 	if req.Headroom, err = parseHeadroom(o.headroom); err != nil {
 		return err

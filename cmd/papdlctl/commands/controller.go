@@ -26,12 +26,15 @@ type controllerOptions struct {
 	nodesFile string
 	// simulated are the local runtime's extra nodes when no nodesFile is
 	// given (a dry run reuses the controller's).
-	simulated  []local.SimulatedNode
+	simulated []local.SimulatedNode
+	// caps is how the local runtime enforces the simulated nodes' caps.
+	caps       string
 	nodeBinary string
 	logLevel   string
 	logFormat  string
 	workers    int
 	swarm      swarmFlags
+	apiListen  string
 }
 
 func newControllerCommand() *cobra.Command {
@@ -49,11 +52,13 @@ it running; it removes everything a deleted spec created.`,
 	o.dirs.bindState(cmd.Flags())
 	cmd.Flags().StringVar(&o.runtime, "runtime", "local", "where partitions run: local (processes on this host) or swarm")
 	cmd.Flags().StringVar(&o.nodesFile, "nodes", "", "local runtime: YAML list of simulated nodes ({name, cpus, memory})")
+	cmd.Flags().StringVar(&o.caps, "caps", local.CapsAuto, "local runtime: enforce simulated nodes' caps with cgroups: auto (when root), cgroup (required) or none (nodes shown uncapped)")
 	cmd.Flags().StringVar(&o.nodeBinary, "node-binary", "", "the papdl-node executable (default: next to papdlctl, then $PATH)")
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.Flags().StringVar(&o.logFormat, "log-format", "json", "json or console")
 	cmd.Flags().IntVar(&o.workers, "workers", 2, "models reconciled in parallel")
 	bindSwarmFlags(cmd, &o)
+	cmd.Flags().StringVar(&o.apiListen, "api-listen", "", "serve the HTTPS API on this address (writes STATE/admin.papdlconfig)")
 	return cmd
 }
 
@@ -122,7 +127,7 @@ func openRuntime(ctx context.Context, o controllerOptions, log *zap.Logger) (run
 			}
 		}
 		return local.New(local.Config{NodeBinary: bin, Dir: filepath.Join(o.dirs.stateDir, "local-runtime"),
-			Simulated: sim, Log: log.Named("local-runtime")})
+			Simulated: sim, Caps: o.caps, Log: log.Named("local-runtime")})
 	case "swarm":
 		return openSwarmRuntime(ctx, o, bin, log)
 	}
@@ -143,6 +148,13 @@ func runController(ctx context.Context, o controllerOptions) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	// One controller per state directory: a second one fails here, naming
+	// the first one's pid.
+	unlock, err := store.Lock(o.dirs.stateDir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = unlock() }()
 	st, err := store.Open(o.dirs.stateDir)
 	if err != nil {
 		return err
@@ -162,6 +174,21 @@ func runController(ctx context.Context, o controllerOptions) error {
 	}
 	if err := saveControllerConfig(o); err != nil {
 		return err
+	}
+	if lr, ok := rt.(*local.Runtime); ok {
+		// Records are a cache of the processes: rebuild the lost ones and
+		// stop the orphans of a controller that was killed.
+		rep, err := lr.Adopt(ctx)
+		if err != nil {
+			return fmt.Errorf("adopt local workloads: %w", err)
+		}
+		if len(rep.Adopted)+len(rep.Killed)+len(rep.Dropped) > 0 {
+			log.Warn("local runtime state repaired", zap.Strings("adopted", rep.Adopted), zap.Strings("killed", rep.Killed),
+				zap.Strings("dropped", rep.Dropped))
+		}
+	}
+	if bad, err := st.InvalidModelEntries(); err == nil && len(bad) > 0 {
+		log.Warn("ignoring entries of the models state directory that are not model names", zap.Strings("entries", bad))
 	}
 	rec := distributedmodel.NewReconciler(o.dirs.specsDir, st, rt, log.Named("distributedmodel"))
 	modelFiles := source.NewModelFiles(log.Named("model-files"))
@@ -201,6 +228,9 @@ func runController(ctx context.Context, o controllerOptions) error {
 	}()
 	if w, ok := rt.(watcher); ok {
 		go w.Watch(ctx, queue.Add)
+	}
+	if err := startAPI(ctx, o, st, rt, log); err != nil {
+		return err
 	}
 	log.Info("controller started", zap.String("specsDir", o.dirs.specsDir), zap.String("stateDir", o.dirs.stateDir),
 		zap.String("runtime", rt.Name()))

@@ -14,6 +14,7 @@ import (
 type controllerConfig struct {
 	Runtime        string                `json:"runtime"`
 	SimulatedNodes []local.SimulatedNode `json:"simulatedNodes,omitempty"`
+	Caps           string                `json:"caps,omitempty"`
 	ArtifactListen string                `json:"artifactListen,omitempty"`
 	// ArtifactURL is the base URL the nodes fetch artifacts from, if set.
 	ArtifactURL string `json:"artifactUrl,omitempty"`
@@ -23,7 +24,7 @@ type controllerConfig struct {
 func controllerConfigPath(stateDir string) string { return filepath.Join(stateDir, "controller.json") }
 
 func saveControllerConfig(o controllerOptions) error {
-	c := controllerConfig{Runtime: o.runtime, SimulatedNodes: o.simulated,
+	c := controllerConfig{Runtime: o.runtime, SimulatedNodes: o.simulated, Caps: o.caps,
 		ArtifactListen: o.swarm.artifactListen, ArtifactURL: o.swarm.artifactURL, Image: o.swarm.image}
 	return store.WriteJSON(controllerConfigPath(o.dirs.stateDir), c)
 }
@@ -43,7 +44,7 @@ func adoptControllerConfig(o *controllerOptions, changed func(flag string) bool)
 		o.runtime = c.Runtime
 	}
 	if !changed("nodes") {
-		o.simulated = c.SimulatedNodes
+		o.simulated, o.caps = c.SimulatedNodes, c.Caps
 	}
 	if !changed("artifact-url") && !changed("artifact-listen") {
 		// A dry run deploys nothing: it names the controller's artifact

@@ -1,19 +1,25 @@
 package commands
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"os"
-	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/papdl/papdl/apis/strict"
-	"github.com/papdl/papdl/reconcilers/distributedmodel"
-	"github.com/papdl/papdl/reconcilers/store"
+	"github.com/papdl/papdl/reconcilers/objects"
 )
 
+type deleteOptions struct {
+	dirs           dirOptions
+	ignoreNotFound bool
+	wait           bool
+	timeout        time.Duration
+}
+
 func newDeleteCommand() *cobra.Command {
-	var dirs dirOptions
+	var o deleteOptions
 	var files []string
 	cmd := &cobra.Command{
 		Use:   "delete NAME... | -f FILE",
@@ -32,55 +38,67 @@ func newDeleteCommand() *cobra.Command {
 			if len(names) == 0 {
 				return fmt.Errorf("name a model, or give -f FILE")
 			}
-			return runDelete(cmd, dirs.specsDir, names)
+			return runDelete(cmd, o, names)
 		},
 	}
-	dirs.bindSpecs(cmd.Flags())
+	o.dirs.bindSpecs(cmd.Flags())
+	o.dirs.bindState(cmd.Flags())
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "delete the models this file declares")
+	cmd.Flags().BoolVar(&o.ignoreNotFound, "ignore-not-found", false, "a model no spec declares is not an error")
+	cmd.Flags().BoolVar(&o.wait, "wait", false, "wait until the controller has removed everything each model created")
+	cmd.Flags().DurationVar(&o.timeout, "timeout", 5*time.Minute, "with --wait: give up after this long")
 	return cmd
 }
 
-func runDelete(cmd *cobra.Command, specsDir string, names []string) error {
-	decls, err := distributedmodel.ScanSpecs(specsDir)
+func runDelete(cmd *cobra.Command, o deleteOptions, names []string) error {
+	b, err := openBackend(cmd, o.dirs)
 	if err != nil {
 		return err
 	}
-	var failed []string
+	var failed []error
+	var deleted []string
 	for _, name := range names {
-		found := decls[name]
-		if len(found) == 0 {
-			failed = append(failed, fmt.Sprintf("distributedmodel %q is not declared in %s", name, specsDir))
+		if err := b.Delete(cmd.Context(), name); err != nil {
+			if !(o.ignoreNotFound && isNotFound(err)) {
+				failed = append(failed, err)
+			}
 			continue
 		}
-		for _, d := range found {
-			if err := removeDeclaration(d.File, d.Line); err != nil {
-				failed = append(failed, err.Error())
-			}
-		}
+		deleted = append(deleted, name)
 		fmt.Fprintf(cmd.OutOrStdout(), "distributedmodel/%s deleted\n", name)
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%s", strings.Join(failed, "\n"))
-	}
-	return nil
-}
-
-// removeDeclaration deletes the document starting at line from file, or the
-// file when it is the only document.
-func removeDeclaration(file string, line int) error {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
-	docs := strict.SplitDocuments(data)
-	if len(docs) <= 1 {
-		return os.Remove(file)
-	}
-	var keep []string
-	for _, d := range docs {
-		if d.Line != line {
-			keep = append(keep, strings.TrimRight(string(d.Data), "\n"))
+	if o.wait && len(deleted) > 0 {
+		ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
+		defer cancel()
+		for _, name := range deleted {
+			if err := waitGone(ctx, b, name); err != nil {
+				failed = append(failed, err)
+			}
 		}
 	}
-	return store.WriteFileAtomic(file, []byte(strings.Join(keep, "\n---\n")+"\n"))
+	return errors.Join(failed...)
+}
+
+// waitGone polls until the controller has no state of the model.
+func waitGone(ctx context.Context, b backend, name string) error {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	gone := objects.WaitFor{}
+	last := "no answer yet"
+	for {
+		obs, err := b.Observe(ctx, name)
+		if err == nil {
+			var done bool
+			if done, last, err = gone.Check(name, obs); done || err != nil {
+				return err
+			}
+		} else if ctx.Err() == nil {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("timed out waiting for distributedmodel/%s to be removed (last seen: %s)", name, last)
+		case <-tick.C:
+		}
+	}
 }

@@ -1,14 +1,14 @@
 package commands
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/papdl/papdl/reconcilers/distributedmodel"
-	"github.com/papdl/papdl/reconcilers/planner"
 	"github.com/papdl/papdl/reconcilers/store"
 )
 
@@ -20,7 +20,11 @@ func newDescribeCommand() *cobra.Command {
 		Short: "Show a DistributedModel's conditions, placement, endpoint and events",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDescribe(cmd.OutOrStdout(), dirs.stateDir, args[0], events)
+			b, err := openBackend(cmd, dirs)
+			if err != nil {
+				return err
+			}
+			return runDescribe(cmd.Context(), cmd.OutOrStdout(), b, args[0], events)
 		},
 	}
 	dirs.bindState(cmd.Flags())
@@ -28,16 +32,12 @@ func newDescribeCommand() *cobra.Command {
 	return cmd
 }
 
-func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
-	recs, err := loadRecords(stateDir, []string{name})
+func runDescribe(ctx context.Context, w io.Writer, b backend, name string, nEvents int) error {
+	recs, err := b.Records(ctx, []string{name})
 	if err != nil {
 		return err
 	}
 	r := recs[0]
-	st, err := store.Open(stateDir)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(w, "Name:         %s\n", r.Name)
 	fmt.Fprintf(w, "Generation:   %d (observed %d)\n", r.Generation, r.Status.ObservedGeneration)
 	if r.Spec != nil {
@@ -57,39 +57,66 @@ func runDescribe(w io.Writer, stateDir, name string, nEvents int) error {
 	}
 	tw.Flush()
 
-	var plan planner.Plan
-	if found, err := store.ReadJSON(distributedmodel.PlanPath(st, name), &plan); err == nil && found {
+	// A damaged plan (the controller rewrites it) does not hide the rest.
+	if plan, err := b.Plan(ctx, name); err != nil && !errors.Is(err, store.ErrCorrupt) {
+		return err
+	} else if plan != nil {
 		fmt.Fprintln(w, "\nPlacement:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  PARTITION\tUNITS\tNODE\tMEMORY\tAVAILABLE\tCOMPUTE\tTRANSFER IN\tREADY")
+		fmt.Fprintln(tw, "  PARTITION\tUNITS\tNODE\tMEMORY\tAVAILABLE\tCOMPUTE\tMEASURED\tTRANSFER IN\tREADY")
 		ready := map[int]bool{}
-		if pl := r.Status.Placement; pl != nil {
+		measured := map[int]string{}
+		pl := r.Status.Placement
+		if pl != nil {
 			for _, p := range pl.Partitions {
 				ready[int(p.Index)] = p.Ready
+				if m := p.MeasuredComputeSeconds; m != nil {
+					measured[int(p.Index)] = fmt.Sprintf("%.2fms", 1e3**m)
+				}
 			}
 		}
 		for _, p := range plan.Partitions {
-			fmt.Fprintf(tw, "  %d\t%d-%d (%s..%s)\t%s\t%s\t%s\t%.2fms\t%.2fms\t%v\n", p.Index, p.Start, p.End-1, p.FirstUnit, p.LastUnit,
-				p.Hostname, humanBytes(p.MemoryBytes), humanBytes(p.AvailableBytes), 1e3*p.ComputeSeconds, 1e3*p.In.Seconds, ready[p.Index])
+			m := measured[p.Index]
+			if m == "" {
+				m = "-"
+			}
+			fmt.Fprintf(tw, "  %d\t%d-%d (%s..%s)\t%s\t%s\t%s\t%.2fms\t%s\t%.2fms\t%v\n", p.Index, p.Start, p.End-1, p.FirstUnit, p.LastUnit,
+				p.Hostname, humanBytes(p.MemoryBytes), humanBytes(p.AvailableBytes), 1e3*p.ComputeSeconds, m, 1e3*p.In.Seconds, ready[p.Index])
 		}
 		tw.Flush()
 		fmt.Fprintf(w, "  return to source: %.2fms; predicted latency %.2fms, throughput %.1f/s (bottleneck %s)\n",
 			1e3*plan.Return.Seconds, 1e3*plan.Totals.LatencySeconds, plan.Totals.Throughput, plan.Totals.Bottleneck)
+		if pl != nil && pl.MeasuredLatencySeconds != nil {
+			fmt.Fprintf(w, "  measured over the last %d requests: latency %.2fms (predicted %.2fms, ratio %.2f), transfers and hops %.2fms (predicted %.2fms)\n",
+				pl.MeasuredRequests, 1e3**pl.MeasuredLatencySeconds, 1e3*plan.Totals.LatencySeconds,
+				*pl.MeasuredLatencySeconds/plan.Totals.LatencySeconds, 1e3*deref(pl.MeasuredTransferSeconds), 1e3*plan.Totals.TransferSeconds)
+		}
 		if b := plan.Baselines.BestSingleNode; b != nil {
 			fmt.Fprintf(w, "  speedup: %.2fx latency vs the best single node (%s), %.2fx vs the source node\n",
 				b.LatencySpeedup, b.Hostname, plan.Baselines.Source.LatencySpeedup)
 		}
 	}
 
-	evs, err := st.Events(name, nEvents)
+	evs, err := b.Events(ctx, name, nEvents)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "\nEvents:")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  AGE\tTYPE\tREASON\tMESSAGE")
+	fmt.Fprintln(tw, "  LAST SEEN\tTYPE\tREASON\tMESSAGE")
 	for _, e := range evs {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", age(e.Time), e.Type, e.Reason, e.Message)
+		seen := age(e.LastSeen())
+		if n := e.Occurrences(); n > 1 {
+			seen += fmt.Sprintf(" (x%d over %s)", n, age(e.Since()))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", seen, e.Type, e.Reason, e.Message)
 	}
 	return tw.Flush()
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

@@ -51,6 +51,11 @@ func runDiff(cmd *cobra.Command, o diffOptions) error {
 	if err != nil {
 		return exitError(2, err)
 	}
+	if c, err := apiClient(cmd); err != nil {
+		return exitError(2, err)
+	} else if c != nil {
+		return runRemoteDiff(cmd, c, inputs)
+	}
 	if err := adoptControllerConfig(&o.controller, cmd.Flags().Changed); err != nil {
 		return exitError(2, err)
 	}

@@ -3,7 +3,6 @@ package commands
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,78 +12,38 @@ import (
 
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
-	"github.com/papdl/papdl/reconcilers/store"
+	"github.com/papdl/papdl/reconcilers/objects"
 )
 
 type getOptions struct {
 	dirs   dirOptions
 	output string
+	watch  bool
 }
 
 func newGetCommand() *cobra.Command {
 	var o getOptions
 	cmd := &cobra.Command{
-		Use:   "get [NAME] [-o wide|yaml|json]",
+		Use:   "get [NAME] [-o wide|yaml|json] [-w]",
 		Short: "List DistributedModels and their status",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runGet(cmd.OutOrStdout(), o, args)
+			return runGet(cmd, o, args)
 		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: wide, yaml or json")
+	cmd.Flags().BoolVarP(&o.watch, "watch", "w", false, "after listing, print each model again whenever it changes (table formats only)")
 	o.dirs.bindState(cmd.Flags())
 	return cmd
 }
 
-// loadRecords reads the records of the named model, or of every model.
-func loadRecords(stateDir string, names []string) ([]*distributedmodel.Record, error) {
-	st, err := store.Open(stateDir)
+func runGet(cmd *cobra.Command, o getOptions, args []string) error {
+	w := cmd.OutOrStdout()
+	b, err := openBackend(cmd, o.dirs)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(names) == 0 {
-		if names, err = st.ModelNames(); err != nil {
-			return nil, err
-		}
-	}
-	var out []*distributedmodel.Record
-	for _, n := range names {
-		rec, found, err := distributedmodel.LoadRecord(st, n)
-		if err != nil && found {
-			// One damaged record (the controller rebuilds it) does not
-			// hide the other models: show it as unknown.
-			rec = &distributedmodel.Record{Name: n}
-			rec.Status.Conditions = []v1alpha1.Condition{{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionUnknown,
-				Reason: "StateUnreadable", Message: err.Error()}}
-			out = append(out, rec)
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			return nil, fmt.Errorf("distributedmodel %q not found in %s", n, stateDir)
-		}
-		out = append(out, rec)
-	}
-	return out, nil
-}
-
-// asObject renders a record as the DistributedModel users know.
-func asObject(rec *distributedmodel.Record) *v1alpha1.DistributedModel {
-	obj := &v1alpha1.DistributedModel{
-		TypeMeta:   v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindDistributedModel},
-		ObjectMeta: v1alpha1.ObjectMeta{Name: rec.Name, Generation: rec.Generation},
-		Status:     rec.Status,
-	}
-	if rec.Spec != nil {
-		obj.Spec = *rec.Spec
-	}
-	return obj
-}
-
-func runGet(w io.Writer, o getOptions, args []string) error {
-	recs, err := loadRecords(o.dirs.stateDir, args)
+	recs, err := b.Records(cmd.Context(), args)
 	if err != nil {
 		return err
 	}
@@ -92,7 +51,7 @@ func runGet(w io.Writer, o getOptions, args []string) error {
 	case "json":
 		objs := make([]*v1alpha1.DistributedModel, len(recs))
 		for i, r := range recs {
-			objs[i] = asObject(r)
+			objs[i] = objects.AsObject(r)
 		}
 		var v any = objs
 		if len(args) == 1 {
@@ -106,7 +65,7 @@ func runGet(w io.Writer, o getOptions, args []string) error {
 		return err
 	case "yaml":
 		for i, r := range recs {
-			b, err := yaml.Marshal(asObject(r))
+			b, err := yaml.Marshal(objects.AsObject(r))
 			if err != nil {
 				return err
 			}
@@ -120,47 +79,60 @@ func runGet(w io.Writer, o getOptions, args []string) error {
 	default:
 		return fmt.Errorf("-o %s: want wide, yaml or json", o.output)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	header := "NAME\tREADY\tSTATUS\tPARTITIONS\tNODES\tPREDICTED\tMEASURED\tAGE"
-	if o.output == "wide" {
-		header += "\tENDPOINT\tREVISION\tMESSAGE"
+	if o.watch {
+		return watchGet(cmd, o, b, args, recs)
 	}
-	fmt.Fprintln(tw, header)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, getHeader(o.output == "wide"))
 	for _, r := range recs {
-		ready, reason, msg := "False", "", ""
-		if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionReady); c != nil {
-			ready, reason, msg = string(c.Status), c.Reason, c.Message
-		}
-		if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionStalled); c != nil && c.Status == v1alpha1.ConditionTrue {
-			reason, msg = "Stalled:"+c.Reason, c.Message
-		}
-		parts, nodes, predicted := "-", "-", "-"
-		if pl := r.Status.Placement; pl != nil {
-			parts = fmt.Sprint(len(pl.Partitions))
-			var hosts []string
-			seen := map[string]bool{}
-			for _, p := range pl.Partitions {
-				if !seen[p.Hostname] {
-					seen[p.Hostname] = true
-					hosts = append(hosts, p.Hostname)
-				}
-			}
-			nodes = strings.Join(hosts, ",")
-			if pl.PredictedLatencySeconds != nil {
-				predicted = fmt.Sprintf("%.1fms", 1e3**pl.PredictedLatencySeconds)
-			}
-		}
-		measured := "-"
-		if r.MeasuredLatencySeconds != nil {
-			measured = fmt.Sprintf("%.1fms", 1e3**r.MeasuredLatencySeconds)
-		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, ready, reason, parts, nodes, predicted, measured, age(r.CreatedAt))
-		if o.output == "wide" {
-			line += fmt.Sprintf("\t%s\t%s\t%s", r.Status.Endpoint, r.Status.LastAppliedRevision, msg)
-		}
-		fmt.Fprintln(tw, line)
+		fmt.Fprintln(tw, getRow(r, o.output == "wide"))
 	}
 	return tw.Flush()
+}
+
+// getHeader is the table's header line (tab-separated).
+func getHeader(wide bool) string {
+	header := "NAME\tREADY\tSTATUS\tPARTITIONS\tNODES\tPREDICTED\tMEASURED\tAGE"
+	if wide {
+		header += "\tENDPOINT\tREVISION\tMESSAGE"
+	}
+	return header
+}
+
+// getRow is one model's table line (tab-separated).
+func getRow(r *distributedmodel.Record, wide bool) string {
+	ready, reason, msg := "False", "", ""
+	if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+		ready, reason, msg = string(c.Status), c.Reason, c.Message
+	}
+	if c := v1alpha1.FindCondition(r.Status.Conditions, v1alpha1.ConditionStalled); c != nil && c.Status == v1alpha1.ConditionTrue {
+		reason, msg = "Stalled:"+c.Reason, c.Message
+	}
+	parts, nodes, predicted := "-", "-", "-"
+	if pl := r.Status.Placement; pl != nil {
+		parts = fmt.Sprint(len(pl.Partitions))
+		var hosts []string
+		seen := map[string]bool{}
+		for _, p := range pl.Partitions {
+			if !seen[p.Hostname] {
+				seen[p.Hostname] = true
+				hosts = append(hosts, p.Hostname)
+			}
+		}
+		nodes = strings.Join(hosts, ",")
+		if pl.PredictedLatencySeconds != nil {
+			predicted = fmt.Sprintf("%.1fms", 1e3**pl.PredictedLatencySeconds)
+		}
+	}
+	measured := "-"
+	if r.MeasuredLatencySeconds != nil {
+		measured = fmt.Sprintf("%.1fms", 1e3**r.MeasuredLatencySeconds)
+	}
+	line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r.Name, ready, reason, parts, nodes, predicted, measured, age(r.CreatedAt))
+	if wide {
+		line += fmt.Sprintf("\t%s\t%s\t%s", r.Status.Endpoint, r.Status.LastAppliedRevision, msg)
+	}
+	return line
 }
 
 func age(t time.Time) string {

@@ -21,7 +21,11 @@ func newPredictCommand() *cobra.Command {
 		Short: "Send one input through a deployed model's gateway (POST /input)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			recs, err := loadRecords(dirs.stateDir, args)
+			b, err := openBackend(cmd, dirs)
+			if err != nil {
+				return err
+			}
+			recs, err := b.Records(cmd.Context(), args)
 			if err != nil {
 				return err
 			}

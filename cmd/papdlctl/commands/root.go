@@ -34,6 +34,10 @@ func NewRootCommand() *cobra.Command {
 		newBenchmarkCommand(),
 		newCleanCommand(),
 		newDeployCommand(),
+		newVersionCommand(),
+		newConfigCommand(),
+		newEventsCommand(),
 	)
+	bindConfigFlags(root.PersistentFlags())
 	return root
 }

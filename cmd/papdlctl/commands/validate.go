@@ -40,6 +40,7 @@ path. The model file is only read when the spec pins its sha256, or when
 
 func runValidate(w io.Writer, o *validateOptions) error {
 	var total, bad int
+	var valid []*v1alpha1.DistributedModel
 	for _, file := range o.files {
 		docs, err := v1alpha1.LoadFile(file)
 		if err != nil {
@@ -75,9 +76,15 @@ func runValidate(w io.Writer, o *validateOptions) error {
 				bad++
 				fmt.Fprintf(w, "%s: invalid\n  - spec.model.path: %v\n", name, fileErr)
 			default:
+				valid = append(valid, obj)
 				fmt.Fprintf(w, "%s: valid (objective %s, model %s)\n", name, obj.Spec.Objective, d.ModelPath())
 			}
 		}
+	}
+	// Across files: two gateways on one node's port.
+	for _, p := range v1alpha1.PortConflicts(valid) {
+		bad++
+		fmt.Fprintf(w, "port conflict: %v\n", p)
 	}
 	if bad > 0 {
 		return fmt.Errorf("%d of %d documents invalid", bad, total)

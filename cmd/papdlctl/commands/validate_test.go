@@ -3,6 +3,7 @@ package commands
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -37,12 +38,25 @@ spec:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	twin := func(name string, port int) string {
+		path := filepath.Join(dir, name+".yaml")
+		doc := "apiVersion: papdl.io/v1alpha1\nkind: DistributedModel\nmetadata: {name: " + name + "}\nspec:\n" +
+			"  model: {path: m.onnx}\n  sourceNode: {hostname: vm0}\n  input: {size: 784}\n  gateway: {port: " + strconv.Itoa(port) + "}\n"
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	first, second, elsewhere := twin("first", 9100), twin("second", 9100), twin("elsewhere", 9101)
 	tests := []struct {
 		name    string
 		args    []string
 		want    []string
 		wantErr bool
 	}{
+		{"two gateways on one port", []string{"validate", "-f", first, "-f", second},
+			[]string{"port 9100 on host vm0 is already published by model first"}, true},
+		{"different ports", []string{"validate", "-f", first, "-f", elsewhere}, []string{`"elsewhere": valid`}, false},
 		{"examples", []string{"validate", "-f", "../../../specs/swarm/mnist.yaml", "-f", "../../../specs/swarm/vgg16.yaml", "-f", "../../../specs/swarm/resnet18.yaml", "-f", "../../../specs/local/resnet18.yaml"},
 			[]string{`"mnist": valid`, `"vgg16": valid`, `"vgg16-latency": valid`, `"resnet18": valid`, `"resnet18-demo": valid`}, false},
 		{"examples with files", []string{"validate", "-f", "../../../specs/swarm/mnist.yaml", "--check-files"},

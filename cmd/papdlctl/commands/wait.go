@@ -3,14 +3,12 @@ package commands
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/distributedmodel"
-	"github.com/papdl/papdl/reconcilers/store"
+	"github.com/papdl/papdl/reconcilers/objects"
 )
 
 func newWaitCommand() *cobra.Command {
@@ -36,60 +34,44 @@ func newWaitCommand() *cobra.Command {
 
 // runWait polls the state until the condition holds for the spec as it is
 // now in the specs directory: a condition observed for an older generation
-// (the spec changed since) does not count.
+// (the spec changed since) does not count. Through the API it polls the
+// controller's observation of the model.
 func runWait(ctx context.Context, cmd *cobra.Command, dirs dirOptions, name, forCond string) error {
 	if err := v1alpha1.ValidateName(name); err != nil {
 		return err
 	}
-	st, err := store.Open(dirs.stateDir)
+	want, err := objects.ParseWaitFor(forCond)
 	if err != nil {
 		return err
 	}
-	specs := distributedmodel.NewSpecIndex(dirs.specsDir)
-	want, isCond := strings.CutPrefix(forCond, "condition=")
-	if !isCond && forCond != "delete" {
-		return fmt.Errorf("--for %s: want condition=TYPE or delete", forCond)
+	b, err := openBackend(cmd, dirs)
+	if err != nil {
+		return err
+	}
+	every := 200 * time.Millisecond
+	if _, remote := b.(*localBackend); !remote {
+		every = 500 * time.Millisecond
 	}
 	last := ""
-	tick := time.NewTicker(200 * time.Millisecond)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		rec, found, err := distributedmodel.LoadRecord(st, name)
+		obs, err := b.Observe(ctx, name)
 		if err != nil {
-			last = err.Error() // being rewritten, or corrupt until the controller rebuilds it
-			found = false
-		}
-		wantHash := ""
-		if decls, err := specs.Scan(); err == nil {
-			for _, d := range decls[name] {
-				if d.Object != nil {
-					wantHash = distributedmodel.SpecHash(d.Object)
-				}
+			if ctx.Err() == nil {
+				last = err.Error()
 			}
-			if isCond && !found && len(decls[name]) == 0 && err == nil {
-				return fmt.Errorf("distributedmodel/%s not found: no spec in %s declares it and the controller has no state of it", name, dirs.specsDir)
+		} else {
+			done, msg, err := want.Check(name, obs)
+			if err != nil {
+				return err
 			}
-		}
-		switch {
-		case forCond == "delete" && !found:
-			fmt.Fprintf(cmd.OutOrStdout(), "distributedmodel/%s deleted\n", name)
-			return nil
-		case isCond && found && wantHash != "" && rec.SpecHash != wantHash:
-			last = "the controller has not observed the current spec yet"
-		case isCond && found:
-			if c := v1alpha1.FindCondition(rec.Status.Conditions, v1alpha1.ConditionType(want)); c != nil {
-				switch {
-				case c.Status == v1alpha1.ConditionTrue && c.ObservedGeneration < rec.Generation:
-					last = fmt.Sprintf("%s=True for generation %d, waiting for generation %d", want, c.ObservedGeneration, rec.Generation)
-				case c.Status == v1alpha1.ConditionTrue:
-					fmt.Fprintf(cmd.OutOrStdout(), "distributedmodel/%s condition met (%s=True: %s)\n", name, want, c.Message)
-					return nil
-				default:
-					last = fmt.Sprintf("%s=%s %s: %s", want, c.Status, c.Reason, c.Message)
-				}
+			if done {
+				fmt.Fprintln(cmd.OutOrStdout(), msg)
+				return nil
 			}
-			if s := v1alpha1.FindCondition(rec.Status.Conditions, v1alpha1.ConditionStalled); s != nil && s.Status == v1alpha1.ConditionTrue {
-				return fmt.Errorf("distributedmodel/%s is stalled (%s): %s", name, s.Reason, s.Message)
+			if msg != "" {
+				last = msg
 			}
 		}
 		select {

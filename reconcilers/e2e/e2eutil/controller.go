@@ -58,6 +58,12 @@ func (c *Controller) Stop(grace time.Duration) error {
 	return nil
 }
 
+// Kill sends SIGKILL (a crash) and waits for the process to be gone.
+func (c *Controller) Kill() {
+	_ = c.cmd.Process.Kill()
+	<-c.exited
+}
+
 // logTimeLayout is the controller's JSON log timestamp (field "ts").
 const logTimeLayout = "2006-01-02T15:04:05.000Z0700"
 

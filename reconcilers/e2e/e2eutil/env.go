@@ -82,6 +82,14 @@ func (e *Env) StopController() {
 	}
 }
 
+// KillController crashes the running controller (SIGKILL), if any.
+func (e *Env) KillController() {
+	if c := e.controller; c != nil {
+		e.controller = nil
+		c.Kill()
+	}
+}
+
 // Close stops the running controller, if any, however it exits: for the
 // test's cleanup.
 func (e *Env) Close() {
@@ -205,4 +213,14 @@ func LastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Path returns a path from one of the store's path builders, failing the
+// test when the builder refused the name.
+func (e *Env) Path(path string, err error) string {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return path
 }

@@ -26,11 +26,11 @@ func StatusSummary(r *distributedmodel.Record) string {
 		strings.Join(parts, "; "))
 }
 
-// CountReasons counts events by reason.
+// CountReasons counts events by reason, folded occurrences included.
 func CountReasons(evs []store.Event) map[string]int {
 	out := map[string]int{}
 	for _, e := range evs {
-		out[e.Reason]++
+		out[e.Reason] += e.Occurrences()
 	}
 	return out
 }

@@ -418,7 +418,7 @@ func (b *bed) waitReady(name string, timeout time.Duration, accept func(*distrib
 // model's current plan, every partition ready.
 func (b *bed) placementIsPlan(r *distributedmodel.Record) bool {
 	var p planner.Plan
-	found, err := store.ReadJSON(distributedmodel.PlanPath(b.Store, r.Name), &p)
+	found, err := store.ReadJSON(b.Path(distributedmodel.PlanPath(b.Store, r.Name)), &p)
 	pl := r.Status.Placement
 	if err != nil || !found || pl == nil || len(pl.Partitions) != len(p.Partitions) {
 		return false
@@ -436,7 +436,7 @@ func (b *bed) placementIsPlan(r *distributedmodel.Record) bool {
 func (b *bed) plan(name string) *planner.Plan {
 	b.t.Helper()
 	var p planner.Plan
-	found, err := store.ReadJSON(distributedmodel.PlanPath(b.Store, name), &p)
+	found, err := store.ReadJSON(b.Path(distributedmodel.PlanPath(b.Store, name)), &p)
 	if err != nil || !found {
 		b.t.Fatalf("plan of %s: found %v, %v", name, found, err)
 	}
@@ -570,8 +570,8 @@ func (b *bed) waitGone(model string) time.Duration {
 	start := time.Now()
 	eventually(b.t, cleanupTimeout, "nothing of "+model+" left", func() (bool, string) {
 		left := b.leftovers(model)
-		if _, err := os.Stat(b.Store.ModelDir(model)); err == nil {
-			left = append(left, "state directory "+b.Store.ModelDir(model))
+		if _, err := os.Stat(b.Path(b.Store.ModelDir(model))); err == nil {
+			left = append(left, "state directory "+b.Path(b.Store.ModelDir(model)))
 		}
 		return len(left) == 0, strings.Join(left, "; ")
 	})

@@ -26,20 +26,23 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 	res := &runtime.BenchmarkResult{Profile: &profile.ClusterProfile{}, Failed: map[string]error{}}
 	var link *chain.LinkBenchmark
 	for i, n := range req.Nodes {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("benchmark cancelled: %w", err)
+		}
 		if req.Progress != nil {
 			req.Progress(n.Hostname, fmt.Sprintf("node %s (%d/%d): measuring units", n.Hostname, i+1, len(req.Nodes)))
 		}
 		args := benchArgs(req, n.ID)
 		var stop func()
 		if link == nil && len(req.Nodes) > 1 {
-			addr, s, err := r.startProbe(ctx)
+			addr, s, err := r.startProbe(ctx, req.Model)
 			if err != nil {
 				return nil, err
 			}
 			stop = s
 			args = append(args, "--peers", addr, "--sizes", joinSizes(req.PayloadBytes))
 		}
-		nb, err := r.runBench(ctx, n.ID, args)
+		nb, err := r.runBench(ctx, req.Model, n.ID, args)
 		if stop != nil {
 			stop()
 		}
@@ -47,7 +50,8 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 			res.Failed[n.Hostname] = err
 			continue
 		}
-		pn, err := runtime.NodeProfile(n, nb, r.timeScale(n.ID))
+		// Times are what the capped process measured: no scaling.
+		pn, err := runtime.NodeProfile(n, nb, 1)
 		if err != nil {
 			res.Failed[n.Hostname] = err
 			continue
@@ -108,12 +112,21 @@ func benchArgs(req runtime.BenchmarkRequest, nodeID string) []string {
 	return args
 }
 
-func (r *Runtime) runBench(ctx context.Context, nodeID string, args []string) (*chain.NodeBenchmark, error) {
+func (r *Runtime) runBench(ctx context.Context, model, nodeID string, args []string) (*chain.NodeBenchmark, error) {
 	cmd := exec.CommandContext(ctx, r.cfg.NodeBinary, args...)
-	cmd.Env = append(os.Environ(), r.env(nodeID)...)
+	cmd.Env = append(append(os.Environ(), r.env(nodeID)...), r.identityEnv(taskBench, model)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	err := cmd.Start()
+	if err == nil {
+		if cerr := r.cg.add(nodeID, cmd.Process.Pid); cerr != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return nil, fmt.Errorf("papdl-node bench on %s: %w", nodeID, cerr)
+		}
+		err = cmd.Wait()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("papdl-node bench on %s: %w: %s", nodeID, err, lastLines(stderr.String(), 3))
 	}
 	var nb chain.NodeBenchmark
@@ -124,13 +137,14 @@ func (r *Runtime) runBench(ctx context.Context, nodeID string, args []string) (*
 }
 
 // startProbe runs a probe server on a free loopback port.
-func (r *Runtime) startProbe(ctx context.Context) (string, func(), error) {
+func (r *Runtime) startProbe(ctx context.Context, model string) (string, func(), error) {
 	port, err := freePort()
 	if err != nil {
 		return "", nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cmd := exec.Command(r.cfg.NodeBinary, "probe", "--listen", addr)
+	cmd.Env = append(os.Environ(), r.identityEnv(taskProbe, model)...)
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start probe server: %w", err)
 	}

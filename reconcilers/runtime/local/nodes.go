@@ -65,21 +65,44 @@ func parseMemory(s string) (int64, error) {
 	return v * mult, nil
 }
 
-// nodes lists the host node and the simulated ones.
+// Labels of simulated nodes saying how their caps hold.
+const (
+	LabelCaps       = "papdl.io/caps"
+	capsEnforced    = "cgroup"
+	capsNotEnforced = "none"
+)
+
+// nodes lists the host node and the simulated ones. A simulated node whose
+// caps are not enforced is shown with the host's resources: what the
+// planner sees is what runs.
 func (r *Runtime) nodes() []runtime.Node {
 	host, _ := os.Hostname()
+	hostCPUs, hostMem := float64(goruntime.NumCPU()), chain.HostMemoryBytes()
 	out := []runtime.Node{{ID: HostNodeID, Hostname: HostNodeID, Labels: map[string]string{"papdl.io/host": host},
-		CPUs: float64(goruntime.NumCPU()), MemoryBytes: chain.HostMemoryBytes(), Arch: goruntime.GOARCH, Ready: true}}
+		CPUs: hostCPUs, MemoryBytes: hostMem, Arch: goruntime.GOARCH, Ready: true}}
 	for _, s := range r.cfg.Simulated {
 		mem, _ := parseMemory(s.Memory)
-		out = append(out, runtime.Node{ID: s.Name, Hostname: s.Name, Labels: s.Labels, CPUs: s.CPUs,
-			MemoryBytes: mem, Arch: goruntime.GOARCH, Ready: true})
+		labels := map[string]string{LabelCaps: capsEnforced}
+		for k, v := range s.Labels {
+			labels[k] = v
+		}
+		n := runtime.Node{ID: s.Name, Hostname: s.Name, Labels: labels, CPUs: s.CPUs, MemoryBytes: mem,
+			Arch: goruntime.GOARCH, Ready: true}
+		if r.cg == nil {
+			n.Labels[LabelCaps] = capsNotEnforced
+			n.CPUs, n.MemoryBytes = hostCPUs, hostMem
+		}
+		out = append(out, n)
 	}
 	return out
 }
 
-// env is the environment of a process on node id: its CPU and memory caps.
+// env is the environment of a process on node id: the Go runtime told its
+// node's caps, when they are enforced.
 func (r *Runtime) env(nodeID string) []string {
+	if r.cg == nil {
+		return nil
+	}
 	for _, s := range r.cfg.Simulated {
 		if s.Name == nodeID {
 			mem, _ := parseMemory(s.Memory)
@@ -88,17 +111,4 @@ func (r *Runtime) env(nodeID string) []string {
 		}
 	}
 	return nil
-}
-
-// timeScale is how much slower a node computes than the processes that run
-// for it: a node with 0.5 CPU runs on one whole core here, so its times
-// double.
-func (r *Runtime) timeScale(nodeID string) float64 {
-	for _, s := range r.cfg.Simulated {
-		if s.Name == nodeID {
-			procs := float64(int(s.CPUs + 0.999))
-			return procs / s.CPUs
-		}
-	}
-	return 1
 }

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -28,6 +27,10 @@ func (r *Runtime) args(w runtime.Workload, listen, ret int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	creds, err := r.ensureCredentials(w.Model)
+	if err != nil {
+		return nil, err
+	}
 	switch w.Role {
 	case runtime.RolePartition:
 		ret, err := r.addressOfName(w.Model, runtime.WorkloadName(w.Model, -1))
@@ -36,11 +39,15 @@ func (r *Runtime) args(w runtime.Workload, listen, ret int) ([]string, error) {
 		}
 		return []string{"partition", "--manifest", w.ManifestPath, "--index", strconv.Itoa(w.Partition),
 			"--partition", w.ArtifactPath, "--sha256", w.ArtifactSHA256,
-			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--next", next, "--return", ret}, nil
+			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--next", next, "--return", ret, "--credentials", creds}, nil
 	case runtime.RoleGateway:
-		return []string{"gateway", "--manifest", w.ManifestPath, "--first", next,
+		args := []string{"gateway", "--manifest", w.ManifestPath, "--first", next,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--return-listen", fmt.Sprintf("127.0.0.1:%d", ret),
-			"--model-name", w.Model}, nil
+			"--model-name", w.Model, "--credentials", creds}
+		if w.TokenFile != "" {
+			args = append(args, "--token-file", w.TokenFile)
+		}
+		return args, nil
 	}
 	return nil, fmt.Errorf("workload %s: unknown role %q", w.Name, w.Role)
 }
@@ -71,7 +78,7 @@ func (r *Runtime) addressOfName(model, name string) (string, error) {
 		placeholder.Workload.Role = runtime.RolePartition
 		placeholder.Listen = port
 	}
-	if err := writeRecord(r.recordPath(name), placeholder); err != nil {
+	if err := r.writeRecord(placeholder); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("127.0.0.1:%d", port), nil
@@ -79,12 +86,16 @@ func (r *Runtime) addressOfName(model, name string) (string, error) {
 
 // start launches the process of rec in its own session, logging to a file.
 func (r *Runtime) start(rec *record) error {
-	logf, err := os.OpenFile(r.logPath(rec.Workload.Name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logPath, err := r.logPath(rec.Workload.Name)
+	if err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
 	cmd := exec.Command(r.cfg.NodeBinary, rec.Args...)
-	cmd.Env = append(os.Environ(), rec.Env...)
+	cmd.Env = append(append(os.Environ(), rec.Env...), r.workloadEnv(rec)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -93,6 +104,9 @@ func (r *Runtime) start(rec *record) error {
 	}
 	rec.PID = cmd.Process.Pid
 	rec.StartedAt = time.Now()
+	if err := r.cg.add(rec.Workload.Node, rec.PID); err != nil {
+		r.cfg.Log.Warn("workload runs outside its node's cgroup", zap.String("workload", rec.Workload.Name), zap.Error(err))
+	}
 	c := &child{pid: rec.PID, done: make(chan struct{})}
 	r.children[rec.Workload.Name] = c
 	model := rec.Workload.Model
@@ -116,60 +130,95 @@ func (r *Runtime) start(rec *record) error {
 	return nil
 }
 
-// stop ends rec's process: SIGTERM, then SIGKILL after 5 seconds.
-func (r *Runtime) stop(rec *record) {
-	if !r.alive(rec) {
-		return
-	}
-	c := r.children[rec.Workload.Name]
-	_ = syscall.Kill(rec.PID, syscall.SIGTERM)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if c != nil {
-			select {
-			case <-c.done:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		} else if !r.alive(rec) {
-			return
-		} else {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	_ = syscall.Kill(rec.PID, syscall.SIGKILL)
-	if c != nil {
-		<-c.done
-	}
+// stopHandle is what stop needs of a process, taken under r.mu so that
+// stop can wait without it.
+type stopHandle struct {
+	pid     int
+	cmdline string // /proc/<pid>/cmdline while it is the same process
+	child   *child // set when this runtime reaps it
 }
 
-// alive reports whether rec's process runs: the pid exists, is not a zombie
-// and runs the recorded command line.
-func (r *Runtime) alive(rec *record) bool {
-	if rec.PID <= 0 {
-		return false
-	}
+// handle is the stopHandle of rec's process (r.mu held).
+func (r *Runtime) handle(rec *record) *stopHandle {
+	h := &stopHandle{pid: rec.PID, cmdline: r.cmdline(rec)}
 	if c, ok := r.children[rec.Workload.Name]; ok && c.pid == rec.PID {
+		h.child = c
+	}
+	return h
+}
+
+func (r *Runtime) cmdline(rec *record) string {
+	return strings.Join(append([]string{r.cfg.NodeBinary}, rec.Args...), "\x00") + "\x00"
+}
+
+// stop ends a process: SIGTERM, then SIGKILL after 5 seconds or when ctx
+// ends (then it returns ctx's error). It does not need r.mu.
+func (r *Runtime) stop(ctx context.Context, h *stopHandle) error {
+	if !h.alive() {
+		return nil
+	}
+	_ = syscall.Kill(h.pid, syscall.SIGTERM)
+	grace := time.NewTimer(5 * time.Second)
+	defer grace.Stop()
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	var done <-chan struct{}
+	if h.child != nil {
+		done = h.child.done
+	}
+	var err error
+wait:
+	for {
 		select {
-		case <-c.done:
+		case <-done:
+			return nil
+		case <-poll.C:
+			if h.child == nil && !h.alive() {
+				return nil
+			}
+		case <-grace.C:
+			break wait
+		case <-ctx.Done():
+			err = ctx.Err()
+			break wait
+		}
+	}
+	_ = syscall.Kill(h.pid, syscall.SIGKILL)
+	if done != nil {
+		<-done // a killed child is reaped at once
+	}
+	return err
+}
+
+// alive reports whether the process still runs: not reaped, not a zombie,
+// and still running the same command line.
+func (h *stopHandle) alive() bool {
+	if h.child != nil {
+		select {
+		case <-h.child.done:
 			return false
 		default:
 			return true
 		}
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", rec.PID))
-	if err != nil {
+	return procRuns(h.pid, h.cmdline)
+}
+
+func procRuns(pid int, cmdline string) bool {
+	if pid <= 0 || zombie(pid) {
 		return false
 	}
-	if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+	got, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && string(got) == cmdline
+}
+
+// alive reports whether rec's process runs (r.mu held): the pid exists, is
+// not a zombie and runs the recorded command line.
+func (r *Runtime) alive(rec *record) bool {
+	if rec.PID <= 0 {
 		return false
 	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", rec.PID))
-	if err != nil {
-		return false
-	}
-	want := strings.Join(append([]string{r.cfg.NodeBinary}, rec.Args...), "\x00") + "\x00"
-	return string(cmdline) == want
+	return r.handle(rec).alive()
 }
 
 // Watch calls notify with a model's name whenever one of its processes
@@ -205,18 +254,4 @@ func (r *Runtime) Watch(ctx context.Context, notify func(model string)) {
 			notify(m)
 		}
 	}
-}
-
-// lastLine returns the last non-empty line of a log file.
-func lastLine(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "no log"
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	l := lines[len(lines)-1]
-	if len(l) > 300 {
-		l = l[len(l)-300:]
-	}
-	return l
 }

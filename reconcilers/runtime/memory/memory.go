@@ -41,6 +41,21 @@ type Runtime struct {
 	starts map[string]int
 	// benchmarks counts Benchmark calls.
 	benchmarks int
+	// gate, when set, holds every benchmark until it is closed or the
+	// benchmark's context ends.
+	gate chan struct{}
+	// benchmarking is signalled when a benchmark starts waiting at the gate.
+	benchmarking chan struct{}
+}
+
+// HoldBenchmarks makes benchmarks wait until release is called (or their
+// context ends); started receives a value as each one starts waiting.
+func (r *Runtime) HoldBenchmarks() (started <-chan struct{}, release func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gate, r.benchmarking = make(chan struct{}), make(chan struct{}, 16)
+	gate := r.gate
+	return r.benchmarking, func() { close(gate) }
 }
 
 type workload struct {
@@ -197,7 +212,16 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 	}
 	r.mu.Lock()
 	r.benchmarks++
+	gate, started := r.gate, r.benchmarking
 	r.mu.Unlock()
+	if gate != nil {
+		started <- struct{}{}
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	prof := &profile.ClusterProfile{}
 	for _, n := range req.Nodes {
 		pn := profile.Node{ID: n.ID, Hostname: n.Hostname, Labels: n.Labels, CPUs: runtime.CPUCount(n.CPUs),

@@ -45,6 +45,10 @@ type Engine interface {
 	NetworkList(ctx context.Context, opts network.ListOptions) ([]network.Summary, error)
 	NetworkRemove(ctx context.Context, id string) error
 
+	SecretCreate(ctx context.Context, spec swarm.SecretSpec) (swarm.SecretCreateResponse, error)
+	SecretList(ctx context.Context, opts swarm.SecretListOptions) ([]swarm.Secret, error)
+	SecretRemove(ctx context.Context, id string) error
+
 	Events(ctx context.Context, opts events.ListOptions) (<-chan events.Message, <-chan error)
 }
 

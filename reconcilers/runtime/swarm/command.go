@@ -35,20 +35,32 @@ func GatewayName(model string) string { return runtime.WorkloadName(model, -1) }
 // DefaultCommand is the papdl-node command line of a workload (the
 // arguments after the binary):
 //
-//	partition --manifest M --index I --partition P --sha256 S --listen :7001 --next NEXT:7001|GW:7000 --return GW:7000
-//	gateway   --manifest M --first FIRST:7001 --listen :PORT --return-listen :7000
+//	partition --manifest M --index I --partition P --sha256 S --listen SELF:7001 --next NEXT:7001|GW:7000 --return GW:7000 --credentials F
+//	gateway   --manifest M --model-name NAME --first FIRST:7001 --listen :PORT --return-listen SELF:7000 --credentials F
 //
-// Services reach each other by service name on the model's network.
+// Services reach each other by service name on the model's network; F is
+// CredentialsFile, the model's secret. The chain listeners bind the
+// container's own name (its hostname), which resolves to its address on
+// the model's overlay: not the node-local bridge every task also has. The
+// gateway's HTTP port binds every interface, as host-mode publishing
+// forwards to the bridge.
 func DefaultCommand(w runtime.Workload, a Artifacts) []string {
 	gw := GatewayName(w.Model)
+	self := w.Name // the service's name, also its containers' hostname
+	if self == "" {
+		self = runtime.WorkloadName(w.Model, w.Partition)
+	}
 	var args []string
 	if w.Role == runtime.RoleGateway {
 		args = []string{"gateway", "--manifest", a.Manifest}
 		if a.ManifestSHA256 != "" {
 			args = append(args, "--manifest-sha256", a.ManifestSHA256)
 		}
-		return append(args, "--first", hostPort(w.Next, PartitionPort),
-			"--listen", ":"+strconv.Itoa(w.Port), "--return-listen", ":"+strconv.Itoa(ReturnPort))
+		// The gateway proves which model it serves by this name (the
+		// manifest's own is the ONNX graph's, not the DistributedModel's).
+		return append(args, "--model-name", w.Model, "--first", hostPort(w.Next, PartitionPort),
+			"--listen", ":"+strconv.Itoa(w.Port), "--return-listen", hostPort(self, ReturnPort),
+			"--credentials", CredentialsFile)
 	}
 	next := hostPort(w.Next, PartitionPort)
 	if w.Next == gw {
@@ -65,8 +77,8 @@ func DefaultCommand(w runtime.Workload, a Artifacts) []string {
 	if w.ArtifactSHA256 != "" {
 		args = append(args, "--sha256", w.ArtifactSHA256)
 	}
-	return append(args, "--listen", ":"+strconv.Itoa(PartitionPort), "--next", next,
-		"--return", hostPort(gw, ReturnPort))
+	return append(args, "--listen", hostPort(self, PartitionPort), "--next", next,
+		"--return", hostPort(gw, ReturnPort), "--credentials", CredentialsFile)
 }
 
 func hostPort(host string, port int) string { return host + ":" + strconv.Itoa(port) }

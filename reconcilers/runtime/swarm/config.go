@@ -18,6 +18,13 @@ type Config struct {
 	// Host is the manager engine's address; "" means DOCKER_HOST, else the
 	// default socket.
 	Host string
+	// PlainOverlay creates the models' overlay networks without the
+	// "encrypted" option. Leave it false wherever the nodes can carry IPsec
+	// (ESP) between them; set it where they cannot, such as the
+	// network-namespace test bed of hack/swarm-up.sh, on which encrypted
+	// overlays attach but carry no traffic between nodes. The chain's own
+	// mutual TLS protects the hops either way.
+	PlainOverlay bool
 	// NodeEngines maps a node's hostname to its engine's address (e.g.
 	// node2 -> unix:///run/papdl-node2/docker.sock, as hack/swarm-up.sh
 	// makes them), so the node image can be loaded there without a

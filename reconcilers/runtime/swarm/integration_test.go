@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -86,6 +87,9 @@ func newBed(t *testing.T, binary string, cfg Config) *bed {
 	t.Cleanup(func() { _ = srv.Close() })
 
 	cfg.NodeBinary, cfg.NodeEngines, cfg.Artifacts = binary, testbedEngines(t), arts
+	// The test bed's nodes carry no IPsec between them: an encrypted
+	// overlay passes no traffic from node to node (docs/security.md).
+	cfg.PlainOverlay = true
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	rt, err := New(ctx, cfg, log)
@@ -191,6 +195,9 @@ func serveCommand(w runtime.Workload, a Artifacts) []string {
 func TestSwarmApplyLifecycle(t *testing.T) {
 	requireSwarm(t)
 	b := newBed(t, buildStatic(t, "./testdata/fakenode", t.TempDir()), Config{Command: serveCommand})
+	// This test needs no traffic between nodes on the overlay: check that
+	// the model's network is created encrypted.
+	b.rt.cfg.PlainOverlay = false
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	n1, n2 := b.node(t, "node1"), b.node(t, "node2")
@@ -207,8 +214,12 @@ func TestSwarmApplyLifecycle(t *testing.T) {
 	p0 := runtime.Workload{Name: "papdl-" + b.model + "-p0", Model: b.model, Role: runtime.RolePartition, Partition: 0,
 		Node: n2.ID, Revision: "r1", ArtifactPath: part, ArtifactSHA256: sum, Next: GatewayName(b.model),
 		MemoryReservation: 16 << 20}
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("t0ken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	gw := runtime.Workload{Name: GatewayName(b.model), Model: b.model, Role: runtime.RoleGateway, Partition: -1,
-		Node: n1.ID, Revision: "r1", Next: p0.Name, Port: 18765}
+		Node: n1.ID, Revision: "r1", Next: p0.Name, Port: 18765, TokenFile: tokenFile}
 
 	start := time.Now()
 	for _, w := range []runtime.Workload{p0, gw} {
@@ -248,6 +259,19 @@ func TestSwarmApplyLifecycle(t *testing.T) {
 	if got["name"] != gw.Name {
 		t.Errorf("gateway answered %v", got)
 	}
+	// The gateway got its token and the model's chain credentials as
+	// secrets, and the model's network is encrypted.
+	if got["token"] != "t0ken\n" || got["credentialsMode"] != "-r--------" {
+		t.Errorf("gateway secrets: token %q, credentials mode %q", got["token"], got["credentialsMode"])
+	}
+	encNets, err := b.rt.eng.NetworkList(ctx, network.ListOptions{Filters: labelFilter(LabelModel, b.model)})
+	if err != nil || len(encNets) != 1 {
+		t.Fatalf("networks of the model: %+v, %v", encNets, err)
+	}
+	if _, ok := encNets[0].Options[networkEncrypted]; !ok {
+		t.Errorf("the model's network options %v lack %q", encNets[0].Options, networkEncrypted)
+	}
+	t.Logf("overlay network %s options %v", encNets[0].Name, encNets[0].Options)
 
 	// A new revision with the same hash relabels without a restart.
 	before := waitRunning(ctx, t, b.rt, p0)
@@ -301,6 +325,10 @@ func TestSwarmApplyLifecycle(t *testing.T) {
 	nets, err := b.rt.eng.NetworkList(ctx, network.ListOptions{Filters: labelFilter(LabelModel, b.model)})
 	if err != nil || len(nets) != 0 {
 		t.Fatalf("networks after clean: %+v, %v", nets, err)
+	}
+	secrets, err := b.rt.eng.SecretList(ctx, swarm.SecretListOptions{Filters: labelFilter(LabelModel, b.model)})
+	if err != nil || len(secrets) != 0 {
+		t.Fatalf("secrets after clean: %+v, %v", secrets, err)
 	}
 }
 
@@ -403,6 +431,9 @@ func TestSwarmBenchmarkNodeBinary(t *testing.T) {
 func TestSwarmNodeFailure(t *testing.T) {
 	requireSwarm(t)
 	b := newBed(t, buildStatic(t, "./testdata/fakenode", t.TempDir()), Config{Command: serveCommand})
+	// This test needs no traffic between nodes on the overlay: check that
+	// the model's network is created encrypted.
+	b.rt.cfg.PlainOverlay = false
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	n3 := b.node(t, "node3")

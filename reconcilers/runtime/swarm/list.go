@@ -185,6 +185,9 @@ func (r *Runtime) Clean(ctx context.Context, model string) error {
 	if err := r.removeNetworks(ctx, model); err != nil {
 		errs = append(errs, err)
 	}
+	if err := r.removeSecrets(ctx, model); err != nil {
+		errs = append(errs, err)
+	}
 	if model == "" && r.cfg.Image == "" {
 		if err := removeImages(ctx, r.eng, "the manager"); err != nil {
 			errs = append(errs, err)

@@ -40,6 +40,9 @@ type serviceParams struct {
 	// Port, when > 0, is published in host mode on the node (the gateway).
 	Port   int
 	Health *container.HealthConfig
+	// Secrets are mounted into the container (nil entries are skipped):
+	// the model's chain credentials, the gateway's token.
+	Secrets []*swarm.SecretReference
 }
 
 // commandHash digests a command line.
@@ -89,6 +92,11 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 		},
 		Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
 		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR},
+	}
+	for _, s := range p.Secrets {
+		if s != nil {
+			spec.TaskTemplate.ContainerSpec.Secrets = append(spec.TaskTemplate.ContainerSpec.Secrets, s)
+		}
 	}
 	if p.MemoryReservation > 0 {
 		spec.TaskTemplate.Resources = &swarm.ResourceRequirements{

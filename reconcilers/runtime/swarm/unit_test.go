@@ -29,7 +29,8 @@ func TestServiceSpec(t *testing.T) {
 	}{
 		{"partition", serviceParams{Name: "papdl-m-p0", Image: "papdl-node:abc", Args: []string{"partition"},
 			NodeID: "n1", Network: "net1", MemoryReservation: 64 << 20, Restart: swarm.RestartPolicyConditionOnFailure,
-			Labels: map[string]string{LabelModel: "m", LabelRole: runtime.RolePartition}}, 0, 64 << 20, swarm.RestartPolicyConditionOnFailure},
+			Secrets: []*swarm.SecretReference{{SecretID: "s1", SecretName: SecretName("m")}, nil},
+			Labels:  map[string]string{LabelModel: "m", LabelRole: runtime.RolePartition}}, 0, 64 << 20, swarm.RestartPolicyConditionOnFailure},
 		{"gateway", serviceParams{Name: "papdl-m-gateway", Image: "papdl-node:abc", NodeID: "n2", Network: "net1",
 			Port: 8765, Restart: swarm.RestartPolicyConditionOnFailure}, 1, 0, swarm.RestartPolicyConditionOnFailure},
 		{"bench", serviceParams{Name: "papdl-m-bench-n3", Image: "img", NodeID: "n3", Network: "net1",
@@ -75,6 +76,9 @@ func TestServiceSpec(t *testing.T) {
 			if n := s.TaskTemplate.Networks; len(n) != 1 || n[0].Target != tt.p.Network {
 				t.Errorf("networks = %v", n)
 			}
+			if got := s.TaskTemplate.ContainerSpec.Secrets; tt.p.Secrets != nil && (len(got) != 1 || got[0] != tt.p.Secrets[0]) {
+				t.Errorf("secrets = %v, want the model's credentials", got)
+			}
 		})
 	}
 }
@@ -96,11 +100,11 @@ func TestDefaultCommand(t *testing.T) {
 		want string
 	}{
 		{"middle partition", runtime.Workload{Model: "m", Role: runtime.RolePartition, Partition: 0, Next: "papdl-m-p1", ArtifactSHA256: "ps"},
-			"partition --manifest http://c/m --manifest-sha256 ms --index 0 --partition http://c/p --sha256 ps --listen :7001 --next papdl-m-p1:7001 --return papdl-m-gateway:7000"},
+			"partition --manifest http://c/m --manifest-sha256 ms --index 0 --partition http://c/p --sha256 ps --listen papdl-m-p0:7001 --next papdl-m-p1:7001 --return papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem"},
 		{"last partition", runtime.Workload{Model: "m", Role: runtime.RolePartition, Partition: 2, Next: "papdl-m-gateway", ArtifactSHA256: "ps"},
-			"partition --manifest http://c/m --manifest-sha256 ms --index 2 --partition http://c/p --sha256 ps --listen :7001 --next papdl-m-gateway:7000 --return papdl-m-gateway:7000"},
+			"partition --manifest http://c/m --manifest-sha256 ms --index 2 --partition http://c/p --sha256 ps --listen papdl-m-p2:7001 --next papdl-m-gateway:7000 --return papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem"},
 		{"gateway", runtime.Workload{Model: "m", Role: runtime.RoleGateway, Partition: -1, Next: "papdl-m-p0", Port: 8765},
-			"gateway --manifest http://c/m --manifest-sha256 ms --first papdl-m-p0:7001 --listen :8765 --return-listen :7000"},
+			"gateway --manifest http://c/m --manifest-sha256 ms --model-name m --first papdl-m-p0:7001 --listen :8765 --return-listen papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

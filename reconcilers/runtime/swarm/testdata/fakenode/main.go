@@ -55,6 +55,7 @@ func serve(args []string) error {
 	fetch := fs.String("fetch", "", "URL to download first")
 	want := fs.String("sha256", "", "expected sha256 of --fetch")
 	exitAfter := fs.Duration("exit-after", 0, "exit 0 after this long")
+	tokenFile := fs.String("token-file", "", "a mounted token file to report")
 	_ = fs.Parse(args)
 	if *fetch != "" {
 		resp, err := http.Get(*fetch)
@@ -81,7 +82,20 @@ func serve(args []string) error {
 	}
 	host, _ := os.Hostname()
 	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]string{"name": *name, "hostname": host})
+		out := map[string]string{"name": *name, "hostname": host}
+		// Report the mounted secrets (a test fake: the real node never
+		// echoes them).
+		if *tokenFile != "" {
+			b, err := os.ReadFile(*tokenFile)
+			out["token"] = string(b)
+			if err != nil {
+				out["token"] = "error: " + err.Error()
+			}
+		}
+		if st, err := os.Stat("/run/secrets/papdl-chain.pem"); err == nil {
+			out["credentialsMode"] = st.Mode().Perm().String()
+		}
+		_ = json.NewEncoder(w).Encode(out)
 	})
 	return http.ListenAndServe(*listen, nil)
 }

@@ -1,0 +1,103 @@
+package apiserver
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Config is a papdlconfig file: how papdlctl reaches controllers, as a
+// kubeconfig does, flattened (each context carries its server, CA and
+// token).
+type Config struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// CurrentContext names the context used unless another is chosen.
+	CurrentContext string `json:"currentContext"`
+	// Contexts are the controllers and credentials known.
+	Contexts []Context `json:"contexts"`
+}
+
+// Context is one controller and the token to use with it.
+type Context struct {
+	Name string `json:"name"`
+	// Server is the API's base URL, https://HOST:PORT.
+	Server string `json:"server"`
+	// CertificateAuthorityData is the PEM of the CA that signed the
+	// server's certificate (base64 in the file).
+	CertificateAuthorityData []byte `json:"certificateAuthorityData"`
+	// Token is the bearer token.
+	Token string `json:"token"`
+}
+
+// Config file kind and version.
+const (
+	configKind       = "Config"
+	configAPIVersion = "papdl.io/v1alpha1"
+)
+
+// NewConfig is a configuration with one context, the current one.
+func NewConfig(c Context) *Config {
+	return &Config{APIVersion: configAPIVersion, Kind: configKind, CurrentContext: c.Name, Contexts: []Context{c}}
+}
+
+// maxConfigBytes bounds a configuration file.
+const maxConfigBytes = 1 << 20
+
+// LoadConfig reads a configuration file.
+func LoadConfig(path string) (*Config, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("papdl config: %w", err)
+	}
+	if st.Size() > maxConfigBytes {
+		return nil, fmt.Errorf("papdl config %s: larger than %d bytes", path, maxConfigBytes)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("papdl config: %w", err)
+	}
+	var c Config
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return nil, fmt.Errorf("papdl config %s: %w", path, err)
+	}
+	if c.Kind != configKind || c.APIVersion != configAPIVersion {
+		return nil, fmt.Errorf("papdl config %s: kind %q apiVersion %q, want %s %s", path, c.Kind, c.APIVersion, configKind, configAPIVersion)
+	}
+	return &c, nil
+}
+
+// Save writes the configuration to path atomically, mode 0600 (it holds a
+// token).
+func (c *Config) Save(path string) error {
+	data, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode papdl config: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("papdl config: %w", err)
+	}
+	return writeFile(path, data, 0o600)
+}
+
+// Context returns the named context, or the current one when name is "".
+func (c *Config) Context(name string) (Context, error) {
+	if name == "" {
+		name = c.CurrentContext
+	}
+	if name == "" && len(c.Contexts) == 1 {
+		return c.Contexts[0], nil
+	}
+	for _, x := range c.Contexts {
+		if x.Name == name {
+			return x, nil
+		}
+	}
+	if name == "" {
+		return Context{}, errors.New("papdl config: no current context (papdlctl config use-context NAME)")
+	}
+	return Context{}, fmt.Errorf("papdl config: no context %q", name)
+}

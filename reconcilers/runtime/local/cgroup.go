@@ -1,0 +1,116 @@
+package local
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Caps modes: how a simulated node's CPU and memory limits are enforced.
+const (
+	// CapsAuto uses cgroups when this process may create them (root with
+	// a writable cgroup tree), and CapsNone otherwise.
+	CapsAuto = "auto"
+	// CapsCgroup requires cgroups: New fails without them.
+	CapsCgroup = "cgroup"
+	// CapsNone enforces nothing: simulated nodes are shown uncapped (the
+	// host's CPUs and memory), so nothing predicted relies on a cap that
+	// does not hold.
+	CapsNone = "none"
+)
+
+// cgroupRoot is where the cgroup filesystems are mounted.
+const cgroupRoot = "/sys/fs/cgroup"
+
+// cgroupPrefix starts the names of this runtime's cgroups (and of no other
+// papdl cgroups, such as the swarm test bed's nodes').
+const cgroupPrefix = "papdl-local-"
+
+// cgroups puts the processes of each simulated node into a cgroup of its
+// own with the node's CPU quota and memory limit (cgroup v2: cpu.max and
+// memory.max; v1: cpu.cfs_quota_us and memory.limit_in_bytes), so that a
+// 0.5-CPU node really gets half a CPU.
+type cgroups struct {
+	// dirs are, per node name, the cgroup directories a process joins (one
+	// on v2; the cpu and the memory hierarchy's on v1).
+	dirs map[string][]string
+}
+
+// setupCgroups creates (or reuses) the cgroups of nodes, named after the
+// runtime directory so that two runtimes never share one.
+func setupCgroups(runtimeDir string, nodes []SimulatedNode) (*cgroups, error) {
+	sum := sha256.Sum256([]byte(runtimeDir))
+	prefix := cgroupPrefix + hex.EncodeToString(sum[:4]) + "-"
+	v2 := isCgroup2(cgroupRoot)
+	if v2 {
+		// Delegate the cpu and memory controllers to our children.
+		if err := os.WriteFile(filepath.Join(cgroupRoot, "cgroup.subtree_control"), []byte("+cpu +memory"), 0o644); err != nil {
+			return nil, fmt.Errorf("cgroup v2: enable the cpu and memory controllers: %w", err)
+		}
+	}
+	cg := &cgroups{dirs: map[string][]string{}}
+	for _, n := range nodes {
+		mem, err := parseMemory(n.Memory)
+		if err != nil {
+			return nil, err
+		}
+		name := prefix + n.Name
+		if v2 {
+			dir := filepath.Join(cgroupRoot, name)
+			quota := int64(n.CPUs * 100000)
+			if err := writeCgroup(dir, map[string]string{"cpu.max": fmt.Sprintf("%d 100000", quota),
+				"memory.max": strconv.FormatInt(mem, 10)}); err != nil {
+				return nil, err
+			}
+			cg.dirs[n.Name] = []string{dir}
+			continue
+		}
+		cpuDir, memDir := filepath.Join(cgroupRoot, "cpu", name), filepath.Join(cgroupRoot, "memory", name)
+		if err := writeCgroup(cpuDir, map[string]string{"cpu.cfs_period_us": "100000",
+			"cpu.cfs_quota_us": strconv.FormatInt(int64(n.CPUs*100000), 10)}); err != nil {
+			return nil, err
+		}
+		if err := writeCgroup(memDir, map[string]string{"memory.limit_in_bytes": strconv.FormatInt(mem, 10)}); err != nil {
+			return nil, err
+		}
+		cg.dirs[n.Name] = []string{cpuDir, memDir}
+	}
+	return cg, nil
+}
+
+func isCgroup2(root string) bool {
+	_, err := os.Stat(filepath.Join(root, "cgroup.controllers"))
+	return err == nil
+}
+
+// writeCgroup creates dir and writes its settings (in map order is fine:
+// the settings are independent).
+func writeCgroup(dir string, settings map[string]string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cgroup %s: %w", dir, err)
+	}
+	for file, v := range settings {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(v), 0o644); err != nil {
+			return fmt.Errorf("cgroup %s: %s = %s: %w", dir, file, v, err)
+		}
+	}
+	return nil
+}
+
+// add moves pid into node's cgroups (nothing for the host node).
+func (c *cgroups) add(node string, pid int) error {
+	if c == nil {
+		return nil
+	}
+	var errs []error
+	for _, dir := range c.dirs[node] {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("cgroup %s: add pid %d: %w", dir, pid, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,12 +1,14 @@
 // Command benchengine times papdl's inference engine on one ONNX file for
 // hack/bench-torch.py, which alternates its rounds with PyTorch's.
 //
-// Usage: benchengine [-ops N] [-cpuprofile FILE] MODEL.onnx INPUT.npy OUTPUT.npy
+// Usage: benchengine [-ops N | -time N] [-unfused] [-cpuprofile FILE] MODEL.onnx INPUT.npy OUTPUT.npy
 //
 // With -ops N it instead runs the model N times and prints the time spent
 // per operator type and the slowest nodes, then exits; -cpuprofile writes
 // a CPU profile of those runs. Those runs are observed, so fused nodes run
 // one by one (engine.Program.RunObserved): the totals are unfused times.
+// -time N times N ordinary runs instead (with -cpuprofile, a profile of
+// them). -unfused compiles without epilogue fusion.
 //
 // It loads and compiles the model once, runs it once on the input (a single
 // runtime input, as numpy wrote it) and writes the first graph output to
@@ -44,7 +46,9 @@ func main() {
 func run(ctx context.Context, argv []string) error {
 	fs := flag.NewFlagSet("benchengine", flag.ContinueOnError)
 	opsRuns := fs.Int("ops", 0, "print per-operator times over this many runs, then exit")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the -ops runs to this file")
+	timeRuns := fs.Int("time", 0, "time this many plain (fused) runs, print the mean, then exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the -ops or -time runs to this file")
+	unfused := fs.Bool("unfused", false, "compile without epilogue fusion")
 	if err := fs.Parse(argv); err != nil {
 		return err
 	}
@@ -56,7 +60,7 @@ func run(ctx context.Context, argv []string) error {
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", args[0], err)
 	}
-	p, err := engine.Compile(m, engine.Options{})
+	p, err := engine.Compile(m, engine.Options{Unfused: *unfused})
 	if err != nil {
 		return fmt.Errorf("compiling %s: %w", args[0], err)
 	}
@@ -84,6 +88,9 @@ func run(ctx context.Context, argv []string) error {
 	}
 	if *opsRuns > 0 {
 		return profileOps(ctx, p, inputs, *opsRuns, *cpuProfile)
+	}
+	if *timeRuns > 0 {
+		return timeRunsOf(ctx, p, inputs, *timeRuns, *cpuProfile)
 	}
 	fmt.Println("ready")
 	sc := bufio.NewScanner(os.Stdin)
@@ -123,20 +130,49 @@ func writeNpy(path string, t *tensor.Tensor) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
+// timeRunsOf runs p n times and prints the mean wall and CPU time per run.
+func timeRunsOf(ctx context.Context, p *engine.Program, inputs map[string]*tensor.Tensor, n int, cpuProfile string) error {
+	stop, err := startProfile(cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	cpu0, start := cpuTime(), time.Now()
+	for i := 0; i < n; i++ {
+		if _, err := p.Run(ctx, inputs); err != nil {
+			return err
+		}
+	}
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
+	fmt.Printf("mean %.2f ms per run, CPU time %.2f ms per run\n", per(time.Since(start)), per(cpuTime()-cpu0))
+	return nil
+}
+
+// startProfile starts a CPU profile into path (nothing when path is empty)
+// and returns the function that stops it.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 // profileOps runs p n times and prints the time per operator type and the
 // ten slowest nodes, as averages per run.
 func profileOps(ctx context.Context, p *engine.Program, inputs map[string]*tensor.Tensor, n int, cpuProfile string) error {
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startProfile(cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	byOp := map[string]time.Duration{}
 	byNode := map[string]time.Duration{}
 	var total time.Duration

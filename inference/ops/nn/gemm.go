@@ -208,6 +208,33 @@ func sgemmTile(m, n, k int, pa, pb, c []float32, ldc int, add bool, i0, i1, j0, 
 		acc := add || k0 > 0
 		for j := j0; j < j1; j += nr {
 			bp := pb[k0*np+j*kb : k0*np+j*kb+kb*nr]
+			if useAVX512 && j+2*nr <= j1 {
+				// Two full panels at once; rows past i1 as below.
+				bq := pb[k0*np+(j+nr)*kb : k0*np+(j+nr)*kb+kb*nr]
+				for i := i0; i < i1; i += mr {
+					ap := pa[k0*mp+i*kb : k0*mp+i*kb+kb*mr]
+					if i+mr <= i1 {
+						microKernel2(kb, ap, bp, bq, c[i*ldc+j:], ldc, acc)
+						continue
+					}
+					rows := i1 - i
+					var tmp2 [mr * 2 * nr]float32
+					microKernel2(kb, ap, bp, bq, tmp2[:], 2*nr, false)
+					for r := 0; r < rows; r++ {
+						dst := c[(i+r)*ldc+j : (i+r)*ldc+j+2*nr]
+						src := tmp2[r*2*nr : (r+1)*2*nr]
+						if acc {
+							for q, v := range src {
+								dst[q] += v
+							}
+						} else {
+							copy(dst, src)
+						}
+					}
+				}
+				j += nr
+				continue
+			}
 			cols := min(nr, j1-j)
 			for i := i0; i < i1; i += mr {
 				ap := pa[k0*mp+i*kb : k0*mp+i*kb+kb*mr]
@@ -244,6 +271,17 @@ func microKernel(kb int, a, b, c []float32, ldc int, add bool) {
 		return
 	}
 	kern6x16Go(kb, a, b, c, ldc, add)
+}
+
+// microKernel2 is microKernel on the mr×2nr tile c whose columns [0, nr)
+// come from the packed B panel b0 and [nr, 2nr) from b1: the same bits as
+// two microKernel calls. Only with useAVX512.
+func microKernel2(kb int, a, b0, b1, c []float32, ldc int, add bool) {
+	_ = c[(mr-1)*ldc+2*nr-1]
+	_ = a[kb*mr-1]
+	_ = b0[kb*nr-1]
+	_ = b1[kb*nr-1]
+	kern6x32AVX512(kb, &a[0], &b0[0], &b1[0], &c[0], ldc, add)
 }
 
 // kern6x16Go is the portable micro-kernel.

@@ -23,6 +23,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -49,6 +51,7 @@ func run(ctx context.Context, argv []string) error {
 	timeRuns := fs.Int("time", 0, "time this many plain (fused) runs, print the mean, then exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the -ops or -time runs to this file")
 	unfused := fs.Bool("unfused", false, "compile without epilogue fusion")
+	keepWeights := fs.Bool("keep-weights", false, "keep the decoded weights beside the packed ones (no engine.Options.PackedOnly, unlike a partition server)")
 	if err := fs.Parse(argv); err != nil {
 		return err
 	}
@@ -60,7 +63,7 @@ func run(ctx context.Context, argv []string) error {
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", args[0], err)
 	}
-	p, err := engine.Compile(m, engine.Options{Unfused: *unfused})
+	p, err := engine.Compile(m, engine.Options{Unfused: *unfused, PackedOnly: !*keepWeights})
 	if err != nil {
 		return fmt.Errorf("compiling %s: %w", args[0], err)
 	}
@@ -145,6 +148,24 @@ func timeRunsOf(ctx context.Context, p *engine.Program, inputs map[string]*tenso
 	}
 	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
 	fmt.Printf("mean %.2f ms per run, CPU time %.2f ms per run\n", per(time.Since(start)), per(cpuTime()-cpu0))
+	// Resident memory between runs (garbage, and the kernels' scratch
+	// pools, which two collections empty, returned to the OS) and the
+	// peak, which includes compiling.
+	runtime.GC()
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("live heap %d MiB\n", ms.HeapAlloc>>20)
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") || strings.HasPrefix(line, "VmHWM:") {
+			fmt.Println(strings.Join(strings.Fields(line), " "))
+		}
+	}
+	runtime.KeepAlive(p)
 	return nil
 }
 

@@ -23,6 +23,9 @@ type Program struct {
 	outSlots  []int
 	steps     []step
 	opset     int64
+	// packedOnly: constants that kernels hold packed have no data here
+	// (Options.PackedOnly).
+	packedOnly bool
 }
 
 type step struct {
@@ -51,6 +54,11 @@ type Options struct {
 	// Unfused runs every node on its own: no epilogue fusion (which gives
 	// the same bits; for tests and comparisons).
 	Unfused bool
+	// PackedOnly drops the data of constant float32 inputs that every
+	// reader keeps in its own packed form (kernel.Packer: Conv, Gemm and
+	// MatMul weights), so that a serving process holds its weights once.
+	// The results are the same bits; FoldedModel is not available.
+	PackedOnly bool
 }
 
 // Compile checks and compiles m. Errors name the node, operator, opset or
@@ -67,7 +75,14 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 	if opset == 0 {
 		return nil, errors.New("model imports no opset of the default ONNX domain")
 	}
-	return compileGraph(m.Graph, opset, reg, nil, !opts.Unfused)
+	p, err := compileGraph(m.Graph, opset, reg, nil, !opts.Unfused)
+	if err != nil {
+		return nil, err
+	}
+	if opts.PackedOnly {
+		p.dropPackedConstants()
+	}
+	return p, nil
 }
 
 // compileGraph compiles g. outer lists the outer-scope names a subgraph

@@ -31,6 +31,18 @@ func (k *convKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
 	return &convKernel{attrs: k.attrs, group: k.group, packed: k.packed, packedShape: k.packedShape, epi: &e}, true
 }
 
+// PackedInputs implements kernel.Packer: W when it was packed at build time
+// and the convolution is not depthwise (which reads W itself).
+func (k *convKernel) PackedInputs() []int {
+	if k.packed == nil {
+		return nil
+	}
+	if m, cg := k.packedShape[0], k.packedShape[1]; cg == 1 && m == k.group && k.group > 1 {
+		return nil
+	}
+	return []int{1}
+}
+
 func buildConv(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
 	attrs, err := readWindowAttrs(n)
 	if err != nil {

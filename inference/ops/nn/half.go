@@ -98,3 +98,17 @@ func (h halfFused) Run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	return h.inner.Run(in)
 }
+
+// PackedInputs forwards the float32 kernel's kernel.Packer: a float16
+// constant is widened at every run, so the engine keeps float16 data.
+func (h halfKernel) PackedInputs() []int { return packedInputs(h.inner) }
+
+// PackedInputs forwards the fused kernel's kernel.Packer.
+func (h halfFused) PackedInputs() []int { return packedInputs(h.inner) }
+
+func packedInputs(k kernel.Kernel) []int {
+	if p, ok := k.(kernel.Packer); ok {
+		return p.PackedInputs()
+	}
+	return nil
+}

@@ -31,6 +31,14 @@ func (k *gemmKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
 	return &f, true
 }
 
+// PackedInputs implements kernel.Packer: B when it was packed at build time.
+func (k *gemmKernel) PackedInputs() []int {
+	if k.packedB == nil {
+		return nil
+	}
+	return []int{1}
+}
+
 // epilogueInput splits the fused residual off inputs.
 func epilogueInput(epi *kernel.Epilogue, inputs []*tensor.Tensor) (*tensor.Tensor, []*tensor.Tensor, error) {
 	if epi == nil || !epi.Residual {
@@ -294,6 +302,14 @@ func (k *matMulKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
 	f := *k
 	f.epi = &e
 	return &f, true
+}
+
+// PackedInputs implements kernel.Packer: B when it was packed at build time.
+func (k *matMulKernel) PackedInputs() []int {
+	if k.packedB == nil {
+		return nil
+	}
+	return []int{1}
 }
 
 func buildMatMul(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {

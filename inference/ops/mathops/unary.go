@@ -18,8 +18,13 @@ const (
 	opRelu
 )
 
+// unaryNum sets dst to op(src), split across goroutines for large tensors.
 func unaryNum[T number](op numOp, dst, src []T) {
 	src = src[:len(dst)]
+	kernel.Split(len(dst), splitElems, func(lo, hi int) { unaryNumRange(op, dst[lo:hi], src[lo:hi]) })
+}
+
+func unaryNumRange[T number](op numOp, dst, src []T) {
 	switch op {
 	case opAbs:
 		for i, x := range src {
@@ -239,12 +244,20 @@ var floatOps = map[string]floatFn{
 	}),
 }
 
+// mapFloat sets dst[i] = f(src[i]), split across goroutines for large
+// tensors (element-wise, so the same bits).
 func mapFloat[T float](dst, src []T, f func(float64) float64) {
 	src = src[:len(dst)]
-	for i, x := range src {
-		dst[i] = T(f(float64(x)))
-	}
+	kernel.Split(len(dst), splitElems, func(lo, hi int) {
+		for i, x := range src[lo:hi] {
+			dst[lo+i] = T(f(float64(x)))
+		}
+	})
 }
+
+// splitElems is the fewest elements an element-wise operator gives one
+// goroutine.
+const splitElems = 1 << 14
 
 func buildFloatUnary(mk floatFn) kernel.Builder {
 	return func(n *onnx.Node, _ int64, _ []*tensor.Tensor) (kernel.Kernel, error) {

@@ -297,8 +297,28 @@ func (p *packedRow) put(j int, src []float32) {
 	for len(src) > 0 {
 		c := min(nr-j%nr, len(src))
 		o := (j/nr)*p.stride + j%nr
-		copy(p.dst[o:o+c], src[:c])
+		if c == nr {
+			*(*[nr]float32)(p.dst[o : o+nr]) = *(*[nr]float32)(src[:nr])
+		} else {
+			copy(p.dst[o:o+c], src[:c])
+		}
 		src = src[c:]
+		j += c
+	}
+}
+
+// putStrided copies src[0], src[s], ..., src[(n-1)·s] to columns [j, j+n).
+func (p *packedRow) putStrided(j int, src []float32, s, n int) {
+	for n > 0 {
+		c := min(nr-j%nr, n)
+		o := (j/nr)*p.stride + j%nr
+		d := p.dst[o : o+c]
+		_ = src[(c-1)*s]
+		for q := range d {
+			d[q] = src[q*s]
+		}
+		src = src[min(c*s, len(src)):]
+		n -= c
 		j += c
 	}
 }
@@ -312,11 +332,6 @@ func (p *packedRow) zero(j, n int) {
 		n -= c
 		j += c
 	}
-}
-
-// set stores v at column j.
-func (p *packedRow) set(j int, v float32) {
-	p.dst[(j/nr)*p.stride+j%nr] = v
 }
 
 // im2colRow fills columns [0, outSize) of row with the input values seen by
@@ -364,9 +379,7 @@ func im2colRow(row *packedRow, x []float32, r int, g *window) {
 			if sw == 1 {
 				row.put(idx+lo, src[lo+x0:hi+x0])
 			} else {
-				for j := lo; j < hi; j++ {
-					row.set(idx+j, src[j*sw+x0])
-				}
+				row.putStrided(idx+lo, src[lo*sw+x0:], sw, hi-lo)
 			}
 			idx += ow
 		}

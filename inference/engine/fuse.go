@@ -9,9 +9,9 @@ import (
 // fuseEpilogues merges, into every step whose kernel is a kernel.Fuser (Conv,
 // Gemm, MatMul), the element-wise steps that only read its output: an Add of
 // a residual computed earlier or of a constant bias along the last axis, then
-// a Relu or a Clip with constant bounds. The fused kernel computes exactly the
-// unfused operations in the same order, so the bits are the same as without
-// fusion (and the same whether or not a partition boundary separates them).
+// a Relu, a Clip with constant bounds, or x·Sigmoid(x) (SiLU, two nodes).
+// The fused kernel computes exactly the unfused operations in the same
+// order, so the bits are the same as without fusion (and the same whether or not a partition boundary separates them).
 // A fused step keeps its original steps to fall back on when a run's tensors
 // do not fit (kernel.ErrNotFused), and the nodes for FoldedModel and
 // observers.
@@ -79,6 +79,10 @@ func (p *Program) fuseEpilogues() {
 		if j, ok := soleReader(cur); ok && cur >= 0 && p.activation(p.steps[j], &e) {
 			chain = append(chain, j)
 			cur = p.steps[j].out[0]
+		} else if sig, mul, ok := p.silu(cur, readers, isOutput); ok {
+			e.Act = kernel.ActSiLU
+			chain = append(chain, sig, mul)
+			cur = p.steps[mul].out[0]
 		}
 		if len(chain) == 0 || cur < 0 {
 			continue
@@ -107,6 +111,30 @@ func (p *Program) fuseEpilogues() {
 		}
 	}
 	p.steps = kept
+}
+
+// silu finds x·Sigmoid(x) on slot x: a Sigmoid step and a Mul step that
+// are x's only readers, the Mul reading x and the Sigmoid's output (its only
+// reader), neither x nor the Sigmoid's output a graph output.
+func (p *Program) silu(x int, readers map[int][]int, isOutput map[int]bool) (sig, mul int, ok bool) {
+	r := readers[x]
+	if x < 0 || len(r) != 2 || isOutput[x] {
+		return 0, 0, false
+	}
+	sig, mul = r[0], r[1]
+	if p.steps[sig].node.OpType != "Sigmoid" {
+		sig, mul = mul, sig
+	}
+	s, m := p.steps[sig], p.steps[mul]
+	if s.node.OpType != "Sigmoid" || len(s.in) != 1 || len(s.out) != 1 || s.out[0] < 0 ||
+		m.node.OpType != "Mul" || len(m.in) != 2 || len(m.out) != 1 || m.out[0] < 0 || sig > mul {
+		return 0, 0, false
+	}
+	y := s.out[0]
+	if isOutput[y] || len(readers[y]) != 1 || !(m.in[0] == x && m.in[1] == y || m.in[0] == y && m.in[1] == x) {
+		return 0, 0, false
+	}
+	return sig, mul, true
 }
 
 // rowBias returns a float32 constant of shape [n] or [1, ..., 1, n] as a

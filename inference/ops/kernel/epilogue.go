@@ -1,6 +1,9 @@
 package kernel
 
-import "errors"
+import (
+	"errors"
+	"math"
+)
 
 // Activation is an element-wise function an Epilogue applies last.
 type Activation int
@@ -14,7 +17,20 @@ const (
 	ActRelu
 	// ActClip is Clip with the bounds Lo and Hi (each when HasLo, HasHi).
 	ActClip
+	// ActSiLU is x·sigmoid(x) as the nodes Sigmoid and Mul compute it:
+	// float32(Sigmoid(float64(x))), then the float32 product with x.
+	ActSiLU
 )
+
+// Sigmoid is the logistic function as the Sigmoid operator computes it (in
+// float64; float32 results are rounded once).
+func Sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
 
 // Epilogue is element-wise work fused into the kernel that produces a
 // tensor: out = Act(out + residual) or Act(out + bias). With Residual, the
@@ -80,6 +96,10 @@ func (e *Epilogue) Apply(dst, res []float32, j0 int) {
 				v = e.Hi
 			}
 			dst[i] = v
+		}
+	case ActSiLU:
+		for i, v := range dst {
+			dst[i] = v * float32(Sigmoid(float64(v)))
 		}
 	}
 }

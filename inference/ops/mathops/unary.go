@@ -143,14 +143,6 @@ func attrs2(n1 string, d1 float32, n2 string, d2 float32, mk func(a, b float64) 
 	}
 }
 
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
 func softplus(x float64) float64 {
 	if x > 0 {
 		return x + math.Log1p(math.Exp(-x))
@@ -169,7 +161,7 @@ var floatOps = map[string]floatFn{
 	"Floor":      plain(math.Floor),
 	"Ceil":       plain(math.Ceil),
 	"Round":      plain(math.RoundToEven),
-	"Sigmoid":    plain(sigmoid),
+	"Sigmoid":    plain(kernel.Sigmoid),
 	"Tanh":       plain(math.Tanh),
 	"Erf":        plain(math.Erf),
 	"Sin":        plain(math.Sin),

@@ -386,6 +386,18 @@ func im2colRow(row *packedRow, x []float32, r int, g *window) {
 	}
 }
 
+// axpy computes d[j] += a*s[j], the product rounded before the sum.
+func axpy(d []float32, a float32, s []float32) {
+	d = d[:len(s)]
+	if useAVX2 && len(s) >= 8 {
+		axpyAVX2(len(s), a, &s[0], &d[0])
+		return
+	}
+	for j, v := range s {
+		d[j] += float32(a * v) // the conversion rules out a fused multiply-add
+	}
+}
+
 // depthwise computes a convolution with one input and one output channel
 // per group, directly.
 //
@@ -449,12 +461,7 @@ func depthwise(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilo
 							c := cols[tc]
 							lo, hi, x0 := c[0], c[1], c[2]
 							if sw == 1 {
-								s := src[lo+x0 : hi+x0]
-								d := dst[lo:hi]
-								d = d[:len(s)]
-								for j, v := range s {
-									d[j] += wv * v
-								}
+								axpy(dst[lo:hi], wv, src[lo+x0:hi+x0])
 								continue
 							}
 							for j := lo; j < hi; j++ {

@@ -202,3 +202,25 @@ func TestAVX512KernelBitwise(t *testing.T) {
 		}
 	}
 }
+
+// TestAxpyBitwise checks the AVX2 axpy against the rounded Go loop, for
+// lengths around its 16- and 8-wide steps, leaving the elements after d
+// alone.
+func TestAxpyBitwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for n := 0; n < 70; n++ {
+		s := randSlice(r, n)
+		d := randSlice(r, n+1)
+		want := append([]float32{}, d...)
+		a := r.Float32()*4 - 2
+		for j, v := range s {
+			want[j] = want[j] + float32(a*v)
+		}
+		axpy(d[:n], a, s)
+		for j := range want {
+			if math.Float32bits(d[j]) != math.Float32bits(want[j]) {
+				t.Fatalf("n=%d: element %d = %v, want %v", n, j, d[j], want[j])
+			}
+		}
+	}
+}

@@ -21,3 +21,6 @@ func kern1x16AVX2(kc int, x, b, y *float32)
 
 //go:noescape
 func kern6x32AVX512(kc int, a, b0, b1, c *float32, ldc int, add bool)
+
+//go:noescape
+func axpyAVX2(n int, a float32, x, y *float32)

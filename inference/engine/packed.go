@@ -44,3 +44,18 @@ func (p *Program) dropPackedConstants() {
 	}
 	p.packedOnly = true
 }
+
+// shareScratch gives every kernel.ScratchUser (fused steps and the steps
+// they stand for alike) the program's one Scratch, so that temporary
+// buffers are allocated once per program (and per concurrent run), not per
+// kernel and run.
+func (p *Program) shareScratch() {
+	s := new(kernel.Scratch)
+	for i := range p.steps {
+		for _, st := range append([]step{p.steps[i]}, p.steps[i].unfused...) {
+			if u, ok := st.kernel.(kernel.ScratchUser); ok {
+				u.UseScratch(s)
+			}
+		}
+	}
+}

@@ -186,6 +186,7 @@ func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string,
 	if fuse {
 		p.fuseEpilogues()
 	}
+	p.shareScratch()
 	p.planReleases()
 	return p, nil
 }

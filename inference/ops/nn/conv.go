@@ -17,8 +17,10 @@ type convKernel struct {
 	// is a constant of shape packedShape; nil otherwise.
 	packed      [][]float32
 	packedShape []int
-	// scratch recycles im2col buffers (*[]float32) between runs.
+	// scratch recycles im2col buffers (*[]float32) between runs; shared,
+	// when set, is the program's Scratch and is used instead.
 	scratch sync.Pool
+	shared  *kernel.Scratch
 	// epi, when non-nil, is fused into the output (see kernel.Fuser).
 	epi *kernel.Epilogue
 }
@@ -28,8 +30,11 @@ func (k *convKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
 	if e.Bias != nil || k.epi != nil {
 		return nil, false
 	}
-	return &convKernel{attrs: k.attrs, group: k.group, packed: k.packed, packedShape: k.packedShape, epi: &e}, true
+	return &convKernel{attrs: k.attrs, group: k.group, packed: k.packed, packedShape: k.packedShape, shared: k.shared, epi: &e}, true
 }
+
+// UseScratch implements kernel.ScratchUser.
+func (k *convKernel) UseScratch(s *kernel.Scratch) { k.shared = s }
 
 // PackedInputs implements kernel.Packer: W when it was packed at build time
 // and the convolution is not depthwise (which reads W itself).
@@ -157,6 +162,12 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		packed = packConvWeights(w, k.group)
 	}
 	need := packedSizeB(cg*g.kSize(), g.outSize())
+	if k.shared != nil {
+		buf := k.shared.Get(need)
+		convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, buf, batch, c, m, k.group, &g, k.epi, resData)
+		k.shared.Put(buf)
+		return []*tensor.Tensor{y}, nil
+	}
 	buf, _ := k.scratch.Get().(*[]float32)
 	if buf == nil || cap(*buf) < need {
 		s := make([]float32, need)

@@ -112,3 +112,15 @@ func packedInputs(k kernel.Kernel) []int {
 	}
 	return nil
 }
+
+// UseScratch forwards kernel.ScratchUser to the float32 kernel.
+func (h halfKernel) UseScratch(s *kernel.Scratch) { useScratch(h.inner, s) }
+
+// UseScratch forwards kernel.ScratchUser to the fused kernel.
+func (h halfFused) UseScratch(s *kernel.Scratch) { useScratch(h.inner, s) }
+
+func useScratch(k kernel.Kernel, s *kernel.Scratch) {
+	if u, ok := k.(kernel.ScratchUser); ok {
+		u.UseScratch(s)
+	}
+}

@@ -19,6 +19,26 @@ type gemmKernel struct {
 	packedShape []int
 	// epi, when non-nil, is fused into the output (see kernel.Fuser).
 	epi *kernel.Epilogue
+	// shared, when set, lends the packing buffers (kernel.ScratchUser).
+	shared *kernel.Scratch
+}
+
+// UseScratch implements kernel.ScratchUser.
+func (k *gemmKernel) UseScratch(s *kernel.Scratch) { k.shared = s }
+
+// borrow returns a buffer of n floats with stale contents from s, or a new
+// one when s is nil; giveBack returns it.
+func borrow(s *kernel.Scratch, n int) []float32 {
+	if s == nil {
+		return make([]float32, n)
+	}
+	return s.Get(n)
+}
+
+func giveBack(s *kernel.Scratch, b []float32) {
+	if s != nil {
+		s.Put(b)
+	}
 }
 
 // Fuse implements kernel.Fuser.
@@ -191,7 +211,8 @@ func (k *gemmKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		// A runtime B is packed too, so that constant and runtime weights
 		// give the same bits.
 		if pb == nil {
-			pb = make([]float32, packedSizeB(ka, n))
+			pb = borrow(k.shared, packedSizeB(ka, n))
+			defer giveBack(k.shared, pb)
 			packB(pb, ka, n, bd, b.Shape[1], k.transB)
 		}
 		sgemvPacked(n, ka, x, pb, yd, true)
@@ -200,10 +221,12 @@ func (k *gemmKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 		return []*tensor.Tensor{y}, nil
 	}
-	pa := make([]float32, packedSizeA(m, ka))
+	pa := borrow(k.shared, packedSizeA(m, ka))
+	defer giveBack(k.shared, pa)
 	packA(pa, m, ka, ad, a.Shape[1], k.transA, k.alpha)
 	if pb == nil {
-		pb = make([]float32, packedSizeB(ka, n))
+		pb = borrow(k.shared, packedSizeB(ka, n))
+		defer giveBack(k.shared, pb)
 		packB(pb, ka, n, bd, b.Shape[1], k.transB)
 	}
 	sgemmPackedPost(m, n, ka, pa, pb, yd, n, add, true, rowPost(k.epi, yd, resData, n))
@@ -292,7 +315,12 @@ type matMulKernel struct {
 	packedShape []int
 	// epi, when non-nil, is fused into the output (see kernel.Fuser).
 	epi *kernel.Epilogue
+	// shared, when set, lends the packing buffers (kernel.ScratchUser).
+	shared *kernel.Scratch
 }
+
+// UseScratch implements kernel.ScratchUser.
+func (k *matMulKernel) UseScratch(s *kernel.Scratch) { k.shared = s }
 
 // Fuse implements kernel.Fuser.
 func (k *matMulKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
@@ -471,7 +499,8 @@ func (k *matMulKernel) runProducts(p *matMulShape, ad, bd, yd []float32, b *tens
 		rows := nb * p.m
 		pb := k.packedB
 		if pb == nil || !tensor.SameShape(k.packedShape, b.Shape) {
-			pb = make([]float32, packedSizeB(p.k, p.n))
+			pb = borrow(k.shared, packedSizeB(p.k, p.n))
+			defer giveBack(k.shared, pb)
 			packB(pb, p.k, p.n, bd, p.n, false)
 		}
 		if rows == 1 {
@@ -481,15 +510,18 @@ func (k *matMulKernel) runProducts(p *matMulShape, ad, bd, yd []float32, b *tens
 			}
 			return
 		}
-		pa := make([]float32, packedSizeA(rows, p.k))
+		pa := borrow(k.shared, packedSizeA(rows, p.k))
+		defer giveBack(k.shared, pa)
 		packA(pa, rows, p.k, ad, p.k, false, 1)
 		sgemmPackedPost(rows, p.n, p.k, pa, pb, yd, p.n, false, true, rowPost(epi, yd, res, p.n))
 		return
 	}
 	one := func(t int, parallel bool) {
-		pa := make([]float32, packedSizeA(p.m, p.k))
+		pa := borrow(k.shared, packedSizeA(p.m, p.k))
+		defer giveBack(k.shared, pa)
 		packA(pa, p.m, p.k, ad[p.aOff[t]:], p.k, false, 1)
-		pb := make([]float32, packedSizeB(p.k, p.n))
+		pb := borrow(k.shared, packedSizeB(p.k, p.n))
+		defer giveBack(k.shared, pb)
 		packB(pb, p.k, p.n, bd[p.bOff[t]:], p.n, false)
 		ys := yd[t*p.m*p.n : (t+1)*p.m*p.n]
 		var rs []float32

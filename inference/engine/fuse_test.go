@@ -130,3 +130,46 @@ func TestFusedEpiloguesBitwise(t *testing.T) {
 		})
 	}
 }
+
+// TestFusedFloat16FallsBack runs a float16 Conv and Relu: the fused kernel
+// serves float32 runs only, so the engine runs the nodes one by one, which
+// round to float16 between them, and the bits equal the unfused program's.
+func TestFusedFloat16FallsBack(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	half := func(shape ...int) *tensor.Tensor {
+		x := tensor.New(tensor.Float16, shape...)
+		for i := range x.Data.([]uint16) {
+			x.Data.([]uint16)[i] = tensor.HalfFromFloat64(r.NormFloat64())
+		}
+		return x
+	}
+	m := model([]*onnx.Node{
+		{Name: "conv", OpType: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"}},
+		node("Relu", []string{"c"}, "y"),
+	}, []*onnx.Initializer{{Name: "w", Tensor: half(4, 3, 3, 3)}}, []onnx.ValueInfo{{Name: "x"}}, "y")
+	in := map[string]*tensor.Tensor{"x": half(1, 3, 8, 8)}
+	ctx := context.Background()
+	outs := make([][]uint16, 2)
+	for i, opts := range []engine.Options{{}, {Unfused: true}} {
+		p, err := engine.Compile(m, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 1 + i; p.NumSteps() != want {
+			t.Fatalf("program runs %d steps, want %d", p.NumSteps(), want)
+		}
+		got, err := p.Run(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["y"].DType != tensor.Float16 {
+			t.Fatalf("output is %s, want float16", got["y"].DType)
+		}
+		outs[i] = got["y"].Data.([]uint16)
+	}
+	for i := range outs[0] {
+		if outs[0][i] != outs[1][i] {
+			t.Fatalf("element %d: %#x fused, %#x unfused", i, outs[0][i], outs[1][i])
+		}
+	}
+}

@@ -302,7 +302,11 @@ start_node() {
 	# and mount namespaces, give it its hostname, its own /etc/docker (else
 	# every node has the host's Engine ID) and its /proc/meminfo, and pin it.
 	# shellcheck disable=SC2016
+	# The node's dockerd lives on after this script: it must not inherit
+	# the caller's descriptors beyond stdio (a lock held by `flock` around a
+	# test would be held for the daemon's lifetime).
 	PAPDL_PROCS=$procs setsid bash -c '
+		for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done
 		for f in $PAPDL_PROCS; do echo $$ >"$f"; done
 		exec "$@"' papdl-"$name" \
 		nsenter --net="/run/netns/$(node_ns "$i")" \

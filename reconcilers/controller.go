@@ -26,6 +26,8 @@ type Controller struct {
 	// ends (default 10s): a reconcile stuck past its context does not
 	// keep the process alive.
 	ShutdownTimeout time.Duration
+	// Metrics, when set, counts the reconciles and times them.
+	Metrics *Metrics
 }
 
 // Run processes the queue until ctx ends.
@@ -79,6 +81,7 @@ func (c *Controller) process(ctx context.Context, name string) {
 	start := time.Now()
 	res, err := c.safeReconcile(rctx, name)
 	elapsed := time.Since(start).Round(time.Millisecond)
+	c.Metrics.observe(c.Name, outcome(res, err), elapsed)
 	switch {
 	case ctx.Err() != nil:
 		return

@@ -46,6 +46,14 @@ func NewQueue() *Queue {
 	return q
 }
 
+// Len is the number of names waiting for a worker (not those being
+// processed, nor those whose delayed add is pending).
+func (q *Queue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.order)
+}
+
 // Add queues name now (cancelling a pending delayed add).
 func (q *Queue) Add(name string) {
 	q.mu.Lock()

@@ -135,6 +135,16 @@ const (
 	LabelSpecHash = "papdl.io/spec-hash"
 )
 
+// Annotation keys users (and papdlctl) put on a DistributedModel.
+const (
+	// AnnotationReconcileRequestedAt, when its value changes, asks the
+	// controller to reconcile the model now (`papdlctl reconcile`, like
+	// Flux's reconcile.fluxcd.io/requestedAt); it is not a spec change
+	// (no new generation). The controller's record keeps the value it
+	// last handled.
+	AnnotationReconcileRequestedAt = "papdl.io/reconcile-requested-at"
+)
+
 // Condition is one observation about an object.
 type Condition struct {
 	// Type names the condition.

@@ -12,13 +12,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/papdl/papdl/inference/chain"
+	"github.com/papdl/papdl/inference/slice"
 )
 
 func runGateway(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlagSet("gateway", stderr)
-	manifest := fs.String("manifest", "", "partition manifest: path or http(s) URL (required)")
+	manifest := fs.String("manifest", "", "partition manifest: path or http(s) URL (with --first: the route to start with; without both, the gateway waits for a signed route on PUT /papdl/route)")
 	manifestSHA := fs.String("manifest-sha256", "", "expected sha256 of the manifest (optional)")
-	first := fs.String("first", "", "address of partition 0 (required)")
+	first := fs.String("first", "", "address of partition 0 (with --manifest)")
 	listen := fs.String("listen", "127.0.0.1:8765", "HTTP API address")
 	retListen := fs.String("return-listen", "127.0.0.1:7000", "address the last partition returns results to")
 	name := fs.String("model-name", "", "model name in the inference protocol (default: the manifest's model)")
@@ -37,9 +38,13 @@ func runGateway(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *manifest == "" || *first == "" {
-		fmt.Fprintln(stderr, "papdl-node gateway: --manifest and --first are required")
+	if (*manifest == "") != (*first == "") {
+		fmt.Fprintln(stderr, "papdl-node gateway: --manifest and --first go together (without both, routes come from the controller)")
 		fs.Usage()
+		return errUsage
+	}
+	if *manifest == "" && (*name == "" || *creds == "") {
+		fmt.Fprintln(stderr, "papdl-node gateway: without --manifest, --model-name and --credentials are required (routes are signed for the model)")
 		return errUsage
 	}
 	log, err := newLogger(stderr, *logLevel)
@@ -47,9 +52,11 @@ func runGateway(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
-	man, err := chain.FetchManifest(ctx, nil, *manifest, *manifestSHA)
-	if err != nil {
-		return err
+	man := &slice.Manifest{}
+	if *manifest != "" {
+		if man, err = chain.FetchManifest(ctx, nil, *manifest, *manifestSHA); err != nil {
+			return err
+		}
 	}
 	if *name == "" {
 		*name = man.Model

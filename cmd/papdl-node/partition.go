@@ -34,8 +34,13 @@ func runPartition(ctx context.Context, args []string, _, stderr io.Writer) error
 	idle := fs.Duration("idle-timeout", 2*time.Minute, "close an upstream connection that sends no complete frame for this long")
 	creds := fs.String("credentials", "", "the model's chain credentials (PEM file from the controller): every hop is mutual TLS (optional; without it hops are unauthenticated)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	cacheDir := fs.String("cache-dir", "", "keep fetched partition files here by sha256 and load them from here when they verify (optional; the Swarm runtime mounts a named volume)")
+	cacheBytes := fs.Int64("cache-max-bytes", chain.DefaultCacheBytes, "bound of --cache-dir; the least recently used files go first")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cacheDir != "" {
+		src.Cache = &chain.ArtifactCache{Dir: *cacheDir, MaxBytes: *cacheBytes}
 	}
 	if src.Manifest == "" || src.Index < 0 || *next == "" {
 		fmt.Fprintln(stderr, "papdl-node partition: --manifest, --index and --next are required")

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/papdl/papdl/inference/engine"
+	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/inference/tensor"
 )
@@ -155,6 +156,38 @@ type StageSource struct {
 	// MaxBytes bounds the partition file (0: DefaultMaxArtifactBytes).
 	MaxBytes int64
 	Client   *http.Client
+	// Cache, when set, keeps the partition file by digest: a cached copy
+	// that verifies is used instead of fetching it.
+	Cache *ArtifactCache
+}
+
+// fetchPartition decodes the partition of digest want: from the cache when
+// it holds a copy that verifies, else fetched from loc (and then cached).
+func fetchPartition(ctx context.Context, src StageSource, loc, want string) (*onnx.Model, error) {
+	maxBytes := src.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxArtifactBytes
+	}
+	if src.Cache != nil {
+		if data, ok := src.Cache.Get(want, maxBytes); ok {
+			if m, err := slice.DecodeVerified(data, want, "cached "+want); err == nil {
+				return m, nil
+			}
+			src.Cache.Drop(want)
+		}
+	}
+	data, err := Fetch(ctx, src.Client, loc, src.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	m, err := slice.DecodeVerified(data, want, loc)
+	if err != nil {
+		return nil, err
+	}
+	if src.Cache != nil {
+		_ = src.Cache.Put(want, data) // a cache that cannot be written only costs the next fetch
+	}
+	return m, nil
 }
 
 // LoadStage fetches the manifest and the partition, verifies the
@@ -180,11 +213,7 @@ func LoadStage(ctx context.Context, src StageSource) (slice.Stage, *slice.Manife
 			return slice.Stage{}, nil, err
 		}
 	}
-	data, err := Fetch(ctx, src.Client, loc, src.MaxBytes)
-	if err != nil {
-		return slice.Stage{}, nil, fmt.Errorf("partition %d: %w", p.Index, err)
-	}
-	m, err := slice.DecodeVerified(data, want, loc)
+	m, err := fetchPartition(ctx, src, loc, want)
 	if err != nil {
 		return slice.Stage{}, nil, fmt.Errorf("partition %d: %w", p.Index, err)
 	}

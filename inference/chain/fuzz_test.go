@@ -76,7 +76,7 @@ func FuzzParseInfer(f *testing.F) {
 		}
 		var ins map[string]*tensor.Tensor
 		var perr error
-		grew := allocatedBy(func() { _, ins, perr = g.parseInfer(body, headerLen) })
+		grew := allocatedBy(func() { _, ins, perr = g.current().parseInfer(body, headerLen) })
 		if limit := 64*uint64(len(body)) + 2*model + 64<<10; grew > limit {
 			t.Fatalf("decoding %d bytes allocated %d (limit %d)", len(body), grew, limit)
 		}

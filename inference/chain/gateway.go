@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,11 +23,12 @@ import (
 type GatewayConfig struct {
 	// ModelName is the name the inference protocol serves the model under.
 	ModelName string
-	// ManifestSHA256 is the digest of the partition manifest the gateway
-	// was started with: the identity of what it serves, reported on
-	// readiness answers (header Papdl-Manifest-Sha256) so that a
-	// controller never takes another model's or an older revision's
-	// gateway for its own.
+	// ManifestSHA256, Inputs, Outputs, First and Stages, when First is
+	// set, are the route the gateway starts with; otherwise it waits for
+	// one (Propose). ManifestSHA256 is the digest of the partition
+	// manifest: the identity of what it serves, reported on readiness
+	// answers (header Papdl-Manifest-Sha256) so that a controller never
+	// takes another model's or an older revision's gateway for its own.
 	ManifestSHA256 string
 	// Inputs and Outputs are the model's (from the partition manifest).
 	Inputs, Outputs []slice.Value
@@ -34,6 +36,9 @@ type GatewayConfig struct {
 	First string
 	// Stages is the number of partitions (for readiness; 0: not checked).
 	Stages int
+	// Client fetches the manifests of proposed routes (default
+	// http.DefaultClient).
+	Client *http.Client
 	// Timeout is the per-request deadline (default 30 s).
 	Timeout time.Duration
 	// MaxInFlight bounds the requests inside the chain (default 8); more
@@ -62,7 +67,6 @@ type Gateway struct {
 	cfg   GatewayConfig
 	log   *zap.Logger
 	ids   *IDGenerator
-	first *Link
 	slots chan struct{}
 	// bodies bounds the requests whose bodies are read and decoded at
 	// once (2 x MaxInFlight): with MaxBodyBytes, the gateway's memory for
@@ -71,7 +75,18 @@ type Gateway struct {
 	m      gatewayMetrics
 
 	mu      sync.Mutex
-	pending map[RequestID]chan *Frame
+	pending map[RequestID]*inflight
+
+	// route is where requests go now; routed is closed when the first
+	// route is taken. proposed is the route to switch to once its chain
+	// answers (routeKick wakes the switcher).
+	route       atomic.Pointer[route]
+	routed      chan struct{}
+	routedOnce  sync.Once
+	routeMu     sync.Mutex
+	proposed    *RouteSpec
+	proposedErr string
+	routeKick   chan struct{}
 
 	readyMu   sync.Mutex
 	readyAt   time.Time
@@ -79,6 +94,12 @@ type Gateway struct {
 	readyDone bool
 	// readyStale is set when a request fails, so the next Ready pings.
 	readyStale atomic.Bool
+}
+
+// inflight is a request waiting for its answer, and the route it took.
+type inflight struct {
+	ch    chan *Frame
+	route *route
 }
 
 // Errors Infer wraps, for callers to pick a status.
@@ -106,20 +127,11 @@ func (e *RemoteError) Error() string { return e.Msg }
 
 // NewGateway checks cfg and draws the request id prefix.
 func NewGateway(cfg GatewayConfig) (*Gateway, error) {
-	if cfg.First == "" {
-		return nil, errors.New("gateway: no address for partition 0")
-	}
-	if len(cfg.Inputs) == 0 || len(cfg.Outputs) == 0 {
-		return nil, errors.New("gateway: the model declares no inputs or no outputs")
-	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 8
-	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = defaultMaxBody(cfg.Inputs)
 	}
 	cfg.HTTP = cfg.HTTP.withDefaults(cfg.Timeout)
 	if cfg.ModelName == "" {
@@ -128,11 +140,17 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if cfg.Limits.MaxConns <= 0 {
 		// Every partition may hold a connection for failure reports, and
 		// the last one its results, each possibly re-dialled once.
+		// A routed gateway does not know its chains' lengths in advance;
+		// during a switch two chains report to it.
 		cfg.Limits.MaxConns = max(defaultMaxConns, 2*cfg.Stages+8)
+		if cfg.First == "" {
+			cfg.Limits.MaxConns = 4 * defaultMaxConns
+		}
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	// The last partition returns exactly the model's outputs.
-	cfg.Limits.Expect = expectUnion(cfg.Outputs)
+	if cfg.Client == nil {
+		cfg.Client = http.DefaultClient
+	}
 	ids, err := NewIDGenerator()
 	if err != nil {
 		return nil, err
@@ -142,16 +160,20 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		log = zap.NewNop()
 	}
 	g := &Gateway{cfg: cfg, log: log, ids: ids,
-		slots: make(chan struct{}, cfg.MaxInFlight), bodies: make(chan struct{}, 2*cfg.MaxInFlight), pending: map[RequestID]chan *Frame{}, m: newGatewayMetrics()}
+		slots: make(chan struct{}, cfg.MaxInFlight), bodies: make(chan struct{}, 2*cfg.MaxInFlight), pending: map[RequestID]*inflight{}, m: newGatewayMetrics(),
+		routed: make(chan struct{}), routeKick: make(chan struct{}, 1)}
 	if cfg.Auth != nil {
-		cfg.Link.Auth = cfg.Auth
+		g.cfg.Link.Auth = cfg.Auth
 	}
-	firstOpts := cfg.Link
-	firstOpts.OnBreak = func(err error) {
-		log.Warn("lost the connection to partition 0", zap.String("first", cfg.First), zap.Error(err))
-		g.failPending(&Frame{Kind: KindError, ErrStage: 0, Err: "gateway: lost the connection to partition 0"})
+	if cfg.First != "" {
+		// The route given at start: its chain is not pinged first.
+		rt, err := g.newRoute(RouteSpec{ManifestSHA256: cfg.ManifestSHA256, First: cfg.First},
+			&slice.Manifest{Inputs: cfg.Inputs, Outputs: cfg.Outputs, Partitions: make([]slice.ManifestPartition, cfg.Stages)})
+		if err != nil {
+			return nil, err
+		}
+		g.take(rt)
 	}
-	g.first = NewLink(cfg.First, firstOpts, log.With(zap.String("hop", "first")))
 	return g, nil
 }
 
@@ -180,8 +202,11 @@ func (g *Gateway) ServeReturns(ctx context.Context, ln net.Listener) error {
 	if g.cfg.Auth != nil {
 		o.tls = g.cfg.Auth.ServerConfig()
 	}
+	go g.switchRoutes(ctx)
 	err := serveConns(ctx, ln, o, func(c net.Conn) { g.receive(ctx, c) })
-	_ = g.first.Close()
+	if rt := g.current(); rt != nil {
+		_ = rt.link.Close()
+	}
 	if err != nil {
 		return fmt.Errorf("gateway: accept returns on %s: %w", ln.Addr(), err)
 	}
@@ -195,7 +220,7 @@ func (g *Gateway) receive(ctx context.Context, c net.Conn) {
 	r := bufio.NewReaderSize(c, 64<<10)
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(g.cfg.Limits.IdleTimeout))
-		f, n, err := ReadFrame(r, g.cfg.Limits)
+		f, n, err := ReadFrame(r, g.returnLimits())
 		g.m.bytesIn.add(uint64(n))
 		if err != nil {
 			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
@@ -207,12 +232,12 @@ func (g *Gateway) receive(ctx context.Context, c net.Conn) {
 			return
 		}
 		if f.Kind == KindError && f.ID == BrokenChainID {
-			g.failPending(f)
+			g.failPending(nil, f)
 			continue
 		}
 		markChainBroken(f)
 		g.mu.Lock()
-		ch, ok := g.pending[f.ID]
+		p, ok := g.pending[f.ID]
 		delete(g.pending, f.ID)
 		g.mu.Unlock()
 		if !ok {
@@ -220,32 +245,48 @@ func (g *Gateway) receive(ctx context.Context, c net.Conn) {
 			log.Debug("result for no pending request (late or unknown)", zap.Stringer("id", f.ID), zap.Stringer("kind", f.Kind))
 			continue
 		}
-		ch <- f // buffered, one send per id
+		p.ch <- f // buffered, one send per id
 	}
 }
 
-// failPending answers every pending request with the error frame f: the
-// chain broke, so none of them can come back. Requests sent afterwards
-// travel the re-dialled chain.
-func (g *Gateway) failPending(f *Frame) {
+// returnLimits bounds the frames coming back: the current route's
+// outputs (and its predecessor's).
+func (g *Gateway) returnLimits() Limits {
+	l := g.cfg.Limits
+	if rt := g.current(); rt != nil {
+		l.Expect = rt.expect
+	}
+	return l
+}
+
+// failPending answers the pending requests sent on rt (every one when rt is
+// nil) with the error frame f: the chain broke, so none of them can come
+// back. They are replayed on the re-dialled chain or the current route.
+func (g *Gateway) failPending(rt *route, f *Frame) {
 	g.mu.Lock()
-	lost := g.pending
-	g.pending = map[RequestID]chan *Frame{}
+	var lost []RequestID
+	var chans []chan *Frame
+	for id, p := range g.pending {
+		if rt == nil || p.route == rt {
+			lost, chans = append(lost, id), append(chans, p.ch)
+			delete(g.pending, id)
+		}
+	}
 	g.mu.Unlock()
 	if len(lost) > 0 {
 		g.log.Warn("chain broken: failing the requests in flight", zap.Int("requests", len(lost)), zap.String("reason", f.Err))
 	}
-	for id, ch := range lost {
-		ch <- &Frame{Kind: KindError, ID: id, ErrStage: f.ErrStage, Err: f.Err, chainBroken: true}
+	for i, id := range lost {
+		chans[i] <- &Frame{Kind: KindError, ID: id, ErrStage: f.ErrStage, Err: f.Err, chainBroken: true}
 	}
 }
 
 // roundTrip sends f into the chain and waits for the frame that comes back
 // with its id.
-func (g *Gateway) roundTrip(ctx context.Context, f *Frame) (*Frame, error) {
+func (g *Gateway) roundTrip(ctx context.Context, rt *route, f *Frame) (*Frame, error) {
 	ch := make(chan *Frame, 1)
 	g.mu.Lock()
-	g.pending[f.ID] = ch
+	g.pending[f.ID] = &inflight{ch: ch, route: rt}
 	g.mu.Unlock()
 	defer func() {
 		g.mu.Lock()
@@ -255,7 +296,7 @@ func (g *Gateway) roundTrip(ctx context.Context, f *Frame) (*Frame, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		f.Budget = max(time.Until(dl), time.Nanosecond)
 	}
-	n, err := g.first.Send(ctx, f)
+	n, err := rt.link.Send(ctx, f)
 	g.m.bytesOut.add(uint64(n))
 	if err != nil {
 		g.m.errors.with("send").inc()
@@ -281,12 +322,17 @@ func (g *Gateway) Infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 // infer is Infer also returning the partitions' timings.
 func (g *Gateway) infer(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, []Timing, error) {
 	start := time.Now()
-	if err := g.checkInputs(inputs); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, g.requestTimeout(ctx))
+	defer cancel()
+	rt, err := g.awaitRoute(ctx)
+	if err != nil {
+		g.m.errors.with("timeout").inc()
+		return nil, nil, err
+	}
+	if err := rt.checkInputs(inputs); err != nil {
 		g.m.errors.with("input").inc()
 		return nil, nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, g.requestTimeout(ctx))
-	defer cancel()
 	select {
 	case g.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -295,11 +341,11 @@ func (g *Gateway) infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 	}
 	g.m.inFlight.add(1)
 	defer func() { <-g.slots; g.m.inFlight.add(-1) }()
-	tensors := make([]NamedTensor, 0, len(g.cfg.Inputs))
-	for _, v := range g.cfg.Inputs {
+	tensors := make([]NamedTensor, 0, len(rt.inputs))
+	for _, v := range rt.inputs {
 		tensors = append(tensors, NamedTensor{Name: v.Name, Tensor: inputs[v.Name]})
 	}
-	r, err := g.sendWithReplay(ctx, func() *Frame {
+	r, rt, err := g.sendWithReplay(ctx, func() *Frame {
 		return &Frame{Kind: KindData, ID: g.ids.Next(), ErrStage: -1, Tensors: tensors}
 	})
 	if err != nil {
@@ -317,11 +363,11 @@ func (g *Gateway) infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 		g.m.errors.with("protocol").inc()
 		return nil, nil, fmt.Errorf("request %s: the chain answered with a %s frame", r.ID, r.Kind)
 	}
-	outs := make(map[string]*tensor.Tensor, len(g.cfg.Outputs))
+	outs := make(map[string]*tensor.Tensor, len(rt.outputs))
 	for _, nt := range r.Tensors {
 		outs[nt.Name] = nt.Tensor
 	}
-	for _, v := range g.cfg.Outputs {
+	for _, v := range rt.outputs {
 		t, ok := outs[v.Name]
 		if !ok {
 			g.m.errors.with("protocol").inc()
@@ -335,9 +381,9 @@ func (g *Gateway) infer(ctx context.Context, inputs map[string]*tensor.Tensor) (
 	return outs, r.Timings, nil
 }
 
-// checkInputs verifies names, dtypes and shapes.
-func (g *Gateway) checkInputs(inputs map[string]*tensor.Tensor) error {
-	for _, v := range g.cfg.Inputs {
+// checkInputs verifies names, dtypes and shapes against the route's model.
+func (rt *route) checkInputs(inputs map[string]*tensor.Tensor) error {
+	for _, v := range rt.inputs {
 		t, ok := inputs[v.Name]
 		if !ok || t == nil {
 			return &InputError{Msg: fmt.Sprintf("missing input %q (%s%v)", v.Name, v.DType, v.Shape)}
@@ -350,9 +396,9 @@ func (g *Gateway) checkInputs(inputs map[string]*tensor.Tensor) error {
 				v.Name, t, v.DType, v.Shape)}
 		}
 	}
-	if len(inputs) != len(g.cfg.Inputs) {
+	if len(inputs) != len(rt.inputs) {
 		for name := range inputs {
-			if !g.isInput(name) {
+			if !rt.isInput(name) {
 				return &InputError{Msg: fmt.Sprintf("unknown input %q", name)}
 			}
 		}
@@ -360,8 +406,8 @@ func (g *Gateway) checkInputs(inputs map[string]*tensor.Tensor) error {
 	return nil
 }
 
-func (g *Gateway) isInput(name string) bool {
-	for _, v := range g.cfg.Inputs {
+func (rt *route) isInput(name string) bool {
+	for _, v := range rt.inputs {
 		if v.Name == name {
 			return true
 		}
@@ -375,10 +421,20 @@ type PingResult struct {
 	Elapsed time.Duration // round trip
 }
 
-// Ping sends a ping frame around the chain and waits for it.
+// Ping sends a ping frame around the current route's chain and waits for
+// it.
 func (g *Gateway) Ping(ctx context.Context) (PingResult, error) {
+	rt := g.current()
+	if rt == nil {
+		return PingResult{}, fmt.Errorf("ping: %w: no route yet", ErrUnavailable)
+	}
+	return g.ping(ctx, rt)
+}
+
+// ping sends a ping frame around rt's chain.
+func (g *Gateway) ping(ctx context.Context, rt *route) (PingResult, error) {
 	start := time.Now()
-	r, err := g.roundTrip(ctx, &Frame{Kind: KindPing, ID: g.ids.Next(), ErrStage: -1})
+	r, err := g.roundTrip(ctx, rt, &Frame{Kind: KindPing, ID: g.ids.Next(), ErrStage: -1})
 	if err != nil {
 		return PingResult{}, fmt.Errorf("ping: %w", err)
 	}
@@ -389,13 +445,13 @@ func (g *Gateway) Ping(ctx context.Context) (PingResult, error) {
 	for _, t := range r.Timings {
 		res.Stages = append(res.Stages, t.Stage)
 	}
-	if g.cfg.Stages > 0 {
-		ok := len(res.Stages) == g.cfg.Stages
+	if rt.stages > 0 {
+		ok := len(res.Stages) == rt.stages
 		for i := 0; ok && i < len(res.Stages); i++ {
 			ok = res.Stages[i] == i
 		}
 		if !ok {
-			return res, fmt.Errorf("%w: it passed partitions %v, expected 0..%d in order", errPingPath, res.Stages, g.cfg.Stages-1)
+			return res, fmt.Errorf("%w: it passed partitions %v, expected 0..%d in order", errPingPath, res.Stages, rt.stages-1)
 		}
 	}
 	return res, nil

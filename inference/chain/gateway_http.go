@@ -25,6 +25,8 @@ import (
 //	GET  /v2/models/{name}            model metadata
 //	GET  /v2/models/{name}/ready, /v2/health/live, /v2/health/ready
 //	GET  /metrics                     Prometheus text format
+//	PUT  /papdl/route                 a new route, signed (see route.go)
+//	GET  /papdl/route                 the current and pending routes
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /input", g.authorized("/input", false, g.serveInput))
@@ -42,6 +44,10 @@ func (g *Gateway) Handler() http.Handler {
 		g.replyJSON(w, "/v2", http.StatusOK, map[string]any{"name": "papdl", "version": "1", "extensions": []string{"binary_tensor_data"}})
 	})
 	mux.HandleFunc("GET /metrics", g.serveMetrics)
+	mux.HandleFunc("PUT "+RoutePath, g.serveRoute)
+	mux.HandleFunc("GET "+RoutePath, func(w http.ResponseWriter, r *http.Request) {
+		g.replyJSON(w, RoutePath, http.StatusOK, g.RouteStatus())
+	})
 	return mux
 }
 
@@ -187,26 +193,43 @@ func (g *Gateway) admit(r *http.Request) (release func(), err error) {
 // npyLimit bounds a .npy body: the model's single input plus room for the
 // header, so a header declaring a larger array is refused before the
 // array is allocated.
-func (g *Gateway) npyLimit() int64 {
-	return min(g.cfg.MaxBodyBytes, expectedBytes(g.cfg.Inputs[:1])+64<<10)
+func (rt *route) npyLimit() int64 {
+	return min(rt.maxBody, expectedBytes(rt.inputs[:1])+64<<10)
+}
+
+// routeFor waits for the gateway's first route within the request's
+// deadline.
+func (g *Gateway) routeFor(r *http.Request) (*route, error) {
+	ctx, err := withHeaderTimeout(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.requestTimeout(ctx))
+	defer cancel()
+	return g.awaitRoute(ctx)
 }
 
 // serveInput is the original tool's endpoint: a .npy body holding the
 // model's single input, answered with the .npy of its first output.
 func (g *Gateway) serveInput(w http.ResponseWriter, r *http.Request) {
 	const ep = "/input"
-	if len(g.cfg.Inputs) != 1 {
-		g.fail(w, ep, http.StatusBadRequest, fmt.Errorf("/input serves models with one input; this one has %d: use /v2/models/%s/infer",
-			len(g.cfg.Inputs), g.cfg.ModelName), false)
-		return
-	}
 	release, err := g.admit(r)
 	if err != nil {
 		g.fail(w, ep, statusOf(err), err, false)
 		return
 	}
 	defer release()
-	t, err := npy.Read(g.body(w, r, g.npyLimit()), g.npyLimit())
+	rt, err := g.routeFor(r)
+	if err != nil {
+		g.fail(w, ep, statusOf(err), err, false)
+		return
+	}
+	if len(rt.inputs) != 1 {
+		g.fail(w, ep, http.StatusBadRequest, fmt.Errorf("/input serves models with one input; this one has %d: use /v2/models/%s/infer",
+			len(rt.inputs), g.cfg.ModelName), false)
+		return
+	}
+	t, err := npy.Read(g.body(w, r, rt.npyLimit()), rt.npyLimit())
 	if err != nil {
 		code := statusOf(err)
 		if code != http.StatusRequestEntityTooLarge {
@@ -220,14 +243,14 @@ func (g *Gateway) serveInput(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, ep, http.StatusBadRequest, err, false)
 		return
 	}
-	outs, err := g.Infer(ctx, map[string]*tensor.Tensor{g.cfg.Inputs[0].Name: t})
+	outs, err := g.Infer(ctx, map[string]*tensor.Tensor{rt.inputs[0].Name: t})
 	if err != nil {
 		g.fail(w, ep, statusOf(err), err, false)
 		return
 	}
-	b, err := npy.EncodeBytes(outs[g.cfg.Outputs[0].Name])
+	b, err := npy.EncodeBytes(outs[rt.outputs[0].Name])
 	if err != nil {
-		g.fail(w, ep, http.StatusInternalServerError, fmt.Errorf("encode output %q: %w", g.cfg.Outputs[0].Name, err), false)
+		g.fail(w, ep, http.StatusInternalServerError, fmt.Errorf("encode output %q: %w", rt.outputs[0].Name, err), false)
 		return
 	}
 	g.reply(w, ep, http.StatusOK, "application/octet-stream", b)
@@ -237,7 +260,11 @@ func (g *Gateway) serveInput(w http.ResponseWriter, r *http.Request) {
 // so these only report whether it is ready.
 func (g *Gateway) serveCompat(w http.ResponseWriter, r *http.Request) {
 	err := g.Ready(r.Context())
-	status := map[string]any{"status": "ready", "model": g.cfg.ModelName, "stages": g.cfg.Stages}
+	stages := 0
+	if rt := g.current(); rt != nil {
+		stages = rt.stages
+	}
+	status := map[string]any{"status": "ready", "model": g.cfg.ModelName, "stages": stages}
 	if err != nil {
 		g.log.Info("chain not ready", zap.Error(err))
 		status["status"] = "not ready"
@@ -256,8 +283,8 @@ const (
 func (g *Gateway) serveReady(w http.ResponseWriter, r *http.Request) {
 	ep := "/v2/health/ready"
 	w.Header().Set(HeaderModel, g.cfg.ModelName)
-	if g.cfg.ManifestSHA256 != "" {
-		w.Header().Set(HeaderManifestSHA256, g.cfg.ManifestSHA256)
+	if rt := g.current(); rt != nil && rt.spec.ManifestSHA256 != "" {
+		w.Header().Set(HeaderManifestSHA256, rt.spec.ManifestSHA256)
 	}
 	if name := r.PathValue("name"); name != "" {
 		ep = "/v2/models/{name}/ready"
@@ -280,11 +307,16 @@ func (g *Gateway) serveModelMeta(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, ep, http.StatusNotFound, fmt.Errorf("unknown model %q (this gateway serves %q)", name, g.cfg.ModelName), true)
 		return
 	}
+	rt := g.current()
+	if rt == nil {
+		g.fail(w, ep, http.StatusServiceUnavailable, fmt.Errorf("%w: no route yet", ErrUnavailable), true)
+		return
+	}
 	meta := oipModelMeta{Name: g.cfg.ModelName, Versions: []string{"1"}, Platform: "onnx"}
-	for _, v := range g.cfg.Inputs {
+	for _, v := range rt.inputs {
 		meta.Inputs = append(meta.Inputs, oipMeta{Name: v.Name, Datatype: oipTypeName(v.DType), Shape: v.Shape})
 	}
-	for _, v := range g.cfg.Outputs {
+	for _, v := range rt.outputs {
 		meta.Outputs = append(meta.Outputs, oipMeta{Name: v.Name, Datatype: oipTypeName(v.DType), Shape: v.Shape})
 	}
 	g.replyJSON(w, ep, http.StatusOK, meta)

@@ -8,19 +8,20 @@ import (
 )
 
 type gatewayMetrics struct {
-	requests     *family[counter] // keyed by rendered endpoint and code labels
-	errors       *family[counter]
-	bytesIn      counter // from the return listener
-	bytesOut     counter // to partition 0
-	httpIn       counter
-	httpOut      counter
-	late         counter
-	inFlight     gauge
-	held         gauge   // requests waiting to be replayed
-	replays      counter // requests sent again after the chain broke
-	latency      *histogram
-	stageWait    *family[histogram]
-	stageCompute *family[histogram]
+	requests      *family[counter] // keyed by rendered endpoint and code labels
+	errors        *family[counter]
+	bytesIn       counter // from the return listener
+	bytesOut      counter // to partition 0
+	httpIn        counter
+	httpOut       counter
+	late          counter
+	inFlight      gauge
+	held          gauge   // requests waiting to be replayed
+	replays       counter // requests sent again after the chain broke
+	routeSwitches counter
+	latency       *histogram
+	stageWait     *family[histogram]
+	stageCompute  *family[histogram]
 }
 
 func newGatewayMetrics() gatewayMetrics {
@@ -62,8 +63,11 @@ func (g *Gateway) WriteMetrics(w io.Writer) error {
 	e.histogram("papdl_gateway_inference_seconds", "Successful inference latency through the whole chain.", m.latency)
 	e.histograms("papdl_stage_queue_seconds", "Time a request waited in a partition's compute queue, by partition.", m.stageWait)
 	e.histograms("papdl_stage_compute_seconds", "Time a partition computed a request, by partition.", m.stageCompute)
-	e.counter("papdl_gateway_first_hop_dials_total", "Connection attempts to partition 0.", &g.first.dials)
-	e.counter("papdl_gateway_first_hop_breaks_total", "Connections to partition 0 lost.", &g.first.breaks)
+	e.counter("papdl_gateway_route_switches_total", "Routes taken after the first (revision changes, re-placements).", &m.routeSwitches)
+	if rt := g.current(); rt != nil {
+		e.counter("papdl_gateway_first_hop_dials_total", "Connection attempts to partition 0 (of the current route).", &rt.link.dials)
+		e.counter("papdl_gateway_first_hop_breaks_total", "Connections to partition 0 lost (of the current route).", &rt.link.breaks)
+	}
 	return e.err
 }
 

@@ -25,7 +25,12 @@ func (g *Gateway) serveInfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	body, err := io.ReadAll(g.body(w, r, g.cfg.MaxBodyBytes))
+	rt, err := g.routeFor(r)
+	if err != nil {
+		g.fail(w, ep, statusOf(err), err, true)
+		return
+	}
+	body, err := io.ReadAll(g.body(w, r, rt.maxBody))
 	if err != nil {
 		code := statusOf(err)
 		if code != http.StatusRequestEntityTooLarge {
@@ -34,7 +39,7 @@ func (g *Gateway) serveInfer(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, ep, code, fmt.Errorf("read request body: %w", err), true)
 		return
 	}
-	req, inputs, err := g.parseInfer(body, r.Header.Get(binaryHeader))
+	req, inputs, err := rt.parseInfer(body, r.Header.Get(binaryHeader))
 	if err != nil {
 		g.fail(w, ep, http.StatusBadRequest, err, true)
 		return
@@ -52,7 +57,7 @@ func (g *Gateway) serveInfer(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, ep, statusOf(err), err, true)
 		return
 	}
-	header, tail, binary, err := g.encodeInfer(req, outs)
+	header, tail, binary, err := g.encodeInfer(rt, req, outs)
 	if err != nil {
 		g.fail(w, ep, http.StatusBadRequest, err, true)
 		return
@@ -65,7 +70,7 @@ func (g *Gateway) serveInfer(w http.ResponseWriter, r *http.Request) {
 	g.reply(w, ep, http.StatusOK, "application/octet-stream", append(header, tail...))
 }
 
-func (g *Gateway) parseInfer(body []byte, headerLen string) (*oipRequest, map[string]*tensor.Tensor, error) {
+func (rt *route) parseInfer(body []byte, headerLen string) (*oipRequest, map[string]*tensor.Tensor, error) {
 	head, binary, err := splitBinary(body, headerLen)
 	if err != nil {
 		return nil, nil, err
@@ -75,7 +80,7 @@ func (g *Gateway) parseInfer(body []byte, headerLen string) (*oipRequest, map[st
 		return nil, nil, fmt.Errorf("malformed inference request JSON: %w", err)
 	}
 	if len(req.Inputs) == 0 {
-		return nil, nil, fmt.Errorf("the request has no inputs; the model expects %d", len(g.cfg.Inputs))
+		return nil, nil, fmt.Errorf("the request has no inputs; the model expects %d", len(rt.inputs))
 	}
 	inputs := make(map[string]*tensor.Tensor, len(req.Inputs))
 	for _, in := range req.Inputs {
@@ -83,7 +88,7 @@ func (g *Gateway) parseInfer(body []byte, headerLen string) (*oipRequest, map[st
 			return nil, nil, fmt.Errorf("input %q given twice", in.Name)
 		}
 		// Check the declaration against the model before allocating.
-		if err := g.checkDeclared(in); err != nil {
+		if err := rt.checkDeclared(in); err != nil {
 			return nil, nil, err
 		}
 		t, rest, err := decodeInput(in, binary)
@@ -102,11 +107,11 @@ func (g *Gateway) parseInfer(body []byte, headerLen string) (*oipRequest, map[st
 // checkDeclared compares an input's declared name, datatype and shape with
 // the model's, so that nothing is allocated for a request the model cannot
 // take.
-func (g *Gateway) checkDeclared(in oipTensor) error {
+func (rt *route) checkDeclared(in oipTensor) error {
 	if _, ok := oipTypes()[in.Datatype]; !ok {
 		return &InputError{Msg: fmt.Sprintf("input %q: unsupported datatype %q", in.Name, in.Datatype)}
 	}
-	for _, v := range g.cfg.Inputs {
+	for _, v := range rt.inputs {
 		if v.Name != in.Name {
 			continue
 		}
@@ -125,7 +130,7 @@ func (g *Gateway) checkDeclared(in oipTensor) error {
 
 // encodeInfer builds the response JSON and, for outputs requested as
 // binary, the binary tail; binary reports whether any output is binary.
-func (g *Gateway) encodeInfer(req *oipRequest, outs map[string]*tensor.Tensor) (head, tail []byte, binary bool, err error) {
+func (g *Gateway) encodeInfer(rt *route, req *oipRequest, outs map[string]*tensor.Tensor) (head, tail []byte, binary bool, err error) {
 	allBinary, err := boolParam(req.Parameters, "binary_data_output")
 	if err != nil {
 		return nil, nil, false, err
@@ -136,7 +141,7 @@ func (g *Gateway) encodeInfer(req *oipRequest, outs map[string]*tensor.Tensor) (
 	}
 	var wants []want
 	if len(req.Outputs) == 0 {
-		for _, v := range g.cfg.Outputs {
+		for _, v := range rt.outputs {
 			wants = append(wants, want{v.Name, allBinary})
 		}
 	}

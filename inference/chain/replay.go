@@ -86,20 +86,22 @@ func withHeaderTimeout(r *http.Request) (context.Context, error) {
 	return WithRequestTimeout(r.Context(), d), nil
 }
 
-// sendWithReplay sends the request build makes (a fresh id each time)
-// until the chain answers it or ctx ends.
-func (g *Gateway) sendWithReplay(ctx context.Context, build func() *Frame) (*Frame, error) {
+// sendWithReplay sends the request build makes (a fresh id each time) on
+// the current route until its chain answers it or ctx ends; it returns
+// the answer and the route that gave it.
+func (g *Gateway) sendWithReplay(ctx context.Context, build func() *Frame) (*Frame, *route, error) {
 	wait := replayFirstWait
 	why := ""
 	for replays := 0; ; replays++ {
-		r, err := g.roundTrip(ctx, build())
+		rt := g.current()
+		r, err := g.roundTrip(ctx, rt, build())
 		switch {
 		case err == nil && !(r.Kind == KindError && r.chainBroken):
-			return r, nil
+			return r, rt, nil
 		case err != nil && !errors.Is(err, ErrUnavailable) && why != "":
-			return nil, fmt.Errorf("%w (after %d attempts; the chain had broken: %s)", err, replays+1, why)
+			return nil, nil, fmt.Errorf("%w (after %d attempts; the chain had broken: %s)", err, replays+1, why)
 		case err != nil && !errors.Is(err, ErrUnavailable):
-			return nil, err // the deadline passed, or the client left
+			return nil, nil, err // the deadline passed, or the client left
 		case err != nil:
 			why = err.Error()
 		default:
@@ -114,7 +116,7 @@ func (g *Gateway) sendWithReplay(ctx context.Context, build func() *Frame) (*Fra
 		case <-ctx.Done():
 			g.m.held.add(-1)
 			g.m.errors.with("timeout").inc()
-			return nil, fmt.Errorf("no answer before the deadline (%w): the chain was unavailable, %d attempts, last: %s",
+			return nil, nil, fmt.Errorf("no answer before the deadline (%w): the chain was unavailable, %d attempts, last: %s",
 				ctx.Err(), replays+1, why)
 		}
 		wait = min(2*wait, replayMaxWait)

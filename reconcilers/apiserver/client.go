@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/papdl/papdl/apis/labels"
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/objects"
@@ -83,7 +84,11 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/yaml")
+		ct := "application/yaml"
+		if method == http.MethodPatch {
+			ct = "application/merge-patch+json"
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -122,10 +127,14 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 	return v.Version, err
 }
 
-// List returns every model the controller has state of.
-func (c *Client) List(ctx context.Context) ([]*v1alpha1.DistributedModel, error) {
+// List returns every model the controller has state of that sel matches.
+func (c *Client) List(ctx context.Context, sel labels.Selector) ([]*v1alpha1.DistributedModel, error) {
 	var l List
-	if err := c.do(ctx, http.MethodGet, ResourcePath, nil, &l); err != nil {
+	path := ResourcePath
+	if !sel.Empty() {
+		path += "?labelSelector=" + url.QueryEscape(sel.String())
+	}
+	if err := c.do(ctx, http.MethodGet, path, nil, &l); err != nil {
 		return nil, err
 	}
 	return l.Items, nil
@@ -149,10 +158,10 @@ func (c *Client) Observe(ctx context.Context, name string) (objects.Observation,
 }
 
 // Records returns the records of the named models, or of every model with
-// state when names is empty.
-func (c *Client) Records(ctx context.Context, names []string) ([]*distributedmodel.Record, error) {
+// state when names is empty, that sel matches.
+func (c *Client) Records(ctx context.Context, names []string, sel labels.Selector) ([]*distributedmodel.Record, error) {
 	if len(names) == 0 {
-		items, err := c.List(ctx)
+		items, err := c.List(ctx, sel)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +187,7 @@ func (c *Client) Records(ctx context.Context, names []string) ([]*distributedmod
 			return nil, fmt.Errorf("distributedmodel %q not found at %s: %w", n, c.server, objects.ErrNotFound)
 		}
 	}
-	return out, nil
+	return objects.Select(out, sel), nil
 }
 
 // Plan returns a model's current plan; nil when it has none.
@@ -214,6 +223,15 @@ func (c *Client) Apply(ctx context.Context, inputs []objects.Input) ([]objects.R
 	return out, nil
 }
 
+// Patch applies a JSON merge patch to a model's spec.
+func (c *Client) Patch(ctx context.Context, name string, patch []byte) (objects.Result, error) {
+	var r objects.Result
+	if err := c.do(ctx, http.MethodPatch, itemPath(name, ""), patch, &r); err != nil {
+		return r, fmt.Errorf("patch %s: %w", name, err)
+	}
+	return r, nil
+}
+
 // Delete removes a model's spec.
 func (c *Client) Delete(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, itemPath(name, ""), nil, nil)
@@ -226,21 +244,11 @@ func (c *Client) Watch(ctx context.Context, name string, fn func(WatchEvent) boo
 	if name != "" {
 		path = itemPath(name, "") + "?watch=true"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.server+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
+	resp, err := c.stream(ctx, path)
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", c.server, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		e := &APIError{Code: resp.StatusCode}
-		_ = json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&e.Status)
-		return e
-	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -256,6 +264,27 @@ func (c *Client) Watch(ctx context.Context, name string, fn func(WatchEvent) boo
 		return fmt.Errorf("watch %s: %w", c.server, err)
 	}
 	return nil
+}
+
+// stream sends a GET whose answer is read as it comes: the response, or
+// the error (an *APIError when the server refused).
+func (c *Client) stream(ctx context.Context, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.server+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		e := &APIError{Code: resp.StatusCode}
+		_ = json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&e.Status)
+		return nil, e
+	}
+	return resp, nil
 }
 
 // Diff runs the controller's reconcile of a spec in dry-run mode.

@@ -60,12 +60,24 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("papdl config: %w", err)
 	}
-	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+	c, err := ParseConfig(data)
+	if err != nil {
 		return nil, fmt.Errorf("papdl config %s: %w", path, err)
 	}
+	return c, nil
+}
+
+// ParseConfig decodes a configuration file's contents (strictly).
+func ParseConfig(data []byte) (*Config, error) {
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("larger than %d bytes", maxConfigBytes)
+	}
+	var c Config
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return nil, err
+	}
 	if c.Kind != configKind || c.APIVersion != configAPIVersion {
-		return nil, fmt.Errorf("papdl config %s: kind %q apiVersion %q, want %s %s", path, c.Kind, c.APIVersion, configKind, configAPIVersion)
+		return nil, fmt.Errorf("kind %q apiVersion %q, want %s %s", c.Kind, c.APIVersion, configKind, configAPIVersion)
 	}
 	return &c, nil
 }
@@ -100,4 +112,17 @@ func (c *Config) Context(name string) (Context, error) {
 		return Context{}, errors.New("papdl config: no current context (papdlctl config use-context NAME)")
 	}
 	return Context{}, fmt.Errorf("papdl config: no context %q", name)
+}
+
+// SetContext adds x, or replaces the context of the same name, and makes
+// it the current one.
+func (c *Config) SetContext(x Context) {
+	c.CurrentContext = x.Name
+	for i := range c.Contexts {
+		if c.Contexts[i].Name == x.Name {
+			c.Contexts[i] = x
+			return
+		}
+	}
+	c.Contexts = append(c.Contexts, x)
 }

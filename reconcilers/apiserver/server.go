@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/apis/labels"
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/objects"
@@ -44,6 +45,8 @@ type Server struct {
 	differ  Differ
 	// diffs serialises dry runs: one may slice a model.
 	diffs sync.Mutex
+	// logs is the controller's runtime, for GET .../NAME/logs.
+	logs objects.LogRuntime
 }
 
 // Differ runs the reconcile of a declaration in dry-run mode
@@ -67,12 +70,15 @@ type ServerConfig struct {
 	Gatherers []prometheus.Gatherer
 	// Differ answers POST .../NAME/diff; without one it answers 501.
 	Differ Differ
+	// Logs is the runtime GET .../NAME/logs reads; without one it answers
+	// 501.
+	Logs objects.LogRuntime
 }
 
 // NewServer makes a server; Handler serves it.
 func NewServer(c ServerConfig) *Server {
 	s := &Server{specsDir: c.SpecsDir, store: c.Store, specs: distributedmodel.NewSpecIndex(c.SpecsDir),
-		tokens: c.Tokens, version: c.Version, log: c.Log, watchEvery: c.WatchEvery, metrics: newMetrics(c.Store, c.Gatherers), differ: c.Differ}
+		tokens: c.Tokens, version: c.Version, log: c.Log, watchEvery: c.WatchEvery, metrics: newMetrics(c.Store, c.Gatherers), differ: c.Differ, logs: c.Logs}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -92,10 +98,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+item, s.get)
 	mux.HandleFunc("PUT "+item, s.apply)
 	mux.HandleFunc("DELETE "+item, s.delete)
+	mux.HandleFunc("PATCH "+item, s.patch)
 	mux.HandleFunc("GET "+item+"/status", s.getStatus)
 	mux.HandleFunc("GET "+item+"/events", s.getEvents)
 	mux.HandleFunc("GET "+item+"/plan", s.getPlan)
 	mux.HandleFunc("GET "+item+"/observation", s.getObservation)
+	mux.HandleFunc("GET "+item+"/logs", s.getLogs)
 	mux.HandleFunc("POST "+item+"/diff", s.diff)
 	return s.metrics.instrument(s.authenticate(mux))
 }
@@ -183,11 +191,12 @@ type List struct {
 	Items      []*v1alpha1.DistributedModel `json:"items"`
 }
 
-func (s *Server) objects(names []string) ([]*v1alpha1.DistributedModel, error) {
+func (s *Server) objects(names []string, sel labels.Selector) ([]*v1alpha1.DistributedModel, error) {
 	recs, err := objects.LoadRecords(s.store, names)
 	if err != nil {
 		return nil, err
 	}
+	recs = objects.Select(recs, sel)
 	out := make([]*v1alpha1.DistributedModel, len(recs))
 	for i, r := range recs {
 		out[i] = objects.AsObject(r)
@@ -195,12 +204,26 @@ func (s *Server) objects(names []string) ([]*v1alpha1.DistributedModel, error) {
 	return out, nil
 }
 
+// selector reads the request's labelSelector, or answers 400 and false.
+func selector(w http.ResponseWriter, r *http.Request) (labels.Selector, bool) {
+	sel, err := labels.Parse(r.URL.Query().Get("labelSelector"))
+	if err != nil {
+		writeStatus(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return nil, false
+	}
+	return sel, true
+}
+
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
-	if isWatch(r) {
-		s.watch(w, r, "")
+	sel, ok := selector(w, r)
+	if !ok {
 		return
 	}
-	items, err := s.objects(nil)
+	if isWatch(r) {
+		s.watch(w, r, "", sel)
+		return
+	}
+	items, err := s.objects(nil, sel)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -214,10 +237,10 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if isWatch(r) {
-		s.watch(w, r, n)
+		s.watch(w, r, n, nil)
 		return
 	}
-	items, err := s.objects([]string{n})
+	items, err := s.objects([]string{n}, nil)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -230,7 +253,7 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
 	if n == "" {
 		return
 	}
-	items, err := s.objects([]string{n})
+	items, err := s.objects([]string{n}, nil)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -289,17 +312,27 @@ func (s *Server) getObservation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, objects.Observe(s.store, s.specs, n))
 }
 
-// readSpec reads the request's body as one valid DistributedModel named
-// as the path says, or answers the error and returns false.
-func readSpec(w http.ResponseWriter, r *http.Request, n string) (objects.Input, bool) {
+// readBody reads the request's body (MaxRequestBytes at most), or answers
+// the error and returns false.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeStatus(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("a spec may have at most %d bytes", MaxRequestBytes))
-			return objects.Input{}, false
+			return nil, false
 		}
 		writeStatus(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return nil, false
+	}
+	return data, true
+}
+
+// readSpec reads the request's body as one valid DistributedModel named
+// as the path says, or answers the error and returns false.
+func readSpec(w http.ResponseWriter, r *http.Request, n string) (objects.Input, bool) {
+	data, ok := readBody(w, r)
+	if !ok {
 		return objects.Input{}, false
 	}
 	inputs, err := objects.Decode(data, "request body", "")
@@ -382,4 +415,26 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("spec deleted through the API", zap.String("name", n))
 	writeJSON(w, http.StatusOK, objects.Result{Name: n, Verb: "deleted"})
+}
+
+// patch applies the body, a JSON merge patch, to the model's spec
+// (suspend, resume, reconcile requests, relabelling).
+func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
+	n := name(w, r)
+	if n == "" {
+		return
+	}
+	data, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	s.writes.Lock()
+	res, err := objects.Patch(s.specsDir, n, data)
+	s.writes.Unlock()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.log.Info("spec patched through the API", zap.String("name", n), zap.String("result", res.Verb))
+	writeJSON(w, http.StatusOK, res)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/reconcilers/objects"
 	"github.com/papdl/papdl/reconcilers/store"
 )
 
@@ -47,6 +48,12 @@ type Options struct {
 	Gatherers []prometheus.Gatherer
 	// Differ answers dry runs (POST .../NAME/diff).
 	Differ Differ
+	// Logs is the runtime workload logs are read from (GET .../NAME/logs).
+	Logs objects.LogRuntime
+	// ExtraNames are more names (IP addresses or DNS names) the server's
+	// certificate covers: the addresses clients reach it by when it
+	// listens on 0.0.0.0 behind another name (papdlctl install).
+	ExtraNames []string
 }
 
 // Running is a started API server.
@@ -83,6 +90,7 @@ func Start(ctx context.Context, opts Options) (*Running, error) {
 	} else if ip == nil && host != "" && host != "localhost" && host != hostname {
 		hosts = append(hosts, host)
 	}
+	hosts = append(hosts, opts.ExtraNames...)
 	pki, err := EnsurePKI(apiDir, hosts, time.Now())
 	if err != nil {
 		return nil, err
@@ -116,7 +124,7 @@ func Start(ctx context.Context, opts Options) (*Running, error) {
 	}
 	srv := &http.Server{
 		Handler: NewServer(ServerConfig{SpecsDir: opts.SpecsDir, Store: opts.Store, Tokens: tokens,
-			Version: opts.Version, Log: log, Gatherers: opts.Gatherers, Differ: opts.Differ}).Handler(),
+			Version: opts.Version, Log: log, Gatherers: opts.Gatherers, Differ: opts.Differ, Logs: opts.Logs}).Handler(),
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pki.Server}},
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/papdl/papdl/apis/labels"
 )
 
 // Watch event types.
@@ -35,7 +37,7 @@ func isWatch(r *http.Request) bool {
 // each at first, then MODIFIED, ADDED or DELETED whenever the state polled
 // every watchEvery differs. It ends when the client goes away, after
 // timeoutSeconds (maxWatch at most), or when the server shuts down.
-func (s *Server) watch(w http.ResponseWriter, r *http.Request, only string) {
+func (s *Server) watch(w http.ResponseWriter, r *http.Request, only string, sel labels.Selector) {
 	timeout := maxWatch
 	if t := r.URL.Query().Get("timeoutSeconds"); t != "" {
 		if n, err := strconv.Atoi(t); err == nil && n > 0 && time.Duration(n)*time.Second < maxWatch {
@@ -57,7 +59,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, only string) {
 	defer tick.Stop()
 	seen := map[string][]byte{}
 	for {
-		current, err := s.snapshot(only)
+		current, err := s.snapshot(only, sel)
 		if err == nil {
 			evs := changes(seen, current)
 			for _, ev := range evs {
@@ -82,8 +84,9 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, only string) {
 	}
 }
 
-// snapshot encodes every model (or the named one) by name.
-func (s *Server) snapshot(only string) (map[string][]byte, error) {
+// snapshot encodes every model (or the named one) that sel matches, by
+// name: a model relabelled out of the selection is seen as deleted.
+func (s *Server) snapshot(only string, sel labels.Selector) (map[string][]byte, error) {
 	var names []string
 	if only != "" {
 		all, err := s.store.ModelNames()
@@ -99,7 +102,7 @@ func (s *Server) snapshot(only string) (map[string][]byte, error) {
 			return map[string][]byte{}, nil
 		}
 	}
-	items, err := s.objects(names)
+	items, err := s.objects(names, sel)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/papdl/papdl/reconcilers"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/e2e/e2eutil"
+	"github.com/papdl/papdl/reconcilers/runtime"
 )
 
 func baseSpec(m *models) e2eutil.Spec {
@@ -358,5 +359,39 @@ func TestDeletedSpecCancelsItsBenchmark(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(c.st.Dir(), "models", "m")); !os.IsNotExist(err) {
 		t.Fatalf("the deleted model's state is still there: %v", err)
+	}
+}
+
+// TestPlacementLeavesOtherModelsMemory: the planner places a model in the
+// memory the other models' workloads leave. With the source node's memory
+// (the fastest node, where the model would run whole) reserved by another
+// model, no unit lands there (before, the planner saw every node's whole
+// memory and placed the model where the other one already was, where its
+// tasks could never be scheduled).
+func TestPlacementLeavesOtherModelsMemory(t *testing.T) {
+	m := newModels(t)
+	c := newCluster(t)
+	c.input = m.input
+	for _, n := range testNodes {
+		if n.ID != "local" {
+			continue
+		}
+		w := runtime.Workload{Name: runtime.WorkloadName("other", 0) + "-" + n.ID, Model: "other", Role: runtime.RolePartition,
+			Node: n.ID, ArtifactPath: m.a, MemoryReservation: n.MemoryBytes}
+		if _, err := c.rt.Apply(t.Context(), w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := baseSpec(m)
+	spec.SourceHost = "local"
+	c.write("m.yaml", spec.YAML())
+	if err := c.converge("m"); err != nil {
+		t.Fatal(err)
+	}
+	rec := c.record("m")
+	for _, p := range rec.Status.Placement.Partitions {
+		if p.Node == "local" {
+			t.Errorf("partition %d on %s, where another model reserves all the memory", p.Index, p.Node)
+		}
 	}
 }

@@ -83,10 +83,25 @@ func (s *session) ensurePartitions(ctx context.Context, path string, plan *plann
 	return dir, nil
 }
 
-// WorkloadName names a model's partition (index >= 0) or gateway (-1).
+// WorkloadName names a model's gateway (partition -1) or, for tests and
+// tools that address partitions by index, the prefix of its partitions'
+// names (see partitionName).
 func WorkloadName(model string, partition int) string { return runtime.WorkloadName(model, partition) }
 
-// desiredWorkloads turns a plan and its partition set into workloads.
+// partitionName names partition w by its content and what follows it
+// (w.Next must already be its successor's name): papdl-<model>-p<i>-<hash>.
+// A partition whose artifact, node and successors stay the same keeps its
+// name, and runs on through a revision change; any other is a new workload
+// that starts next to the old one, so that the gateway can switch between
+// two whole chains (blue/green).
+func partitionName(w runtime.Workload) string {
+	w.Name = ""
+	return fmt.Sprintf("%s-%s", WorkloadName(w.Model, w.Partition), w.Hash()[:8])
+}
+
+// desiredWorkloads turns a plan and its partition set into workloads: the
+// partitions, named from the last to the first (partitionName), then the
+// gateway, which outlives revisions (what it sends to is its route).
 func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Manifest, revision string) ([]runtime.Workload, error) {
 	if len(man.Partitions) != len(plan.Partitions) {
 		return nil, fmt.Errorf("partition set %s has %d partitions, the plan %d", dir, len(man.Partitions), len(plan.Partitions))
@@ -97,34 +112,31 @@ func (s *session) desiredWorkloads(plan *planner.Plan, dir string, man *slice.Ma
 		tokenFile = g.TokenFile
 	}
 	manifest := filepath.Join(dir, slice.ManifestFile)
-	out := make([]runtime.Workload, 0, len(plan.Partitions)+1)
-	for i, p := range plan.Partitions {
-		mp := man.Partitions[i]
-		next := WorkloadName(s.name, i+1)
-		if i == len(plan.Partitions)-1 {
-			next = WorkloadName(s.name, -1)
-		}
-		out = append(out, runtime.Workload{
-			Name: WorkloadName(s.name, i), Model: s.name, Role: runtime.RolePartition, Partition: i,
+	gwName := WorkloadName(s.name, -1)
+	out := make([]runtime.Workload, len(plan.Partitions), len(plan.Partitions)+1)
+	next := gwName
+	for i := len(plan.Partitions) - 1; i >= 0; i-- {
+		p, mp := plan.Partitions[i], man.Partitions[i]
+		w := runtime.Workload{Model: s.name, Role: runtime.RolePartition, Partition: i,
 			Node: p.Node, Revision: revision, ArtifactPath: filepath.Join(dir, mp.File), ArtifactSHA256: mp.SHA256,
-			ManifestPath: manifest, Next: next, MemoryReservation: p.MemoryBytes,
-		})
+			ManifestPath: manifest, Next: next, MemoryReservation: p.MemoryBytes}
+		w.Name = partitionName(w)
+		out[i], next = w, w.Name
 	}
 	out = append(out, runtime.Workload{
-		Name: WorkloadName(s.name, -1), Model: s.name, Role: runtime.RoleGateway, Partition: -1,
-		Node: plan.SourceNode, Revision: revision, ManifestPath: manifest, Next: WorkloadName(s.name, 0), Port: port,
-		TokenFile: tokenFile,
-		// The gateway serves the partition set its manifest describes (the
-		// number of stages, the model's inputs and outputs) and reports the
-		// manifest's digest on readiness answers.
-		ArtifactSHA256: man.SHA256,
+		Name: gwName, Model: s.name, Role: runtime.RoleGateway, Partition: -1,
+		Node: plan.SourceNode, Revision: revision, Port: port, TokenFile: tokenFile,
+		// What the planner keeps for it on the source node.
+		MemoryReservation: planner.GatewayMemoryBytes,
 	})
 	return out, nil
 }
 
-// deploy applies the workloads that changed, removes the ones no longer
-// wanted and reports readiness. Each workload's fate comes from fate(), in
-// a dry run as in the real one.
+// deploy starts the workloads of the plan next to the running ones, routes
+// the gateway to the new chain once it answers, then removes what the plan
+// no longer uses. Where a node has no memory for both, the old workloads
+// there stop first (the gateway holds requests meanwhile). Each workload's
+// fate comes from fate(), in a dry run as in the real one.
 func (s *session) deploy(ctx context.Context, plan *planner.Plan, dir, revision string) (reconcilers.Result, error) {
 	man, err := slice.ReadManifest(dir)
 	if err != nil {
@@ -149,14 +161,20 @@ func (s *session) deploy(ctx context.Context, plan *planner.Plan, dir, revision 
 		o, existed := byName[w.Name]
 		fates = append(fates, fate(w, o, existed))
 	}
+	var old []runtime.Observed
 	for _, o := range observed {
 		if !wanted[o.Name] {
+			old = append(old, o)
 			fates = append(fates, WorkloadChange{Name: o.Name, Action: ActionRemove, Detail: "the placement no longer uses it"})
 		}
 	}
 	if s.dryRun() {
 		s.dry.Workloads = fates
 		return reconcilers.Result{}, nil
+	}
+	old, err = s.makeRoom(ctx, desired, byName, old)
+	if err != nil {
+		return s.fail(v1alpha1.ConditionDeployed, v1alpha1.ReasonDeployFailed, err)
 	}
 	changed := 0
 	for i, w := range desired {
@@ -181,22 +199,73 @@ func (s *session) deploy(ctx context.Context, plan *planner.Plan, dir, revision 
 			s.event(false, "Redeployed", "replaced %s (%s)", w.Name, f.Detail)
 		}
 	}
-	for _, f := range fates[len(desired):] {
-		if err := s.r.Runtime.Remove(ctx, f.Name); err != nil {
-			return s.fail(v1alpha1.ConditionDeployed, v1alpha1.ReasonDeployFailed, fmt.Errorf("remove %s: %w", f.Name, err))
-		}
-		changed++
-		s.event(false, "Pruned", "removed %s, which the placement no longer uses", f.Name)
-	}
 	s.setCondition(v1alpha1.ConditionDeployed, v1alpha1.ConditionTrue, v1alpha1.ReasonSucceeded,
 		fmt.Sprintf("%d workloads (%d changed this time)", len(desired), changed))
-	return s.checkReady(ctx, plan, desired, revision, man.SHA256)
+	return s.checkReady(ctx, plan, desired, old, revision, man.SHA256)
 }
 
-// checkReady reads the workloads back and asks the gateway whether the whole
-// chain answers, and whether the gateway answering on the endpoint is this
-// model's, serving this partition set.
-func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []runtime.Workload, revision, manifestSHA string) (reconcilers.Result, error) {
+// makeRoom stops the old workloads on the nodes that have no memory for
+// them and the new ones together (stop-then-start there), and returns the
+// old workloads left running.
+func (s *session) makeRoom(ctx context.Context, desired []runtime.Workload, running map[string]runtime.Observed, old []runtime.Observed) ([]runtime.Observed, error) {
+	if len(old) == 0 {
+		return old, nil
+	}
+	nodes, err := s.r.Runtime.Nodes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	// What each node would hold with both revisions running.
+	held := map[string]int64{}
+	for _, o := range running {
+		held[o.Node] += o.MemoryReservation
+	}
+	for _, w := range desired {
+		if _, ok := running[w.Name]; !ok {
+			held[w.Node] += w.MemoryReservation
+		}
+	}
+	tight := map[string]bool{}
+	for _, n := range nodes {
+		tight[n.ID] = n.MemoryBytes > 0 && held[n.ID] > n.MemoryBytes
+	}
+	var left []runtime.Observed
+	for _, o := range old {
+		if !tight[o.Node] {
+			left = append(left, o)
+			continue
+		}
+		if err := s.r.Runtime.Remove(ctx, o.Name); err != nil {
+			return nil, fmt.Errorf("remove %s: %w", o.Name, err)
+		}
+		s.event(false, "Pruned", "stopped %s first: node %s has no memory for the old and the new partitions together (requests are held meanwhile)", o.Name, o.Node)
+	}
+	return left, nil
+}
+
+// route tells the gateway where the new chain is, and reports "" once the
+// gateway serves it, else why not yet.
+func (s *session) route(ctx context.Context, desired []runtime.Workload, manifestSHA string) string {
+	gw, first := desired[len(desired)-1], desired[0]
+	st, err := s.r.Runtime.Route(ctx, gw, first, manifestSHA)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("routing the gateway to the new chain: %v", err)
+	case st.Pending != nil && st.Error != "":
+		return "the gateway waits for the new chain to answer: " + st.Error
+	case st.Pending != nil:
+		return "the gateway waits for the new chain to answer"
+	case st.Current == nil || st.Current.ManifestSHA256 != manifestSHA:
+		return "the gateway has not taken the new route yet"
+	}
+	return ""
+}
+
+// checkReady reads the workloads back, routes the gateway to the new chain
+// and asks it whether the whole chain answers, and whether the gateway
+// answering on the endpoint is this model's, serving this partition set.
+// Once it is, the old workloads go.
+func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []runtime.Workload, old []runtime.Observed, revision, manifestSHA string) (reconcilers.Result, error) {
 	observed, err := s.r.Runtime.List(ctx, s.name)
 	if err != nil {
 		return s.fail(v1alpha1.ConditionDeployed, v1alpha1.ReasonDeployFailed, fmt.Errorf("list workloads: %w", err))
@@ -222,7 +291,7 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 		notRunning = append(notRunning, gw.Name)
 	}
 	for i, p := range plan.Partitions {
-		name := WorkloadName(s.name, i)
+		name := desired[i].Name
 		allRunning = allRunning && running[name]
 		if !running[name] {
 			notRunning = append(notRunning, name)
@@ -245,9 +314,17 @@ func (s *session) checkReady(ctx context.Context, plan *planner.Plan, desired []
 			msg += ": " + m
 		}
 	default:
-		if why := gatewayServes(ctx, endpoint, s.name, manifestSHA); why != "" {
+		if why := s.route(ctx, desired, manifestSHA); why != "" {
+			msg = why
+		} else if why := gatewayServes(ctx, endpoint, s.name, manifestSHA); why != "" {
 			msg = why
 		} else {
+			for _, o := range old {
+				if err := s.r.Runtime.Remove(ctx, o.Name); err != nil {
+					return s.fail(v1alpha1.ConditionDeployed, v1alpha1.ReasonDeployFailed, fmt.Errorf("remove %s: %w", o.Name, err))
+				}
+				s.event(false, "Pruned", "removed %s, which the placement no longer uses", o.Name)
+			}
 			return s.ready(ctx, endpoint, revision, pl)
 		}
 	}

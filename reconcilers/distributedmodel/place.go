@@ -1,7 +1,9 @@
 package distributedmodel
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -112,4 +114,36 @@ func missingNodes(p *planner.Plan, ready []runtime.Node) []string {
 		}
 	}
 	return out
+}
+
+// othersReserved sums, per node, the memory the workloads of the other
+// models reserve there.
+func (s *session) othersReserved(ctx context.Context) (map[string]int64, error) {
+	all, err := s.r.Runtime.List(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("list the workloads of other models: %w", err)
+	}
+	used := map[string]int64{}
+	for _, o := range all {
+		if o.Model != s.name {
+			used[o.Node] += o.MemoryReservation
+		}
+	}
+	return used, nil
+}
+
+// withReserved is prof with each node's free memory less what is reserved
+// there (a copy when anything is): the planner places a model in the
+// memory the others leave.
+func withReserved(prof *profile.ClusterProfile, used map[string]int64) *profile.ClusterProfile {
+	if len(used) == 0 {
+		return prof
+	}
+	cp := *prof
+	cp.Nodes = slices.Clone(prof.Nodes)
+	for i := range cp.Nodes {
+		n := &cp.Nodes[i]
+		n.FreeMemoryBytes = max(1, n.FreeMemoryBytes-used[n.ID]) // a profile's free memory is positive
+	}
+	return &cp
 }

@@ -393,6 +393,7 @@ func (s *session) observeGeneration() {
 	}
 	s.obj.Generation = s.rec.Generation
 	s.rec.Spec = &s.obj.Spec
+	s.rec.Labels, s.rec.Annotations = s.obj.Labels, s.obj.Annotations
 	s.rec.Status.ObservedGeneration = s.rec.Generation
 	v1alpha1.RemoveCondition(&s.rec.Status.Conditions, v1alpha1.ConditionStalled)
 }

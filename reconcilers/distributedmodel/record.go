@@ -20,6 +20,11 @@ type Record struct {
 	// document that cannot be decoded, the model is quarantined, not
 	// deleted.
 	SpecFile string `json:"specFile,omitempty"`
+	// Labels and Annotations are the last valid spec's metadata, for
+	// label selectors and `papdlctl get -o yaml` (not counted by
+	// Generation).
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 	// Spec is the last valid spec, for `papdlctl get -o yaml`.
 	Spec        *v1alpha1.DistributedModelSpec  `json:"spec,omitempty"`
 	Status      v1alpha1.DistributedModelStatus `json:"status"`

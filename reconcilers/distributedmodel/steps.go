@@ -93,8 +93,12 @@ func (s *session) reconcile(ctx context.Context) (reconcilers.Result, error) {
 		return s.fail(v1alpha1.ConditionBenchmarked, v1alpha1.ReasonBenchmarkFailed, err)
 	}
 
-	// 5. The placement.
-	plan, err := s.ensurePlan(prof, ready)
+	// 5. The placement, in the memory other models leave free.
+	others, err := s.othersReserved(ctx)
+	if err != nil {
+		return s.fail(v1alpha1.ConditionPlaced, v1alpha1.ReasonNoFeasiblePlacement, err)
+	}
+	plan, err := s.ensurePlan(withReserved(prof, others), ready)
 	if err != nil {
 		return s.fail(v1alpha1.ConditionPlaced, v1alpha1.ReasonNoFeasiblePlacement, err)
 	}

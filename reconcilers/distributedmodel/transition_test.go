@@ -168,8 +168,8 @@ func checkVariant(t *testing.T, c *cluster, v variant, err error, prev *snapshot
 		t.Fatalf("%s: %d partitions, the pins ask for %d", v.name, len(plan.Partitions), v.partitions)
 	}
 	want := map[string]bool{runtime.WorkloadName("m", -1): true}
-	for i := range plan.Partitions {
-		want[runtime.WorkloadName("m", i)] = true
+	for _, p := range plan.Partitions {
+		want[p.Service] = true
 	}
 	obs, _ := c.rt.List(t.Context(), "m")
 	if len(obs) != len(want) {

@@ -128,7 +128,8 @@ func TestDiffAgainstARunningController(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("diff of a changed spec: %v (want exit status 1)\n%s", err, out)
 	}
-	for _, want := range []string{"papdl-mnist-p1", "replace", "papdl-mnist-p0", "keep"} {
+	// Blue/green: new p0 and p1 start, the old ones go, the gateway stays.
+	for _, want := range []string{"papdl-mnist-p1-", "papdl-mnist-p0-", "create", "remove", "papdl-mnist-gateway", "keep"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("diff output lacks %q:\n%s", want, out)
 		}

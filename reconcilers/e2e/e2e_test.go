@@ -76,7 +76,7 @@ func TestApplyServesMonolithicOutput(t *testing.T) {
 
 	// The workloads: one partition and the gateway, both running.
 	ws := c.workloads("mnist")
-	for _, name := range []string{"papdl-mnist-p0", "papdl-mnist-gateway"} {
+	for _, name := range []string{partitionName(ws, "mnist", 0), "papdl-mnist-gateway"} {
 		w, ok := ws[name]
 		if !ok {
 			t.Errorf("no workload %s (have %v)", name, pids(ws))
@@ -97,16 +97,20 @@ func TestApplyServesMonolithicOutput(t *testing.T) {
 		t.Errorf("%d Deployed events, want 2 (events %v)", r["Deployed"], r)
 	}
 
-	// get -o json: a list of DistributedModels; with a name, one object.
-	var list []v1alpha1.DistributedModel
+	// get -o json: a DistributedModelList (as kubectl prints a List);
+	// with a name, one object.
+	var list struct {
+		Kind  string                      `json:"kind"`
+		Items []v1alpha1.DistributedModel `json:"items"`
+	}
 	out = c.MustCtl("get", "-o", "json", "--state-dir", c.State)
-	if err := json.Unmarshal([]byte(out), &list); err != nil {
-		t.Fatalf("get -o json does not parse as a DistributedModel list: %v\n%s", err, out)
+	if err := json.Unmarshal([]byte(out), &list); err != nil || list.Kind != "DistributedModelList" {
+		t.Fatalf("get -o json does not parse as a DistributedModelList: %v\n%s", err, out)
 	}
-	if len(list) != 1 {
-		t.Fatalf("get -o json lists %d models, want 1", len(list))
+	if len(list.Items) != 1 {
+		t.Fatalf("get -o json lists %d models, want 1", len(list.Items))
 	}
-	obj := list[0]
+	obj := list.Items[0]
 	if obj.APIVersion != v1alpha1.APIVersion || obj.Kind != v1alpha1.KindDistributedModel || obj.Name != "mnist" {
 		t.Errorf("get -o json: %s/%s %q", obj.APIVersion, obj.Kind, obj.Name)
 	}
@@ -153,7 +157,9 @@ func TestPlacementChangeRedeploysOnlyChangedPartitions(t *testing.T) {
 		t.Fatalf("placement on %v, want [edge1 edge2] as pinned", got)
 	}
 	c.mustPredictEqual("mnist", fixture.monoA, "two partitions")
-	before := pids(c.workloads("mnist"))
+	beforeWs := c.workloads("mnist")
+	before := pids(beforeWs)
+	oldP0, oldP1 := partitionName(beforeWs, "mnist", 0), partitionName(beforeWs, "mnist", 1)
 	if len(before) != 3 {
 		t.Fatalf("workloads %v, want two partitions and the gateway", before)
 	}
@@ -188,28 +194,30 @@ func TestPlacementChangeRedeploysOnlyChangedPartitions(t *testing.T) {
 	if r["PlacementChanged"] != 1 {
 		t.Errorf("%d PlacementChanged events, want 1 (new events %v)", r["PlacementChanged"], r)
 	}
-	if r["Deployed"] != 0 || r["Redeployed"] != 1 || r["Pruned"] != 0 {
-		t.Errorf("new events %v: want exactly one Redeployed (of p1), no Deployed or Pruned", r)
+	// Blue/green: partition 1 moved, so a new p1 and a new p0 (which sends
+	// to it) started next to the old ones; the gateway, routed to the new
+	// chain, stayed; then the old partitions went.
+	if r["Deployed"] != 2 || r["Redeployed"] != 0 || r["Pruned"] != 2 {
+		t.Errorf("new events %v: want two Deployed (new p0 and p1) and two Pruned (the old ones), no Redeployed", r)
 	}
-	for _, e := range e2eutil.EventsWithReason(evs, "Redeployed") {
-		if !strings.Contains(e.Message, "papdl-mnist-p1 ") {
-			t.Errorf("redeployed another workload than p1: %q", e.Message)
-		}
+	afterWs := c.workloads("mnist")
+	after := pids(afterWs)
+	newP0, newP1 := partitionName(afterWs, "mnist", 0), partitionName(afterWs, "mnist", 1)
+	if newP0 == oldP0 || newP1 == oldP1 || newP0 == "" || newP1 == "" {
+		t.Errorf("partitions %s, %s before and %s, %s after: want new ones", oldP0, oldP1, newP0, newP1)
 	}
-	after := pids(c.workloads("mnist"))
-	for _, name := range []string{"papdl-mnist-p0", "papdl-mnist-gateway"} {
-		if after[name] != before[name] {
-			t.Errorf("%s was redeployed (pid %d -> %d) although its placement did not change", name, before[name], after[name])
-		}
+	if after["papdl-mnist-gateway"] != before["papdl-mnist-gateway"] {
+		t.Errorf("the gateway was restarted (pid %d -> %d): it must outlive the re-placement", before["papdl-mnist-gateway"], after["papdl-mnist-gateway"])
+	}
+	for _, name := range []string{newP0, newP1, "papdl-mnist-gateway"} {
 		if !nodeProcessAlive(after[name]) {
 			t.Errorf("%s (pid %d) is not running", name, after[name])
 		}
 	}
-	if after["papdl-mnist-p1"] == before["papdl-mnist-p1"] {
-		t.Errorf("papdl-mnist-p1 kept pid %d although it moved from edge2 to local", after["papdl-mnist-p1"])
-	}
-	if nodeProcessAlive(before["papdl-mnist-p1"]) {
-		t.Errorf("the old papdl-mnist-p1 (pid %d) still runs", before["papdl-mnist-p1"])
+	for _, name := range []string{oldP0, oldP1} {
+		if nodeProcessAlive(before[name]) {
+			t.Errorf("the old %s (pid %d) still runs", name, before[name])
+		}
 	}
 	c.mustPredictEqual("mnist", fixture.monoA, "after the re-placement")
 	out := c.MustCtl("describe", "mnist", "--state-dir", c.State)
@@ -365,9 +373,10 @@ func TestKilledPartitionIsRestarted(t *testing.T) {
 	c.apply(spec{name: "mnist", model: fixture.modelA, port: freePort(t)})
 	c.waitReady("mnist", "")
 	before := c.workloads("mnist")
-	victim := before["papdl-mnist-p0"]
+	p0 := partitionName(before, "mnist", 0)
+	victim := before[p0]
 	if !nodeProcessAlive(victim.PID) {
-		t.Fatalf("papdl-mnist-p0 (pid %d) is not running", victim.PID)
+		t.Fatalf("%s (pid %d) is not running", p0, victim.PID)
 	}
 	nEvents := len(c.Events("mnist"))
 
@@ -376,8 +385,8 @@ func TestKilledPartitionIsRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	var restarted workload
-	eventually(t, readyTimeout, "papdl-mnist-p0 to run again under a new pid", func() (bool, string) {
-		restarted = c.workloads("mnist")["papdl-mnist-p0"]
+	eventually(t, readyTimeout, p0+" to run again under a new pid", func() (bool, string) {
+		restarted = c.workloads("mnist")[p0]
 		return restarted.PID != victim.PID && nodeProcessAlive(restarted.PID),
 			fmt.Sprintf("pid %d, restarts %d", restarted.PID, restarted.Restarts)
 	})
@@ -391,7 +400,7 @@ func TestKilledPartitionIsRestarted(t *testing.T) {
 	}
 	evs := c.Events("mnist")[nEvents:]
 	for _, e := range e2eutil.EventsWithReason(evs, "PartitionRestarted") {
-		if !strings.Contains(e.Message, "papdl-mnist-p0 ") {
+		if !strings.Contains(e.Message, p0+" ") {
 			t.Errorf("PartitionRestarted names another workload: %q", e.Message)
 		}
 	}

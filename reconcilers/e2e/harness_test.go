@@ -350,3 +350,14 @@ func placementNodes(r *distributedmodel.Record) []string {
 	}
 	return out
 }
+
+// partitionName finds the name of model's partition i among ws (the
+// controller tags partition names: papdl-<model>-p<i>-<tag>), or "".
+func partitionName(ws map[string]workload, model string, i int) string {
+	for name := range ws {
+		if runtime.HasPartitionName(name, model, i) {
+			return name
+		}
+	}
+	return ""
+}

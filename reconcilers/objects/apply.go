@@ -100,13 +100,11 @@ func decode(data []byte, file, base string) ([]Input, []string) {
 	return out, problems
 }
 
-// ReadInputs decodes and validates every document of the given files,
-// directories (their spec files, not recursively) or "-" (stdin), returning
-// them sorted by name, or every problem at once. No model may be declared
-// twice.
-func ReadInputs(stdin io.Reader, files []string) ([]Input, error) {
+// SpecFiles expands the arguments of -f: a directory stands for its spec
+// files (not recursively, in name order); files and "-" (stdin) are kept.
+func SpecFiles(args []string) ([]string, error) {
 	var paths []string
-	for _, f := range files {
+	for _, f := range args {
 		if f == "-" {
 			paths = append(paths, "-")
 			continue
@@ -128,6 +126,18 @@ func ReadInputs(stdin io.Reader, files []string) ([]Input, error) {
 				paths = append(paths, filepath.Join(f, e.Name()))
 			}
 		}
+	}
+	return paths, nil
+}
+
+// ReadInputs decodes and validates every document of the given files,
+// directories (their spec files, not recursively) or "-" (stdin), returning
+// them sorted by name, or every problem at once. No model may be declared
+// twice.
+func ReadInputs(stdin io.Reader, files []string) ([]Input, error) {
+	paths, err := SpecFiles(files)
+	if err != nil {
+		return nil, err
 	}
 	var out []Input
 	var problems []string

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/papdl/papdl/apis/labels"
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/planner"
@@ -47,7 +48,7 @@ func LoadRecords(st *store.Store, names []string) ([]*distributedmodel.Record, e
 func AsObject(rec *distributedmodel.Record) *v1alpha1.DistributedModel {
 	obj := &v1alpha1.DistributedModel{
 		TypeMeta:   v1alpha1.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindDistributedModel},
-		ObjectMeta: v1alpha1.ObjectMeta{Name: rec.Name, Generation: rec.Generation},
+		ObjectMeta: v1alpha1.ObjectMeta{Name: rec.Name, Generation: rec.Generation, Labels: rec.Labels, Annotations: rec.Annotations},
 		Status:     rec.Status,
 	}
 	if rec.Spec != nil {
@@ -167,4 +168,18 @@ func (w WaitFor) Check(name string, o Observation) (done bool, msg string, err e
 		return false, msg, fmt.Errorf("distributedmodel/%s is stalled (%s): %s", name, s.Reason, s.Message)
 	}
 	return false, msg, nil
+}
+
+// Select keeps the records whose labels sel matches, in order.
+func Select(recs []*distributedmodel.Record, sel labels.Selector) []*distributedmodel.Record {
+	if sel.Empty() {
+		return recs
+	}
+	var out []*distributedmodel.Record
+	for _, r := range recs {
+		if sel.Matches(r.Labels) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -56,8 +56,14 @@ func newProblem(prof *profile.ClusterProfile, req *Request) (*problem, error) {
 	if req.Headroom.Bytes < 0 || req.Headroom.Percent < 0 || req.Headroom.Percent > 100 {
 		return nil, fmt.Errorf("invalid headroom %d bytes + %d%%", req.Headroom.Bytes, req.Headroom.Percent)
 	}
+	if req.SourceReserveBytes < 0 {
+		return nil, fmt.Errorf("invalid source reserve %d bytes", req.SourceReserveBytes)
+	}
 	for n, node := range prof.Nodes {
 		c := node.FreeMemoryBytes - req.Headroom.Bytes - node.MemoryBytes*int64(req.Headroom.Percent)/100
+		if n == p.src {
+			c -= req.SourceReserveBytes
+		}
 		p.capacity[n] = max(c, 0)
 		p.selected[n] = matches(node.Labels, req.NodeSelector)
 	}

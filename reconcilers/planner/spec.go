@@ -12,11 +12,17 @@ import (
 // a Request against the profile: node references become node IDs, unit
 // names become indexes and the input size becomes bytes (float32). Every
 // reference that does not resolve is reported, with its field path.
+// GatewayMemoryBytes is what the source node keeps for the model's gateway
+// (measured: 9-14 MB resident serving ResNet-18, plus room for request
+// bodies in flight).
+const GatewayMemoryBytes = 24 << 20
+
 func RequestFromSpec(spec *v1alpha1.DistributedModelSpec, prof *profile.ClusterProfile) (Request, error) {
 	p := field.NewPath("spec")
 	var errs field.ErrorList
 	req := Request{Objective: spec.Objective, InputBytes: spec.Input.Elements() * v1alpha1.InputElementBytes,
-		HopOverheadSeconds: UseProfileHopOverhead, Tolerance: v1alpha1.DefaultPlacementTolerance}
+		HopOverheadSeconds: UseProfileHopOverhead, Tolerance: v1alpha1.DefaultPlacementTolerance,
+		SourceReserveBytes: GatewayMemoryBytes}
 	if pl := spec.Placement; pl != nil && pl.Tolerance != nil {
 		req.Tolerance = *pl.Tolerance
 	}

@@ -32,6 +32,10 @@ type Request struct {
 	NodeSelector map[string]string
 	// Headroom is kept free on every node.
 	Headroom Headroom
+	// SourceReserveBytes is kept free on the source node besides the
+	// headroom: the gateway runs there (RequestFromSpec sets
+	// GatewayMemoryBytes).
+	SourceReserveBytes int64
 	// MaxExpansions bounds each search phase; 0 means DefaultMaxExpansions.
 	MaxExpansions int
 	// HopOverheadSeconds is the fixed cost of one transfer between two

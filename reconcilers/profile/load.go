@@ -37,17 +37,26 @@ func Decode(data []byte) (*ClusterProfile, error) {
 
 // WriteFile writes the profile as indented JSON after validating it.
 func WriteFile(path string, p *ClusterProfile) error {
-	if err := p.Validate().ToAggregate(); err != nil {
-		return fmt.Errorf("invalid profile: %w", err)
-	}
-	data, err := json.MarshalIndent(p, "", "  ")
+	data, err := Encode(p)
 	if err != nil {
-		return fmt.Errorf("encode profile: %w", err)
+		return err
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("write profile: %w", err)
 	}
 	return nil
+}
+
+// Encode validates a profile and returns it as indented JSON.
+func Encode(p *ClusterProfile) ([]byte, error) {
+	if err := p.Validate().ToAggregate(); err != nil {
+		return nil, fmt.Errorf("invalid profile: %w", err)
+	}
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode profile: %w", err)
+	}
+	return append(data, '\n'), nil
 }
 
 // Validate reports every problem with the profile, each naming its field.

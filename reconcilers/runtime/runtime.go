@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
+	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/reconcilers/profile"
 )
 
@@ -155,16 +158,69 @@ type Runtime interface {
 	Clean(ctx context.Context, model string) error
 	// Endpoint is the URL clients use to reach a model's gateway.
 	Endpoint(ctx context.Context, w Workload) (string, error)
+	// Route tells the gateway gw to send requests to the chain that starts
+	// at the partition first (the manifest first.ManifestPath, with digest
+	// manifestSHA256), signed with the model's chain credentials. The
+	// gateway switches once that chain answers, finishing the requests in
+	// flight on the previous one; Route reports which route the gateway
+	// serves now and which it is switching to.
+	Route(ctx context.Context, gw, first Workload, manifestSHA256 string) (chain.RouteStatus, error)
 	// Benchmark measures the model on the requested nodes.
 	Benchmark(ctx context.Context, req BenchmarkRequest) (*BenchmarkResult, error)
+	// Logs writes the end of a workload's output (stdout and stderr as
+	// they came) to w, then, with opts.Follow, what it writes next until
+	// ctx ends. A workload the runtime does not run (and kept no log of)
+	// is an error wrapping ErrNotFound.
+	Logs(ctx context.Context, name string, opts LogOptions, w io.Writer) error
+}
+
+// heapSlackBytes is what a workload's Go heap may hold beyond its memory
+// reservation (the runtime, buffers, frames in flight).
+const heapSlackBytes = 16 << 20
+
+// HeapLimit is the Go heap limit (GOMEMLIMIT) of a workload's process: its
+// memory reservation plus slack; 0 when it has no reservation. The
+// processes on a node share its memory: each must pace its garbage
+// collection to its own share, not to the node's whole memory (which each
+// would otherwise read from the cgroup and take for itself).
+func HeapLimit(reservation int64) int64 {
+	if reservation <= 0 {
+		return 0
+	}
+	return reservation + heapSlackBytes
 }
 
 // WorkloadName names a model's partition server (partition >= 0) or its
 // gateway (partition < 0): papdl-<model>-p<i>, papdl-<model>-gateway.
-// Runtimes rely on it to find a model's gateway.
+// Runtimes rely on it to find a model's gateway. The controller names
+// partitions papdl-<model>-p<i>-<tag> (eight hex digits of their
+// definition), so that two revisions' partitions can run side by side;
+// HasPartitionName accepts both forms.
 func WorkloadName(model string, partition int) string {
 	if partition < 0 {
 		return "papdl-" + model + "-gateway"
 	}
 	return fmt.Sprintf("papdl-%s-p%d", model, partition)
+}
+
+// HasPartitionName reports whether name is partition i of model's, with or
+// without a tag: papdl-<model>-p<i> or papdl-<model>-p<i>-<8 hex digits>.
+func HasPartitionName(name, model string, partition int) bool {
+	rest, ok := strings.CutPrefix(name, WorkloadName(model, partition))
+	if !ok || partition < 0 {
+		return false
+	}
+	if rest == "" {
+		return true
+	}
+	tag, ok := strings.CutPrefix(rest, "-")
+	if !ok || len(tag) != 8 {
+		return false
+	}
+	for _, c := range tag {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -10,8 +10,9 @@ import (
 )
 
 type applyOptions struct {
-	dirs  dirOptions
-	files []string
+	dirs   dirOptions
+	files  []string
+	output string
 }
 
 func newApplyCommand() *cobra.Command {
@@ -34,6 +35,7 @@ controller's host.`,
 	}
 	cmd.Flags().StringArrayVarP(&o.files, "filename", "f", nil, "spec file, directory of spec files, or - for standard input")
 	o.dirs.bindSpecs(cmd.Flags())
+	bindOutputFlag(cmd, &o.output, "output format", []string{outputName})
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
@@ -47,6 +49,10 @@ type specInput struct {
 }
 
 func runApply(cmd *cobra.Command, o applyOptions) error {
+	out, err := parseOutput(o.output, outputName)
+	if err != nil {
+		return err
+	}
 	inputs, err := objects.ReadInputs(cmd.InOrStdin(), o.files)
 	if err != nil {
 		return err
@@ -57,7 +63,11 @@ func runApply(cmd *cobra.Command, o applyOptions) error {
 	}
 	results, err := b.Apply(cmd.Context(), inputs)
 	for _, r := range results {
-		fmt.Fprintf(cmd.OutOrStdout(), "distributedmodel/%s %s\n", r.Name, r.Verb)
+		if out.format == outputName {
+			fmt.Fprintln(cmd.OutOrStdout(), objectName(r.Name))
+			continue
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", objectName(r.Name), r.Verb)
 	}
 	return err
 }

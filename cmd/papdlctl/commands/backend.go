@@ -3,12 +3,15 @@ package commands
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/apis/labels"
 	"github.com/papdl/papdl/reconcilers/apiserver"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/objects"
@@ -21,12 +24,18 @@ import (
 // this machine, or its API (*apiserver.Client) when a papdl config is in
 // use.
 type backend interface {
-	Records(ctx context.Context, names []string) ([]*distributedmodel.Record, error)
+	// Records returns the named models' records, or every model's when
+	// names is empty, that sel matches.
+	Records(ctx context.Context, names []string, sel labels.Selector) ([]*distributedmodel.Record, error)
 	Observe(ctx context.Context, name string) (objects.Observation, error)
 	Plan(ctx context.Context, name string) (*planner.Plan, error)
 	Events(ctx context.Context, name string, limit int) ([]store.Event, error)
 	Apply(ctx context.Context, inputs []objects.Input) ([]objects.Result, error)
 	Delete(ctx context.Context, name string) error
+	// Patch applies a JSON merge patch to a model's spec.
+	Patch(ctx context.Context, name string, patch []byte) (objects.Result, error)
+	// Logs copies a model's workload logs to w.
+	Logs(ctx context.Context, name string, req objects.LogRequest, w io.Writer) error
 }
 
 // localBackend works on the directories directly.
@@ -37,12 +46,16 @@ type localBackend struct {
 
 func (b *localBackend) store() (*store.Store, error) { return store.Open(b.dirs.stateDir) }
 
-func (b *localBackend) Records(_ context.Context, names []string) ([]*distributedmodel.Record, error) {
+func (b *localBackend) Records(_ context.Context, names []string, sel labels.Selector) ([]*distributedmodel.Record, error) {
 	st, err := b.store()
 	if err != nil {
 		return nil, err
 	}
-	return objects.LoadRecords(st, names)
+	recs, err := objects.LoadRecords(st, names)
+	if err != nil {
+		return nil, err
+	}
+	return objects.Select(recs, sel), nil
 }
 
 func (b *localBackend) Observe(_ context.Context, name string) (objects.Observation, error) {
@@ -78,6 +91,25 @@ func (b *localBackend) Apply(_ context.Context, inputs []objects.Input) ([]objec
 
 func (b *localBackend) Delete(_ context.Context, name string) error {
 	return objects.Delete(b.dirs.specsDir, name)
+}
+
+func (b *localBackend) Patch(_ context.Context, name string, patch []byte) (objects.Result, error) {
+	return objects.Patch(b.dirs.specsDir, name, patch)
+}
+
+// Logs reads the workloads' logs from the controller's runtime, opened
+// with the settings the controller recorded in the state directory (as
+// clean opens it).
+func (b *localBackend) Logs(ctx context.Context, name string, req objects.LogRequest, w io.Writer) error {
+	o := controllerOptions{dirs: b.dirs, runtime: "local"}
+	if err := adoptControllerConfig(&o, func(string) bool { return false }); err != nil {
+		return err
+	}
+	rt, err := openRuntime(ctx, o, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	return objects.Logs(ctx, rt, name, req, w)
 }
 
 // Global flags naming the papdl config (see bindConfigFlags).

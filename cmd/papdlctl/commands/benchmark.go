@@ -37,12 +37,13 @@ reads.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runBenchmark(cmd, args[0], o) },
 	}
-	cmd.Flags().StringVarP(&o.out, "output", "o", "", "where to write the cluster profile")
+	cmd.Flags().StringVarP(&o.out, "output", "o", "", "where to write the cluster profile (- for standard output)")
 	cmd.Flags().IntVar(&o.warmup, "warmup", 2, "runs discarded before measuring")
 	cmd.Flags().IntVarP(&o.repeats, "repeats", "r", 10, "measured runs")
 	cmd.Flags().StringArrayVar(&o.inputShapes, "input-shape", nil, "NAME=D1xD2x... for inputs with symbolic dimensions")
 	cmd.Flags().StringSliceVar(&o.nodes, "node", nil, "only these nodes (ID or hostname; default all ready nodes)")
 	cmd.Flags().StringVar(&o.controller.runtime, "runtime", "local", "local or swarm")
+	mustCompleteFlag(cmd, "runtime", completeValues(runtimeNames()...))
 	cmd.Flags().StringVar(&o.controller.nodesFile, "nodes", "", "local runtime: simulated nodes file")
 	cmd.Flags().StringVar(&o.controller.nodeBinary, "node-binary", "", "the papdl-node executable")
 	o.controller.dirs.bindState(cmd.Flags())
@@ -108,10 +109,15 @@ func runBenchmark(cmd *cobra.Command, modelPath string, o benchmarkOptions) erro
 	if err != nil {
 		return err
 	}
-	if err := profile.WriteFile(o.out, prof); err != nil {
+	data, err := profile.Encode(prof)
+	if err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	if err := writeDataFile(cmd, o.out, data); err != nil {
+		return err
+	}
+	report := reportTo(cmd, o.out)
+	w := tabwriter.NewWriter(report, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NODE\tID\tCPUS\tMEMORY\tWHOLE MODEL")
 	for _, n := range prof.Nodes {
 		var total float64
@@ -121,7 +127,7 @@ func runBenchmark(cmd *cobra.Command, modelPath string, o benchmarkOptions) erro
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%.2fms\n", n.Hostname, n.ID, n.CPUs, humanBytes(n.MemoryBytes), 1e3*total)
 	}
 	w.Flush()
-	fmt.Fprintf(cmd.OutOrStdout(), "%d units on %d nodes, %d links: profile written to %s\n", len(prof.Model.Units), len(prof.Nodes), len(prof.Links), o.out)
+	fmt.Fprintf(report, "%d units on %d nodes, %d links: profile written to %s\n", len(prof.Model.Units), len(prof.Nodes), len(prof.Links), displayPath(o.out))
 	return nil
 }
 

@@ -46,6 +46,7 @@ directory) unless flags say otherwise.`,
 	}
 	cmd.Flags().StringVar(&model, "model", "", "only this model's objects")
 	cmd.Flags().StringVar(&o.runtime, "runtime", "local", "local or swarm")
+	mustCompleteFlag(cmd, "runtime", completeValues(runtimeNames()...))
 	cmd.Flags().StringVar(&o.nodesFile, "nodes", "", "local runtime: the simulated nodes file the controller uses")
 	cmd.Flags().StringVar(&o.nodeBinary, "node-binary", "", "the papdl-node executable")
 	o.dirs.bindState(cmd.Flags())

@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,6 +19,7 @@ type configureOptions struct {
 	sourceNode    string
 	inputSize     int64
 	planPath      string
+	output        string
 	format        string
 	objective     string
 	pins          []string
@@ -41,8 +43,10 @@ SOURCE_NODE is the node ID or hostname that receives requests.
 INPUT_SIZE is the number of input elements per request (224*224*3*batch =
 150528 for one RGB 224x224 image); elements are float32.
 
--o/--output writes the plan file (JSON) that the deployer consumes;
---format chooses what is printed: a table (default) or the plan as JSON.
+--plan-file writes the plan file (JSON) that the deployer consumes; -o
+chooses what is printed: a table (default), or the plan as json, yaml or
+jsonpath=TEMPLATE. (-o FILE, for a value that is no format, and --format
+are deprecated spellings of --plan-file and -o.)
 
 --pin RANGE=NODE forces units onto a node, --avoid RANGE=NODE[,NODE...]
 keeps them off nodes. RANGE is START:END (unit indexes, END exclusive), a
@@ -56,9 +60,9 @@ or 0.0003 when the profile has none.
 --tolerance is a fraction (0.05 = 5%): among placements within it of the
 optimum, the plan has the fewest partitions, then the fewest hops
 (docs/planner.md); 0 takes the optimum itself.`,
-		Example: `  papdlctl configure profile.json vm0 150528 -o plan.json
+		Example: `  papdlctl configure profile.json vm0 150528 --plan-file plan.json
   papdlctl configure profile.json vm0 150528 --objective throughput --pin 0:4=vm1 --avoid conv5_1..conv5_3=vm2
-  papdlctl configure profile.json vm0 150528 --format json`,
+  papdlctl configure profile.json vm0 150528 -o jsonpath='{.totals.latencySeconds}'`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.profilePath, o.sourceNode = args[0], args[1]
@@ -67,13 +71,19 @@ optimum, the plan has the fewest partitions, then the fewest hops
 				return fmt.Errorf("INPUT_SIZE %q must be a positive element count", args[2])
 			}
 			o.inputSize = n
+			if err := o.resolveOutput(cmd); err != nil {
+				return err
+			}
 			return runConfigure(cmd, o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.planPath, "output", "o", "", "write the plan (JSON) to this file")
-	f.StringVar(&o.format, "format", formatTable, "what to print: table or json")
+	bindOutputFlag(cmd, &o.output, "what to print", configureOutputs())
+	f.StringVar(&o.planPath, "plan-file", "", "write the plan (JSON) to this file")
+	f.StringVar(&o.format, "format", "", "what to print: table or json")
+	_ = f.MarkDeprecated("format", "use -o json (or no -o for the table)")
 	f.StringVar(&o.objective, "objective", string(v1alpha1.ObjectiveLatency), "latency or throughput")
+	mustCompleteFlag(cmd, "objective", completeValues(objectiveNames()...))
 	f.StringArrayVar(&o.pins, "pin", nil, "RANGE=NODE: run these units on NODE (repeatable)")
 	f.StringArrayVar(&o.avoid, "avoid", nil, "RANGE=NODE[,NODE...]: keep these units off the nodes (repeatable)")
 	f.StringToStringVar(&o.selector, "selector", nil, "only use nodes with these labels (key=value,...)")
@@ -86,8 +96,42 @@ optimum, the plan has the fewest partitions, then the fewest hops
 	return cmd
 }
 
+// configureOutputs are the formats of configure -o.
+func configureOutputs() []string { return []string{outputJSON, outputYAML, outputJSONPath} }
+
+// resolveOutput maps the deprecated spellings onto -o and --plan-file:
+// --format table|json, and -o FILE (a value that names no format).
+func (o *configureOptions) resolveOutput(cmd *cobra.Command) error {
+	if o.format != "" {
+		if o.format != formatTable && o.format != formatJSON {
+			return fmt.Errorf("unsupported --format %q (table or json; --format is deprecated: use -o)", o.format)
+		}
+		if o.output == "" && o.format == formatJSON {
+			o.output = outputJSON
+		}
+	}
+	if format, _, _ := strings.Cut(o.output, "="); o.output != "" && o.planPath == "" && !slices.Contains(getOutputs(), format) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "Flag -o FILE has been deprecated for configure, use --plan-file %s\n", o.output)
+		o.planPath, o.output = o.output, ""
+		if o.format == formatJSON {
+			o.output = outputJSON
+		}
+	}
+	return nil
+}
+
+// objectiveNames are the values of --objective.
+func objectiveNames() []string {
+	var out []string
+	for _, obj := range v1alpha1.Objectives() {
+		out = append(out, string(obj))
+	}
+	return out
+}
+
 func runConfigure(cmd *cobra.Command, o *configureOptions) error {
-	if err := checkFormat(o.format); err != nil {
+	out, err := parseOutput(o.output, configureOutputs()...)
+	if err != nil {
 		return err
 	}
 	prof, err := profile.LoadFile(o.profilePath)
@@ -150,10 +194,10 @@ func runConfigure(cmd *cobra.Command, o *configureOptions) error {
 			return fmt.Errorf("write plan: %w", err)
 		}
 	}
-	if o.format == formatJSON {
-		return writeJSON(cmd.OutOrStdout(), plan)
+	if out.table() {
+		return printPlan(cmd.OutOrStdout(), plan)
 	}
-	return printPlan(cmd.OutOrStdout(), plan)
+	return out.printValue(cmd.OutOrStdout(), plan)
 }
 
 // parseHeadroom reads "10%", "64Mi" or "64Mi+10%".

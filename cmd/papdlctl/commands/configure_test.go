@@ -35,7 +35,7 @@ func TestConfigure(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{"table", []string{"configure", sampleProfile, "vm0", "150528", "-o", planPath},
+		{"table", []string{"configure", sampleProfile, "vm0", "150528", "--plan-file", planPath},
 			[]string{"PARTITION", "MEMORY NEEDED / AVAILABLE", "latency", "speedup vs source node vm0", "proven optimal"}, ""},
 		{"throughput with constraints", []string{"configure", sampleProfile, "vm0", "150528", "--objective", "throughput",
 			"--pin", "0:2=vm0", "--avoid", "conv5_3..fc8=vm2", "--headroom", "64Mi+5%"},
@@ -53,6 +53,13 @@ func TestConfigure(t *testing.T) {
 		{"infeasible", []string{"configure", sampleProfile, "vm0", "150528", "--pin", "0:5=vm2", "--headroom", "690Mi"}, nil,
 			"no feasible placement"},
 		{"bad format", []string{"configure", sampleProfile, "vm0", "150528", "--format", "yaml"}, nil, "unsupported --format"},
+		{"-o json", []string{"configure", sampleProfile, "vm0", "150528", "-o", "json"}, []string{`"kind": "PlacementPlan"`}, ""},
+		{"-o yaml", []string{"configure", sampleProfile, "vm0", "150528", "-o", "yaml"}, []string{"kind: PlacementPlan", "partitions:"}, ""},
+		{"-o jsonpath", []string{"configure", sampleProfile, "vm0", "150528", "-o", "jsonpath={.objective}"}, []string{"latency"}, ""},
+		{"-o FILE is deprecated", []string{"configure", sampleProfile, "vm0", "150528", "-o", planPath + ".old"},
+			[]string{"deprecated", "--plan-file", "PARTITION"}, ""},
+		{"-o name is no plan format", []string{"configure", sampleProfile, "vm0", "150528", "-o", "name"}, nil, "-o name"},
+		{"bad jsonpath", []string{"configure", sampleProfile, "vm0", "150528", "-o", "jsonpath={.a"}, nil, "unclosed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +79,9 @@ func TestConfigure(t *testing.T) {
 				}
 			}
 		})
+	}
+	if _, err := os.Stat(planPath + ".old"); err != nil {
+		t.Errorf("-o FILE wrote no plan: %v", err)
 	}
 	data, err := os.ReadFile(planPath)
 	if err != nil {

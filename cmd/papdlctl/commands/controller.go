@@ -35,6 +35,8 @@ type controllerOptions struct {
 	workers    int
 	swarm      swarmFlags
 	apiListen  string
+	// apiNames are extra names the API's certificate covers.
+	apiNames []string
 }
 
 func newControllerCommand() *cobra.Command {
@@ -51,14 +53,19 @@ it running; it removes everything a deleted spec created.`,
 	o.dirs.bindSpecs(cmd.Flags())
 	o.dirs.bindState(cmd.Flags())
 	cmd.Flags().StringVar(&o.runtime, "runtime", "local", "where partitions run: local (processes on this host) or swarm")
+	mustCompleteFlag(cmd, "runtime", completeValues(runtimeNames()...))
 	cmd.Flags().StringVar(&o.nodesFile, "nodes", "", "local runtime: YAML list of simulated nodes ({name, cpus, memory})")
 	cmd.Flags().StringVar(&o.caps, "caps", local.CapsAuto, "local runtime: enforce simulated nodes' caps with cgroups: auto (when root), cgroup (required) or none (nodes shown uncapped)")
 	cmd.Flags().StringVar(&o.nodeBinary, "node-binary", "", "the papdl-node executable (default: next to papdlctl, then $PATH)")
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	cmd.Flags().StringVar(&o.logFormat, "log-format", "json", "json or console")
+	mustCompleteFlag(cmd, "log-level", completeValues("debug", "info", "warn", "error"))
+	mustCompleteFlag(cmd, "log-format", completeValues("json", "console"))
+	mustCompleteFlag(cmd, "caps", completeValues(local.CapsAuto, local.CapsCgroup, local.CapsNone))
 	cmd.Flags().IntVar(&o.workers, "workers", 2, "models reconciled in parallel")
 	bindSwarmFlags(cmd, &o)
 	cmd.Flags().StringVar(&o.apiListen, "api-listen", "", "serve the HTTPS API on this address (writes STATE/admin.papdlconfig)")
+	cmd.Flags().StringArrayVar(&o.apiNames, "api-san", nil, "another IP address or DNS name the API's certificate covers (repeatable)")
 	return cmd
 }
 
@@ -194,7 +201,8 @@ func runController(ctx context.Context, o controllerOptions) error {
 	modelFiles := source.NewModelFiles(log.Named("model-files"))
 	rec.ModelFiles = modelFiles
 	queue := reconcilers.NewQueue()
-	ctrl := &reconcilers.Controller{Name: "distributedmodel", Reconciler: rec, Queue: queue, Log: log, Workers: o.workers}
+	metrics := reconcilers.NewMetrics("distributedmodel", queue)
+	ctrl := &reconcilers.Controller{Name: "distributedmodel", Reconciler: rec, Queue: queue, Log: log, Workers: o.workers, Metrics: metrics}
 
 	// Models known from state or from running workloads are reconciled once
 	// even if no spec declares them any more: that is how a spec deleted
@@ -229,7 +237,7 @@ func runController(ctx context.Context, o controllerOptions) error {
 	if w, ok := rt.(watcher); ok {
 		go w.Watch(ctx, queue.Add)
 	}
-	if err := startAPI(ctx, o, st, rt, log); err != nil {
+	if err := startAPI(ctx, o, st, rt, metrics.Gatherer(), log); err != nil {
 		return err
 	}
 	log.Info("controller started", zap.String("specsDir", o.dirs.specsDir), zap.String("stateDir", o.dirs.stateDir),

@@ -13,6 +13,8 @@ import (
 
 type deleteOptions struct {
 	dirs           dirOptions
+	selector       string
+	output         string
 	ignoreNotFound bool
 	wait           bool
 	timeout        time.Duration
@@ -22,8 +24,9 @@ func newDeleteCommand() *cobra.Command {
 	var o deleteOptions
 	var files []string
 	cmd := &cobra.Command{
-		Use:   "delete NAME... | -f FILE",
-		Short: "Remove DistributedModels from the specs directory (the controller then removes everything they created)",
+		Use:               "delete NAME... | -f FILE | -l SELECTOR",
+		Short:             "Remove DistributedModels from the specs directory (the controller then removes everything they created)",
+		ValidArgsFunction: completeModelNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			names := args
 			if len(files) > 0 {
@@ -35,8 +38,8 @@ func newDeleteCommand() *cobra.Command {
 					names = append(names, in.name)
 				}
 			}
-			if len(names) == 0 {
-				return fmt.Errorf("name a model, or give -f FILE")
+			if len(names) == 0 && o.selector == "" {
+				return fmt.Errorf("name a model, or give -f FILE or -l SELECTOR")
 			}
 			return runDelete(cmd, o, names)
 		},
@@ -44,6 +47,8 @@ func newDeleteCommand() *cobra.Command {
 	o.dirs.bindSpecs(cmd.Flags())
 	o.dirs.bindState(cmd.Flags())
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "delete the models this file declares")
+	bindSelectorFlag(cmd, &o.selector)
+	bindOutputFlag(cmd, &o.output, "output format", []string{outputName})
 	cmd.Flags().BoolVar(&o.ignoreNotFound, "ignore-not-found", false, "a model no spec declares is not an error")
 	cmd.Flags().BoolVar(&o.wait, "wait", false, "wait until the controller has removed everything each model created")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 5*time.Minute, "with --wait: give up after this long")
@@ -51,9 +56,22 @@ func newDeleteCommand() *cobra.Command {
 }
 
 func runDelete(cmd *cobra.Command, o deleteOptions, names []string) error {
+	out, err := parseOutput(o.output, outputName)
+	if err != nil {
+		return err
+	}
 	b, err := openBackend(cmd, o.dirs)
 	if err != nil {
 		return err
+	}
+	if o.selector != "" {
+		if names, err = selectNames(cmd.Context(), b, o.selector, names); err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			fmt.Fprintln(cmd.ErrOrStderr(), "No resources found.")
+			return nil
+		}
 	}
 	var failed []error
 	var deleted []string
@@ -65,7 +83,11 @@ func runDelete(cmd *cobra.Command, o deleteOptions, names []string) error {
 			continue
 		}
 		deleted = append(deleted, name)
-		fmt.Fprintf(cmd.OutOrStdout(), "distributedmodel/%s deleted\n", name)
+		if out.format == outputName {
+			fmt.Fprintln(cmd.OutOrStdout(), objectName(name))
+		} else {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s deleted\n", objectName(name))
+		}
 	}
 	if o.wait && len(deleted) > 0 {
 		ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)

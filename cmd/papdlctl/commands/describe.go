@@ -16,9 +16,10 @@ func newDescribeCommand() *cobra.Command {
 	var dirs dirOptions
 	var events int
 	cmd := &cobra.Command{
-		Use:   "describe NAME",
-		Short: "Show a DistributedModel's conditions, placement, endpoint and events",
-		Args:  cobra.ExactArgs(1),
+		Use:               "describe NAME",
+		Short:             "Show a DistributedModel's conditions, placement, endpoint and events",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeOneModelName,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := openBackend(cmd, dirs)
 			if err != nil {
@@ -33,17 +34,20 @@ func newDescribeCommand() *cobra.Command {
 }
 
 func runDescribe(ctx context.Context, w io.Writer, b backend, name string, nEvents int) error {
-	recs, err := b.Records(ctx, []string{name})
+	recs, err := b.Records(ctx, []string{name}, nil)
 	if err != nil {
 		return err
 	}
 	r := recs[0]
 	fmt.Fprintf(w, "Name:         %s\n", r.Name)
+	fmt.Fprintf(w, "Labels:       %s\n", formatLabels(r.Labels))
+	fmt.Fprintf(w, "Annotations:  %s\n", formatLabels(r.Annotations))
 	fmt.Fprintf(w, "Generation:   %d (observed %d)\n", r.Generation, r.Status.ObservedGeneration)
 	if r.Spec != nil {
 		fmt.Fprintf(w, "Model:        %s\n", r.Spec.Model.Path)
 		fmt.Fprintf(w, "Source node:  %s\n", r.Spec.SourceNode.String())
 		fmt.Fprintf(w, "Objective:    %s\n", r.Spec.Objective)
+		fmt.Fprintf(w, "Suspended:    %v\n", isSuspended(r))
 	}
 	fmt.Fprintf(w, "Model sha256: %s\n", r.ModelSHA256)
 	fmt.Fprintf(w, "Input:        %s %v\n", r.InputName, r.InputShape)

@@ -15,7 +15,11 @@ import (
 type diffOptions struct {
 	controller controllerOptions
 	files      []string
+	output     string
 }
+
+// diffOutputs are the formats of diff -o.
+func diffOutputs() []string { return []string{outputJSON, outputYAML, outputJSONPath} }
 
 func newDiffCommand() *cobra.Command {
 	var o diffOptions
@@ -39,14 +43,20 @@ would, 2 on an error (as kubectl diff).`,
 	o.controller.dirs.bindSpecs(cmd.Flags())
 	o.controller.dirs.bindState(cmd.Flags())
 	cmd.Flags().StringVar(&o.controller.runtime, "runtime", "local", "the controller's runtime: local or swarm")
+	mustCompleteFlag(cmd, "runtime", completeValues(runtimeNames()...))
 	cmd.Flags().StringVar(&o.controller.nodesFile, "nodes", "", "local runtime: the simulated nodes file the controller uses")
 	cmd.Flags().StringVar(&o.controller.nodeBinary, "node-binary", "", "the papdl-node executable")
 	bindSwarmFlags(cmd, &o.controller)
+	bindOutputFlag(cmd, &o.output, "output format", diffOutputs())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
 
 func runDiff(cmd *cobra.Command, o diffOptions) error {
+	out, err := parseOutput(o.output, diffOutputs()...)
+	if err != nil {
+		return exitError(2, err)
+	}
 	inputs, err := readSpecInputs(cmd.InOrStdin(), o.files)
 	if err != nil {
 		return exitError(2, err)
@@ -54,7 +64,7 @@ func runDiff(cmd *cobra.Command, o diffOptions) error {
 	if c, err := apiClient(cmd); err != nil {
 		return exitError(2, err)
 	} else if c != nil {
-		return runRemoteDiff(cmd, c, inputs)
+		return runRemoteDiff(cmd, c, inputs, out)
 	}
 	if err := adoptControllerConfig(&o.controller, cmd.Flags().Changed); err != nil {
 		return exitError(2, err)
@@ -68,8 +78,7 @@ func runDiff(cmd *cobra.Command, o diffOptions) error {
 		return exitError(2, err)
 	}
 	rec := distributedmodel.NewReconciler(o.controller.dirs.specsDir, st, rt, zap.NewNop())
-	w := cmd.OutOrStdout()
-	changes := false
+	var diffs []*distributedmodel.Diff
 	for _, in := range inputs {
 		decls := distributedmodel.Declarations(in.doc, in.file)
 		if len(decls) != 1 {
@@ -79,12 +88,33 @@ func runDiff(cmd *cobra.Command, o diffOptions) error {
 		if err != nil {
 			return exitError(2, fmt.Errorf("diff %s: %w", in.name, err))
 		}
-		printDiff(w, d)
-		changes = changes || d.Changes()
+		diffs = append(diffs, d)
 	}
-	if changes {
-		// kubectl diff's convention: 1 when something would change.
-		return exitError(1, nil)
+	return reportDiffs(cmd.OutOrStdout(), out, diffs)
+}
+
+// reportDiffs prints the dry runs (a table each, or with -o one value: the
+// diff, or a list of them) and returns kubectl diff's exit status: 1 when
+// something would change.
+func reportDiffs(w io.Writer, out output, diffs []*distributedmodel.Diff) error {
+	switch {
+	case out.table():
+		for _, d := range diffs {
+			printDiff(w, d)
+		}
+	case len(diffs) == 1:
+		if err := out.printValue(w, diffs[0]); err != nil {
+			return exitError(2, err)
+		}
+	default:
+		if err := out.printValue(w, diffs); err != nil {
+			return exitError(2, err)
+		}
+	}
+	for _, d := range diffs {
+		if d.Changes() {
+			return exitError(1, nil)
+		}
 	}
 	return nil
 }

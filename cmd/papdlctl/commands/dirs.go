@@ -3,6 +3,7 @@ package commands
 import (
 	"os"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -20,10 +21,29 @@ func envOr(key, def string) string {
 	return def
 }
 
+// defaultDirs are the directories without flags: $PAPDL_SPECS_DIR and
+// $PAPDL_STATE_DIR, or .papdl/specs and .papdl/state.
+func defaultDirs() dirOptions {
+	return dirOptions{specsDir: envOr("PAPDL_SPECS_DIR", ".papdl/specs"), stateDir: envOr("PAPDL_STATE_DIR", ".papdl/state")}
+}
+
 func (o *dirOptions) bindSpecs(fs *pflag.FlagSet) {
-	fs.StringVar(&o.specsDir, "specs-dir", envOr("PAPDL_SPECS_DIR", ".papdl/specs"), "the controller's specs directory ($PAPDL_SPECS_DIR)")
+	fs.StringVar(&o.specsDir, "specs-dir", defaultDirs().specsDir, "the controller's specs directory ($PAPDL_SPECS_DIR)")
 }
 
 func (o *dirOptions) bindState(fs *pflag.FlagSet) {
-	fs.StringVar(&o.stateDir, "state-dir", envOr("PAPDL_STATE_DIR", ".papdl/state"), "the controller's state directory ($PAPDL_STATE_DIR)")
+	fs.StringVar(&o.stateDir, "state-dir", defaultDirs().stateDir, "the controller's state directory ($PAPDL_STATE_DIR)")
+}
+
+// dirsFromFlags reads the directory flags a command has (or their
+// defaults) outside its RunE, for completion.
+func dirsFromFlags(cmd *cobra.Command) dirOptions {
+	d := defaultDirs()
+	if f := cmd.Flag("specs-dir"); f != nil {
+		d.specsDir = f.Value.String()
+	}
+	if f := cmd.Flag("state-dir"); f != nil {
+		d.stateDir = f.Value.String()
+	}
+	return d
 }

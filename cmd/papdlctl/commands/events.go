@@ -14,15 +14,17 @@ func newEventsCommand() *cobra.Command {
 	var limit int
 	var output string
 	cmd := &cobra.Command{
-		Use:   "events NAME [--limit N] [-o json]",
-		Short: "Show a DistributedModel's events, oldest first",
-		Args:  cobra.ExactArgs(1),
+		Use:               "events NAME [--limit N] [-o json|yaml|jsonpath=TEMPLATE]",
+		Short:             "Show a DistributedModel's events, oldest first",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeOneModelName,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := v1alpha1.ValidateName(args[0]); err != nil {
 				return err
 			}
-			if output != "" && output != formatJSON {
-				return fmt.Errorf("-o %s: want json (or nothing for a table)", output)
+			out, err := parseOutput(output, eventsOutputs()...)
+			if err != nil {
+				return err
 			}
 			b, err := openBackend(cmd, dirs)
 			if err != nil {
@@ -33,8 +35,8 @@ func newEventsCommand() *cobra.Command {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			if output == formatJSON {
-				return writeJSON(w, evs)
+			if !out.table() {
+				return out.printValue(w, evs)
 			}
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "LAST SEEN\tTYPE\tREASON\tCOUNT\tMESSAGE")
@@ -46,6 +48,9 @@ func newEventsCommand() *cobra.Command {
 	}
 	dirs.bindState(cmd.Flags())
 	cmd.Flags().IntVar(&limit, "limit", 0, "show only the latest N events (0: all that are kept)")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "json, or a table when empty")
+	bindOutputFlag(cmd, &output, "output format", eventsOutputs())
 	return cmd
 }
+
+// eventsOutputs are the formats of events -o.
+func eventsOutputs() []string { return []string{outputJSON, outputYAML, outputJSONPath} }

@@ -34,15 +34,20 @@ func newModelGenerateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := onnx.Save(o.out, m); err != nil {
+			data, err := onnx.Encode(m)
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%s, %d nodes)\n", o.out, o.arch, len(m.Graph.Nodes))
+			if err := writeDataFile(cmd, o.out, data); err != nil {
+				return err
+			}
+			fmt.Fprintf(reportTo(cmd, o.out), "wrote %s (%s, %d nodes)\n", displayPath(o.out), o.arch, len(m.Graph.Nodes))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&o.arch, "arch", "", "architecture: "+strings.Join(zoo.Archs(), ", "))
-	cmd.Flags().StringVarP(&o.out, "output", "o", "", "where to write the .onnx file")
+	mustCompleteFlag(cmd, "arch", completeValues(zoo.Archs()...))
+	cmd.Flags().StringVarP(&o.out, "output", "o", "", "where to write the .onnx file (- for standard output)")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 1, "seed of the weights")
 	cmd.Flags().IntVar(&o.batch, "batch", 1, "batch size of the input")
 	_ = cmd.MarkFlagRequired("arch")

@@ -17,16 +17,13 @@ const watchGetEvery = 500 * time.Millisecond
 // watchGet prints the table, then a line for every model whose record
 // changed (or "NAME <deleted>") every watchGetEvery, until interrupted.
 func watchGet(cmd *cobra.Command, o getOptions, b backend, args []string, recs []*distributedmodel.Record) error {
-	if o.output != "" && o.output != "wide" {
-		return fmt.Errorf("-w: only the table formats (no -o %s)", o.output)
-	}
-	wide := o.output == "wide"
+	cols := tableColumns{wide: o.out.format == outputWide, labels: o.showLabels}
 	w := cmd.OutOrStdout()
 	seen := map[string][]byte{}
 	show := func(recs []*distributedmodel.Record, header bool) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		if header {
-			fmt.Fprintln(tw, getHeader(wide))
+			fmt.Fprintln(tw, getHeader(cols))
 		}
 		now := map[string]bool{}
 		for _, r := range recs {
@@ -34,7 +31,7 @@ func watchGet(cmd *cobra.Command, o getOptions, b backend, args []string, recs [
 			data, _ := json.Marshal(r)
 			if string(seen[r.Name]) != string(data) {
 				seen[r.Name] = data
-				fmt.Fprintln(tw, getRow(r, wide))
+				fmt.Fprintln(tw, getRow(r, cols))
 			}
 		}
 		for n := range seen {
@@ -57,7 +54,7 @@ func watchGet(cmd *cobra.Command, o getOptions, b backend, args []string, recs [
 			return nil
 		case <-tick.C:
 		}
-		recs, err := b.Records(ctx, args)
+		recs, err := b.Records(ctx, args, o.sel)
 		if isNotFound(err) {
 			recs, err = nil, nil // the named model is gone
 		}

@@ -30,8 +30,8 @@ func newInferCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&o.model, "model", "m", "", "an .onnx file, or a directory written by 'papdlctl slice'")
-	cmd.Flags().StringArrayVarP(&o.inputs, "input", "i", nil, "input .npy file (NAME=FILE.npy when the model has several inputs)")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "", "where to write the output .npy (NAME=FILE.npy for one of several outputs)")
+	cmd.Flags().StringArrayVarP(&o.inputs, "input", "i", nil, "input .npy file, - for standard input (NAME=FILE.npy when the model has several inputs)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "where to write the output .npy, - for standard output (NAME=FILE.npy for one of several outputs)")
 	_ = cmd.MarkFlagRequired("model")
 	_ = cmd.MarkFlagRequired("input")
 	_ = cmd.MarkFlagRequired("output")
@@ -75,7 +75,7 @@ func runInfer(ctx context.Context, cmd *cobra.Command, o inferOptions) error {
 			outNames = append(outNames, v.Name)
 		}
 	}
-	feeds, err := readNpyInputs(o.inputs, inNames)
+	feeds, err := readNpyInputs(cmd, o.inputs, inNames)
 	if err != nil {
 		return err
 	}
@@ -96,10 +96,10 @@ func runInfer(ctx context.Context, cmd *cobra.Command, o inferOptions) error {
 	if !ok {
 		return fmt.Errorf("-o %s: the model has no output %q", o.output, outName)
 	}
-	if err := writeNpy(path, t); err != nil {
+	if err := writeNpy(cmd, path, t); err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s %s to %s in %.1f ms\n", outName, t, path, float64(elapsed.Microseconds())/1000)
+	fmt.Fprintf(reportTo(cmd, path), "wrote %s %s to %s in %.1f ms\n", outName, t, displayPath(path), float64(elapsed.Microseconds())/1000)
 	return nil
 }
 

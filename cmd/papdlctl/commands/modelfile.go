@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/papdl/papdl/inference/npy"
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/slice"
@@ -70,7 +72,7 @@ func parseShapes(specs []string) (map[string][]int, error) {
 
 // readNpyInputs reads "-i" values: "path.npy" for the only input, or
 // "name=path.npy" for each input by name.
-func readNpyInputs(specs []string, inputNames []string) (map[string]*tensor.Tensor, error) {
+func readNpyInputs(cmd *cobra.Command, specs []string, inputNames []string) (map[string]*tensor.Tensor, error) {
 	out := map[string]*tensor.Tensor{}
 	for _, s := range specs {
 		name, path, named := strings.Cut(s, "=")
@@ -81,12 +83,11 @@ func readNpyInputs(specs []string, inputNames []string) (map[string]*tensor.Tens
 			}
 			name = inputNames[0]
 		}
-		f, err := os.Open(path)
+		data, err := readDataFile(cmd, path)
 		if err != nil {
 			return nil, err
 		}
-		t, err := npy.Decode(f)
-		f.Close()
+		t, err := npy.DecodeBytes(data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -95,21 +96,11 @@ func readNpyInputs(specs []string, inputNames []string) (map[string]*tensor.Tens
 	return out, nil
 }
 
-// writeNpy writes t to path (atomically enough for a CLI: create+rename).
-func writeNpy(path string, t *tensor.Tensor) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+// writeNpy writes t to path atomically, or to standard output for "-".
+func writeNpy(cmd *cobra.Command, path string, t *tensor.Tensor) error {
+	data, err := npy.EncodeBytes(t)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", displayPath(path), err)
 	}
-	if err := npy.Encode(f, t); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeDataFile(cmd, path, data)
 }

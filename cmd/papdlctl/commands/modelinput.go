@@ -41,15 +41,15 @@ func newModelInputCommand() *cobra.Command {
 				}
 			}
 			t := profile.SampleInput(vi.ElemType, shape, seed)
-			if err := writeNpy(out, t); err != nil {
+			if err := writeNpy(cmd, out, t); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s %s to %s\n", vi.Name, t, out)
+			fmt.Fprintf(reportTo(cmd, out), "wrote %s %s to %s\n", vi.Name, t, displayPath(out))
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&model, "model", "m", "", "the .onnx model")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the .npy")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the .npy (- for standard output)")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the values")
 	cmd.Flags().StringArrayVar(&shapes, "input-shape", nil, "NAME=D1xD2x... for inputs with symbolic dimensions")
 	_ = cmd.MarkFlagRequired("model")

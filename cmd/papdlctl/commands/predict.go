@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,15 +16,16 @@ func newPredictCommand() *cobra.Command {
 	var dirs dirOptions
 	var in, out string
 	cmd := &cobra.Command{
-		Use:   "predict NAME -i IN.npy -o OUT.npy",
-		Short: "Send one input through a deployed model's gateway (POST /input)",
-		Args:  cobra.ExactArgs(1),
+		Use:               "predict NAME -i IN.npy -o OUT.npy",
+		Short:             "Send one input through a deployed model's gateway (POST /input)",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeOneModelName,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := openBackend(cmd, dirs)
 			if err != nil {
 				return err
 			}
-			recs, err := b.Records(cmd.Context(), args)
+			recs, err := b.Records(cmd.Context(), args, nil)
 			if err != nil {
 				return err
 			}
@@ -33,7 +33,7 @@ func newPredictCommand() *cobra.Command {
 			if endpoint == "" {
 				return fmt.Errorf("distributedmodel/%s has no endpoint yet (see papdlctl describe %s)", args[0], args[0])
 			}
-			body, err := os.ReadFile(in)
+			body, err := readDataFile(cmd, in)
 			if err != nil {
 				return err
 			}
@@ -58,16 +58,16 @@ func newPredictCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("response: %w", err)
 			}
-			if err := os.WriteFile(out, data, 0o644); err != nil {
+			if err := writeDataFile(cmd, out, data); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s to %s in %.1f ms\n", t, out, float64(time.Since(start).Microseconds())/1000)
+			fmt.Fprintf(reportTo(cmd, out), "wrote %s to %s in %.1f ms\n", t, displayPath(out), float64(time.Since(start).Microseconds())/1000)
 			return nil
 		},
 	}
 	dirs.bindState(cmd.Flags())
-	cmd.Flags().StringVarP(&in, "input", "i", "", "input .npy")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the output .npy")
+	cmd.Flags().StringVarP(&in, "input", "i", "", "input .npy (- for standard input)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the output .npy (- for standard output)")
 	_ = cmd.MarkFlagRequired("input")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd

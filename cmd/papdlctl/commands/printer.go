@@ -11,18 +11,11 @@ import (
 	"github.com/papdl/papdl/reconcilers/planner"
 )
 
-// Output formats shared by the verbs that print results.
+// The values of configure's deprecated --format.
 const (
 	formatTable = "table"
 	formatJSON  = "json"
 )
-
-func checkFormat(f string) error {
-	if f != formatTable && f != formatJSON {
-		return fmt.Errorf("unsupported --format %q (table or json)", f)
-	}
-	return nil
-}
 
 // writeJSON writes v as indented JSON.
 func writeJSON(w io.Writer, v any) error {

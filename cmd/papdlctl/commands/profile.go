@@ -3,7 +3,6 @@ package commands
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -29,7 +28,7 @@ func newProfileCommand() *cobra.Command {
 			return runProfile(cmd, args[0], o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.out, "output", "o", "", "where to write the profile JSON")
+	cmd.Flags().StringVarP(&o.out, "output", "o", "", "where to write the profile JSON (- for standard output)")
 	cmd.Flags().IntVar(&o.warmup, "warmup", 2, "runs discarded before measuring")
 	cmd.Flags().IntVarP(&o.repeats, "repeats", "r", 10, "measured runs")
 	cmd.Flags().StringArrayVar(&o.inputShapes, "input-shape", nil, "NAME=D1xD2x... for inputs with symbolic dimensions")
@@ -53,10 +52,11 @@ func runProfile(cmd *cobra.Command, modelPath string, o profileOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(o.out, append(js, '\n'), 0o644); err != nil {
+	if err := writeDataFile(cmd, o.out, append(js, '\n')); err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	report := reportTo(cmd, o.out)
+	w := tabwriter.NewWriter(report, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "UNIT\tNAME\tOPS\tMEDIAN ms\tP10-P90 ms\tWEIGHTS\tOUTPUT\tPEAK WORK")
 	for _, u := range p.Units {
 		fmt.Fprintf(w, "%d\t%s\t%s\t%.3f\t%.3f-%.3f\t%s\t%s\t%s\n", u.Index, u.Name, strings.Join(u.Ops, ","),
@@ -66,7 +66,7 @@ func runProfile(cmd *cobra.Command, modelPath string, o profileOptions) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "whole model: median %.2f ms (p10 %.2f, p90 %.2f) over %d runs; profile written to %s\n",
-		1e3*p.TotalSeconds.Median, 1e3*p.TotalSeconds.P10, 1e3*p.TotalSeconds.P90, p.Repeats, o.out)
+	fmt.Fprintf(report, "whole model: median %.2f ms (p10 %.2f, p90 %.2f) over %d runs; profile written to %s\n",
+		1e3*p.TotalSeconds.Median, 1e3*p.TotalSeconds.P10, 1e3*p.TotalSeconds.P90, p.Repeats, displayPath(o.out))
 	return nil
 }

@@ -37,6 +37,12 @@ func NewRootCommand() *cobra.Command {
 		newVersionCommand(),
 		newConfigCommand(),
 		newEventsCommand(),
+		newSuspendCommand(),
+		newResumeCommand(),
+		newReconcileCommand(),
+		newLogsCommand(),
+		newInstallCommand(),
+		newUninstallCommand(),
 	)
 	bindConfigFlags(root.PersistentFlags())
 	return root

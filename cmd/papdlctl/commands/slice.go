@@ -43,6 +43,9 @@ func runSlice(cmd *cobra.Command, modelPath string, o sliceOptions) error {
 	if !o.unitsOnly && o.out == "" {
 		return fmt.Errorf("-o DIR is required")
 	}
+	if o.out == stdio {
+		return fmt.Errorf("-o -: slice writes a directory of partitions, not one file: give -o DIR")
+	}
 	if n := btoi(o.parts > 0) + btoi(o.cuts != "") + btoi(o.chunkBytes > 0); n > 1 {
 		return fmt.Errorf("give one of --parts, --cuts and --chunk-bytes")
 	}

@@ -39,7 +39,8 @@ func testbedEngines() map[string]string {
 // DOCKER_HOST, else the default socket) and serves the partition artifacts
 // to the nodes.
 func openSwarmRuntime(ctx context.Context, o controllerOptions, nodeBinary string, log *zap.Logger) (runtime.Runtime, error) {
-	cfg := swarm.Config{NodeBinary: nodeBinary, Image: o.swarm.image, NodeEngines: testbedEngines()}
+	cfg := swarm.Config{NodeBinary: nodeBinary, Image: o.swarm.image, NodeEngines: testbedEngines(),
+		CredentialsDir: filepath.Join(o.dirs.stateDir, "swarm-runtime", "credentials")}
 	// The network-namespace test bed carries no IPsec between its nodes:
 	// encrypted overlays attach there but pass no traffic (docs/security.md).
 	// Its engines' sockets identify it; real clusters get encrypted overlays.

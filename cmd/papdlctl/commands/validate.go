@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spf13/cobra"
+
 	"github.com/papdl/papdl/apis/field"
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/spf13/cobra"
+	"github.com/papdl/papdl/reconcilers/distributedmodel"
+	"github.com/papdl/papdl/reconcilers/objects"
 )
 
 // validateOptions are the flags of papdlctl validate.
@@ -19,30 +22,35 @@ type validateOptions struct {
 func newValidateCommand() *cobra.Command {
 	o := &validateOptions{}
 	cmd := &cobra.Command{
-		Use:   "validate -f SPEC.yaml [-f SPEC.yaml...]",
+		Use:   "validate -f FILE|DIR|- [-f ...]",
 		Short: "Check DistributedModel specs without applying them",
 		Long: `Decode every document of the given spec files strictly, apply defaults and
 validate them, reporting every problem with its file, document and field
-path. The model file is only read when the spec pins its sha256, or when
+path. A directory stands for its spec files (as with apply -f DIR); - reads
+standard input. The model file is only read when the spec pins its sha256, or when
 --check-files asks for every model to exist.`,
 		Example: `  papdlctl validate -f specs/swarm/vgg16.yaml
   papdlctl validate -f specs/local/resnet18.yaml --check-files`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runValidate(cmd.OutOrStdout(), o)
+			return runValidate(cmd.OutOrStdout(), cmd.InOrStdin(), o)
 		},
 	}
-	cmd.Flags().StringArrayVarP(&o.files, "filename", "f", nil, "spec file to check (repeatable)")
+	cmd.Flags().StringArrayVarP(&o.files, "filename", "f", nil, "spec file, directory of spec files, or - for standard input (repeatable)")
 	cmd.Flags().BoolVar(&o.checkFiles, "check-files", false, "also require every model file to exist")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
 
-func runValidate(w io.Writer, o *validateOptions) error {
+func runValidate(w io.Writer, stdin io.Reader, o *validateOptions) error {
+	files, err := objects.SpecFiles(o.files)
+	if err != nil {
+		return err
+	}
 	var total, bad int
 	var valid []*v1alpha1.DistributedModel
-	for _, file := range o.files {
-		docs, err := v1alpha1.LoadFile(file)
+	for _, file := range files {
+		docs, err := loadSpecDocs(stdin, file)
 		if err != nil {
 			var joined interface{ Unwrap() []error }
 			errs := []error{err}
@@ -104,4 +112,21 @@ func printProblems(w io.Writer, err error) {
 		return
 	}
 	fmt.Fprintf(w, "%v\n", err)
+}
+
+// loadSpecDocs reads the documents of a spec file, or of standard input
+// for "-" (relative model paths then resolve against the working
+// directory).
+func loadSpecDocs(stdin io.Reader, file string) ([]v1alpha1.Document, error) {
+	if file != "-" {
+		return v1alpha1.LoadFile(file)
+	}
+	data, err := io.ReadAll(io.LimitReader(stdin, distributedmodel.MaxSpecFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read standard input: %w", err)
+	}
+	if len(data) > distributedmodel.MaxSpecFileBytes {
+		return nil, fmt.Errorf("standard input: more than the %d bytes a spec may have", distributedmodel.MaxSpecFileBytes)
+	}
+	return v1alpha1.Decode(data, "-") // Dir() of "-" is "."
 }

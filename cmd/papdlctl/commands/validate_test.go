@@ -65,6 +65,10 @@ spec:
 			[]string{"metadata.name", "spec.sourceNode: Required value", "spec.input.size", "document 2 (line 9)",
 				"spec.sourceNod: Unknown field"}, true},
 		{"pinned model must exist", []string{"validate", "-f", pinned}, []string{"missing.onnx"}, true},
+		// Like apply -f DIR: every spec file of the directory (issue 15).
+		{"a directory", []string{"validate", "-f", "../../../specs/swarm"}, []string{`"mnist": valid`, `"vgg16": valid`}, false},
+		{"a directory with problems", []string{"validate", "-f", dir}, []string{"metadata.name", `"elsewhere": valid`,
+			"port 9100 on host vm0"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,26 +7,51 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// versionInfo is what version -o prints, as kubectl version -o does.
+type versionInfo struct {
+	ClientVersion string `json:"clientVersion"`
+	ServerVersion string `json:"serverVersion,omitempty"`
+	Server        string `json:"server,omitempty"`
+}
+
+// versionOutputs are the formats of version -o.
+func versionOutputs() []string { return []string{outputJSON, outputYAML, outputJSONPath} }
+
 func newVersionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
+	var output string
+	cmd := &cobra.Command{
+		Use:   "version [-o json|yaml|jsonpath=TEMPLATE]",
 		Short: "Print papdlctl's version and, with a papdl config, the controller's",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Client Version: %s\n", buildVersion())
-			c, err := apiClient(cmd)
-			if err != nil || c == nil {
+			out, err := parseOutput(output, versionOutputs()...)
+			if err != nil {
 				return err
 			}
-			v, err := c.Version(cmd.Context())
+			v := versionInfo{ClientVersion: buildVersion()}
+			c, err := apiClient(cmd)
 			if err != nil {
-				return fmt.Errorf("server version: %w", err)
+				return err
 			}
-			fmt.Fprintf(w, "Server Version: %s (%s)\n", v, c.Server())
+			if c != nil {
+				if v.ServerVersion, err = c.Version(cmd.Context()); err != nil {
+					return fmt.Errorf("server version: %w", err)
+				}
+				v.Server = c.Server()
+			}
+			w := cmd.OutOrStdout()
+			if !out.table() {
+				return out.printValue(w, v)
+			}
+			fmt.Fprintf(w, "Client Version: %s\n", v.ClientVersion)
+			if v.Server != "" {
+				fmt.Fprintf(w, "Server Version: %s (%s)\n", v.ServerVersion, v.Server)
+			}
 			return nil
 		},
 	}
+	bindOutputFlag(cmd, &output, "output format", versionOutputs())
+	return cmd
 }
 
 // buildVersion is the module version and VCS revision papdlctl was built

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,19 +16,44 @@ func newWaitCommand() *cobra.Command {
 	var dirs dirOptions
 	var forCond string
 	var timeout time.Duration
+	var selector string
 	cmd := &cobra.Command{
-		Use:   "wait --for condition=Ready NAME [--timeout 5m]",
-		Short: "Wait until a DistributedModel's condition is True (or --for delete: until it is gone)",
-		Args:  cobra.ExactArgs(1),
+		Use:               "wait --for condition=Ready NAME... | -l SELECTOR [--timeout 5m]",
+		Short:             "Wait until DistributedModels' condition is True (or --for delete: until they are gone)",
+		ValidArgsFunction: completeModelNames,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			return runWait(ctx, cmd, dirs, args[0], forCond)
+			names := args
+			if selector != "" {
+				b, err := openBackend(cmd, dirs)
+				if err != nil {
+					return err
+				}
+				if names, err = selectNames(ctx, b, selector, args); err != nil {
+					return err
+				}
+			}
+			switch {
+			case len(names) == 0 && selector != "":
+				return fmt.Errorf("no model matches -l %s (the controller lists a model once it has read its spec)", selector)
+			case len(names) == 0:
+				return fmt.Errorf("name a model, or select some with -l")
+			}
+			var failed []error
+			for _, name := range names {
+				if err := runWait(ctx, cmd, dirs, name, forCond); err != nil {
+					failed = append(failed, err)
+				}
+			}
+			return errors.Join(failed...)
 		},
 	}
 	dirs.bindSpecs(cmd.Flags())
 	dirs.bindState(cmd.Flags())
 	cmd.Flags().StringVar(&forCond, "for", "condition=Ready", "condition=TYPE, or delete")
+	mustCompleteFlag(cmd, "for", completeValues(waitForValues()...))
+	bindSelectorFlag(cmd, &selector)
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long")
 	return cmd
 }
@@ -83,4 +109,14 @@ func runWait(ctx context.Context, cmd *cobra.Command, dirs dirOptions, name, for
 		case <-tick.C:
 		}
 	}
+}
+
+// waitForValues are the values of wait --for, for completion.
+func waitForValues() []string {
+	out := []string{"delete"}
+	for _, c := range []v1alpha1.ConditionType{v1alpha1.ConditionReady, v1alpha1.ConditionStalled,
+		v1alpha1.ConditionReconciling, v1alpha1.ConditionSliced, v1alpha1.ConditionBenchmarked, v1alpha1.ConditionPlaced, v1alpha1.ConditionDeployed} {
+		out = append(out, "condition="+string(c))
+	}
+	return out
 }

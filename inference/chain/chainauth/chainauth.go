@@ -18,6 +18,7 @@ package chainauth
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -194,4 +195,33 @@ func (c *Credentials) ClientConfig() *tls.Config {
 		RootCAs:      c.roots,
 		ServerName:   ServerName,
 	}
+}
+
+// Sign signs msg with the model's key (ECDSA over its SHA-256): what the
+// controller uses to authenticate the routes it sends a gateway. Every
+// holder of the credentials can sign, as every holder can join the chain.
+func (c *Credentials) Sign(msg []byte) ([]byte, error) {
+	signer, ok := c.cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("chain credentials: the key cannot sign")
+	}
+	sum := sha256.Sum256(msg)
+	sig, err := signer.Sign(rand.Reader, sum[:], crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("chain credentials: sign: %w", err)
+	}
+	return sig, nil
+}
+
+// Verify checks a signature Sign made with the same credentials.
+func (c *Credentials) Verify(msg, sig []byte) error {
+	pub, ok := c.cert.Leaf.PublicKey.(*ecdsa.PublicKey)
+	if !ok {
+		return errors.New("chain credentials: the certificate's key is not ECDSA")
+	}
+	sum := sha256.Sum256(msg)
+	if !ecdsa.VerifyASN1(pub, sum[:], sig) {
+		return errors.New("chain credentials: bad signature")
+	}
+	return nil
 }

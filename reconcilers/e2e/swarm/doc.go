@@ -18,22 +18,37 @@
 //     return hops start and end on node3, and serves the same output;
 //   - deleting that second model leaves nothing of it, and the first
 //     model's services untouched;
+//   - from here on two clients send predictions steadily (e2eutil.Load),
+//     and no request may fail through any of the next four events:
 //   - killing a worker that hosts a partition (not the source) re-places
 //     the model (NodeUnavailable event, PlacementChanged) and it is Ready
-//     again; two clients send predictions throughout, and every request
-//     either succeeds with the monolithic output or fails, none reaching
-//     the client's timeout (2 minutes, well above the gateway's 30 s
-//     deadline);
-//   - the node is restored and the model converges on the full swarm;
+//     again; the gateway held the requests the broken chain could not
+//     answer and replayed them on the new one;
+//   - the node is restored and the model converges on the full swarm
+//     (blue/green: the new chain starts next to the old one);
+//   - the model file is replaced by one with other weights: answers are the
+//     old or the new model's while the new revision starts, only the new
+//     one's once Ready;
 //   - a restarted controller changes no service (IDs, versions and
 //     running tasks unchanged) and records no Deployed, Redeployed or
 //     PartitionRestarted event;
 //   - deleting the spec leaves no service or network of the model on the
 //     manager, no container of it on any engine, and no state.
 //
+// TestSwarmInstall runs the controller as papdlctl install --swarm makes it
+// (a Swarm service on the manager, reconcilers/install) and drives it from a
+// directory holding only the config install wrote: apply, wait, get and
+// predict an mnist model (bitwise equal to the monolithic output), install
+// again (unchanged) and with another flag (upgraded in place), neither
+// touching a service of the model, uninstall keeping the
+// model (it keeps serving) and install again (taken over without
+// redeploying), delete, then uninstall --purge leaves no service, container,
+// volume or image of the controller.
+//
 // The measured times (apply -> Ready, kill -> Ready, restore -> Ready,
-// delete -> nothing left) and the failover's request outcomes are logged
-// with "TIMING"; nothing asserts on them.
+// update -> Ready, delete -> nothing left) and each event's request count
+// and latency (p50, p99, max) are logged with "TIMING"; nothing asserts on
+// times.
 //
 // The specs keep every unit off the manager (spec.constraints.avoid on the
 // node label papdl.io/node=manager): it is the host's own engine, which

@@ -46,6 +46,10 @@ var fixture struct {
 	input string
 	shape []int64
 	mono  []byte // `papdlctl infer` output (.npy bytes)
+	// modelV2 is the same architecture with other weights (seed 2), for a
+	// model update; monoV2 its output.
+	modelV2 string
+	monoV2  []byte
 }
 
 // Generous bounds on conditions becoming true; nothing asserts how long
@@ -107,13 +111,16 @@ func prepare(dir string) error {
 		fixture.arch = "resnet18"
 	}
 	fixture.model = filepath.Join(dir, fixture.arch+".onnx")
+	fixture.modelV2 = filepath.Join(dir, fixture.arch+"-v2.onnx")
 	fixture.input = filepath.Join(dir, "input.npy")
-	mono := filepath.Join(dir, "mono.npy")
+	mono, monoV2 := filepath.Join(dir, "mono.npy"), filepath.Join(dir, "mono-v2.npy")
 	var inputLine string
 	for _, args := range [][]string{
 		{"model", "generate", "--arch", fixture.arch, "-o", fixture.model},
+		{"model", "generate", "--arch", fixture.arch, "--seed", "2", "-o", fixture.modelV2},
 		{"model", "input", "-m", fixture.model, "-o", fixture.input},
 		{"infer", "-m", fixture.model, "-i", fixture.input, "-o", mono},
+		{"infer", "-m", fixture.modelV2, "-i", fixture.input, "-o", monoV2},
 	} {
 		out, err := fixture.bin.RunCtl("", args...)
 		if err != nil {
@@ -137,6 +144,12 @@ func prepare(dir string) error {
 	}
 	if fixture.mono, err = os.ReadFile(mono); err != nil {
 		return fmt.Errorf("the monolithic output: %w", err)
+	}
+	if fixture.monoV2, err = os.ReadFile(monoV2); err != nil {
+		return fmt.Errorf("the monolithic output of the second model: %w", err)
+	}
+	if bytes.Equal(fixture.mono, fixture.monoV2) {
+		return errors.New("the two models answer the same: the update step would show nothing")
 	}
 	return nil
 }
@@ -383,12 +396,17 @@ func (b *bed) restore(host string) {
 type spec struct {
 	name, source string
 	port         int
+	model        string // default fixture.model
 }
 
 // manifest is the spec as e2eutil renders and applies it: the fixture's
 // model and input shape, every unit off the nodes labelled manager.
 func (s spec) manifest() e2eutil.Spec {
-	return e2eutil.Spec{Name: s.name, ModelPath: fixture.model, SourceHost: s.source, InputShape: fixture.shape,
+	model := s.model
+	if model == "" {
+		model = fixture.model
+	}
+	return e2eutil.Spec{Name: s.name, ModelPath: model, SourceHost: s.source, InputShape: fixture.shape,
 		GatewayPort: s.port, AvoidLabels: map[string]string{swarmrt.LabelNode: "manager"}}
 }
 
@@ -582,56 +600,25 @@ func (b *bed) waitGone(model string) time.Duration {
 // deadline, so a request that reaches it was left hanging.
 var httpClient = &http.Client{Timeout: clientTimeout}
 
-// outcome is one prediction request.
-type outcome struct {
-	start time.Time
-	took  time.Duration
-	code  int // 0: no response
-	err   error
-	equal bool // a 200 whose body equals the monolithic output
-}
-
-func (o outcome) ok() bool { return o.err == nil && o.code == http.StatusOK && o.equal }
-
-// hung reports whether the request hit the client's timeout.
-func (o outcome) hung() bool {
-	var ne net.Error
-	return o.took >= clientTimeout || errors.Is(o.err, context.DeadlineExceeded) || (errors.As(o.err, &ne) && ne.Timeout())
-}
-
-func (o outcome) String() string {
-	if o.err != nil {
-		return fmt.Sprintf("error after %s: %v", o.took.Round(time.Millisecond), o.err)
-	}
-	return fmt.Sprintf("%d after %s (equal %v)", o.code, o.took.Round(time.Millisecond), o.equal)
-}
-
-// predict POSTs the input to a gateway.
-func predict(endpoint string, input []byte) outcome {
-	o := outcome{start: time.Now()}
-	resp, err := httpClient.Post(endpoint+"/input", "application/octet-stream", bytes.NewReader(input))
-	if err != nil {
-		o.took, o.err = time.Since(o.start), err
-		return o
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	o.took, o.code, o.err = time.Since(o.start), resp.StatusCode, err
-	o.equal = err == nil && bytes.Equal(body, fixture.mono)
-	return o
-}
-
 // mustPredictEqual checks a few predictions through the gateway, and one
 // through papdlctl predict, against the monolithic output.
 func (b *bed) mustPredictEqual(name, endpoint, what string) {
+	b.t.Helper()
+	b.mustPredict(name, endpoint, what, fixture.mono)
+}
+
+// mustPredict checks a few predictions through the gateway, and one
+// through papdlctl predict, against want.
+func (b *bed) mustPredict(name, endpoint, what string, want []byte) {
 	b.t.Helper()
 	in, err := os.ReadFile(fixture.input)
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
-		if o := predict(endpoint, in); !o.ok() {
-			b.t.Fatalf("%s: POST %s/input #%d: %s (want 200 and the monolithic output, bitwise)", what, endpoint, i, o)
+		got, err := post(context.Background(), endpoint, in)
+		if err != nil || !bytes.Equal(got, want) {
+			b.t.Fatalf("%s: POST %s/input #%d: %v (want 200 and the monolithic output, bitwise)", what, endpoint, i, err)
 		}
 	}
 	out := filepath.Join(b.Dir, fmt.Sprintf("predict-%d.npy", time.Now().UnixNano()))
@@ -640,7 +627,7 @@ func (b *bed) mustPredictEqual(name, endpoint, what string) {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	if !bytes.Equal(got, fixture.mono) {
+	if !bytes.Equal(got, want) {
 		b.t.Fatalf("%s: papdlctl predict %s differs from the monolithic output", what, name)
 	}
 }
@@ -650,4 +637,40 @@ func (b *bed) mustPredictEqual(name, endpoint, what string) {
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	e2eutil.Eventually(t, pollEvery, timeout, what, cond)
+}
+
+// post sends the input to a gateway's POST /input and returns the body of
+// a 200 answer.
+func post(ctx context.Context, endpoint string, input []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/input", bytes.NewReader(input))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %.200s", resp.Status, body)
+	}
+	return body, nil
+}
+
+// copyFile replaces dst with src's content through a rename, as an editor
+// or a GitOps sync does.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.WriteFileAtomic(dst, b); err != nil {
+		t.Fatal(err)
+	}
 }

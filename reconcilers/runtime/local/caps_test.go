@@ -2,8 +2,10 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,6 +73,16 @@ func TestCapsAreEnforcedOrNotClaimed(t *testing.T) {
 		quota := readFirst(t, dirs[0], "cpu.max", "cpu.cfs_quota_us")
 		if !strings.HasPrefix(quota, "50000") {
 			t.Errorf("CPU quota %q, want 50000 µs per 100000", quota)
+		}
+		// Each process's Go heap gets its share of the node, not the whole
+		// node (processes on a node share its cgroup).
+		for _, tt := range []struct {
+			reservation int64
+			want        string
+		}{{0, "GOMEMLIMIT=268435456"}, {64 << 20, fmt.Sprintf("GOMEMLIMIT=%d", runtime.HeapLimit(64<<20))}, {1 << 30, "GOMEMLIMIT=268435456"}} {
+			if env := r.envFor("edge1", tt.reservation); !slices.Contains(env, tt.want) {
+				t.Errorf("reservation %d: environment %v, want %s", tt.reservation, env, tt.want)
+			}
 		}
 		limit := readFirst(t, dirs[len(dirs)-1], "memory.max", "memory.limit_in_bytes")
 		if limit != strconv.Itoa(256<<20) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -57,6 +58,8 @@ type Runtime struct {
 	// cg enforces the simulated nodes' caps; nil when they are not
 	// enforced (the nodes are then shown uncapped).
 	cg *cgroups
+	// httpClient sends routes to the gateways.
+	httpClient *http.Client
 }
 
 // record is what the runtime keeps per workload on disk.
@@ -107,7 +110,8 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.MaxCrashBackoff <= 0 {
 		cfg.MaxCrashBackoff = 5 * time.Minute
 	}
-	r := &Runtime{cfg: cfg, children: map[string]*child{}, busy: map[string]chan struct{}{}}
+	r := &Runtime{cfg: cfg, children: map[string]*child{}, busy: map[string]chan struct{}{},
+		httpClient: &http.Client{Timeout: 5 * time.Second}}
 	switch cfg.Caps {
 	case "", CapsAuto, CapsCgroup:
 		if len(cfg.Simulated) == 0 {
@@ -144,12 +148,14 @@ func checkWorkloadName(name string) error {
 			rest = model
 		} else if i := strings.LastIndex(rest, "-p"); i > 0 && isDigits(rest[i+2:]) {
 			rest = rest[:i]
+		} else if i := strings.LastIndex(rest, "-p"); i > 0 && isTagged(rest[i+2:]) {
+			rest = rest[:i]
 		} else {
 			ok = false
 		}
 	}
 	if !ok {
-		return fmt.Errorf("workload name %q is not papdl-<model>-p<index> or papdl-<model>-gateway", truncate(name))
+		return fmt.Errorf("workload name %q is not papdl-<model>-p<index>[-<tag>] or papdl-<model>-gateway", truncate(name))
 	}
 	if err := v1alpha1.ValidateName(rest); err != nil {
 		return fmt.Errorf("workload name %q: model %w", truncate(name), err)
@@ -163,13 +169,22 @@ func checkWorkload(w runtime.Workload) error {
 	if err := checkWorkloadName(w.Name); err != nil {
 		return err
 	}
-	if want := runtime.WorkloadName(w.Model, w.Partition); w.Name != want {
+	if want := runtime.WorkloadName(w.Model, w.Partition); w.Name != want && !runtime.HasPartitionName(w.Name, w.Model, w.Partition) {
 		return fmt.Errorf("workload %s: model %q and partition %d name it %q", w.Name, truncate(w.Model), w.Partition, truncate(want))
+	}
+	if w.Next == "" && w.Role == runtime.RoleGateway {
+		return nil // routed: its chain comes by Route
 	}
 	if err := checkWorkloadName(w.Next); err != nil {
 		return fmt.Errorf("workload %s: next: %w", w.Name, err)
 	}
 	return nil
+}
+
+// isTagged is "<index>-<tag>" of a tagged partition name.
+func isTagged(s string) bool {
+	index, tag, ok := strings.Cut(s, "-")
+	return ok && isDigits(index) && len(tag) == 8 && strings.Trim(tag, "0123456789abcdef") == ""
 }
 
 func isDigits(s string) bool {
@@ -372,7 +387,7 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 		return false, err
 	}
 	rec := &record{Workload: w, Hash: hash, Listen: listen, Return: ret, Restarts: restarts, CrashStreak: streak,
-		Env: r.env(w.Node)}
+		Env: r.envFor(w.Node, w.MemoryReservation)}
 	if rec.Args, err = r.args(w, listen, ret); err != nil {
 		return false, err
 	}

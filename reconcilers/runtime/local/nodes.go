@@ -99,13 +99,22 @@ func (r *Runtime) nodes() []runtime.Node {
 
 // env is the environment of a process on node id: the Go runtime told its
 // node's caps, when they are enforced.
-func (r *Runtime) env(nodeID string) []string {
+func (r *Runtime) env(nodeID string) []string { return r.envFor(nodeID, 0) }
+
+// envFor is the environment of a process on a capped node: GOMAXPROCS from
+// the node's CPUs and GOMEMLIMIT from the process's share of its memory
+// (runtime.HeapLimit, at most the node's memory; the node's memory when it
+// has no reservation). Every process on a node shares the node's cgroup.
+func (r *Runtime) envFor(nodeID string, reservation int64) []string {
 	if r.cg == nil {
 		return nil
 	}
 	for _, s := range r.cfg.Simulated {
 		if s.Name == nodeID {
 			mem, _ := parseMemory(s.Memory)
+			if limit := runtime.HeapLimit(reservation); limit > 0 {
+				mem = min(mem, limit)
+			}
 			procs := int(s.CPUs + 0.999)
 			return []string{fmt.Sprintf("GOMAXPROCS=%d", procs), fmt.Sprintf("GOMEMLIMIT=%d", mem)}
 		}

@@ -23,16 +23,16 @@ type child struct {
 
 // args builds a workload's papdl-node command line.
 func (r *Runtime) args(w runtime.Workload, listen, ret int) ([]string, error) {
-	next, err := r.addressOfNext(w)
-	if err != nil {
-		return nil, err
-	}
 	creds, err := r.ensureCredentials(w.Model)
 	if err != nil {
 		return nil, err
 	}
 	switch w.Role {
 	case runtime.RolePartition:
+		next, err := r.addressOfNext(w)
+		if err != nil {
+			return nil, err
+		}
 		ret, err := r.addressOfName(w.Model, runtime.WorkloadName(w.Model, -1))
 		if err != nil {
 			return nil, err
@@ -41,7 +41,9 @@ func (r *Runtime) args(w runtime.Workload, listen, ret int) ([]string, error) {
 			"--partition", w.ArtifactPath, "--sha256", w.ArtifactSHA256,
 			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--next", next, "--return", ret, "--credentials", creds}, nil
 	case runtime.RoleGateway:
-		args := []string{"gateway", "--manifest", w.ManifestPath, "--first", next,
+		// The gateway outlives revisions: where its chain is comes by
+		// Route, not on its command line.
+		args := []string{"gateway",
 			"--listen", fmt.Sprintf("127.0.0.1:%d", listen), "--return-listen", fmt.Sprintf("127.0.0.1:%d", ret),
 			"--model-name", w.Model, "--credentials", creds}
 		if w.TokenFile != "" {

@@ -141,7 +141,7 @@ func (r *Runtime) rebuild(p proc) (*record, error) {
 	if len(p.cmdline) < 2 || p.cmdline[0] != r.cfg.NodeBinary {
 		return nil, fmt.Errorf("%s: runs %q, not %s", p, p.cmdline[0], r.cfg.NodeBinary)
 	}
-	rec := &record{Workload: w, Hash: p.env[EnvWorkloadHash], PID: p.pid, Args: p.cmdline[1:], Env: r.env(w.Node),
+	rec := &record{Workload: w, Hash: p.env[EnvWorkloadHash], PID: p.pid, Args: p.cmdline[1:], Env: r.envFor(w.Node, w.MemoryReservation),
 		StartedAt: time.Now()}
 	if rec.Hash == "" {
 		rec.Hash = w.Hash()

@@ -97,7 +97,6 @@ func TestCleanByAnotherProcessConverges(t *testing.T) {
 		to   int
 	}{
 		{p0, "--next", p1.Listen}, {p1, "--next", gw.Return}, {p0, "--return", gw.Return}, {p1, "--return", gw.Return},
-		{gw, "--first", p0.Listen},
 	}
 	for _, l := range links {
 		if got, err := portFlag(l.from.Args, l.flag); err != nil || got != l.to {

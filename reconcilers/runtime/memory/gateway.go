@@ -29,13 +29,17 @@ func (r *Runtime) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	dir := filepath.Dir(gw.w.ManifestPath)
+	w.Header().Set(chain.HeaderModel, gw.w.Model)
+	if gw.route == nil {
+		http.Error(w, "gateway: no route yet", http.StatusServiceUnavailable)
+		return
+	}
+	dir := filepath.Dir(gw.route.Manifest)
 	man, err := slice.ReadManifest(dir)
 	if err != nil {
 		http.Error(w, "gateway: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set(chain.HeaderModel, gw.w.Model)
 	w.Header().Set(chain.HeaderManifestSHA256, man.SHA256)
 	switch {
 	case req.Method == http.MethodGet && path == "v2/models/"+gw.w.Model+"/ready":

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/inference/slice"
 	"github.com/papdl/papdl/reconcilers/profile"
 	"github.com/papdl/papdl/reconcilers/runtime"
@@ -64,6 +65,8 @@ type workload struct {
 	running bool
 	message string
 	since   time.Time
+	// route (gateways) is where its chain is: lost when it restarts.
+	route *chain.RouteSpec
 }
 
 // New returns a runtime with the given nodes and starts its HTTP server.
@@ -254,11 +257,50 @@ func (r *Runtime) gatewayOn(port int) (*workload, map[int]*workload, error) {
 	if gw == nil || !gw.running {
 		return nil, nil, errors.New("connection refused: the gateway is not running")
 	}
-	parts := map[int]*workload{}
-	for _, w := range r.workloads {
-		if w.w.Model == gw.w.Model && w.w.Role == runtime.RolePartition && w.running {
-			parts[w.w.Partition] = w
-		}
+	if gw.route == nil {
+		return gw, nil, nil
 	}
-	return gw, parts, nil
+	return gw, r.chainFrom(gw.route.First), nil
+}
+
+// chainFrom follows the running partitions from the one named first to the
+// gateway, by their Next names.
+func (r *Runtime) chainFrom(first string) map[int]*workload {
+	parts := map[int]*workload{}
+	for name := first; ; {
+		w, ok := r.workloads[name]
+		if !ok || !w.running || w.w.Role != runtime.RolePartition || parts[w.w.Partition] != nil {
+			return parts
+		}
+		parts[w.w.Partition] = w
+		name = w.w.Next
+	}
+}
+
+// Route implements runtime.Runtime: the gateway takes the route when the
+// chain from first runs the manifest's partitions, as a real one takes it
+// once a ping goes through.
+func (r *Runtime) Route(ctx context.Context, gw, first runtime.Workload, manifestSHA256 string) (chain.RouteStatus, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g, ok := r.workloads[gw.Name]
+	if !ok || !g.running {
+		return chain.RouteStatus{}, fmt.Errorf("route of %s: connection refused: the gateway is not running", gw.Name)
+	}
+	spec := chain.RouteSpec{Manifest: first.ManifestPath, ManifestSHA256: manifestSHA256, First: first.Name, Issued: time.Now().UnixNano()}
+	st := chain.RouteStatus{Current: g.route}
+	man, err := slice.ReadManifest(filepath.Dir(first.ManifestPath))
+	if err == nil && man.SHA256 != manifestSHA256 {
+		err = fmt.Errorf("manifest %s: digest %s, want %s", first.ManifestPath, man.SHA256, manifestSHA256)
+	}
+	if err == nil {
+		err = chainWhole(man, r.chainFrom(first.Name))
+	}
+	if err != nil {
+		st.Pending, st.Error = &spec, err.Error()
+		return st, nil
+	}
+	g.route = &spec
+	st.Current = &spec
+	return st, nil
 }

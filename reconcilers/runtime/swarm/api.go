@@ -21,6 +21,7 @@ type ImageEngine interface {
 	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
 	ImageList(ctx context.Context, opts image.ListOptions) ([]image.Summary, error)
 	ImageRemove(ctx context.Context, ref string, opts image.RemoveOptions) ([]image.DeleteResponse, error)
+	VolumeRemove(ctx context.Context, volumeID string, force bool) error
 	Close() error
 }
 

@@ -56,7 +56,7 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 		return false, fmt.Errorf("inspect service %s: %w", w.Name, err)
 	}
 	if found && cur.Spec.Labels[LabelSpecHash] == labels[LabelSpecHash] &&
-		cur.Spec.Labels[labelImageRef] == ref && cur.Spec.Labels[labelCommandHash] == commandHash(ref, args) {
+		cur.Spec.Labels[labelImageRef] == ref && cur.Spec.Labels[labelCommandHash] == commandLineHash(ref, args, heapEnv(w)) {
 		if cur.Spec.Labels[LabelWorkload] != labels[LabelWorkload] {
 			// Same hash, other revision or paths: relabel only (the
 			// service's own labels; its tasks keep running).
@@ -83,7 +83,7 @@ func (r *Runtime) Apply(ctx context.Context, w runtime.Workload) (bool, error) {
 		Name: w.Name, Labels: labels, Image: ref, Args: args, NodeID: node.ID, Network: netID,
 		Secrets:           []*swarm.SecretReference{secret, tokenSecret},
 		MemoryReservation: w.MemoryReservation, Restart: swarm.RestartPolicyConditionOnFailure,
-		Port: w.Port, Health: health,
+		Port: w.Port, Health: health, Cache: w.Role == runtime.RolePartition, Env: heapEnv(w),
 	})
 	if !found {
 		if _, err := r.eng.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{}); err != nil {
@@ -263,4 +263,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// heapEnv paces the workload's garbage collection to its memory
+// reservation (runtime.HeapLimit): without it papdl-node takes the node's
+// whole memory limit for its own, as every other process on the node does.
+func heapEnv(w runtime.Workload) []string {
+	if limit := runtime.HeapLimit(w.MemoryReservation); limit > 0 {
+		return []string{fmt.Sprintf("GOMEMLIMIT=%d", limit)}
+	}
+	return nil
 }

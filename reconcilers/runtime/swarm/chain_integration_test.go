@@ -87,6 +87,22 @@ func TestSwarmChainAuthenticated(t *testing.T) {
 	for _, w := range ws {
 		waitRunning(ctx, t, b.rt, w)
 	}
+	// The gateway starts without a route: the controller's copy of the
+	// model's credentials signs one, sent to the published port.
+	written, err := slice.ReadManifest(art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; {
+		st, err := b.rt.Route(ctx, gw, ws[0], written.SHA256)
+		if err == nil && st.Pending == nil && st.Current != nil && st.Current.ManifestSHA256 == written.SHA256 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the gateway did not take its route: %+v, %v", st, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	url, err := b.rt.Endpoint(ctx, gw)
 	if err != nil {
 		t.Fatal(err)

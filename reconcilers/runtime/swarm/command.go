@@ -36,7 +36,7 @@ func GatewayName(model string) string { return runtime.WorkloadName(model, -1) }
 // arguments after the binary):
 //
 //	partition --manifest M --index I --partition P --sha256 S --listen SELF:7001 --next NEXT:7001|GW:7000 --return GW:7000 --credentials F
-//	gateway   --manifest M --model-name NAME --first FIRST:7001 --listen :PORT --return-listen SELF:7000 --credentials F
+//	gateway   --model-name NAME --listen :PORT --return-listen SELF:7000 --credentials F
 //
 // Services reach each other by service name on the model's network; F is
 // CredentialsFile, the model's secret. The chain listeners bind the
@@ -52,15 +52,12 @@ func DefaultCommand(w runtime.Workload, a Artifacts) []string {
 	}
 	var args []string
 	if w.Role == runtime.RoleGateway {
-		args = []string{"gateway", "--manifest", a.Manifest}
-		if a.ManifestSHA256 != "" {
-			args = append(args, "--manifest-sha256", a.ManifestSHA256)
-		}
-		// The gateway proves which model it serves by this name (the
-		// manifest's own is the ONNX graph's, not the DistributedModel's).
-		return append(args, "--model-name", w.Model, "--first", hostPort(w.Next, PartitionPort),
-			"--listen", ":"+strconv.Itoa(w.Port), "--return-listen", hostPort(self, ReturnPort),
-			"--credentials", CredentialsFile)
+		// The gateway outlives revisions: its chain comes by Route. It
+		// proves which model it serves by this name (the manifest's own
+		// is the ONNX graph's, not the DistributedModel's).
+		return []string{"gateway", "--model-name", w.Model,
+			"--listen", ":" + strconv.Itoa(w.Port), "--return-listen", hostPort(self, ReturnPort),
+			"--credentials", CredentialsFile}
 	}
 	next := hostPort(w.Next, PartitionPort)
 	if w.Next == gw {
@@ -78,8 +75,17 @@ func DefaultCommand(w runtime.Workload, a Artifacts) []string {
 		args = append(args, "--sha256", w.ArtifactSHA256)
 	}
 	return append(args, "--listen", hostPort(self, PartitionPort), "--next", next,
-		"--return", hostPort(gw, ReturnPort), "--credentials", CredentialsFile)
+		"--return", hostPort(gw, ReturnPort), "--credentials", CredentialsFile, "--cache-dir", CacheDir)
 }
+
+// The artifact cache: partition servers keep the partition files they
+// fetched in a named volume on their node, by sha256, so that a partition
+// restarted or re-placed on a node that ran it before does not download
+// its weights again.
+const (
+	CacheVolume = "papdl-artifacts"
+	CacheDir    = "/var/cache/papdl"
+)
 
 func hostPort(host string, port int) string { return host + ":" + strconv.Itoa(port) }
 

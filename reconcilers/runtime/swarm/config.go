@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -65,6 +66,11 @@ type Config struct {
 	// Dial opens engines (default Dial); tests never replace the engine
 	// with a fake, but may wrap the real one.
 	Dial Dialer
+	// CredentialsDir keeps the controller's copy of each model's chain
+	// credentials (mode 0600 files in a 0700 directory), which signs the
+	// routes sent to the model's gateway; "" keeps them in memory only,
+	// for the runtime's life.
+	CredentialsDir string
 }
 
 // Runtime is the Swarm runtime. It is safe for concurrent use.
@@ -74,6 +80,11 @@ type Runtime struct {
 	eng Engine
 	// managerID is the swarm node ID of the manager engine.
 	managerID string
+
+	credsMu sync.Mutex
+	bundles map[string][]byte // the models' chain credentials (PEM)
+	// httpClient sends routes to the gateways.
+	httpClient *http.Client
 
 	imgMu   sync.Mutex // serialises building and copying the image
 	binKey  string     // path, size and mtime of the binary last hashed
@@ -133,7 +144,8 @@ func New(ctx context.Context, cfg Config, log *zap.Logger) (*Runtime, error) {
 	}
 	log.Info("swarm runtime ready", zap.String("manager", info.Name), zap.String("nodeID", info.Swarm.NodeID),
 		zap.Int("nodes", info.Swarm.Nodes), zap.String("engine", info.ServerVersion))
-	return &Runtime{cfg: cfg, log: log, eng: eng, managerID: info.Swarm.NodeID, engines: map[string]ImageEngine{}, loaded: map[string]string{}}, nil
+	return &Runtime{cfg: cfg, log: log, eng: eng, managerID: info.Swarm.NodeID, engines: map[string]ImageEngine{}, loaded: map[string]string{},
+		bundles: map[string][]byte{}, httpClient: &http.Client{Timeout: 5 * time.Second}}, nil
 }
 
 // Name is "swarm".

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/papdl/papdl/inference/chain/chainauth"
 	"github.com/papdl/papdl/reconcilers/runtime"
+	"github.com/papdl/papdl/reconcilers/store"
 )
 
 // CredentialsFile is where a model's chain credentials are mounted in its
@@ -26,13 +28,22 @@ const CredentialsFile = "/run/secrets/papdl-chain.pem"
 func SecretName(model string) string { return "papdl-" + model + "-chain" }
 
 // ensureSecret returns the reference that mounts the model's chain
-// credentials, creating the secret (fresh credentials) when missing. The
-// credentials stay the same across the model's revisions, so services a
-// new revision leaves running still talk to the updated ones; Clean
-// removes them with the model. Swarm keeps secrets encrypted in its Raft
-// log and hands them only to the nodes that run the model's tasks.
+// credentials, creating the secret when missing. The credentials stay the
+// same across the model's revisions, so services a new revision leaves
+// running still talk to the updated ones; Clean removes them with the
+// model. Swarm keeps secrets encrypted in its Raft log and hands them only
+// to the nodes that run the model's tasks; the controller keeps its own
+// copy (bundle), which signs the routes it sends the model's gateway. The
+// secret's name carries the copy's digest: a controller that lost its copy
+// makes new credentials under a new name (and the services restart with
+// them) instead of using a secret it cannot sign for.
 func (r *Runtime) ensureSecret(ctx context.Context, model string) (*swarm.SecretReference, error) {
-	name := SecretName(model)
+	bundle, err := r.bundle(model)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(bundle)
+	name := SecretName(model) + "-" + hex.EncodeToString(sum[:4])
 	ref := func(id string) *swarm.SecretReference {
 		return &swarm.SecretReference{SecretID: id, SecretName: name,
 			File: &swarm.SecretReferenceFileTarget{Name: strings.TrimPrefix(CredentialsFile, "/run/secrets/"), UID: "0", GID: "0", Mode: 0o400}}
@@ -47,10 +58,6 @@ func (r *Runtime) ensureSecret(ctx context.Context, model string) (*swarm.Secret
 				return ref(s.ID), nil
 			}
 		}
-		bundle, err := chainauth.Generate(model, 0)
-		if err != nil {
-			return nil, err
-		}
 		resp, err := r.eng.SecretCreate(ctx, swarm.SecretSpec{
 			Annotations: swarm.Annotations{Name: name, Labels: map[string]string{LabelModel: model}},
 			Data:        bundle,
@@ -64,6 +71,64 @@ func (r *Runtime) ensureSecret(ctx context.Context, model string) (*swarm.Secret
 		}
 	}
 	return nil, fmt.Errorf("create secret %s: it keeps appearing and vanishing", name)
+}
+
+// bundle returns the controller's copy of model's chain credentials,
+// making new ones when it has none: in Config.CredentialsDir (a 0600 file
+// per model) when set, else in memory for the runtime's life.
+func (r *Runtime) bundle(model string) ([]byte, error) {
+	r.credsMu.Lock()
+	defer r.credsMu.Unlock()
+	if b, ok := r.bundles[model]; ok {
+		return b, nil
+	}
+	var path string
+	if dir := r.cfg.CredentialsDir; dir != "" {
+		path = filepath.Join(dir, model+".pem")
+		if b, err := os.ReadFile(path); err == nil {
+			if _, err := chainauth.Parse(b); err == nil {
+				r.bundles[model] = b
+				return b, nil
+			}
+			r.log.Warn("chain credentials unreadable: making new ones", zap.String("path", path))
+		}
+	}
+	b, err := chainauth.Generate(model, 0)
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		// The directory is the controller's alone; the file is written
+		// through a 0600 temporary file.
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("keep chain credentials of %s: %w", model, err)
+		}
+		if err := store.WriteFileAtomic(path, b); err != nil {
+			return nil, fmt.Errorf("keep chain credentials of %s: %w", model, err)
+		}
+	}
+	r.bundles[model] = b
+	return b, nil
+}
+
+// forgetBundle drops the controller's copy of model's credentials (every
+// model's when model is "").
+func (r *Runtime) forgetBundle(model string) {
+	r.credsMu.Lock()
+	defer r.credsMu.Unlock()
+	pattern := model + ".pem"
+	if model == "" {
+		clear(r.bundles)
+		pattern = "*.pem"
+	}
+	delete(r.bundles, model)
+	if r.cfg.CredentialsDir == "" {
+		return
+	}
+	files, _ := filepath.Glob(filepath.Join(r.cfg.CredentialsDir, pattern))
+	for _, f := range files {
+		_ = os.Remove(f)
+	}
 }
 
 // removeSecrets deletes the model's chain credentials (all models' when

@@ -54,9 +54,9 @@ func buildContext(binary []byte, repo string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// streamError reads a JSON message stream (build or load output) to the
+// StreamError reads a JSON message stream (build, import or load output) to the
 // end and returns the first error it reports.
-func streamError(rd io.Reader) error {
+func StreamError(rd io.Reader) error {
 	dec := json.NewDecoder(rd)
 	for {
 		var m struct {
@@ -133,7 +133,7 @@ func (r *Runtime) buildImage(ctx context.Context, tag string, bin []byte) error 
 		return fmt.Errorf("build image %s from %s: %w", tag, filepath.Base(r.cfg.NodeBinary), err)
 	}
 	defer resp.Body.Close()
-	if err := streamError(resp.Body); err != nil {
+	if err := StreamError(resp.Body); err != nil {
 		return fmt.Errorf("build image %s: %w", tag, err)
 	}
 	r.log.Info("built node image", zap.String("image", tag), zap.Int("binaryBytes", len(bin)),
@@ -190,7 +190,7 @@ func (r *Runtime) ensureImage(ctx context.Context, nodeID, hostname string) (str
 		return "", fmt.Errorf("load image %s into node %s: %w", ref, hostname, err)
 	}
 	defer resp.Body.Close()
-	if err := streamError(resp.Body); err != nil {
+	if err := StreamError(resp.Body); err != nil {
 		return "", fmt.Errorf("load image %s into node %s: %w", ref, hostname, err)
 	}
 	r.log.Info("loaded node image", zap.String("node", hostname), zap.String("image", ref),

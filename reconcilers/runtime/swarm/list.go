@@ -187,20 +187,33 @@ func (r *Runtime) Clean(ctx context.Context, model string) error {
 	}
 	if err := r.removeSecrets(ctx, model); err != nil {
 		errs = append(errs, err)
+	} else {
+		r.forgetBundle(model)
 	}
-	if model == "" && r.cfg.Image == "" {
-		if err := removeImages(ctx, r.eng, "the manager"); err != nil {
-			errs = append(errs, err)
-		}
+	if model == "" {
+		// The artifact caches go with the last model (the volume is
+		// shared by the models, content-addressed).
+		engines := map[string]ImageEngine{"the manager": r.eng}
 		for host := range r.cfg.NodeEngines {
 			eng, err := r.nodeEngine(host)
-			if err == nil {
-				err = removeImages(ctx, eng, "node "+host)
-			}
 			if err != nil {
 				errs = append(errs, err)
+				continue
+			}
+			engines["node "+host] = eng
+		}
+		for where, eng := range engines {
+			if err := eng.VolumeRemove(ctx, CacheVolume, true); err != nil && !cerrdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove the artifact cache on %s: %w", where, err))
+			}
+			if r.cfg.Image == "" {
+				if err := removeImages(ctx, eng, where); err != nil {
+					errs = append(errs, err)
+				}
 			}
 		}
+	}
+	if model == "" && r.cfg.Image == "" {
 		r.mu.Lock()
 		r.loaded = map[string]string{}
 		r.image = ""

@@ -3,11 +3,13 @@ package swarm
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
 )
 
@@ -43,6 +45,10 @@ type serviceParams struct {
 	// Secrets are mounted into the container (nil entries are skipped):
 	// the model's chain credentials, the gateway's token.
 	Secrets []*swarm.SecretReference
+	// Cache mounts the node's artifact cache volume (partition servers).
+	Cache bool
+	// Env is the container's environment (GOMEMLIMIT).
+	Env []string
 }
 
 // commandHash digests a command line.
@@ -56,6 +62,12 @@ func commandHash(image string, args []string) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
+// commandLineHash digests what the container runs: image, arguments and
+// environment. Apply compares it with the running service's label.
+func commandLineHash(image string, args, env []string) string {
+	return commandHash(image, append(slices.Clone(args), env...))
+}
+
 // serviceSpec builds the spec of one papdl service: one replica pinned to
 // its node, dnsrr on the model's network, the image's entrypoint (the node
 // binary) with Args.
@@ -65,7 +77,7 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 		labels[k] = v
 	}
 	labels[labelImageRef] = p.Image
-	labels[labelCommandHash] = commandHash(p.Image, p.Args)
+	labels[labelCommandHash] = commandLineHash(p.Image, p.Args, p.Env)
 	ctrLabels := map[string]string{}
 	for _, k := range []string{LabelModel, LabelRole, LabelPartition} {
 		if v, ok := p.Labels[k]; ok {
@@ -81,6 +93,7 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 			ContainerSpec: &swarm.ContainerSpec{
 				Image:           p.Image,
 				Args:            append([]string(nil), p.Args...),
+				Env:             slices.Clone(p.Env),
 				Labels:          ctrLabels,
 				Hostname:        p.Name,
 				StopGracePeriod: &grace,
@@ -97,6 +110,9 @@ func serviceSpec(p serviceParams) swarm.ServiceSpec {
 		if s != nil {
 			spec.TaskTemplate.ContainerSpec.Secrets = append(spec.TaskTemplate.ContainerSpec.Secrets, s)
 		}
+	}
+	if p.Cache {
+		spec.TaskTemplate.ContainerSpec.Mounts = []mount.Mount{{Type: mount.TypeVolume, Source: CacheVolume, Target: CacheDir}}
 	}
 	if p.MemoryReservation > 0 {
 		spec.TaskTemplate.Resources = &swarm.ResourceRequirements{

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +31,8 @@ func TestServiceSpec(t *testing.T) {
 		{"partition", serviceParams{Name: "papdl-m-p0", Image: "papdl-node:abc", Args: []string{"partition"},
 			NodeID: "n1", Network: "net1", MemoryReservation: 64 << 20, Restart: swarm.RestartPolicyConditionOnFailure,
 			Secrets: []*swarm.SecretReference{{SecretID: "s1", SecretName: SecretName("m")}, nil},
-			Labels:  map[string]string{LabelModel: "m", LabelRole: runtime.RolePartition}}, 0, 64 << 20, swarm.RestartPolicyConditionOnFailure},
+			Labels:  map[string]string{LabelModel: "m", LabelRole: runtime.RolePartition}, Cache: true,
+			Env: heapEnv(runtime.Workload{MemoryReservation: 64 << 20})}, 0, 64 << 20, swarm.RestartPolicyConditionOnFailure},
 		{"gateway", serviceParams{Name: "papdl-m-gateway", Image: "papdl-node:abc", NodeID: "n2", Network: "net1",
 			Port: 8765, Restart: swarm.RestartPolicyConditionOnFailure}, 1, 0, swarm.RestartPolicyConditionOnFailure},
 		{"bench", serviceParams{Name: "papdl-m-bench-n3", Image: "img", NodeID: "n3", Network: "net1",
@@ -51,6 +53,17 @@ func TestServiceSpec(t *testing.T) {
 			if *s.Mode.Replicated.Replicas != 1 {
 				t.Errorf("replicas = %d", *s.Mode.Replicated.Replicas)
 			}
+			// The heap limit is the workload's share, not the node's.
+			if got := s.TaskTemplate.ContainerSpec.Env; !reflect.DeepEqual(got, tt.p.Env) {
+				t.Errorf("env = %v, want %v", got, tt.p.Env)
+			}
+			if tt.p.MemoryReservation > 0 && !reflect.DeepEqual(tt.p.Env, []string{fmt.Sprintf("GOMEMLIMIT=%d", tt.p.MemoryReservation+16<<20)}) {
+				t.Errorf("env %v: want GOMEMLIMIT of the reservation plus 16 MiB", tt.p.Env)
+			}
+			mounts := s.TaskTemplate.ContainerSpec.Mounts
+			if cached := len(mounts) == 1 && mounts[0].Source == CacheVolume && mounts[0].Target == CacheDir; cached != tt.p.Cache {
+				t.Errorf("mounts = %+v, want the artifact cache: %v", mounts, tt.p.Cache)
+			}
 			if len(s.EndpointSpec.Ports) != tt.wantPorts {
 				t.Fatalf("ports = %v", s.EndpointSpec.Ports)
 			}
@@ -70,7 +83,7 @@ func TestServiceSpec(t *testing.T) {
 			if s.TaskTemplate.RestartPolicy.Condition != tt.wantRestart {
 				t.Errorf("restart = %s", s.TaskTemplate.RestartPolicy.Condition)
 			}
-			if s.Labels[labelImageRef] != tt.p.Image || s.Labels[labelCommandHash] != commandHash(tt.p.Image, tt.p.Args) {
+			if s.Labels[labelImageRef] != tt.p.Image || s.Labels[labelCommandHash] != commandLineHash(tt.p.Image, tt.p.Args, tt.p.Env) {
 				t.Errorf("labels = %v", s.Labels)
 			}
 			if n := s.TaskTemplate.Networks; len(n) != 1 || n[0].Target != tt.p.Network {
@@ -100,11 +113,11 @@ func TestDefaultCommand(t *testing.T) {
 		want string
 	}{
 		{"middle partition", runtime.Workload{Model: "m", Role: runtime.RolePartition, Partition: 0, Next: "papdl-m-p1", ArtifactSHA256: "ps"},
-			"partition --manifest http://c/m --manifest-sha256 ms --index 0 --partition http://c/p --sha256 ps --listen papdl-m-p0:7001 --next papdl-m-p1:7001 --return papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem"},
+			"partition --manifest http://c/m --manifest-sha256 ms --index 0 --partition http://c/p --sha256 ps --listen papdl-m-p0:7001 --next papdl-m-p1:7001 --return papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem --cache-dir /var/cache/papdl"},
 		{"last partition", runtime.Workload{Model: "m", Role: runtime.RolePartition, Partition: 2, Next: "papdl-m-gateway", ArtifactSHA256: "ps"},
-			"partition --manifest http://c/m --manifest-sha256 ms --index 2 --partition http://c/p --sha256 ps --listen papdl-m-p2:7001 --next papdl-m-gateway:7000 --return papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem"},
+			"partition --manifest http://c/m --manifest-sha256 ms --index 2 --partition http://c/p --sha256 ps --listen papdl-m-p2:7001 --next papdl-m-gateway:7000 --return papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem --cache-dir /var/cache/papdl"},
 		{"gateway", runtime.Workload{Model: "m", Role: runtime.RoleGateway, Partition: -1, Next: "papdl-m-p0", Port: 8765},
-			"gateway --manifest http://c/m --manifest-sha256 ms --model-name m --first papdl-m-p0:7001 --listen :8765 --return-listen papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem"},
+			"gateway --model-name m --listen :8765 --return-listen papdl-m-gateway:7000 --credentials /run/secrets/papdl-chain.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,7 +69,7 @@ func (r *Runtime) watchOnce(ctx context.Context, notify func(model string)) erro
 	}
 }
 
-var serviceName = regexp.MustCompile(`^papdl-(.+)-(p[0-9]+|gateway|probe-.+|bench-.+)$`)
+var serviceName = regexp.MustCompile(`^papdl-(.+)-(p[0-9]+(-[0-9a-f]{8})?|gateway|probe-.+|bench-.+)$`)
 
 // modelOfService recovers the model from a papdl service name.
 func modelOfService(name string) string {

@@ -48,3 +48,10 @@ fuzz:
 
 clean:
 	rm -rf $(BIN) $(OUT)
+
+# papdl's engine side by side with PyTorch on torchvision and transformer
+# models exported to ONNX (needs python3-torch, python3-torchvision and
+# libopenblas0-pthread from Debian; see docs/performance.md).
+bench-torch:
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/benchengine ./hack/benchengine
+	/usr/bin/python3 hack/bench-torch.py --engine $(BIN)/benchengine $(BENCH_TORCH_ARGS)

@@ -219,9 +219,11 @@ func LoadStage(ctx context.Context, src StageSource) (slice.Stage, *slice.Manife
 	}
 	// The file's bytes are dead (the decoder copies out of them): collect
 	// them before compiling packs a second copy of the weights, so that a
-	// node holds two copies of the weights at most, not three.
+	// node holds two copies of the weights at most while compiling, not
+	// three. PackedOnly then drops the decoded copy of every weight that
+	// a kernel keeps packed: once m is gone, the weights are held once.
 	runtime.GC()
-	prog, err := engine.Compile(m, engine.Options{})
+	prog, err := engine.Compile(m, engine.Options{PackedOnly: true})
 	if err != nil {
 		return slice.Stage{}, nil, fmt.Errorf("partition %d (%s): %w", p.Index, loc, err)
 	}

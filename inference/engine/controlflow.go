@@ -72,7 +72,8 @@ func compileSubgraph(n *onnx.Node, attr string, opset int64, reg *ops.Registry) 
 		outer = append(outer, name)
 	}
 	sort.Strings(outer)
-	p, err := compileGraph(a.G, opset, reg, outer)
+	// Subgraphs run unfused (fusion gives the same bits either way).
+	p, err := compileGraph(a.G, opset, reg, outer, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", attr, err)
 	}

@@ -8,8 +8,12 @@ import (
 // program executes: constant sub-graphs (Constant nodes, Identity of an
 // initializer, shape arithmetic on constants, ...) are replaced by the
 // initializers they compute. Initializers nobody reads are dropped. Running
-// the folded model gives the same bits as running m.
+// the folded model gives the same bits as running m. A program compiled
+// with Options.PackedOnly has dropped weights and returns nil.
 func (p *Program) FoldedModel(m *onnx.Model) *onnx.Model {
+	if p.packedOnly {
+		return nil
+	}
 	nameOf := make([]string, len(p.constants))
 	for name, s := range p.slotOf {
 		nameOf[s] = name
@@ -22,11 +26,13 @@ func (p *Program) FoldedModel(m *onnx.Model) *onnx.Model {
 		Outputs:   append([]onnx.ValueInfo(nil), p.outputs...),
 	}
 	used := map[int]bool{}
-	for _, st := range p.steps {
-		out.Nodes = append(out.Nodes, st.node)
-		for _, s := range st.in {
-			if s >= 0 && p.constants[s] != nil {
-				used[s] = true
+	for _, fused := range p.steps {
+		for _, st := range fused.parts() {
+			out.Nodes = append(out.Nodes, st.node)
+			for _, s := range st.in {
+				if s >= 0 && p.constants[s] != nil {
+					used[s] = true
+				}
 			}
 		}
 	}

@@ -23,6 +23,9 @@ type Program struct {
 	outSlots  []int
 	steps     []step
 	opset     int64
+	// packedOnly: constants that kernels hold packed have no data here
+	// (Options.PackedOnly).
+	packedOnly bool
 }
 
 type step struct {
@@ -31,12 +34,31 @@ type step struct {
 	in      []int // -1 for an omitted optional input
 	out     []int // -1 for an omitted optional output
 	release []int // slots whose last reader is this step
+	// unfused holds the original steps of a fused step (see fuseEpilogues),
+	// in order; nil for a plain step.
+	unfused []step
+}
+
+// parts returns the original steps st stands for.
+func (st *step) parts() []step {
+	if st.unfused != nil {
+		return st.unfused
+	}
+	return []step{*st}
 }
 
 // Options tune Compile.
 type Options struct {
 	// Registry compiles nodes; nil means ops.NewRegistry().
 	Registry *ops.Registry
+	// Unfused runs every node on its own: no epilogue fusion (which gives
+	// the same bits; for tests and comparisons).
+	Unfused bool
+	// PackedOnly drops the data of constant float32 inputs that every
+	// reader keeps in its own packed form (kernel.Packer: Conv, Gemm and
+	// MatMul weights), so that a serving process holds its weights once.
+	// The results are the same bits; FoldedModel is not available.
+	PackedOnly bool
 }
 
 // Compile checks and compiles m. Errors name the node, operator, opset or
@@ -53,13 +75,20 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 	if opset == 0 {
 		return nil, errors.New("model imports no opset of the default ONNX domain")
 	}
-	return compileGraph(m.Graph, opset, reg, nil)
+	p, err := compileGraph(m.Graph, opset, reg, nil, !opts.Unfused)
+	if err != nil {
+		return nil, err
+	}
+	if opts.PackedOnly {
+		p.dropPackedConstants()
+	}
+	return p, nil
 }
 
 // compileGraph compiles g. outer lists the outer-scope names a subgraph
 // reads (nil for a model's main graph): they become runtime inputs of any
-// type and shape.
-func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string) (*Program, error) {
+// type and shape. fuse turns on epilogue fusion.
+func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string, fuse bool) (*Program, error) {
 	p := &Program{slotOf: map[string]int{}, opset: opset}
 	slot := func(name string) int {
 		if s, ok := p.slotOf[name]; ok {
@@ -129,7 +158,7 @@ func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string)
 		if err != nil {
 			return nil, err
 		}
-		st.kernel = k
+		st.kernel = rewriteKernel(n, k, consts)
 		if allConst && foldable(n) {
 			// Compile takes no context: folding runs to completion.
 			outs, err := runStep(context.Background(), st, consts)
@@ -154,6 +183,10 @@ func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string)
 		p.outputs = append(p.outputs, out)
 		p.outSlots = append(p.outSlots, s)
 	}
+	if fuse {
+		p.fuseEpilogues()
+	}
+	p.shareScratch()
 	p.planReleases()
 	return p, nil
 }
@@ -231,7 +264,9 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 	return p.RunObserved(ctx, inputs, nil)
 }
 
-// RunObserved is Run with an observer called after each node.
+// RunObserved is Run with an observer called after each node. The nodes
+// of a fused step (see fuseEpilogues) run one by one here, so that each
+// gets its own time and output; the bits are the same as Run's.
 func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
 	vals := make([]*tensor.Tensor, len(p.constants))
 	copy(vals, p.constants)
@@ -269,7 +304,28 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 		if obs != nil {
 			start = time.Now()
 		}
-		outs, err := runStep(ctx, st, args)
+		var outs []*tensor.Tensor
+		var err error
+		var observed func(u step, args, outs []*tensor.Tensor, dur time.Duration)
+		if obs != nil && st.unfused != nil {
+			// Observed runs (profiles, shape capture) run a fused step's
+			// nodes one by one, so that each node gets its own time.
+			observed = func(u step, args, outs []*tensor.Tensor, dur time.Duration) {
+				var b int64
+				for _, o := range outs {
+					if o != nil {
+						b += o.ByteSize()
+					}
+				}
+				obs(Observation{Node: u.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live + b})
+			}
+			outs, err = runUnfused(ctx, st, vals, observed)
+		} else {
+			outs, err = runStep(ctx, st, args)
+			if st.unfused != nil && errors.Is(err, kernel.ErrNotFused) {
+				outs, err = runUnfused(ctx, st, vals, nil)
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("node %s (%s): %w", st.node.Label(), st.node.OpType, err)
 		}
@@ -283,7 +339,7 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 				live += outs[j].ByteSize()
 			}
 		}
-		if obs != nil {
+		if obs != nil && observed == nil {
 			obs(Observation{Node: st.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live})
 		}
 		for _, s := range st.release {
@@ -302,6 +358,46 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 		res[vi.Name] = t
 	}
 	return res, nil
+}
+
+// runUnfused runs the original steps of a fused step one by one, reading
+// and writing vals, and returns the last one's outputs; the intermediate
+// values are dropped again. each, when non-nil, is called after every step
+// with its time.
+func runUnfused(ctx context.Context, st step, vals []*tensor.Tensor, each func(u step, args, outs []*tensor.Tensor, dur time.Duration)) ([]*tensor.Tensor, error) {
+	var outs []*tensor.Tensor
+	for k, u := range st.unfused {
+		args := make([]*tensor.Tensor, len(u.in))
+		for j, s := range u.in {
+			if s >= 0 {
+				args[j] = vals[s]
+			}
+		}
+		start := time.Now()
+		var err error
+		if outs, err = runStep(ctx, u, args); err != nil {
+			return nil, fmt.Errorf("node %s (%s): %w", u.node.Label(), u.node.OpType, err)
+		}
+		if each != nil {
+			each(u, args, outs, time.Since(start))
+		}
+		if k == len(st.unfused)-1 {
+			break
+		}
+		for j, s := range u.out {
+			if s >= 0 {
+				vals[s] = outs[j]
+			}
+		}
+	}
+	for _, u := range st.unfused[:len(st.unfused)-1] {
+		for _, s := range u.out {
+			if s >= 0 {
+				vals[s] = nil
+			}
+		}
+	}
+	return outs, nil
 }
 
 func runStep(ctx context.Context, st step, args []*tensor.Tensor) (outs []*tensor.Tensor, err error) {

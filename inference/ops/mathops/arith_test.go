@@ -324,3 +324,46 @@ func TestHalf(t *testing.T) {
 		}
 	})
 }
+
+// TestSplitLargeBroadcast checks the element-wise operators on tensors large
+// enough to be split across goroutines against a naive loop, for equal
+// shapes, a scalar, a per-channel and an inner-axis broadcast.
+func TestSplitLargeBroadcast(t *testing.T) {
+	fill := func(shape ...int) *tensor.Tensor {
+		x := tensor.New(tensor.Float32, shape...)
+		for i := range x.Float32s() {
+			x.Float32s()[i] = float32(i%97) - 48.5
+		}
+		return x
+	}
+	const n, c, h, w = 2, 8, 70, 90
+	a := fill(n, c, h, w)
+	for _, bs := range [][]int{{n, c, h, w}, {1}, {1, c, 1, 1}, {w}, {n, 1, h, 1}} {
+		b := fill(bs...)
+		got := mustRun(t, "Mul", 13, nil, a, b).Float32s()
+		for i := range got {
+			idx := []int{i / (c * h * w), i / (h * w) % c, i / w % h, i % w}
+			off := 0
+			for d, sz := range bs {
+				k := idx[len(idx)-len(bs)+d]
+				if sz == 1 {
+					k = 0
+				}
+				off = off*sz + k
+			}
+			if want := a.Float32s()[i] * b.Float32s()[off]; got[i] != want {
+				t.Fatalf("b %v: element %d = %v, want %v", bs, i, got[i], want)
+			}
+		}
+	}
+	e := mustRun(t, "Sigmoid", 13, nil, a).Float32s()
+	r := mustRun(t, "Relu", 13, nil, a).Float32s()
+	for i, x := range a.Float32s() {
+		if want := float32(1 / (1 + math.Exp(-float64(x)))); e[i] != want {
+			t.Fatalf("Sigmoid element %d = %v, want %v", i, e[i], want)
+		}
+		if want := max(x, 0); r[i] != want {
+			t.Fatalf("Relu element %d = %v, want %v", i, r[i], want)
+		}
+	}
+}

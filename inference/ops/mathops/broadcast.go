@@ -1,5 +1,7 @@
 package mathops
 
+import "github.com/papdl/papdl/inference/ops/kernel"
+
 // bcast is the plan of a two-operand multidirectional (numpy) broadcast:
 // the output shape plus the operands' strides over a reduced description of
 // the output in which size-1 dimensions are dropped and neighbouring
@@ -169,24 +171,47 @@ func run2[A, B, O any](p *bcast, dst []O, a []A, b []B, k slices2[A, B, O]) {
 		}
 	}
 	if last == 0 {
-		runInner(0, 0, 0)
+		// One run (equal shapes, or a scalar operand): split it.
+		kernel.Split(inner, splitElems, func(lo, hi int) {
+			d := dst[lo:hi]
+			switch {
+			case ia != 0 && ib != 0:
+				k.vv(d, a[lo:hi], b[lo:hi])
+			case ia != 0:
+				k.vs(d, a[lo:hi], b[0])
+			case ib != 0:
+				k.sv(d, a[0], b[lo:hi])
+			default:
+				k.vs(d, a[:1], b[0])
+			}
+		})
 		return
 	}
-	// Odometer over the outer merged dimensions.
-	idx := make([]int, last)
-	oa, ob := 0, 0
-	for o := 0; o < p.n; o += inner {
-		runInner(o, oa, ob)
-		for j := last - 1; j >= 0; j-- {
-			idx[j]++
-			oa += p.sa[j]
-			ob += p.sb[j]
-			if idx[j] < p.dims[j] {
-				break
-			}
-			oa -= p.sa[j] * p.dims[j]
-			ob -= p.sb[j] * p.dims[j]
-			idx[j] = 0
+	// Odometer over the outer merged dimensions, rows split across
+	// goroutines for large tensors (each row is written by one).
+	rows := p.n / inner
+	kernel.Split(rows, max(1, splitElems/max(inner, 1)), func(r0, r1 int) {
+		idx := make([]int, last)
+		oa, ob := 0, 0
+		for j, r := last-1, r0; j >= 0; j-- {
+			idx[j] = r % p.dims[j]
+			r /= p.dims[j]
+			oa += idx[j] * p.sa[j]
+			ob += idx[j] * p.sb[j]
 		}
-	}
+		for o := r0 * inner; o < r1*inner; o += inner {
+			runInner(o, oa, ob)
+			for j := last - 1; j >= 0; j-- {
+				idx[j]++
+				oa += p.sa[j]
+				ob += p.sb[j]
+				if idx[j] < p.dims[j] {
+					break
+				}
+				oa -= p.sa[j] * p.dims[j]
+				ob -= p.sb[j] * p.dims[j]
+				idx[j] = 0
+			}
+		}
+	})
 }

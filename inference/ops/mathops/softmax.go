@@ -17,10 +17,20 @@ func softmaxRows[T float](dst, src []T, outer, axisLen, inner int, logOut bool) 
 	if block == 0 {
 		return
 	}
+	// Blocks are independent: split them across goroutines for large
+	// tensors (the same bits).
+	kernel.Split(outer, max(1, splitElems/block), func(o0, o1 int) {
+		softmaxBlocks(dst, src, o0, o1, axisLen, inner, logOut)
+	})
+}
+
+// softmaxBlocks is softmaxRows on blocks [o0, o1).
+func softmaxBlocks[T float](dst, src []T, o0, o1, axisLen, inner int, logOut bool) {
+	block := axisLen * inner
 	mx := make([]T, inner)
 	sum := make([]float64, inner)
 	e := make([]float64, block)
-	for o := 0; o < outer; o++ {
+	for o := o0; o < o1; o++ {
 		x := src[o*block : (o+1)*block]
 		y := dst[o*block : (o+1)*block]
 		copy(mx, x[:inner])
@@ -33,15 +43,15 @@ func softmaxRows[T float](dst, src []T, outer, axisLen, inner int, logOut bool) 
 		for j := range sum {
 			sum[j] = 0
 		}
-		for k := 0; k < axisLen; k++ {
-			row := x[k*inner : (k+1)*inner]
-			er := e[k*inner : (k+1)*inner]
-			for j, v := range row {
-				er[j] = float64(v) - float64(mx[j])
-				sum[j] += math.Exp(er[j])
-			}
-		}
 		if logOut {
+			for k := 0; k < axisLen; k++ {
+				row := x[k*inner : (k+1)*inner]
+				er := e[k*inner : (k+1)*inner]
+				for j, v := range row {
+					er[j] = float64(v) - float64(mx[j])
+					sum[j] += math.Exp(er[j])
+				}
+			}
 			for j := range sum {
 				sum[j] = math.Log(sum[j])
 			}
@@ -54,11 +64,20 @@ func softmaxRows[T float](dst, src []T, outer, axisLen, inner int, logOut bool) 
 			}
 			continue
 		}
+		// e holds the exponentials, each computed once.
+		for k := 0; k < axisLen; k++ {
+			row := x[k*inner : (k+1)*inner]
+			er := e[k*inner : (k+1)*inner]
+			for j, v := range row {
+				er[j] = math.Exp(float64(v) - float64(mx[j]))
+				sum[j] += er[j]
+			}
+		}
 		for k := 0; k < axisLen; k++ {
 			er := e[k*inner : (k+1)*inner]
 			yr := y[k*inner : (k+1)*inner]
-			for j, d := range er {
-				yr[j] = T(math.Exp(d) / sum[j])
+			for j, ex := range er {
+				yr[j] = T(ex / sum[j])
 			}
 		}
 	}

@@ -18,8 +18,13 @@ const (
 	opRelu
 )
 
+// unaryNum sets dst to op(src), split across goroutines for large tensors.
 func unaryNum[T number](op numOp, dst, src []T) {
 	src = src[:len(dst)]
+	kernel.Split(len(dst), splitElems, func(lo, hi int) { unaryNumRange(op, dst[lo:hi], src[lo:hi]) })
+}
+
+func unaryNumRange[T number](op numOp, dst, src []T) {
 	switch op {
 	case opAbs:
 		for i, x := range src {
@@ -138,14 +143,6 @@ func attrs2(n1 string, d1 float32, n2 string, d2 float32, mk func(a, b float64) 
 	}
 }
 
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
 func softplus(x float64) float64 {
 	if x > 0 {
 		return x + math.Log1p(math.Exp(-x))
@@ -164,7 +161,7 @@ var floatOps = map[string]floatFn{
 	"Floor":      plain(math.Floor),
 	"Ceil":       plain(math.Ceil),
 	"Round":      plain(math.RoundToEven),
-	"Sigmoid":    plain(sigmoid),
+	"Sigmoid":    plain(kernel.Sigmoid),
 	"Tanh":       plain(math.Tanh),
 	"Erf":        plain(math.Erf),
 	"Sin":        plain(math.Sin),
@@ -239,12 +236,20 @@ var floatOps = map[string]floatFn{
 	}),
 }
 
+// mapFloat sets dst[i] = f(src[i]), split across goroutines for large
+// tensors (element-wise, so the same bits).
 func mapFloat[T float](dst, src []T, f func(float64) float64) {
 	src = src[:len(dst)]
-	for i, x := range src {
-		dst[i] = T(f(float64(x)))
-	}
+	kernel.Split(len(dst), splitElems, func(lo, hi int) {
+		for i, x := range src[lo:hi] {
+			dst[lo+i] = T(f(float64(x)))
+		}
+	})
 }
+
+// splitElems is the fewest elements an element-wise operator gives one
+// goroutine.
+const splitElems = 1 << 14
 
 func buildFloatUnary(mk floatFn) kernel.Builder {
 	return func(n *onnx.Node, _ int64, _ []*tensor.Tensor) (kernel.Kernel, error) {

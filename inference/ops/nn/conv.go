@@ -17,8 +17,35 @@ type convKernel struct {
 	// is a constant of shape packedShape; nil otherwise.
 	packed      [][]float32
 	packedShape []int
-	// scratch recycles im2col buffers (*[]float32) between runs.
+	// scratch recycles im2col buffers (*[]float32) between runs; shared,
+	// when set, is the program's Scratch and is used instead.
 	scratch sync.Pool
+	shared  *kernel.Scratch
+	// epi, when non-nil, is fused into the output (see kernel.Fuser).
+	epi *kernel.Epilogue
+}
+
+// Fuse implements kernel.Fuser for a residual Add and an activation.
+func (k *convKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
+	if e.Bias != nil || k.epi != nil {
+		return nil, false
+	}
+	return &convKernel{attrs: k.attrs, group: k.group, packed: k.packed, packedShape: k.packedShape, shared: k.shared, epi: &e}, true
+}
+
+// UseScratch implements kernel.ScratchUser.
+func (k *convKernel) UseScratch(s *kernel.Scratch) { k.shared = s }
+
+// PackedInputs implements kernel.Packer: W when it was packed at build time
+// and the convolution is not depthwise (which reads W itself).
+func (k *convKernel) PackedInputs() []int {
+	if k.packed == nil {
+		return nil
+	}
+	if m, cg := k.packedShape[0], k.packedShape[1]; cg == 1 && m == k.group && k.group > 1 {
+		return nil
+	}
+	return []int{1}
 }
 
 func buildConv(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
@@ -83,6 +110,14 @@ func packConvWeights(w *tensor.Tensor, group int) [][]float32 {
 }
 
 func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	var res *tensor.Tensor
+	if k.epi != nil && k.epi.Residual {
+		i := k.epi.ResidualInput
+		res, inputs = kernel.Input(inputs, i), inputs[:i]
+		if res == nil {
+			return nil, fmt.Errorf("missing the fused residual (input %d)", i)
+		}
+	}
 	if err := kernel.NeedInputs(inputs, 2); err != nil {
 		return nil, err
 	}
@@ -111,6 +146,13 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	y := tensor.New(tensor.Float32, append([]int{batch, m}, g.outShape()...)...)
+	var resData []float32
+	if res != nil {
+		if res.DType != tensor.Float32 || !tensor.SameShape(res.Shape, y.Shape) {
+			return nil, kernel.ErrNotFused
+		}
+		resData = res.Float32s()
+	}
 	var bias []float32
 	if b != nil {
 		bias = b.Float32s()
@@ -120,12 +162,18 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		packed = packConvWeights(w, k.group)
 	}
 	need := packedSizeB(cg*g.kSize(), g.outSize())
+	if k.shared != nil {
+		buf := k.shared.Get(need)
+		convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, buf, batch, c, m, k.group, &g, k.epi, resData)
+		k.shared.Put(buf)
+		return []*tensor.Tensor{y}, nil
+	}
 	buf, _ := k.scratch.Get().(*[]float32)
 	if buf == nil || cap(*buf) < need {
 		s := make([]float32, need)
 		buf = &s
 	}
-	convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, (*buf)[:need], batch, c, m, k.group, &g)
+	convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, (*buf)[:need], batch, c, m, k.group, &g, k.epi, resData)
 	k.scratch.Put(buf)
 	return []*tensor.Tensor{y}, nil
 }
@@ -135,12 +183,14 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 // Naive reference (per batch n, output channel o in group gr, output
 // position p, with i the input position of kernel tap t):
 //
-//	y[n,o,p] = bias[o] + sum_{ci<C/group, t} w[o,ci,t] * x[n, gr·C/group+ci, i(p,t)]
+//	y[n,o,p] = sum_{ci<C/group, t} w[o,ci,t] * x[n, gr·C/group+ci, i(p,t)] + bias[o]
 //
-// where taps falling into the padding contribute zero.
+// where taps falling into the padding contribute zero; the sum runs in
+// k-blocks as in sgemmPacked and the bias is added last.
 //
-// pb is scratch space of packedSizeB(C/group·kSize, outSize) elements.
-func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batch, c, m, group int, g *window) {
+// pb is scratch space of packedSizeB(C/group·kSize, outSize) elements. epi,
+// when non-nil, is applied to y (with res, y's shape, as its residual).
+func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batch, c, m, group int, g *window, epi *kernel.Epilogue, res []float32) {
 	cg, mg := c/group, m/group
 	ks := g.kSize()
 	kk := cg * ks
@@ -149,7 +199,7 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 		return
 	}
 	if cg == 1 && mg == 1 && group > 1 {
-		depthwise(y, x, w, bias, batch*c, g)
+		depthwise(y, x, w, bias, batch*c, g, epi, res)
 		return
 	}
 	pointwise := ks == 1
@@ -158,27 +208,65 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 			pointwise = false
 		}
 	}
-	for n := 0; n < batch; n++ {
-		for gr := 0; gr < group; gr++ {
-			xs := x[(n*c+gr*cg)*in : (n*c+(gr+1)*cg)*in]
-			if pointwise {
-				packB(pb, kk, out, xs, out, false)
-			} else {
-				im2colPacked(pb, xs, cg, g)
+	one := func(n, gr int, pb []float32, parallel bool) {
+		xs := x[(n*c+gr*cg)*in : (n*c+(gr+1)*cg)*in]
+		if pointwise {
+			packB(pb, kk, out, xs, out, false)
+		} else {
+			im2colPacked(pb, xs, cg, g, parallel)
+		}
+		ys := y[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
+		var post tilePost
+		if bias != nil || epi != nil {
+			var rs, bs []float32
+			if res != nil {
+				rs = res[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
 			}
-			ys := y[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
-			add := false
 			if bias != nil {
-				for o := 0; o < mg; o++ {
-					bv := bias[gr*mg+o]
-					row := ys[o*out : (o+1)*out]
-					for j := range row {
-						row[j] = bv
+				bs = bias[gr*mg : (gr+1)*mg]
+			}
+			// The bias is added to each finished block while it is in
+			// cache, after the k-blocks (not as C's initial value).
+			post = func(i0, i1, j0, j1 int) {
+				for i := i0; i < i1; i++ {
+					row := ys[i*out+j0 : i*out+j1]
+					if bs != nil {
+						bv := bs[i]
+						for j := range row {
+							row[j] += bv
+						}
+					}
+					if epi != nil {
+						var r []float32
+						if rs != nil {
+							r = rs[i*out+j0 : i*out+j1]
+						}
+						epi.Apply(row, r, j0)
 					}
 				}
-				add = true
 			}
-			sgemmPacked(mg, out, kk, packed[gr], pb, ys, out, add, true)
+		}
+		sgemmPackedPost(mg, out, kk, packed[gr], pb, ys, out, false, parallel, post)
+	}
+	// Many small groups (ResNeXt) run a group per goroutine; otherwise
+	// each product uses every goroutine. Either way a group's output has
+	// the same bits.
+	if w := workers(2*batch*m*out*kk, batch*group); group >= 4 && w > 1 {
+		bufs := make(chan []float32, w)
+		bufs <- pb
+		for i := 1; i < w; i++ {
+			bufs <- make([]float32, len(pb))
+		}
+		parallelFor(w, batch*group, func(u int) {
+			b := <-bufs
+			one(u/group, u%group, b, false)
+			bufs <- b
+		})
+		return
+	}
+	for n := 0; n < batch; n++ {
+		for gr := 0; gr < group; gr++ {
+			one(n, gr, pb, true)
 		}
 	}
 }
@@ -186,14 +274,17 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 // im2colPacked writes the im2col matrix of one group (rows: channel and
 // kernel tap, columns: output positions) of x (cg channels of g.in) directly
 // in the packed right-operand layout of packB.
-func im2colPacked(dst, x []float32, cg int, g *window) {
+func im2colPacked(dst, x []float32, cg int, g *window, parallel bool) {
 	ks := g.kSize()
 	kk := cg * ks
 	out := g.outSize()
 	np := roundUp(out, nr)
 	const rowsPerUnit = 16
 	units := (kk + rowsPerUnit - 1) / rowsPerUnit
-	w := workers(kk*out*8, units)
+	w := 1
+	if parallel {
+		w = workers(kk*out*8, units)
+	}
 	parallelFor(w, units, func(u int) {
 		for r := u * rowsPerUnit; r < min(kk, (u+1)*rowsPerUnit); r++ {
 			k0 := r / kcBlock * kcBlock
@@ -217,8 +308,28 @@ func (p *packedRow) put(j int, src []float32) {
 	for len(src) > 0 {
 		c := min(nr-j%nr, len(src))
 		o := (j/nr)*p.stride + j%nr
-		copy(p.dst[o:o+c], src[:c])
+		if c == nr {
+			*(*[nr]float32)(p.dst[o : o+nr]) = *(*[nr]float32)(src[:nr])
+		} else {
+			copy(p.dst[o:o+c], src[:c])
+		}
 		src = src[c:]
+		j += c
+	}
+}
+
+// putStrided copies src[0], src[s], ..., src[(n-1)·s] to columns [j, j+n).
+func (p *packedRow) putStrided(j int, src []float32, s, n int) {
+	for n > 0 {
+		c := min(nr-j%nr, n)
+		o := (j/nr)*p.stride + j%nr
+		d := p.dst[o : o+c]
+		_ = src[(c-1)*s]
+		for q := range d {
+			d[q] = src[q*s]
+		}
+		src = src[min(c*s, len(src)):]
+		n -= c
 		j += c
 	}
 }
@@ -232,11 +343,6 @@ func (p *packedRow) zero(j, n int) {
 		n -= c
 		j += c
 	}
-}
-
-// set stores v at column j.
-func (p *packedRow) set(j int, v float32) {
-	p.dst[(j/nr)*p.stride+j%nr] = v
 }
 
 // im2colRow fills columns [0, outSize) of row with the input values seen by
@@ -284,24 +390,52 @@ func im2colRow(row *packedRow, x []float32, r int, g *window) {
 			if sw == 1 {
 				row.put(idx+lo, src[lo+x0:hi+x0])
 			} else {
-				for j := lo; j < hi; j++ {
-					row.set(idx+j, src[j*sw+x0])
-				}
+				row.putStrided(idx+lo, src[lo*sw+x0:], sw, hi-lo)
 			}
 			idx += ow
 		}
 	}
 }
 
+// axpy computes d[j] += a*s[j], the product rounded before the sum.
+func axpy(d []float32, a float32, s []float32) {
+	d = d[:len(s)]
+	if useAVX2 && len(s) >= 8 {
+		axpyAVX2(len(s), a, &s[0], &d[0])
+		return
+	}
+	for j, v := range s {
+		d[j] += float32(a * v) // the conversion rules out a fused multiply-add
+	}
+}
+
 // depthwise computes a convolution with one input and one output channel
 // per group, directly.
 //
-// Naive reference: y[pl,p] = bias[pl%C] + sum_t w[pl%C,t] * x[pl, i(p,t)].
-func depthwise(y, x, w, bias []float32, planes int, g *window) {
+// Naive reference: y[pl,p] = bias[pl%C] + sum_t w[pl%C,t] * x[pl, i(p,t)],
+// then epi (when non-nil) with res as the residual.
+func depthwise(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilogue, res []float32) {
 	ks, in, out := g.kSize(), g.inSize(), g.outSize()
 	c := len(w) / ks
 	units := planes
 	wk := workers(2*planes*out*ks, units)
+	// Per tap column: the output columns [lo, hi) that read inside the
+	// input row, and the input column x0 of output column 0.
+	cols := make([][3]int, g.k[2])
+	for tc := range cols {
+		sw, ow, iw := g.s[2], g.out[2], g.in[2]
+		x0 := tc*g.d[2] - g.pb[2]
+		lo, hi := 0, ow
+		if x0 < 0 {
+			lo = min(ow, (-x0+sw-1)/sw)
+		}
+		if last := iw - 1 - x0; last < 0 {
+			hi = 0
+		} else {
+			hi = min(ow, last/sw+1)
+		}
+		cols[tc] = [3]int{lo, max(hi, lo), x0}
+	}
 	parallelFor(wk, units, func(pl int) {
 		ch := pl % c
 		wt := w[ch*ks : (ch+1)*ks]
@@ -314,58 +448,47 @@ func depthwise(y, x, w, bias []float32, planes int, g *window) {
 		for i := range ys {
 			ys[i] = bv
 		}
-		t := 0
-		for ta := 0; ta < g.k[0]; ta++ {
-			for tb := 0; tb < g.k[1]; tb++ {
-				for tc := 0; tc < g.k[2]; tc++ {
-					wv := wt[t]
-					t++
-					accumulateTap(ys, xs, wv, ta, tb, tc, g)
+		// One output row at a time, all taps in order, so that the row
+		// stays in L1 (the same sums as tap by tap over the plane).
+		oh, ow := g.out[1], g.out[2]
+		id, ih, iw := g.in[0], g.in[1], g.in[2]
+		sw := g.s[2]
+		for a := 0; a < g.out[0]; a++ {
+			for b := 0; b < oh; b++ {
+				dst := ys[(a*oh+b)*ow : (a*oh+b+1)*ow]
+				t := 0
+				for ta := 0; ta < g.k[0]; ta++ {
+					z := a*g.s[0] - g.pb[0] + ta*g.d[0]
+					for tb := 0; tb < g.k[1]; tb++ {
+						yy := b*g.s[1] - g.pb[1] + tb*g.d[1]
+						if z < 0 || z >= id || yy < 0 || yy >= ih {
+							t += g.k[2]
+							continue
+						}
+						src := xs[(z*ih+yy)*iw : (z*ih+yy+1)*iw]
+						for tc := 0; tc < g.k[2]; tc++ {
+							wv := wt[t]
+							t++
+							c := cols[tc]
+							lo, hi, x0 := c[0], c[1], c[2]
+							if sw == 1 {
+								axpy(dst[lo:hi], wv, src[lo+x0:hi+x0])
+								continue
+							}
+							for j := lo; j < hi; j++ {
+								dst[j] += wv * src[j*sw+x0]
+							}
+						}
+					}
 				}
 			}
+		}
+		if epi != nil {
+			var r []float32
+			if res != nil {
+				r = res[pl*out : (pl+1)*out]
+			}
+			epi.Apply(ys, r, 0)
 		}
 	})
-}
-
-// accumulateTap adds wv·x at kernel tap (ta, tb, tc) to every output.
-func accumulateTap(ys, xs []float32, wv float32, ta, tb, tc int, g *window) {
-	od, oh, ow := g.out[0], g.out[1], g.out[2]
-	id, ih, iw := g.in[0], g.in[1], g.in[2]
-	sw := g.s[2]
-	x0 := tc*g.d[2] - g.pb[2]
-	lo, hi := 0, ow
-	if x0 < 0 {
-		lo = min(ow, (-x0+sw-1)/sw)
-	}
-	if last := iw - 1 - x0; last < 0 {
-		hi = 0
-	} else {
-		hi = min(ow, last/sw+1)
-	}
-	hi = max(hi, lo)
-	for a := 0; a < od; a++ {
-		z := a*g.s[0] - g.pb[0] + ta*g.d[0]
-		if z < 0 || z >= id {
-			continue
-		}
-		for b := 0; b < oh; b++ {
-			yy := b*g.s[1] - g.pb[1] + tb*g.d[1]
-			if yy < 0 || yy >= ih {
-				continue
-			}
-			src := xs[(z*ih+yy)*iw : (z*ih+yy+1)*iw]
-			dst := ys[(a*oh+b)*ow : (a*oh+b+1)*ow]
-			if sw == 1 {
-				s := src[lo+x0 : hi+x0]
-				d := dst[lo:hi]
-				for j, v := range s {
-					d[j] += wv * v
-				}
-				continue
-			}
-			for j := lo; j < hi; j++ {
-				dst[j] += wv * src[j*sw+x0]
-			}
-		}
-	}
 }

@@ -158,6 +158,17 @@ func parallelFor(w, units int, body func(i int)) {
 // in order; tiles of C go to goroutines whole, so results are bit-identical
 // whatever the number of goroutines.
 func sgemmPacked(m, n, k int, pa, pb, c []float32, ldc int, add bool, parallel bool) {
+	sgemmPackedPost(m, n, k, pa, pb, c, ldc, add, parallel, nil)
+}
+
+// tilePost is called once per finished block of C: rows [i0, i1), columns
+// [j0, j1), after every k-block has been summed into it, while it is still in
+// cache. Calls for different blocks may run concurrently.
+type tilePost func(i0, i1, j0, j1 int)
+
+// sgemmPackedPost is sgemmPacked that calls post (when non-nil) on each
+// finished block of C.
+func sgemmPackedPost(m, n, k int, pa, pb, c []float32, ldc int, add bool, parallel bool, post tilePost) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -166,6 +177,9 @@ func sgemmPacked(m, n, k int, pa, pb, c []float32, ldc int, add bool, parallel b
 			for i := 0; i < m; i++ {
 				clear(c[i*ldc : i*ldc+n])
 			}
+		}
+		if post != nil {
+			post(0, m, 0, n)
 		}
 		return
 	}
@@ -177,7 +191,11 @@ func sgemmPacked(m, n, k int, pa, pb, c []float32, ldc int, add bool, parallel b
 	}
 	parallelFor(w, mt*nt, func(t int) {
 		ic, jc := (t/nt)*mcBlock, (t%nt)*ncBlock
-		sgemmTile(m, n, k, pa, pb, c, ldc, add, ic, min(ic+mcBlock, m), jc, min(jc+ncBlock, n))
+		i1, j1 := min(ic+mcBlock, m), min(jc+ncBlock, n)
+		sgemmTile(m, n, k, pa, pb, c, ldc, add, ic, i1, jc, j1)
+		if post != nil {
+			post(ic, i1, jc, j1)
+		}
 	})
 }
 
@@ -190,6 +208,33 @@ func sgemmTile(m, n, k int, pa, pb, c []float32, ldc int, add bool, i0, i1, j0, 
 		acc := add || k0 > 0
 		for j := j0; j < j1; j += nr {
 			bp := pb[k0*np+j*kb : k0*np+j*kb+kb*nr]
+			if useAVX512 && j+2*nr <= j1 {
+				// Two full panels at once; rows past i1 as below.
+				bq := pb[k0*np+(j+nr)*kb : k0*np+(j+nr)*kb+kb*nr]
+				for i := i0; i < i1; i += mr {
+					ap := pa[k0*mp+i*kb : k0*mp+i*kb+kb*mr]
+					if i+mr <= i1 {
+						microKernel2(kb, ap, bp, bq, c[i*ldc+j:], ldc, acc)
+						continue
+					}
+					rows := i1 - i
+					var tmp2 [mr * 2 * nr]float32
+					microKernel2(kb, ap, bp, bq, tmp2[:], 2*nr, false)
+					for r := 0; r < rows; r++ {
+						dst := c[(i+r)*ldc+j : (i+r)*ldc+j+2*nr]
+						src := tmp2[r*2*nr : (r+1)*2*nr]
+						if acc {
+							for q, v := range src {
+								dst[q] += v
+							}
+						} else {
+							copy(dst, src)
+						}
+					}
+				}
+				j += nr
+				continue
+			}
 			cols := min(nr, j1-j)
 			for i := i0; i < i1; i += mr {
 				ap := pa[k0*mp+i*kb : k0*mp+i*kb+kb*mr]
@@ -226,6 +271,17 @@ func microKernel(kb int, a, b, c []float32, ldc int, add bool) {
 		return
 	}
 	kern6x16Go(kb, a, b, c, ldc, add)
+}
+
+// microKernel2 is microKernel on the mr×2nr tile c whose columns [0, nr)
+// come from the packed B panel b0 and [nr, 2nr) from b1: the same bits as
+// two microKernel calls. Only with useAVX512.
+func microKernel2(kb int, a, b0, b1, c []float32, ldc int, add bool) {
+	_ = c[(mr-1)*ldc+2*nr-1]
+	_ = a[kb*mr-1]
+	_ = b0[kb*nr-1]
+	_ = b1[kb*nr-1]
+	kern6x32AVX512(kb, &a[0], &b0[0], &b1[0], &c[0], ldc, add)
 }
 
 // kern6x16Go is the portable micro-kernel.

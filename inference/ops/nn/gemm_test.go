@@ -161,3 +161,66 @@ func TestSgemvPacked(t *testing.T) {
 }
 
 func setProcs(n int) int { return runtime.GOMAXPROCS(n) }
+
+// TestAVX512KernelBitwise checks that the 6×32 AVX-512 kernel gives the
+// bits of two AVX2 6×16 kernels, leaves the columns around its tile alone
+// and reads its inputs only.
+func TestAVX512KernelBitwise(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	const ldc = 2*nr + 3
+	for _, kb := range []int{1, 2, 3, 17, 255, 256} {
+		a := randSlice(r, kb*mr)
+		b0 := randSlice(r, kb*nr)
+		b1 := randSlice(r, kb*nr)
+		a0, c0, c1 := append([]float32{}, a...), append([]float32{}, b0...), append([]float32{}, b1...)
+		for _, add := range []bool{false, true} {
+			c := randSlice(r, mr*ldc)
+			c[2*nr], c[len(c)-1] = float32(math.NaN()), float32(math.NaN())
+			got := append([]float32{}, c...)
+			want := append([]float32{}, c...)
+			microKernel2(kb, a, b0, b1, got, ldc, add)
+			microKernel(kb, a, b0, want, ldc, add)
+			microKernel(kb, a, b1, want[nr:], ldc, add)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("kb=%d add=%v: element %d = %v, want %v", kb, add, i, got[i], want[i])
+				}
+			}
+		}
+		for i := range a {
+			if a[i] != a0[i] {
+				t.Fatal("a changed")
+			}
+		}
+		for i := range b0 {
+			if b0[i] != c0[i] || b1[i] != c1[i] {
+				t.Fatal("b changed")
+			}
+		}
+	}
+}
+
+// TestAxpyBitwise checks the AVX2 axpy against the rounded Go loop, for
+// lengths around its 16- and 8-wide steps, leaving the elements after d
+// alone.
+func TestAxpyBitwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for n := 0; n < 70; n++ {
+		s := randSlice(r, n)
+		d := randSlice(r, n+1)
+		want := append([]float32{}, d...)
+		a := r.Float32()*4 - 2
+		for j, v := range s {
+			want[j] = want[j] + float32(a*v)
+		}
+		axpy(d[:n], a, s)
+		for j := range want {
+			if math.Float32bits(d[j]) != math.Float32bits(want[j]) {
+				t.Fatalf("n=%d: element %d = %v, want %v", n, j, d[j], want[j])
+			}
+		}
+	}
+}

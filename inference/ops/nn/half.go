@@ -72,3 +72,55 @@ func widenHalf(t *tensor.Tensor) *tensor.Tensor {
 	}
 	return out
 }
+
+// Fuse fuses e into the float32 kernel. The fused kernel serves float32 runs
+// only: a run with a float16 input returns kernel.ErrNotFused, so the caller
+// runs the original nodes, which round between them.
+func (h halfKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
+	f, ok := h.inner.(kernel.Fuser)
+	if !ok {
+		return nil, false
+	}
+	fk, ok := f.Fuse(e)
+	if !ok {
+		return nil, false
+	}
+	return halfFused{fk}, true
+}
+
+type halfFused struct{ inner kernel.Kernel }
+
+func (h halfFused) Run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	for _, t := range in {
+		if t != nil && t.DType == tensor.Float16 {
+			return nil, kernel.ErrNotFused
+		}
+	}
+	return h.inner.Run(in)
+}
+
+// PackedInputs forwards the float32 kernel's kernel.Packer: a float16
+// constant is widened at every run, so the engine keeps float16 data.
+func (h halfKernel) PackedInputs() []int { return packedInputs(h.inner) }
+
+// PackedInputs forwards the fused kernel's kernel.Packer.
+func (h halfFused) PackedInputs() []int { return packedInputs(h.inner) }
+
+func packedInputs(k kernel.Kernel) []int {
+	if p, ok := k.(kernel.Packer); ok {
+		return p.PackedInputs()
+	}
+	return nil
+}
+
+// UseScratch forwards kernel.ScratchUser to the float32 kernel.
+func (h halfKernel) UseScratch(s *kernel.Scratch) { useScratch(h.inner, s) }
+
+// UseScratch forwards kernel.ScratchUser to the fused kernel.
+func (h halfFused) UseScratch(s *kernel.Scratch) { useScratch(h.inner, s) }
+
+func useScratch(k kernel.Kernel, s *kernel.Scratch) {
+	if u, ok := k.(kernel.ScratchUser); ok {
+		u.UseScratch(s)
+	}
+}

@@ -17,6 +17,97 @@ type gemmKernel struct {
 	// is a runtime input); packedShape is the shape it was packed from.
 	packedB     []float32
 	packedShape []int
+	// epi, when non-nil, is fused into the output (see kernel.Fuser).
+	epi *kernel.Epilogue
+	// shared, when set, lends the packing buffers (kernel.ScratchUser).
+	shared *kernel.Scratch
+}
+
+// UseScratch implements kernel.ScratchUser.
+func (k *gemmKernel) UseScratch(s *kernel.Scratch) { k.shared = s }
+
+// borrow returns a buffer of n floats with stale contents from s, or a new
+// one when s is nil; giveBack returns it.
+func borrow(s *kernel.Scratch, n int) []float32 {
+	if s == nil {
+		return make([]float32, n)
+	}
+	return s.Get(n)
+}
+
+func giveBack(s *kernel.Scratch, b []float32) {
+	if s != nil {
+		s.Put(b)
+	}
+}
+
+// Fuse implements kernel.Fuser.
+func (k *gemmKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
+	if k.epi != nil {
+		return nil, false
+	}
+	f := *k
+	f.epi = &e
+	return &f, true
+}
+
+// PackedInputs implements kernel.Packer: B when it was packed at build time.
+func (k *gemmKernel) PackedInputs() []int {
+	if k.packedB == nil {
+		return nil
+	}
+	return []int{1}
+}
+
+// epilogueInput splits the fused residual off inputs.
+func epilogueInput(epi *kernel.Epilogue, inputs []*tensor.Tensor) (*tensor.Tensor, []*tensor.Tensor, error) {
+	if epi == nil || !epi.Residual {
+		return nil, inputs, nil
+	}
+	i := epi.ResidualInput
+	res := kernel.Input(inputs, i)
+	if res == nil {
+		return nil, nil, fmt.Errorf("missing the fused residual (input %d)", i)
+	}
+	return res, inputs[:i], nil
+}
+
+// checkEpilogue returns the residual's data, or ErrNotFused when the
+// epilogue does not fit an output of this dtype and shape.
+func checkEpilogue(epi *kernel.Epilogue, res *tensor.Tensor, dt tensor.DType, shape []int) ([]float32, error) {
+	if epi == nil {
+		return nil, nil
+	}
+	if dt != tensor.Float32 || len(shape) == 0 {
+		return nil, kernel.ErrNotFused
+	}
+	if epi.Bias != nil && len(epi.Bias) != shape[len(shape)-1] {
+		return nil, kernel.ErrNotFused
+	}
+	if res == nil {
+		return nil, nil
+	}
+	if res.DType != tensor.Float32 || !tensor.SameShape(res.Shape, shape) {
+		return nil, kernel.ErrNotFused
+	}
+	return res.Float32s(), nil
+}
+
+// rowPost returns the tilePost applying epi to a row-major C with leading
+// dimension ldc (the output's last dimension), with res laid out like C.
+func rowPost(epi *kernel.Epilogue, c, res []float32, ldc int) tilePost {
+	if epi == nil {
+		return nil
+	}
+	return func(i0, i1, j0, j1 int) {
+		for i := i0; i < i1; i++ {
+			var r []float32
+			if res != nil {
+				r = res[i*ldc+j0 : i*ldc+j1]
+			}
+			epi.Apply(c[i*ldc+j0:i*ldc+j1], r, j0)
+		}
+	}
 }
 
 func buildGemm(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
@@ -56,6 +147,10 @@ func buildGemm(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kerne
 }
 
 func (k *gemmKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	res, inputs, err := epilogueInput(k.epi, inputs)
+	if err != nil {
+		return nil, err
+	}
 	if err := kernel.NeedInputs(inputs, 2); err != nil {
 		return nil, err
 	}
@@ -76,6 +171,10 @@ func (k *gemmKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	if ka != kb {
 		return nil, fmt.Errorf("op(A) is %dx%d but op(B) is %dx%d (transA=%v, transB=%v)", m, ka, kb, n, k.transA, k.transB)
+	}
+	resData, err := checkEpilogue(k.epi, res, a.DType, []int{m, n})
+	if err != nil {
+		return nil, err
 	}
 	y := tensor.New(a.DType, m, n)
 	add := false
@@ -112,19 +211,25 @@ func (k *gemmKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		// A runtime B is packed too, so that constant and runtime weights
 		// give the same bits.
 		if pb == nil {
-			pb = make([]float32, packedSizeB(ka, n))
+			pb = borrow(k.shared, packedSizeB(ka, n))
+			defer giveBack(k.shared, pb)
 			packB(pb, ka, n, bd, b.Shape[1], k.transB)
 		}
 		sgemvPacked(n, ka, x, pb, yd, true)
+		if k.epi != nil {
+			k.epi.Apply(yd, resData, 0)
+		}
 		return []*tensor.Tensor{y}, nil
 	}
-	pa := make([]float32, packedSizeA(m, ka))
+	pa := borrow(k.shared, packedSizeA(m, ka))
+	defer giveBack(k.shared, pa)
 	packA(pa, m, ka, ad, a.Shape[1], k.transA, k.alpha)
 	if pb == nil {
-		pb = make([]float32, packedSizeB(ka, n))
+		pb = borrow(k.shared, packedSizeB(ka, n))
+		defer giveBack(k.shared, pb)
 		packB(pb, ka, n, bd, b.Shape[1], k.transB)
 	}
-	sgemmPacked(m, n, ka, pa, pb, yd, n, add, true)
+	sgemmPackedPost(m, n, ka, pa, pb, yd, n, add, true, rowPost(k.epi, yd, resData, n))
 	return []*tensor.Tensor{y}, nil
 }
 
@@ -208,6 +313,31 @@ type matMulKernel struct {
 	// packedB is a constant 2-D (or 1-D) B packed as a k×n right operand.
 	packedB     []float32
 	packedShape []int
+	// epi, when non-nil, is fused into the output (see kernel.Fuser).
+	epi *kernel.Epilogue
+	// shared, when set, lends the packing buffers (kernel.ScratchUser).
+	shared *kernel.Scratch
+}
+
+// UseScratch implements kernel.ScratchUser.
+func (k *matMulKernel) UseScratch(s *kernel.Scratch) { k.shared = s }
+
+// Fuse implements kernel.Fuser.
+func (k *matMulKernel) Fuse(e kernel.Epilogue) (kernel.Kernel, bool) {
+	if k.epi != nil {
+		return nil, false
+	}
+	f := *k
+	f.epi = &e
+	return &f, true
+}
+
+// PackedInputs implements kernel.Packer: B when it was packed at build time.
+func (k *matMulKernel) PackedInputs() []int {
+	if k.packedB == nil {
+		return nil
+	}
+	return []int{1}
 }
 
 func buildMatMul(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
@@ -306,6 +436,10 @@ func planMatMul(as, bs []int) (*matMulShape, error) {
 }
 
 func (k *matMulKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	res, inputs, err := epilogueInput(k.epi, inputs)
+	if err != nil {
+		return nil, err
+	}
 	if err := kernel.NeedInputs(inputs, 2); err != nil {
 		return nil, err
 	}
@@ -317,10 +451,14 @@ func (k *matMulKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	resData, err := checkEpilogue(k.epi, res, a.DType, p.out)
+	if err != nil {
+		return nil, err
+	}
 	y := tensor.New(a.DType, p.out...)
 	switch a.DType {
 	case tensor.Float32:
-		k.runFloat32(p, a, b, y)
+		k.runFloat32(p, a, b, y, resData)
 	case tensor.Float64:
 		naiveMatMul(p, a.Float64s(), b.Float64s(), y.Float64s())
 	case tensor.Int32:
@@ -337,35 +475,60 @@ func (k *matMulKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	return []*tensor.Tensor{y}, nil
 }
 
-func (k *matMulKernel) runFloat32(p *matMulShape, a, b, y *tensor.Tensor) {
+func (k *matMulKernel) runFloat32(p *matMulShape, a, b, y *tensor.Tensor, res []float32) {
 	ad, bd, yd := a.Float32s(), b.Float32s(), y.Float32s()
 	nb := len(p.aOff)
 	if nb == 0 || p.m == 0 || p.n == 0 {
 		return
 	}
+	if k.epi != nil && len(p.out) > 0 && p.out[len(p.out)-1] != p.n {
+		// A 1-D B drops the column axis: the output's last axis is m.
+		defer k.epi.Apply(yd, res, 0)
+		k.runProducts(p, ad, bd, yd, b, nil, nil)
+		return
+	}
+	k.runProducts(p, ad, bd, yd, b, k.epi, res)
+}
+
+// runProducts computes the batched product into yd, applying epi (when
+// non-nil) to each finished block.
+func (k *matMulKernel) runProducts(p *matMulShape, ad, bd, yd []float32, b *tensor.Tensor, epi *kernel.Epilogue, res []float32) {
+	nb := len(p.aOff)
 	// B shared by every batch entry: fold A's batch into rows.
 	if b.Rank() <= 2 {
 		rows := nb * p.m
 		pb := k.packedB
 		if pb == nil || !tensor.SameShape(k.packedShape, b.Shape) {
-			pb = make([]float32, packedSizeB(p.k, p.n))
+			pb = borrow(k.shared, packedSizeB(p.k, p.n))
+			defer giveBack(k.shared, pb)
 			packB(pb, p.k, p.n, bd, p.n, false)
 		}
 		if rows == 1 {
 			sgemvPacked(p.n, p.k, ad, pb, yd, true)
+			if epi != nil {
+				epi.Apply(yd, res, 0)
+			}
 			return
 		}
-		pa := make([]float32, packedSizeA(rows, p.k))
+		pa := borrow(k.shared, packedSizeA(rows, p.k))
+		defer giveBack(k.shared, pa)
 		packA(pa, rows, p.k, ad, p.k, false, 1)
-		sgemmPacked(rows, p.n, p.k, pa, pb, yd, p.n, false, true)
+		sgemmPackedPost(rows, p.n, p.k, pa, pb, yd, p.n, false, true, rowPost(epi, yd, res, p.n))
 		return
 	}
 	one := func(t int, parallel bool) {
-		pa := make([]float32, packedSizeA(p.m, p.k))
+		pa := borrow(k.shared, packedSizeA(p.m, p.k))
+		defer giveBack(k.shared, pa)
 		packA(pa, p.m, p.k, ad[p.aOff[t]:], p.k, false, 1)
-		pb := make([]float32, packedSizeB(p.k, p.n))
+		pb := borrow(k.shared, packedSizeB(p.k, p.n))
+		defer giveBack(k.shared, pb)
 		packB(pb, p.k, p.n, bd[p.bOff[t]:], p.n, false)
-		sgemmPacked(p.m, p.n, p.k, pa, pb, yd[t*p.m*p.n:], p.n, false, parallel)
+		ys := yd[t*p.m*p.n : (t+1)*p.m*p.n]
+		var rs []float32
+		if res != nil {
+			rs = res[t*p.m*p.n : (t+1)*p.m*p.n]
+		}
+		sgemmPackedPost(p.m, p.n, p.k, pa, pb, ys, p.n, false, parallel, rowPost(epi, ys, rs, p.n))
 	}
 	if nb >= runtime.GOMAXPROCS(0) {
 		parallelFor(workers(2*nb*p.m*p.n*p.k, nb), nb, func(t int) { one(t, false) })

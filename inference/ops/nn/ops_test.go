@@ -205,6 +205,13 @@ func TestConvAgainstNaive(t *testing.T) {
 		{1, 32, 40, 1, []int{12, 11}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}, true},
 		{1, 64, 7, 1, []int{9, 9}, []int{5, 5}, []int{1, 1}, []int{1, 1}, []int{2, 2, 2, 2}, false},
 		{1, 3, 2, 1, []int{4, 4}, []int{2, 2}, []int{5, 5}, []int{1, 1}, []int{0, 0, 3, 3}, true},
+		// 3x3 stride 1 with 16 or more channels: odd and even sizes, pads 0 to 2, uneven pads.
+		{2, 16, 16, 1, []int{8, 8}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}, true},
+		{1, 17, 20, 1, []int{7, 9}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{0, 0, 0, 0}, false},
+		{1, 24, 16, 1, []int{5, 6}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{2, 0, 1, 2}, true},
+		{1, 300, 18, 1, []int{4, 4}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}, true},
+		// Many groups with enough work: a group per goroutine.
+		{2, 32, 64, 8, []int{14, 14}, []int{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1}, true},
 	}
 	for i, tc := range cases {
 		t.Run(fmt.Sprintf("%d_c%d_m%d_g%d_k%v_s%v_d%v_p%v", i, tc.c, tc.m, tc.group, tc.k, tc.s, tc.d, tc.pads), func(t *testing.T) {

@@ -145,15 +145,40 @@ func tapRange(o, s, pb, d, k, from, to int) (int, int) {
 // Naive reference: y[pl,p] = max_{t: i(p,t) inside} x[pl, i(p,t)].
 func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, planes int, g *window, colMajor bool, lowest T) {
 	in, out := g.inSize(), g.outSize()
+	// The tap ranges of every output coordinate, per spatial axis, computed
+	// once rather than per window.
+	var ranges [maxSpatial][][2]int
+	for ax := 0; ax < maxSpatial; ax++ {
+		ranges[ax] = make([][2]int, g.out[ax])
+		for o := range ranges[ax] {
+			lo, hi := tapRange(o, g.s[ax], g.pb[ax], g.d[ax], g.k[ax], 0, g.in[ax])
+			ranges[ax][o] = [2]int{lo, hi}
+		}
+	}
+	// Output columns [inLo, inHi) have every column tap inside the input.
+	inLo, inHi := 0, 0
+	for c := 0; c < g.out[2]; c++ {
+		if ranges[2][c] == [2]int{0, g.k[2]} {
+			if inHi == inLo {
+				inLo = c
+			}
+			inHi = c + 1
+		}
+	}
+	rowWise := idx == nil && g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.pb[0] == 0 && inHi-inLo >= 4
 	parallelFor(workers(planes*out*g.kSize(), planes), planes, func(pl int) {
 		xs := x[pl*in : (pl+1)*in]
 		o := pl * out
+		if rowWise {
+			maxPoolRows(y[o:o+out], xs, g, ranges[1], ranges[2], inLo, inHi, lowest)
+			return
+		}
 		for a := 0; a < g.out[0]; a++ {
-			alo, ahi := tapRange(a, g.s[0], g.pb[0], g.d[0], g.k[0], 0, g.in[0])
+			alo, ahi := ranges[0][a][0], ranges[0][a][1]
 			for b := 0; b < g.out[1]; b++ {
-				blo, bhi := tapRange(b, g.s[1], g.pb[1], g.d[1], g.k[1], 0, g.in[1])
+				blo, bhi := ranges[1][b][0], ranges[1][b][1]
 				for c := 0; c < g.out[2]; c++ {
-					clo, chi := tapRange(c, g.s[2], g.pb[2], g.d[2], g.k[2], 0, g.in[2])
+					clo, chi := ranges[2][c][0], ranges[2][c][1]
 					best, bestAt := lowest, -1
 					for ta := alo; ta < ahi; ta++ {
 						z := a*g.s[0] - g.pb[0] + ta*g.d[0]
@@ -188,6 +213,65 @@ func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, plan
 			}
 		}
 	})
+}
+
+// maxPoolRows is maxPool of one 2-D plane without indices: the columns
+// [inLo, inHi), whose taps are all inside the input, are swept tap by tap
+// along the output row; the others window by window. Each output sees its
+// taps in the same order as in maxPool, so the results are the same.
+func maxPoolRows[T float32 | float64 | uint8 | int8](y, xs []T, g *window, rowRanges, colRanges [][2]int, inLo, inHi int, lowest T) {
+	ih, iw := g.in[1], g.in[2]
+	ow, s1, s2, pb1, pb2, d1, d2 := g.out[2], g.s[1], g.s[2], g.pb[1], g.pb[2], g.d[1], g.d[2]
+	for b := 0; b < g.out[1]; b++ {
+		blo, bhi := rowRanges[b][0], rowRanges[b][1]
+		row := y[b*ow : (b+1)*ow]
+		window := func(c int) {
+			clo, chi := colRanges[c][0], colRanges[c][1]
+			best, seen := lowest, false
+			for tb := blo; tb < bhi; tb++ {
+				base := (b*s1 - pb1 + tb*d1) * iw
+				for tc := clo; tc < chi; tc++ {
+					v := xs[base+c*s2-pb2+tc*d2]
+					if !seen || v > best || v != v && best == best {
+						best, seen = v, true
+					}
+				}
+			}
+			row[c] = best
+		}
+		for c := 0; c < inLo; c++ {
+			window(c)
+		}
+		for c := inHi; c < ow; c++ {
+			window(c)
+		}
+		if blo >= bhi {
+			for c := inLo; c < inHi; c++ {
+				row[c] = lowest
+			}
+			continue
+		}
+		dst := row[inLo:inHi]
+		for tb := blo; tb < bhi; tb++ {
+			base := (b*s1 - pb1 + tb*d1) * iw
+			_ = xs[:ih*iw]
+			for tc := 0; tc < g.k[2]; tc++ {
+				src := xs[base+inLo*s2-pb2+tc*d2:]
+				_ = src[(len(dst)-1)*s2]
+				if tb == blo && tc == 0 {
+					for c := range dst {
+						dst[c] = src[c*s2]
+					}
+					continue
+				}
+				for c, bst := range dst {
+					if v := src[c*s2]; v > bst || v != v && bst == bst {
+						dst[c] = v
+					}
+				}
+			}
+		}
+	}
 }
 
 // avgPool computes the mean of every window: over the taps inside the input,

@@ -19,6 +19,10 @@ import (
 	"github.com/papdl/papdl/reconcilers/planner"
 )
 
+// predictionOffCause starts the message of a benchmark that the
+// controller's prediction check asked for (distributedmodel/observe.go).
+const predictionOffCause = "measured compute times differ from the profile"
+
 // The two models of the test: the same model file, requests arriving on
 // the weakest node (node1) or on the strongest (node3).
 const (
@@ -217,8 +221,19 @@ func TestSwarmEndToEnd(t *testing.T) {
 		t.Errorf("the restarted controller changed services (ID, version, running tasks):\nbefore %v\nafter  %v", before, after)
 	}
 	newEvents := b.Events(modelA)[nEvents:]
-	for _, bad := range []string{"Deployed", "Redeployed", "PartitionRestarted", "Pruned", "PlacementChanged", "Benchmarking"} {
-		for _, e := range e2eutil.EventsWithReason(newEvents, bad) {
+	bad := []string{"Deployed", "Redeployed", "PartitionRestarted", "Pruned", "PlacementChanged", "Benchmarking"}
+	for _, e := range e2eutil.EventsWithReason(newEvents, "Benchmarking") {
+		if strings.Contains(e.Message, predictionOffCause) {
+			// The steady client's windows showed the predictions off: the
+			// operator benchmarks again for that, restart or not (the
+			// services must still stay as they are).
+			t.Logf("after the controller restart: %q", e.Message)
+			bad = bad[:len(bad)-1]
+			break
+		}
+	}
+	for _, reason := range bad {
+		for _, e := range e2eutil.EventsWithReason(newEvents, reason) {
 			t.Errorf("after the controller restart: %s event %q", e.Reason, e.Message)
 		}
 	}

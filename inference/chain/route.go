@@ -90,10 +90,6 @@ func (g *Gateway) newRoute(spec RouteSpec, man *slice.Manifest) (*route, error) 
 		g.failPending(rt, &Frame{Kind: KindError, ErrStage: 0, Err: "gateway: lost the connection to partition 0"})
 	}
 	rt.link = NewLink(spec.First, opts, g.log.With(zap.String("hop", "first")))
-	rt.expect = expectUnion(rt.outputs)
-	if cur := g.route.Load(); cur != nil {
-		rt.expect = expectUnion(rt.outputs, cur.outputs)
-	}
 	return rt, nil
 }
 
@@ -164,36 +160,62 @@ func (g *Gateway) routeStatusLocked() RouteStatus {
 }
 
 // switchRoutes takes pending routes as their chains come up, until ctx
-// ends.
+// ends. A proposed route is resolved (its manifest fetched, a link made)
+// once; only the ping through its chain is retried.
 func (g *Gateway) switchRoutes(ctx context.Context) {
 	const retry = 200 * time.Millisecond
+	var cand *route // the proposed route, resolved
+	lastErr := ""
+	defer func() {
+		if cand != nil {
+			_ = cand.link.Close()
+		}
+	}()
 	for {
 		g.routeMu.Lock()
 		spec := g.proposed
 		g.routeMu.Unlock()
-		if spec != nil {
-			err := g.trySwitch(ctx, *spec)
-			g.routeMu.Lock()
-			if g.proposed != nil && *g.proposed == *spec {
-				if err == nil {
-					g.proposed = nil
-				} else {
-					g.proposedErr = err.Error()
-				}
-			}
-			g.routeMu.Unlock()
-			if err != nil {
-				g.log.Info("route not taken yet", zap.String("manifest", spec.ManifestSHA256), zap.String("first", spec.First), zap.Error(err))
-				select {
-				case <-time.After(retry):
-				case <-g.routeKick:
-				case <-ctx.Done():
-					return
-				}
+		if spec == nil {
+			select {
+			case <-g.routeKick:
+			case <-ctx.Done():
+				return
 			}
 			continue
 		}
+		if cand != nil && !cand.spec.same(*spec) {
+			_ = cand.link.Close()
+			cand = nil
+		}
+		var err error
+		if cand == nil {
+			cand, err = g.resolve(ctx, *spec)
+		}
+		if err == nil {
+			cand.spec = *spec // a newer push of the same chain
+			if err = g.tryPing(ctx, cand); err == nil {
+				g.take(cand)
+				cand, lastErr = nil, ""
+			}
+		}
+		g.routeMu.Lock()
+		if g.proposed != nil && *g.proposed == *spec {
+			if err == nil {
+				g.proposed = nil
+			} else {
+				g.proposedErr = err.Error()
+			}
+		}
+		g.routeMu.Unlock()
+		if err == nil {
+			continue
+		}
+		if err.Error() != lastErr { // log each new reason once, not every retry
+			lastErr = err.Error()
+			g.log.Info("route not taken yet", zap.String("manifest", spec.ManifestSHA256), zap.String("first", spec.First), zap.Error(err))
+		}
 		select {
+		case <-time.After(retry):
 		case <-g.routeKick:
 		case <-ctx.Done():
 			return
@@ -201,29 +223,33 @@ func (g *Gateway) switchRoutes(ctx context.Context) {
 	}
 }
 
-// trySwitch resolves spec, pings its chain and makes it current.
-func (g *Gateway) trySwitch(ctx context.Context, spec RouteSpec) error {
+// resolve fetches spec's manifest and prepares a link to its first
+// partition.
+func (g *Gateway) resolve(ctx context.Context, spec RouteSpec) (*route, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	man, err := FetchManifest(ctx, g.cfg.Client, spec.Manifest, spec.ManifestSHA256)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rt, err := g.newRoute(spec, man)
-	if err != nil {
-		return err
-	}
-	if _, err := g.ping(ctx, rt); err != nil {
-		_ = rt.link.Close()
-		return err
-	}
-	g.take(rt)
-	return nil
+	return g.newRoute(spec, man)
+}
+
+// tryPing sends one ping around rt's chain.
+func (g *Gateway) tryPing(ctx context.Context, rt *route) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := g.ping(ctx, rt)
+	return err
 }
 
 // take makes rt the current route and retires the previous one.
 func (g *Gateway) take(rt *route) {
 	g.routeMu.Lock()
+	rt.expect = expectUnion(rt.outputs)
+	if cur := g.route.Load(); cur != nil {
+		rt.expect = expectUnion(rt.outputs, cur.outputs)
+	}
 	prev := g.route.Swap(rt)
 	g.routeMu.Unlock()
 	g.routedOnce.Do(func() { close(g.routed) })

@@ -16,8 +16,9 @@ import (
 )
 
 // ensurePlan returns the placement for the profile's (ready) nodes,
-// re-planning only when the profile, the ready node set or the spec changed.
-func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node) (*planner.Plan, error) {
+// re-planning only when the profile, the ready node set or the spec changed;
+// a new plan fits in the memory the other models' workloads leave.
+func (s *session) ensurePlan(ctx context.Context, prof *profile.ClusterProfile, ready []runtime.Node) (*planner.Plan, error) {
 	key := store.Key(s.rec.ProfileKey, nodeKey(ready), s.rec.SpecHash)
 	var old planner.Plan
 	planPath, err := PlanPath(s.r.Store, s.name)
@@ -42,6 +43,11 @@ func (s *session) ensurePlan(prof *profile.ClusterProfile, ready []runtime.Node)
 			s.save()
 		}
 	}
+	others, err := s.othersReserved(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prof = withReserved(prof, others)
 	req, err := planner.RequestFromSpec(&s.obj.Spec, prof)
 	if err != nil {
 		return nil, err

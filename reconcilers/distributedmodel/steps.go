@@ -94,11 +94,7 @@ func (s *session) reconcile(ctx context.Context) (reconcilers.Result, error) {
 	}
 
 	// 5. The placement, in the memory other models leave free.
-	others, err := s.othersReserved(ctx)
-	if err != nil {
-		return s.fail(v1alpha1.ConditionPlaced, v1alpha1.ReasonNoFeasiblePlacement, err)
-	}
-	plan, err := s.ensurePlan(withReserved(prof, others), ready)
+	plan, err := s.ensurePlan(ctx, prof, ready)
 	if err != nil {
 		return s.fail(v1alpha1.ConditionPlaced, v1alpha1.ReasonNoFeasiblePlacement, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"go.uber.org/zap"
 
+	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/inference/chain/chainauth"
 	"github.com/papdl/papdl/reconcilers/runtime"
 	"github.com/papdl/papdl/reconcilers/store"
@@ -82,6 +83,9 @@ func (r *Runtime) bundle(model string) ([]byte, error) {
 	if b, ok := r.bundles[model]; ok {
 		return b, nil
 	}
+	if err := v1alpha1.ValidateName(model); err != nil {
+		return nil, fmt.Errorf("chain credentials: model %w", err) // the name becomes a file name
+	}
 	var path string
 	if dir := r.cfg.CredentialsDir; dir != "" {
 		path = filepath.Join(dir, model+".pem")
@@ -116,6 +120,9 @@ func (r *Runtime) bundle(model string) ([]byte, error) {
 func (r *Runtime) forgetBundle(model string) {
 	r.credsMu.Lock()
 	defer r.credsMu.Unlock()
+	if model != "" && v1alpha1.ValidateName(model) != nil {
+		return // never a path: no file of it was written
+	}
 	pattern := model + ".pem"
 	if model == "" {
 		clear(r.bundles)

@@ -387,3 +387,36 @@ func TestModelOfService(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialsNamesNeverBecomePaths: a model name that is not a DNS
+// label is refused before it names a credentials file, and forgetting it
+// removes nothing outside the directory.
+func TestCredentialsNamesNeverBecomePaths(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "creds")
+	outside := filepath.Join(dir, "keep.pem")
+	if err := os.WriteFile(outside, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &Runtime{cfg: Config{CredentialsDir: creds}, bundles: map[string][]byte{}}
+	for _, name := range []string{"../keep", "..", "a/b", "*", ""} {
+		if _, err := r.bundle(name); err == nil {
+			t.Errorf("bundle(%q) accepted the name", name)
+		}
+		if name != "" {
+			r.forgetBundle(name)
+		}
+	}
+	if b, err := os.ReadFile(outside); err != nil || string(b) != "x" {
+		t.Errorf("a file outside the credentials directory was replaced or removed: %q, %v", b, err)
+	}
+	if entries, _ := os.ReadDir(creds); len(entries) != 0 {
+		t.Errorf("credentials written for bad names: %v", entries)
+	}
+	if _, err := r.bundle("good"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(creds, "good.pem")); err != nil {
+		t.Errorf("a valid model's credentials were not kept: %v", err)
+	}
+}

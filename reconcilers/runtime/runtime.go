@@ -214,13 +214,11 @@ func HasPartitionName(name, model string, partition int) bool {
 		return true
 	}
 	tag, ok := strings.CutPrefix(rest, "-")
-	if !ok || len(tag) != 8 {
-		return false
-	}
-	for _, c := range tag {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return ok && IsPartitionTag(tag)
+}
+
+// IsPartitionTag reports whether s is a partition name's tag: eight
+// lower-case hex digits.
+func IsPartitionTag(s string) bool {
+	return len(s) == 8 && strings.Trim(s, "0123456789abcdef") == ""
 }

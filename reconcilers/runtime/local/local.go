@@ -184,7 +184,7 @@ func checkWorkload(w runtime.Workload) error {
 // isTagged is "<index>-<tag>" of a tagged partition name.
 func isTagged(s string) bool {
 	index, tag, ok := strings.Cut(s, "-")
-	return ok && isDigits(index) && len(tag) == 8 && strings.Trim(tag, "0123456789abcdef") == ""
+	return ok && isDigits(index) && runtime.IsPartitionTag(tag)
 }
 
 func isDigits(s string) bool {

@@ -256,7 +256,7 @@ func TestModelFileReplacedIsResliced(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
 	model := filepath.Join(c.Dir, "mnist.onnx")
-	copyFile(t, fixture.modelA, model)
+	e2eutil.ReplaceFile(t, fixture.modelA, model)
 	c.startController()
 	c.apply(spec{name: "mnist", model: model, port: freePort(t)})
 	rec := c.waitReady("mnist", "")
@@ -268,7 +268,7 @@ func TestModelFileReplacedIsResliced(t *testing.T) {
 	nEvents := len(c.Events("mnist"))
 
 	start := time.Now()
-	copyFile(t, fixture.modelB, model)
+	e2eutil.ReplaceFile(t, fixture.modelB, model)
 	rec = c.waitReady("mnist", oldRevision)
 	t.Logf("model file replaced -> Ready with the new model: %s", time.Since(start).Round(time.Millisecond))
 	if want := sha256File(t, fixture.modelB); rec.ModelSHA256 != want {

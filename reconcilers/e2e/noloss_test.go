@@ -21,7 +21,7 @@ func TestNoRequestLostOnLocal(t *testing.T) {
 	c.startController()
 	port := freePort(t)
 	model := filepath.Join(t.TempDir(), "mnist.onnx")
-	copyFile(t, fixture.modelA, model)
+	e2eutil.ReplaceFile(t, fixture.modelA, model)
 	s := spec{name: "mnist", model: model, port: port, pins: []pin{{0, 2, "edge1"}, {2, mnistUnits, "edge2"}}}
 	c.apply(s)
 	rec := c.waitReady("mnist", "")
@@ -65,7 +65,7 @@ func TestNoRequestLostOnLocal(t *testing.T) {
 	gwPID := c.workloads("mnist")["papdl-mnist-gateway"].PID
 	load.Expect(fixture.monoA, fixture.monoB)
 	start = time.Now()
-	copyFile(t, fixture.modelB, model)
+	e2eutil.ReplaceFile(t, fixture.modelB, model)
 	rec = c.waitReady("mnist", rec.Status.LastAppliedRevision)
 	load.Expect(fixture.monoB)
 	time.Sleep(500 * time.Millisecond)

@@ -224,3 +224,20 @@ func (e *Env) Path(path string, err error) string {
 	}
 	return path
 }
+
+// ReplaceFile replaces dst with src's content through a rename, as an
+// editor or a GitOps sync does (a watcher never sees half a file).
+func ReplaceFile(t testing.TB, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := dst + ".partial"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -665,15 +665,3 @@ func post(ctx context.Context, endpoint string, input []byte) ([]byte, error) {
 	return body, nil
 }
 
-// copyFile replaces dst with src's content through a rename, as an editor
-// or a GitOps sync does.
-func copyFile(t *testing.T, src, dst string) {
-	t.Helper()
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.WriteFileAtomic(dst, b); err != nil {
-		t.Fatal(err)
-	}
-}

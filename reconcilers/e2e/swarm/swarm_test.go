@@ -59,7 +59,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	// 1. apply -> Ready, served from the source node. The model file is
 	// the test's own copy: step 5b replaces it.
 	modelFileA := filepath.Join(b.Dir, "model-a.onnx")
-	copyFile(t, fixture.model, modelFileA)
+	e2eutil.ReplaceFile(t, fixture.model, modelFileA)
 	start := time.Now()
 	b.apply(spec{name: modelA, source: "node1", port: portA, model: modelFileA})
 	recA := b.waitReady(modelA, benchReadyTimeout, nil)
@@ -192,7 +192,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	oldRevision := recA.Status.LastAppliedRevision
 	load.Expect(fixture.mono, fixture.monoV2)
 	start = time.Now()
-	copyFile(t, fixture.modelV2, modelFileA)
+	e2eutil.ReplaceFile(t, fixture.modelV2, modelFileA)
 	// A new revision of a large model slices and loads its weights again
 	// (benchReadyTimeout: the generous bound of a first deployment).
 	recA = b.waitReady(modelA, benchReadyTimeout, func(r *distributedmodel.Record) bool {

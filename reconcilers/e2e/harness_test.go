@@ -317,7 +317,6 @@ func sha256File(t *testing.T, path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil

@@ -664,4 +664,3 @@ func post(ctx context.Context, endpoint string, input []byte) ([]byte, error) {
 	}
 	return body, nil
 }
-

@@ -40,9 +40,9 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 		s.adoptProfile(ready)
 	}
 	reason := "no profile yet"
+	var old *profile.ClusterProfile
 	if s.rec.ProfileKey != "" {
 		path, err := s.r.Store.ProfilePath(s.rec.ProfileKey)
-		var old *profile.ClusterProfile
 		if err == nil {
 			old, err = profile.LoadFile(path)
 		}
@@ -61,7 +61,7 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 				return restrict(old, ready), nil
 			}
 		} else {
-			reason = fmt.Sprintf("the stored profile is unreadable (%v)", err)
+			old, reason = nil, fmt.Sprintf("the stored profile is unreadable (%v)", err)
 		}
 		s.event(false, "Benchmarking", "benchmarking again: %s", reason)
 	}
@@ -98,6 +98,9 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 	if err != nil {
 		return nil, err
 	}
+	if notes := calibrate(prof, old, s.rec.Calibration); len(notes) > 0 {
+		s.event(false, "Calibrated", "nodes serving this model keep the times of its traffic: %s", strings.Join(notes, "; "))
+	}
 	now := *prof.Metadata.MeasuredAt
 	key := store.Key(s.rec.ModelSHA256, s.rec.InputShape, nodeKey(ready), now)
 	profilePath, err := s.r.Store.ProfilePath(key)
@@ -107,10 +110,10 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 	if err := profile.WriteFile(profilePath, prof); err != nil {
 		return nil, err
 	}
-	old := s.rec.ProfileKey
-	s.rec.ProfileKey, s.rec.ProfileGraphKey, s.rec.BenchmarkRequested = key, s.rec.GraphKey, ""
-	if old != "" && old != key {
-		if path, err := s.r.Store.ProfilePath(old); err == nil {
+	oldKey := s.rec.ProfileKey
+	s.rec.ProfileKey, s.rec.ProfileGraphKey, s.rec.BenchmarkRequested, s.rec.Calibration = key, s.rec.GraphKey, "", nil
+	if oldKey != "" && oldKey != key {
+		if path, err := s.r.Store.ProfilePath(oldKey); err == nil {
 			_ = os.Remove(path)
 		}
 	}

@@ -110,6 +110,8 @@ func (s *session) observe(ctx context.Context, endpoint string, pl *v1alpha1.Pla
 	s.rec.MeasuredLatencySeconds = &lat
 	inside := 0.0
 	var off []string
+	offNodes := map[string]bool{}
+	measured, predicted := map[string]float64{}, map[string]float64{}
 	for i := range pl.Partitions {
 		p := &pl.Partitions[i]
 		dc := snap.ComputeCount[i] - prev.ComputeCount[i]
@@ -120,9 +122,12 @@ func (s *session) observe(ctx context.Context, endpoint string, pl *v1alpha1.Pla
 		p.MeasuredComputeSeconds = &m
 		inside += m + (snap.QueueSum[i]-prev.QueueSum[i])/dc
 		if pred := p.PredictedComputeSeconds; pred != nil && *pred > 0 {
+			measured[p.Node] += m
+			predicted[p.Node] += *pred
 			if r := m / *pred; r > 1+predictionTolerance || r < 1-predictionTolerance {
 				off = append(off, fmt.Sprintf("partition %d on %s: measured %.2f ms, predicted %.2f ms",
 					i, p.Hostname, 1e3*m, 1e3**pred))
+				offNodes[p.Node] = true
 			}
 		}
 	}
@@ -146,5 +151,12 @@ func (s *session) observe(ctx context.Context, endpoint string, pl *v1alpha1.Pla
 	s.rec.PredictionBenchmarkAt = &now
 	s.rec.BenchmarkRequested = "measured compute times differ from the profile by more than 25%: " + msg
 	s.rec.DivergentWindows = 0
+	// The diverging nodes serve this model: a benchmark there would time
+	// the units against the model's own traffic. Their times come from the
+	// traffic instead (see calibrate).
+	s.rec.Calibration = map[string]float64{}
+	for node := range offNodes {
+		s.rec.Calibration[node] = measured[node] / predicted[node]
+	}
 	s.event(true, "PredictionOff", "%s: benchmarking the cluster again", msg)
 }

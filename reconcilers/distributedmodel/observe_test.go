@@ -3,6 +3,7 @@ package distributedmodel
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,7 +57,7 @@ func TestObservePredictionsAndDivergence(t *testing.T) {
 		pl := &v1alpha1.PlacementStatus{}
 		for i := range predicted {
 			p := predicted[i]
-			pl.Partitions = append(pl.Partitions, v1alpha1.PartitionStatus{Index: int32(i), Hostname: fmt.Sprintf("node%d", i), PredictedComputeSeconds: &p})
+			pl.Partitions = append(pl.Partitions, v1alpha1.PartitionStatus{Index: int32(i), Node: fmt.Sprintf("id%d", i), Hostname: fmt.Sprintf("node%d", i), PredictedComputeSeconds: &p})
 		}
 		return pl
 	}
@@ -88,6 +89,10 @@ func TestObservePredictionsAndDivergence(t *testing.T) {
 	s.observe(ctx, srv.URL, placement())
 	if !strings.Contains(s.rec.BenchmarkRequested, "partition 1 on node1: measured 8.00 ms, predicted 4.00 ms") {
 		t.Fatalf("after two divergent windows: BenchmarkRequested = %q", s.rec.BenchmarkRequested)
+	}
+	// node1 serves partition 1: the benchmark keeps its traffic's times.
+	if got := s.rec.Calibration; len(got) != 1 || math.Abs(got["id1"]-2) > 1e-9 {
+		t.Fatalf("calibration %v, want id1 (node1) at 2x", got)
 	}
 	s.rec.BenchmarkRequested = "" // the benchmark ran
 	s.observe(ctx, srv.URL, placement())

@@ -54,6 +54,12 @@ type Record struct {
 	// BenchmarkRequested, when set, makes the next reconcile benchmark the
 	// cluster again, for this reason.
 	BenchmarkRequested string `json:"benchmarkRequested,omitempty"`
+	// Calibration maps the ID of each node whose partitions diverged to
+	// their measured compute time over the predicted one, in the window
+	// that asked for a benchmark; that benchmark takes those nodes' unit
+	// times from the profile the prediction used, scaled by the factor
+	// (see calibrate), and clears it.
+	Calibration map[string]float64 `json:"calibration,omitempty"`
 	// PredictionBenchmarkAt is when divergence last asked for a benchmark.
 	PredictionBenchmarkAt *time.Time `json:"predictionBenchmarkAt,omitempty"`
 	// MeasuredLatencySeconds is the gateway's latest measured mean latency

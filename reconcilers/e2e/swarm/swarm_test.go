@@ -230,6 +230,9 @@ func TestSwarmEndToEnd(t *testing.T) {
 		// operator benchmarks again for that, restart or not (the services
 		// must still stay as they are).
 		t.Logf("after the controller restart: a benchmark the prediction check asked for")
+		for _, e := range e2eutil.EventsWithReason(newEvents, "Calibrated") {
+			t.Logf("after the controller restart: %s", e.Message)
+		}
 		bad = slices.DeleteFunc(bad, func(r string) bool { return r == "Benchmarking" })
 	}
 	for _, reason := range bad {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/papdl/papdl/inference/engine"
@@ -111,6 +112,37 @@ func TestFusedEpiloguesBitwise(t *testing.T) {
 			for _, n := range tc.m.Graph.Nodes {
 				if !seen[n.Name] {
 					t.Errorf("observer did not see node %s", n.Name)
+				}
+			}
+			// RunTimed observes the steps as they run: one observation a
+			// step, a fused one naming all its nodes, every node once.
+			steps, did := 0, map[string]int{}
+			timed, err := fused.RunTimed(ctx, tc.inputs, func(o engine.Observation) {
+				steps++
+				nodes := o.Fused
+				if nodes == nil {
+					nodes = []*onnx.Node{o.Node}
+				} else if nodes[0] != o.Node {
+					t.Errorf("fused step of %s lists %s first", o.Node.Name, nodes[0].Name)
+				}
+				for _, n := range nodes {
+					did[n.Name]++
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if steps != tc.steps {
+				t.Errorf("RunTimed observed %d steps, want %d", steps, tc.steps)
+			}
+			for _, n := range tc.m.Graph.Nodes {
+				if did[n.Name] != 1 {
+					t.Errorf("RunTimed: node %s done by %d observed steps, want 1", n.Name, did[n.Name])
+				}
+			}
+			for name, g := range timed {
+				if !slices.Equal(g.Float32s(), got[name].Float32s()) {
+					t.Errorf("%s: RunTimed's output differs from RunObserved's", name)
 				}
 			}
 			for name, wt := range want {

@@ -252,6 +252,9 @@ type Observation struct {
 	// LiveBytes is the size of all runtime tensors alive right after the
 	// node ran (its inputs and outputs included, constants excluded).
 	LiveBytes int64
+	// Fused, in RunTimed's observations of a fused step, lists the nodes
+	// whose work the step did (Node first); nil otherwise.
+	Fused []*onnx.Node
 }
 
 // Observer is called after every executed node; it must not keep or modify
@@ -261,13 +264,27 @@ type Observer func(Observation)
 // Run executes the program. inputs must hold every runtime input by name;
 // the result holds every graph output by name.
 func (p *Program) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	return p.RunObserved(ctx, inputs, nil)
+	return p.run(ctx, inputs, nil, false)
 }
 
 // RunObserved is Run with an observer called after each node. The nodes
 // of a fused step (see fuseEpilogues) run one by one here, so that each
 // gets its own time and output; the bits are the same as Run's.
 func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
+	return p.run(ctx, inputs, obs, true)
+}
+
+// RunTimed is Run with an observer called after each step as Run executes
+// it: a fused step runs fused and is observed once, its nodes in
+// Observation.Fused. Its times are what a deployed program takes (a
+// profile's), where RunObserved's are those of the nodes one by one.
+func (p *Program) RunTimed(ctx context.Context, inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
+	return p.run(ctx, inputs, obs, false)
+}
+
+// run executes the program, observing each step (obs non-nil); perNode
+// runs fused steps node by node and observes each node.
+func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs Observer, perNode bool) (map[string]*tensor.Tensor, error) {
 	vals := make([]*tensor.Tensor, len(p.constants))
 	copy(vals, p.constants)
 	var live int64
@@ -307,7 +324,7 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 		var outs []*tensor.Tensor
 		var err error
 		var observed func(u step, args, outs []*tensor.Tensor, dur time.Duration)
-		if obs != nil && st.unfused != nil {
+		if obs != nil && perNode && st.unfused != nil {
 			// Observed runs (profiles, shape capture) run a fused step's
 			// nodes one by one, so that each node gets its own time.
 			observed = func(u step, args, outs []*tensor.Tensor, dur time.Duration) {
@@ -340,7 +357,11 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 			}
 		}
 		if obs != nil && observed == nil {
-			obs(Observation{Node: st.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live})
+			o := Observation{Node: st.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live}
+			for _, u := range st.unfused {
+				o.Fused = append(o.Fused, u.node)
+			}
+			obs(o)
 		}
 		for _, s := range st.release {
 			if vals[s] != nil {

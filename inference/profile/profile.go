@@ -129,42 +129,65 @@ type Runs struct {
 }
 
 // Observe runs prog Warmup+Repeats times on feeds, attributing each
-// executed node's time and working bytes (its non-constant inputs plus its
-// outputs) to a unit.
+// executed step's time and working bytes (its non-constant inputs plus its
+// outputs) to a unit. The measured runs run as a deployment does (fused
+// steps fused, their time shared among their nodes' units as the nodes'
+// times were in the first, unfused warm-up run).
 func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor.Tensor, attr Attribution, opts Options) (*Runs, error) {
 	opts = opts.withDefaults()
 	res := &Runs{Seconds: make([][]float64, attr.Units), Peak: make([]int64, attr.Units)}
 	total := opts.Warmup + opts.Repeats
 	perUnit := make([]float64, attr.Units)
 	touched := make([]bool, attr.Units)
+	// The first (warm-up) run goes node by node: its times weigh how a
+	// fused step's time is shared among its nodes' units in the runs after
+	// it, which run as a deployment does (fused).
+	nodeSeconds := map[*onnx.Node]float64{}
 	var badUnit error
+	attribute := func(n *onnx.Node, sec float64) {
+		u, ok := attr.UnitOf(n)
+		if !ok {
+			return
+		}
+		if u < 0 || u >= attr.Units {
+			badUnit = fmt.Errorf("node %s attributed to unit %d of %d", n.Label(), u, attr.Units)
+			return
+		}
+		touched[u] = true
+		perUnit[u] += sec
+	}
 	for r := 0; r < total; r++ {
 		clear(perUnit)
 		start := time.Now()
-		outs, err := prog.RunObserved(ctx, feeds, func(o engine.Observation) {
-			u, ok := attr.UnitOf(o.Node)
-			if !ok {
+		run, observe := prog.RunTimed, func(o engine.Observation) {
+			if o.Fused == nil {
+				attribute(o.Node, o.Duration.Seconds())
 				return
 			}
-			if u < 0 || u >= attr.Units {
-				badUnit = fmt.Errorf("node %s attributed to unit %d of %d", o.Node.Label(), u, attr.Units)
-				return
+			weight := 0.0
+			for _, n := range o.Fused {
+				weight += nodeSeconds[n]
 			}
-			touched[u] = true
-			perUnit[u] += o.Duration.Seconds()
-			var work int64
-			for i, in := range o.Inputs {
-				if in != nil && i < len(o.Node.Inputs) && (attr.IsConstant == nil || !attr.IsConstant(o.Node.Inputs[i])) {
-					work += in.ByteSize()
+			for _, n := range o.Fused {
+				share := 1 / float64(len(o.Fused))
+				if weight > 0 {
+					share = nodeSeconds[n] / weight
+				}
+				attribute(n, o.Duration.Seconds()*share)
+			}
+		}
+		if r == 0 {
+			run, observe = prog.RunObserved, func(o engine.Observation) {
+				nodeSeconds[o.Node] = o.Duration.Seconds()
+				attribute(o.Node, o.Duration.Seconds())
+				// Working bytes node by node: what any cut of the model
+				// holds at once, fused or not.
+				if u, ok := attr.UnitOf(o.Node); ok && u >= 0 && u < attr.Units {
+					res.Peak[u] = max(res.Peak[u], workingBytes(o, attr.IsConstant))
 				}
 			}
-			for _, out := range o.Outputs {
-				if out != nil {
-					work += out.ByteSize()
-				}
-			}
-			res.Peak[u] = max(res.Peak[u], work)
-		})
+		}
+		outs, err := run(ctx, feeds, observe)
 		if err != nil {
 			return nil, fmt.Errorf("profile run %d: %w", r+1, err)
 		}
@@ -185,6 +208,23 @@ func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor
 		}
 	}
 	return res, nil
+}
+
+// workingBytes is the size of an executed node's runtime tensors: its
+// non-constant inputs and its outputs.
+func workingBytes(o engine.Observation, isConstant func(string) bool) int64 {
+	var work int64
+	for i, in := range o.Inputs {
+		if in != nil && i < len(o.Node.Inputs) && (isConstant == nil || !isConstant(o.Node.Inputs[i])) {
+			work += in.ByteSize()
+		}
+	}
+	for _, out := range o.Outputs {
+		if out != nil {
+			work += out.ByteSize()
+		}
+	}
+	return work
 }
 
 // Summarize computes Stats of samples (all zero for none).

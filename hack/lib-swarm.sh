@@ -244,8 +244,8 @@ ensure_node_cgroups() {
 	for d in "${PAPDL_CGROUPS[@]}"; do
 		mkdir -p "/sys/fs/cgroup/$d/$cg"
 	done
-	echo 100000 >"/sys/fs/cgroup/cpu/$cg/cpu.cfs_period_us"
-	awk -v c="$cpus" 'BEGIN { printf "%d\n", c * 100000 }' >"/sys/fs/cgroup/cpu/$cg/cpu.cfs_quota_us"
+	echo 10000 >"/sys/fs/cgroup/cpu/$cg/cpu.cfs_period_us"
+	awk -v c="$cpus" 'BEGIN { printf "%d\n", c * 10000 }' >"/sys/fs/cgroup/cpu/$cg/cpu.cfs_quota_us"
 	echo $((mib * 1024 * 1024)) >"/sys/fs/cgroup/memory/$cg/memory.limit_in_bytes"
 	cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset/$cg/cpuset.mems"
 	echo "$cpulist" >"/sys/fs/cgroup/cpuset/$cg/cpuset.cpus"

@@ -108,6 +108,14 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// Warm-up beyond Options.Warmup: a warm-up run more than warmingRatio of
+// the previous one's time is followed by another, at most maxExtraWarmup
+// more.
+const (
+	warmingRatio   = 0.9
+	maxExtraWarmup = 8
+)
+
 // Attribution tells Observe which unit an executed node belongs to and
 // which tensors are constants (not working memory).
 type Attribution struct {
@@ -128,20 +136,23 @@ type Runs struct {
 	Outputs map[string]*tensor.Tensor
 }
 
-// Observe runs prog Warmup+Repeats times on feeds, attributing each
+// Observe runs prog on feeds once node by node, then Warmup (or more, see
+// warmingRatio) and Repeats times as a deployment does, attributing each
 // executed step's time and working bytes (its non-constant inputs plus its
-// outputs) to a unit. The measured runs run as a deployment does (fused
-// steps fused, their time shared among their nodes' units as the nodes'
-// times were in the first, unfused warm-up run).
+// outputs) to a unit: a fused step's time is shared among its nodes'
+// units as the nodes' times were in the first run.
 func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor.Tensor, attr Attribution, opts Options) (*Runs, error) {
 	opts = opts.withDefaults()
 	res := &Runs{Seconds: make([][]float64, attr.Units), Peak: make([]int64, attr.Units)}
-	total := opts.Warmup + opts.Repeats
 	perUnit := make([]float64, attr.Units)
 	touched := make([]bool, attr.Units)
-	// The first (warm-up) run goes node by node: its times weigh how a
-	// fused step's time is shared among its nodes' units in the runs after
-	// it, which run as a deployment does (fused).
+	// The first run goes node by node: its times weigh how a fused step's
+	// time is shared among its nodes' units in the runs after it, which run
+	// as a deployment does (fused). Then come the warm-up runs: at least
+	// opts.Warmup, and more (up to maxExtraWarmup) while each is still more
+	// than warmingRatio faster than the one before (a fresh heap, first
+	// page faults, packed weights' caches): few repeats after too short a
+	// warm-up timed a cold program at up to twice its steady time.
 	nodeSeconds := map[*onnx.Node]float64{}
 	var badUnit error
 	attribute := func(n *onnx.Node, sec float64) {
@@ -156,7 +167,8 @@ func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor
 		touched[u] = true
 		perUnit[u] += sec
 	}
-	for r := 0; r < total; r++ {
+	measured, warmed, extra, lastWarm := 0, 0, 0, math.Inf(1)
+	for r := 0; measured < opts.Repeats; r++ {
 		clear(perUnit)
 		start := time.Now()
 		run, observe := prog.RunTimed, func(o engine.Observation) {
@@ -194,8 +206,17 @@ func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor
 		if badUnit != nil {
 			return nil, fmt.Errorf("profile run %d: %w", r+1, badUnit)
 		}
-		if r >= opts.Warmup {
-			res.Totals = append(res.Totals, time.Since(start).Seconds())
+		took := time.Since(start).Seconds()
+		switch {
+		case r == 0:
+		case warmed < opts.Warmup || (measured == 0 && took < lastWarm*warmingRatio && extra < maxExtraWarmup):
+			if warmed >= opts.Warmup {
+				extra++
+			}
+			warmed, lastWarm = warmed+1, took
+		default:
+			measured++
+			res.Totals = append(res.Totals, took)
 			for u, s := range perUnit {
 				if touched[u] {
 					res.Seconds[u] = append(res.Seconds[u], s)
@@ -204,7 +225,7 @@ func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor
 		}
 		res.Outputs = outs
 		if opts.Progress != nil {
-			opts.Progress(r+1, total)
+			opts.Progress(r+1, 1+warmed+opts.Repeats)
 		}
 	}
 	return res, nil

@@ -150,6 +150,9 @@ func (p *ClusterProfile) validateNodes(np *field.Path) field.ErrorList {
 		}
 		errs = appendBytes(errs, p1.Child("memoryBytes"), n.MemoryBytes, false)
 		errs = appendBytes(errs, p1.Child("freeMemoryBytes"), n.FreeMemoryBytes, false)
+		if x := n.Noise; x != nil && (bad(*x) || *x < 0) {
+			errs = append(errs, field.Invalid(p1.Child("noise"), *x, "must be a finite, non-negative fraction"))
+		}
 		if n.FreeMemoryBytes > n.MemoryBytes {
 			errs = append(errs, field.Invalid(p1.Child("freeMemoryBytes"), n.FreeMemoryBytes,
 				fmt.Sprintf("exceeds memoryBytes %d", n.MemoryBytes)))

@@ -131,6 +131,11 @@ type Node struct {
 	MemoryBytes int64 `json:"memoryBytes"`
 	// FreeMemoryBytes is the memory available to papdl when measured.
 	FreeMemoryBytes int64 `json:"freeMemoryBytes"`
+	// Noise is the benchmark's own spread on the node: half the distance
+	// between the 10th and the 90th percentile of the whole model's time
+	// over the measured runs, as a fraction of the median. Optional;
+	// finite and >= 0 when set.
+	Noise *float64 `json:"noise,omitempty"`
 	// Units holds one measurement per model unit, in model order.
 	Units []UnitMeasurement `json:"units"`
 }

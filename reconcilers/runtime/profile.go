@@ -29,6 +29,10 @@ func NodeProfile(n Node, b *chain.NodeBenchmark, timeScale float64) (profile.Nod
 	}
 	pn := profile.Node{ID: n.ID, Hostname: n.Hostname, Labels: n.Labels, CPUs: CPUCount(n.CPUs),
 		MemoryBytes: n.MemoryBytes, FreeMemoryBytes: n.MemoryBytes}
+	if t := b.ModelSeconds; t != nil && t.Median > 0 && t.P90 >= t.P10 {
+		noise := (t.P90 - t.P10) / (2 * t.Median)
+		pn.Noise = &noise
+	}
 	for i, u := range b.Units {
 		if u.Index != i {
 			return pn, fmt.Errorf("node %s: benchmark unit %d is unit %d", n.Hostname, i, u.Index)

@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin
 OUT := out
 
-.PHONY: all build demo test test-short lint conformance bench fuzz deps clean
+.PHONY: all build demo test test-short lint conformance bench fuzz deps clean predict-check
 
 # staticcheck's release, pinned (checks in staticcheck.conf).
 STATICCHECK_VERSION := v0.8.2
@@ -35,6 +35,11 @@ lint:
 
 test-short:
 	$(GO) test -short -count=1 ./...
+
+# Predicted vs measured latency of ResNet-18 and VGG-16 plans (the chosen
+# one and a forced three-way split) on capped simulated devices; root.
+predict-check: build
+	bash hack/predict-check.sh
 
 conformance: build
 	$(BIN)/papdlctl conformance

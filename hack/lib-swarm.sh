@@ -135,7 +135,9 @@ node_pids() {
 	local dir
 	dir=/sys/fs/cgroup/freezer/$(node_ns "$1")
 	[[ -d $dir ]] || return 0
-	find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -un
+	# Child cgroups vanish while their processes die: find then fails on
+	# them, which must not fail the caller (set -e with pipefail).
+	{ find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null || true; } | sort -un
 }
 
 freezer_state() {

@@ -375,7 +375,7 @@ func (b *bed) kill(host string) {
 	b.t.Helper()
 	b.killed[host] = true
 	if out, err := b.failNode("kill", host); err != nil {
-		b.t.Fatalf("swarm-fail.sh kill %s: %v\n%s", host, err, out)
+		b.t.Fatalf("swarm-fail.sh kill %s: %v: %q", host, err, out)
 	}
 }
 
@@ -384,7 +384,7 @@ func (b *bed) restore(host string) {
 	b.t.Helper()
 	out, err := b.failNode("restore", host)
 	if err != nil {
-		b.t.Fatalf("swarm-fail.sh restore %s: %v\n%s", host, err, out)
+		b.t.Fatalf("swarm-fail.sh restore %s: %v: %q", host, err, out)
 	}
 	delete(b.killed, host)
 }

@@ -448,7 +448,7 @@ func TestSwarmNodeFailure(t *testing.T) {
 		t.Helper()
 		out, err := exec.CommandContext(ctx, "bash", "../../../hack/swarm-fail.sh", action, "node3").CombinedOutput()
 		if err != nil {
-			t.Fatalf("swarm-fail.sh %s node3: %v\n%s", action, err, out)
+			t.Fatalf("swarm-fail.sh %s node3: %v: %q", action, err, out) // one line: make test's filter keeps it
 		}
 	}
 	restored := false

@@ -28,8 +28,11 @@ specs=("$@")
 [ ${#specs[@]} -gt 0 ] || specs=(hack/predict/resnet18.yaml hack/predict/resnet18-split3.yaml hack/predict/vgg16.yaml hack/predict/vgg16-split3.yaml)
 ctrl_pid=
 cleanup() {
-  [ -z "$ctrl_pid" ] || kill "$ctrl_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
+  if [ -n "$ctrl_pid" ]; then
+    kill "$ctrl_pid" 2>/dev/null || true
+    wait "$ctrl_pid" 2>/dev/null || true
+    ctrl_pid=
+  fi
   [ ! -d "$out/state" ] || ctl clean --state-dir "$out/state" --runtime local --nodes hack/predict/nodes.yaml >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -41,7 +44,9 @@ for spec in "${specs[@]}"; do
   cleanup
   rm -rf "$out/state" "$out/specs"
   mkdir -p "$out/specs"
-  ctl controller --specs-dir "$out/specs" --state-dir "$out/state" --runtime local \
+  # The binary itself in the background (not the ctl function: $! must be
+  # the controller's pid, or cleanup leaves it running).
+  bin/papdlctl controller --specs-dir "$out/specs" --state-dir "$out/state" --runtime local \
     --nodes hack/predict/nodes.yaml --log-format console >"$out/controller-$name.log" 2>&1 &
   ctrl_pid=$!
   ctl apply -f "$spec" --specs-dir "$out/specs" >/dev/null

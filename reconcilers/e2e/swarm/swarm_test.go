@@ -241,6 +241,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 		}
 	}
 	b.mustPredict(modelA, recA.Status.Endpoint, "after the controller restart", fixture.monoV2)
+	logPrediction(t, modelA, b.Record(modelA).Status.Placement)
 	load.Stop()
 
 	// 7. Delete the spec: nothing of the model is left on any node.
@@ -368,4 +369,27 @@ func (b *bed) failover(model, victim string) time.Duration {
 	}
 	b.mustPredictEqual(model, rec.Status.Endpoint, "after the failover")
 	return took
+}
+
+// logPrediction logs the planner's predictions next to what the gateway
+// measured over the controller's last observation window, per partition
+// and in total (a record for docs/planner.md, not an assertion: the test
+// bed's nodes share two cores with the client and the controller).
+func logPrediction(t *testing.T, model string, pl *v1alpha1.PlacementStatus) {
+	t.Helper()
+	if pl == nil {
+		return
+	}
+	ms := func(v *float64) string {
+		if v == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f ms", 1e3**v)
+	}
+	for _, p := range pl.Partitions {
+		t.Logf("PREDICTION %s partition %d (units %d-%d on %s): predicted %s, measured %s", model, p.Index,
+			p.Units.Start, p.Units.End-1, p.Hostname, ms(p.PredictedComputeSeconds), ms(p.MeasuredComputeSeconds))
+	}
+	t.Logf("PREDICTION %s latency: predicted %s, measured %s over %d requests", model,
+		ms(pl.PredictedLatencySeconds), ms(pl.MeasuredLatencySeconds), pl.MeasuredRequests)
 }

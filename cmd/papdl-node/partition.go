@@ -62,6 +62,13 @@ func runPartition(ctx context.Context, args []string, _, stderr io.Writer) error
 	}
 	log.Info("partition loaded", zap.Int("partition", stage.Partition.Index), zap.String("sha256", stage.Partition.SHA256),
 		zap.Duration("took", time.Since(start)), zap.Int64("peakRSSBytes", peakRSS()))
+	scratch, limit, err := warmUp(ctx, stage)
+	if err != nil {
+		return err
+	}
+	if limit > 0 {
+		log.Info("memory limit raised by the kernels' scratch", zap.Int64("scratchBytes", scratch), zap.Int64("goMemLimitBytes", limit))
+	}
 	if percent := tightenGC(); percent > 0 {
 		log.Info("GC target lowered for the loaded weights", zap.Int("gcPercent", percent))
 	}

@@ -26,6 +26,8 @@ type Program struct {
 	// packedOnly: constants that kernels hold packed have no data here
 	// (Options.PackedOnly).
 	packedOnly bool
+	// scratch lends the kernels their temporary buffers (shareScratch).
+	scratch *kernel.Scratch
 }
 
 type step struct {

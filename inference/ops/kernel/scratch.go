@@ -50,6 +50,21 @@ func (s *Scratch) Put(b []float32) {
 	s.free[i] = b
 }
 
+// Bytes is the size of the buffers the Scratch holds for its next
+// borrowers: after a run, the temporary memory the program keeps.
+func (s *Scratch) Bytes() int64 {
+	if s == nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, b := range s.free {
+		n += int64(cap(b)) * 4
+	}
+	return n
+}
+
 // ScratchUser is implemented by kernels that borrow their temporary buffers
 // from a program's Scratch once given one.
 type ScratchUser interface {

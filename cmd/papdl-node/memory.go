@@ -139,11 +139,20 @@ func gcPercentFor(live int64) int {
 // (VGG-16's first convolutions, 116 MB of im2col scratch, served at 1.8x
 // their benchmarked time). It returns the scratch bytes and the limit set
 // (0 when GOMEMLIMIT is not set and nothing was raised).
+//
+// Sample inputs need not be valid for every partition (an integer tensor a
+// later partition reads as a shape or as indices): a failed warm-up is
+// reported and the partition serves with the controller's limit.
 func warmUp(ctx context.Context, stage slice.Stage) (scratch, limit int64, err error) {
 	feeds := make(map[string]*tensor.Tensor, len(stage.Partition.Inputs))
 	for i, v := range stage.Partition.Inputs {
 		feeds[v.Name] = profile.SampleInput(v.DType, v.Shape, uint64(i))
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			scratch, limit, err = 0, 0, fmt.Errorf("warm-up run of partition %d panicked: %v", stage.Partition.Index, r)
+		}
+	}()
 	if _, err := stage.Program.Run(ctx, feeds); err != nil {
 		return 0, 0, fmt.Errorf("warm-up run of partition %d: %w", stage.Partition.Index, err)
 	}

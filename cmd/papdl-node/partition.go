@@ -63,10 +63,12 @@ func runPartition(ctx context.Context, args []string, _, stderr io.Writer) error
 	log.Info("partition loaded", zap.Int("partition", stage.Partition.Index), zap.String("sha256", stage.Partition.SHA256),
 		zap.Duration("took", time.Since(start)), zap.Int64("peakRSSBytes", peakRSS()))
 	scratch, limit, err := warmUp(ctx, stage)
-	if err != nil {
-		return err
-	}
-	if limit > 0 {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		log.Warn("no warm-up on sample inputs: serving with the memory limit as given", zap.Error(err))
+	case limit > 0:
 		log.Info("memory limit raised by the kernels' scratch", zap.Int64("scratchBytes", scratch), zap.Int64("goMemLimitBytes", limit))
 	}
 	if percent := tightenGC(); percent > 0 {

@@ -57,3 +57,28 @@ func TestWarmUpRaisesTheControllersLimitByTheScratch(t *testing.T) {
 		t.Errorf("limit %d (runtime %d), want 64 MiB + %d scratch bytes", limit, debug.SetMemoryLimit(-1), scratch)
 	}
 }
+
+// TestWarmUpOnInvalidSampleInputs: a partition reading an integer input as
+// a shape cannot run on sample values; warmUp reports it and leaves the
+// limit as the controller set it.
+func TestWarmUpOnInvalidSampleInputs(t *testing.T) {
+	m := &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetID{{Version: 13}}, Graph: &onnx.Graph{Name: "g",
+		Nodes: []*onnx.Node{{Name: "r", OpType: "Reshape", Inputs: []string{"x", "shape"}, Outputs: []string{"y"}}},
+		Inputs: []onnx.ValueInfo{onnx.TensorValueInfo("x", tensor.Float32, []int{1, 4, 32, 32}),
+			onnx.TensorValueInfo("shape", tensor.Int64, []int{2})},
+		Outputs: []onnx.ValueInfo{{Name: "y"}},
+	}}
+	prog, err := engine.Compile(m, engine.Options{PackedOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := slice.Stage{Program: prog, Partition: slice.ManifestPartition{Inputs: []slice.Value{
+		{Name: "x", DType: tensor.Float32, Shape: []int{1, 4, 32, 32}}, {Name: "shape", DType: tensor.Int64, Shape: []int{2}}}}}
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	t.Setenv("GOMEMLIMIT", "64MiB")
+	debug.SetMemoryLimit(64 << 20)
+	if _, limit, err := warmUp(context.Background(), stage); err == nil || limit != 0 || debug.SetMemoryLimit(-1) != 64<<20 {
+		t.Errorf("warm-up on an invalid shape: err %v, limit %d (runtime %d); want an error and 64 MiB kept", err, limit, debug.SetMemoryLimit(-1))
+	}
+}

@@ -229,30 +229,38 @@ func MeasureCluster(ctx context.Context, rt runtime.Runtime, a *slice.Analysis, 
 // node is measured again, once.
 const maxNoise = 0.15
 
-// remeasureNoisy benchmarks each node whose measurement spread more than
-// maxNoise again, alone, and keeps the calmer of its two measurements (its
-// links stay as first measured). A failed second measurement keeps the
-// first.
+// remeasureNoisy benchmarks the nodes whose measurement spread more than
+// maxNoise again, together in one benchmark, and keeps each node's calmer
+// measurement (its links stay as first measured). A failed second
+// benchmark keeps the first measurements.
 func remeasureNoisy(ctx context.Context, rt runtime.Runtime, req runtime.BenchmarkRequest, prof *profile.ClusterProfile) {
+	again := req
+	again.Nodes, again.PayloadBytes = nil, nil
 	for i := range prof.Nodes {
-		first := &prof.Nodes[i]
-		if noiseOf(first) <= maxNoise {
+		n := &prof.Nodes[i]
+		if noiseOf(n) <= maxNoise {
 			continue
 		}
-		idx := slices.IndexFunc(req.Nodes, func(n runtime.Node) bool { return n.ID == first.ID })
-		if idx < 0 {
+		if idx := slices.IndexFunc(req.Nodes, func(r runtime.Node) bool { return r.ID == n.ID }); idx >= 0 {
+			again.Nodes = append(again.Nodes, req.Nodes[idx])
+			if req.Progress != nil {
+				req.Progress(n.Hostname, fmt.Sprintf("node %s: runs spread ±%.0f%%: measuring again", n.Hostname, 100*noiseOf(n)))
+			}
+		}
+	}
+	if len(again.Nodes) == 0 {
+		return
+	}
+	res, err := rt.Benchmark(ctx, again)
+	if err != nil {
+		return
+	}
+	for _, second := range res.Profile.Nodes {
+		i := prof.NodeIndex(second.ID)
+		if i < 0 || len(second.Units) != len(prof.Nodes[i].Units) {
 			continue
 		}
-		if req.Progress != nil {
-			req.Progress(first.Hostname, fmt.Sprintf("node %s: runs spread ±%.0f%%: measuring again", first.Hostname, 100*noiseOf(first)))
-		}
-		again := req
-		again.Nodes, again.PayloadBytes = req.Nodes[idx:idx+1], nil
-		res, err := rt.Benchmark(ctx, again)
-		if err != nil || len(res.Profile.Nodes) != 1 || len(res.Profile.Nodes[0].Units) != len(first.Units) {
-			continue
-		}
-		if second := res.Profile.Nodes[0]; noiseOf(&second) < noiseOf(first) {
+		if first := &prof.Nodes[i]; noiseOf(&second) < noiseOf(first) {
 			first.Units, first.Noise = second.Units, second.Noise
 		}
 	}

@@ -21,11 +21,9 @@ for i in $(seq "$runs"); do
   rm -rf "$out/state"
   bin/papdlctl benchmark "$out/resnet18.onnx" -o "$out/profile-$i.json" --nodes "$nodes" \
     --state-dir "$out/state" --warmup 2 -r 10 >/dev/null 2>"$out/benchmark-$i.log"
-  layout=$(bin/papdlctl configure "$out/profile-$i.json" edge1 150528 --avoid 0:31=local --headroom 32Mi \
-    -o jsonpath='{range .partitions[*]}{.start}-{.end}@{.hostname} {end}')
-  latency=$(bin/papdlctl configure "$out/profile-$i.json" edge1 150528 --avoid 0:31=local --headroom 32Mi \
-    -o jsonpath='{.totals.latencySeconds}')
-  printf 'run %d: %s(predicted %s s)\n' "$i" "$layout" "$latency"
+  read -r layout latency < <(bin/papdlctl configure "$out/profile-$i.json" edge1 150528 --avoid 0:31=local \
+    --headroom 32Mi -o jsonpath='{range .partitions[*]}{.start}-{.end}@{.hostname},{end} {.totals.latencySeconds}')
+  printf 'run %d: %s (predicted %s s)\n' "$i" "$layout" "$latency"
   echo "$layout" >>"$out/layouts.txt"
 done
 same=$(sort "$out/layouts.txt" | uniq -c | sort -rn | head -1 | awk '{print $1}')

@@ -41,6 +41,11 @@ for spec in "${specs[@]}"; do
   name=$(sed -n 's/^  name: //p' "$spec" | head -1)
   arch=resnet18
   case "$spec" in *vgg16*) arch=vgg16 ;; esac
+  port=$(sed -n 's/^    port: //p' "$spec" | head -1)
+  if [ -n "$port" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "$name: port $port (spec.gateway.port in $spec) is taken by another process" >&2
+    exit 1
+  fi
   cleanup
   rm -rf "$out/state" "$out/specs"
   mkdir -p "$out/specs"

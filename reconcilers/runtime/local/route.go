@@ -2,8 +2,6 @@ package local
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/inference/chain/chainauth"
@@ -25,14 +23,5 @@ func (r *Runtime) Route(ctx context.Context, gw, first runtime.Workload, manifes
 	if err != nil {
 		return chain.RouteStatus{}, err
 	}
-	spec := chain.RouteSpec{Manifest: first.ManifestPath, ManifestSHA256: manifestSHA256, First: addr, Issued: time.Now().UnixNano()}
-	base, err := r.Endpoint(ctx, gw)
-	if err != nil {
-		return chain.RouteStatus{}, err
-	}
-	st, err := chain.SendRoute(ctx, r.httpClient, base, creds, gw.Model, spec)
-	if err != nil {
-		return st, fmt.Errorf("route of %s: %w", gw.Name, err)
-	}
-	return st, nil
+	return runtime.SendRoute(ctx, r, r.httpClient, creds, gw, first.ManifestPath, manifestSHA256, addr)
 }

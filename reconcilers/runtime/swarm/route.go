@@ -3,7 +3,6 @@ package swarm
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/inference/chain/chainauth"
@@ -30,15 +29,5 @@ func (r *Runtime) Route(ctx context.Context, gw, first runtime.Workload, manifes
 	if err != nil {
 		return chain.RouteStatus{}, err
 	}
-	spec := chain.RouteSpec{Manifest: a.Manifest, ManifestSHA256: manifestSHA256,
-		First: hostPort(first.Name, PartitionPort), Issued: time.Now().UnixNano()}
-	base, err := r.Endpoint(ctx, gw)
-	if err != nil {
-		return chain.RouteStatus{}, err
-	}
-	st, err := chain.SendRoute(ctx, r.httpClient, base, creds, gw.Model, spec)
-	if err != nil {
-		return st, fmt.Errorf("route of %s: %w", gw.Name, err)
-	}
-	return st, nil
+	return runtime.SendRoute(ctx, r, r.httpClient, creds, gw, a.Manifest, manifestSHA256, hostPort(first.Name, PartitionPort))
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+
+	swarmrt "github.com/papdl/papdl/reconcilers/runtime/swarm"
 )
 
 // Engine is the part of the manager's Docker engine the installer uses.
@@ -42,11 +44,7 @@ type Engine interface {
 // Dial connects to the manager's engine (host "" is DOCKER_HOST, else the
 // default socket) with API version negotiation.
 func Dial(host string) (Engine, error) {
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
-	if host != "" {
-		opts = append(opts, client.WithHost(host))
-	}
-	c, err := client.NewClientWithOpts(opts...)
+	c, err := swarmrt.NewClient(host)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}

@@ -57,18 +57,24 @@ type Engine interface {
 // DOCKER_HOST or the default socket).
 type Dialer func(host string) (Engine, error)
 
-// Dial connects to a Docker engine with API version negotiation. An empty
-// host means the environment's (DOCKER_HOST, else the default socket).
+// Dial connects to a Docker engine (see NewClient).
 func Dial(host string) (Engine, error) {
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
-	if host != "" {
-		opts = append(opts, client.WithHost(host))
-	}
-	c, err := client.NewClientWithOpts(opts...)
+	c, err := NewClient(host)
 	if err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// NewClient connects to a Docker engine with API version negotiation. An
+// empty host means the environment's (DOCKER_HOST, else the default
+// socket).
+func NewClient(host string) (*client.Client, error) {
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	return client.NewClientWithOpts(opts...)
 }
 
 // Compile-time check that the real client satisfies the interface.

@@ -1,0 +1,100 @@
+//go:build !purego
+
+package vmath
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// specialInputs are the edges of every function: signed zeros, infinities,
+// NaNs with payloads, subnormals, the overflow and underflow edges of exp,
+// the branch thresholds of tanh and erf, and large magnitudes, each with
+// its float32 neighbours.
+func specialInputs() []float32 {
+	centres := []uint32{
+		0x00000000, 0x00000001, 0x007fffff, 0x00800000, // 0, subnormals, min normal
+		0x7f7fffff, 0x7f800000, 0x7fc00000, 0x7f800001, 0x7fbfffff, 0x7fffffff, // max, Inf, NaNs
+		math.Float32bits(88.72284), math.Float32bits(89), math.Float32bits(104),
+		math.Float32bits(103.97208), math.Float32bits(87.33655), math.Float32bits(-87.33655),
+		math.Float32bits(0.625), math.Float32bits(0.927734375), math.Float32bits(4),
+		math.Float32bits(9.01), math.Float32bits(1), math.Float32bits(0.5),
+		math.Float32bits(1e-20), math.Float32bits(1e20), math.Float32bits(12582912),
+	}
+	var out []float32
+	for _, c := range centres {
+		for d := -3; d <= 3; d++ {
+			b := uint32(int64(c) + int64(d))
+			out = append(out, math.Float32frombits(b), math.Float32frombits(b^0x80000000))
+		}
+	}
+	return out
+}
+
+// equivalenceInputs are n pseudo-random inputs: random bit patterns, values
+// in the range activations take, and a sweep over all bit patterns, after
+// the special inputs.
+func equivalenceInputs(n int) []float32 {
+	r := rand.New(rand.NewPCG(3, 4))
+	in := specialInputs()
+	for range n / 3 {
+		in = append(in, math.Float32frombits(r.Uint32()), float32(r.NormFloat64()*8))
+	}
+	stride := uint64(1<<32) / uint64(n/3)
+	for b := uint64(0); b < 1<<32; b += stride {
+		in = append(in, math.Float32frombits(uint32(b)))
+	}
+	return in
+}
+
+// TestKernelsMatchGo checks that the AVX2 and AVX-512 kernels give exactly
+// the bits of the Go definition, including the tail and in place.
+func TestKernelsMatchGo(t *testing.T) {
+	n := 3 << 20
+	if testing.Short() {
+		n = 1 << 18
+	}
+	in := equivalenceInputs(n)
+	in = in[:len(in)-len(in)%16+13] // a tail for both widths
+	want := make([]float32, len(in))
+	got := make([]float32, len(in))
+	for _, o := range []op{opExp, opSigmoid, opSiLU, opTanh, opErf} {
+		applyGo(o, want, in)
+		for _, k := range []struct {
+			name string
+			ok   bool
+			f    kernelFunc
+			w    int
+		}{
+			{"AVX2", useAVX2, o.avx2(), 8},
+			{"AVX512", useAVX512, o.avx512(), 16},
+		} {
+			if !k.ok {
+				t.Logf("op %d: no %s on this CPU", o, k.name)
+				continue
+			}
+			for _, inPlace := range []bool{false, true} {
+				dst := got
+				if inPlace {
+					copy(dst, in)
+					applyKernel(k.f, k.w, dst, dst)
+				} else {
+					applyKernel(k.f, k.w, dst, in)
+				}
+				bad := 0
+				for i := range want {
+					if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+						if bad++; bad <= 5 {
+							t.Errorf("op %d %s (in place %v): f(%g = %#x) = %#x, Go gives %#x", o, k.name, inPlace,
+								in[i], math.Float32bits(in[i]), math.Float32bits(dst[i]), math.Float32bits(want[i]))
+						}
+					}
+				}
+				if bad > 0 {
+					t.Errorf("op %d %s: %d of %d differ", o, k.name, bad, len(in))
+				}
+			}
+		}
+	}
+}

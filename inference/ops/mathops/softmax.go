@@ -5,23 +5,75 @@ import (
 
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/ops/kernel/vmath"
 	"github.com/papdl/papdl/inference/tensor"
 )
 
 // softmaxRows computes softmax (or log-softmax) of src viewed as
 // [outer, axisLen, inner] along the middle dimension. Exponentials and sums
 // are taken in float64 after subtracting the maximum, so large inputs do not
-// overflow.
+// overflow; a float32 softmax takes its exponentials with vmath.Exp (see
+// softmaxBlocks32).
 func softmaxRows[T float](dst, src []T, outer, axisLen, inner int, logOut bool) {
 	block := axisLen * inner
 	if block == 0 {
 		return
 	}
+	blocks := func(o0, o1 int) { softmaxBlocks(dst, src, o0, o1, axisLen, inner, logOut) }
+	if d, ok := any(dst).([]float32); ok && !logOut {
+		s := any(src).([]float32)
+		blocks = func(o0, o1 int) { softmaxBlocks32(d, s, o0, o1, axisLen, inner) }
+	}
 	// Blocks are independent: split them across goroutines for large
 	// tensors (the same bits).
-	kernel.Split(outer, max(1, splitElems/block), func(o0, o1 int) {
-		softmaxBlocks(dst, src, o0, o1, axisLen, inner, logOut)
-	})
+	kernel.Split(outer, max(1, splitElems/block), blocks)
+}
+
+// blockMax sets mx[j] to the maximum of x[k*inner+j] over k < axisLen.
+func blockMax[T float](mx, x []T, axisLen, inner int) {
+	copy(mx, x[:inner])
+	for k := 1; k < axisLen; k++ {
+		row := x[k*inner : (k+1)*inner]
+		for j, v := range row {
+			mx[j] = maxOf(mx[j], v)
+		}
+	}
+}
+
+// softmaxBlocks32 is softmaxBlocks for a float32 softmax: the
+// exponentials are vmath.Exp of the float32 differences x − max, summed
+// in float64, and each is divided by its sum in float64.
+func softmaxBlocks32(dst, src []float32, o0, o1, axisLen, inner int) {
+	block := axisLen * inner
+	mx := make([]float32, inner)
+	sum := make([]float64, inner)
+	e := make([]float32, block)
+	for o := o0; o < o1; o++ {
+		x := src[o*block : (o+1)*block]
+		y := dst[o*block : (o+1)*block]
+		blockMax(mx, x, axisLen, inner)
+		for k := 0; k < axisLen; k++ {
+			row := x[k*inner : (k+1)*inner]
+			er := e[k*inner : (k+1)*inner]
+			for j, v := range row {
+				er[j] = v - mx[j]
+			}
+		}
+		vmath.Exp(e, e)
+		clear(sum)
+		for k := 0; k < axisLen; k++ {
+			for j, v := range e[k*inner : (k+1)*inner] {
+				sum[j] += float64(v)
+			}
+		}
+		for k := 0; k < axisLen; k++ {
+			er := e[k*inner : (k+1)*inner]
+			yr := y[k*inner : (k+1)*inner]
+			for j, v := range er {
+				yr[j] = float32(float64(v) / sum[j])
+			}
+		}
+	}
 }
 
 // softmaxBlocks is softmaxRows on blocks [o0, o1).
@@ -33,16 +85,8 @@ func softmaxBlocks[T float](dst, src []T, o0, o1, axisLen, inner int, logOut boo
 	for o := o0; o < o1; o++ {
 		x := src[o*block : (o+1)*block]
 		y := dst[o*block : (o+1)*block]
-		copy(mx, x[:inner])
-		for k := 1; k < axisLen; k++ {
-			row := x[k*inner : (k+1)*inner]
-			for j, v := range row {
-				mx[j] = maxOf(mx[j], v)
-			}
-		}
-		for j := range sum {
-			sum[j] = 0
-		}
+		blockMax(mx, x, axisLen, inner)
+		clear(sum)
 		if logOut {
 			for k := 0; k < axisLen; k++ {
 				row := x[k*inner : (k+1)*inner]

@@ -45,47 +45,49 @@ func blockMax[T float](mx, x []T, axisLen, inner int) {
 // in float64, and each is divided by its sum in float64.
 func softmaxBlocks32(dst, src []float32, o0, o1, axisLen, inner int) {
 	block := axisLen * inner
-	mx := make([]float32, inner)
 	sum := make([]float64, inner)
 	e := make([]float32, block)
-	for o := o0; o < o1; o++ {
-		x := src[o*block : (o+1)*block]
-		y := dst[o*block : (o+1)*block]
-		blockMax(mx, x, axisLen, inner)
-		for k := 0; k < axisLen; k++ {
-			row := x[k*inner : (k+1)*inner]
-			er := e[k*inner : (k+1)*inner]
-			for j, v := range row {
+	eachBlock(dst, src, o0, o1, axisLen, inner, func(y, x, mx []float32) {
+		for k := 0; k < block; k += inner {
+			er := e[k : k+inner]
+			for j, v := range x[k : k+inner] {
 				er[j] = v - mx[j]
 			}
 		}
 		vmath.Exp(e, e)
 		clear(sum)
-		for k := 0; k < axisLen; k++ {
-			for j, v := range e[k*inner : (k+1)*inner] {
+		for k := 0; k < block; k += inner {
+			for j, v := range e[k : k+inner] {
 				sum[j] += float64(v)
 			}
 		}
-		for k := 0; k < axisLen; k++ {
-			er := e[k*inner : (k+1)*inner]
-			yr := y[k*inner : (k+1)*inner]
-			for j, v := range er {
+		for k := 0; k < block; k += inner {
+			yr := y[k : k+inner]
+			for j, v := range e[k : k+inner] {
 				yr[j] = float32(float64(v) / sum[j])
 			}
 		}
+	})
+}
+
+// eachBlock calls f with the blocks o0 <= o < o1 (axisLen·inner elements
+// each) of dst and src, and mx, the maximum of each of the block's inner
+// columns.
+func eachBlock[T float](dst, src []T, o0, o1, axisLen, inner int, f func(y, x, mx []T)) {
+	block := axisLen * inner
+	mx := make([]T, inner)
+	for o := o0; o < o1; o++ {
+		x := src[o*block : (o+1)*block]
+		blockMax(mx, x, axisLen, inner)
+		f(dst[o*block:(o+1)*block], x, mx)
 	}
 }
 
 // softmaxBlocks is softmaxRows on blocks [o0, o1).
 func softmaxBlocks[T float](dst, src []T, o0, o1, axisLen, inner int, logOut bool) {
-	block := axisLen * inner
-	mx := make([]T, inner)
 	sum := make([]float64, inner)
-	e := make([]float64, block)
-	for o := o0; o < o1; o++ {
-		x := src[o*block : (o+1)*block]
-		y := dst[o*block : (o+1)*block]
-		blockMax(mx, x, axisLen, inner)
+	e := make([]float64, axisLen*inner)
+	eachBlock(dst, src, o0, o1, axisLen, inner, func(y, x, mx []T) {
 		clear(sum)
 		if logOut {
 			for k := 0; k < axisLen; k++ {
@@ -106,7 +108,7 @@ func softmaxBlocks[T float](dst, src []T, o0, o1, axisLen, inner int, logOut boo
 					yr[j] = T(d - sum[j])
 				}
 			}
-			continue
+			return
 		}
 		// e holds the exponentials, each computed once.
 		for k := 0; k < axisLen; k++ {
@@ -124,7 +126,7 @@ func softmaxBlocks[T float](dst, src []T, o0, o1, axisLen, inner int, logOut boo
 				yr[j] = T(ex / sum[j])
 			}
 		}
-	}
+	})
 }
 
 // buildSoftmax handles Softmax and LogSoftmax. Before opset 13 the input is

@@ -11,10 +11,6 @@ var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 var useAVX512 = useAVX2 && cpu.X86.HasAVX512F
 
-// kernelFunc is an assembly kernel: dst[i] = f(src[i]) for i < n, n a
-// positive multiple of its width.
-type kernelFunc func(n int, dst, src *float32)
-
 //go:noescape
 func expAVX2(n int, dst, src *float32)
 
@@ -45,46 +41,17 @@ func tanhAVX512(n int, dst, src *float32)
 //go:noescape
 func erfAVX512(n int, dst, src *float32)
 
-// avx2 returns o's AVX2 kernel (8 lanes).
-func (o op) avx2() kernelFunc {
-	switch o {
-	case opExp:
-		return expAVX2
-	case opSigmoid:
-		return sigmoidAVX2
-	case opSiLU:
-		return siluAVX2
-	case opTanh:
-		return tanhAVX2
-	}
-	return erfAVX2
-}
-
-// avx512 returns o's AVX-512 kernel (16 lanes).
-func (o op) avx512() kernelFunc {
-	switch o {
-	case opExp:
-		return expAVX512
-	case opSigmoid:
-		return sigmoidAVX512
-	case opSiLU:
-		return siluAVX512
-	case opTanh:
-		return tanhAVX512
-	}
-	return erfAVX512
-}
-
-// apply sets dst[i] = o(src[i]) for i < len(dst).
-func apply(o op, dst, src []float32) {
+// apply sets dst[i] = f(src[i]) for i < len(dst) with the kernel this CPU
+// runs: avx512, avx2, or the Go definition f.
+func apply(dst, src []float32, f func(float32) float32, avx2, avx512 kernelFunc) {
 	src = src[:len(dst)]
 	switch {
 	case useAVX512:
-		applyKernel(o.avx512(), 16, dst, src)
+		applyKernel(avx512, 16, dst, src)
 	case useAVX2:
-		applyKernel(o.avx2(), 8, dst, src)
+		applyKernel(avx2, 8, dst, src)
 	default:
-		applyGo(o, dst, src)
+		applyGo(f, dst, src)
 	}
 }
 

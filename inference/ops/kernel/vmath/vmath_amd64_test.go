@@ -48,6 +48,20 @@ func equivalenceInputs(n int) []float32 {
 	return in
 }
 
+// kernelCases are the functions' Go definitions and kernels.
+var kernelCases = []struct {
+	name         string
+	f            func(float32) float32
+	avx2, avx512 kernelFunc
+	old          func(float32) float32 // the float64 loop the operators used
+}{
+	{"Exp", expf, expAVX2, expAVX512, func(x float32) float32 { return float32(math.Exp(float64(x))) }},
+	{"Sigmoid", sigmoidf, sigmoidAVX2, sigmoidAVX512, func(x float32) float32 { return float32(sigmoid64(float64(x))) }},
+	{"SiLU", siluf, siluAVX2, siluAVX512, func(x float32) float32 { return x * float32(sigmoid64(float64(x))) }},
+	{"Tanh", tanhf, tanhAVX2, tanhAVX512, func(x float32) float32 { return float32(math.Tanh(float64(x))) }},
+	{"Erf", erff, erfAVX2, erfAVX512, func(x float32) float32 { return float32(math.Erf(float64(x))) }},
+}
+
 // TestKernelsMatchGo checks that the AVX2 and AVX-512 kernels give exactly
 // the bits of the Go definition, including the tail and in place.
 func TestKernelsMatchGo(t *testing.T) {
@@ -59,19 +73,19 @@ func TestKernelsMatchGo(t *testing.T) {
 	in = in[:len(in)-len(in)%16+13] // a tail for both widths
 	want := make([]float32, len(in))
 	got := make([]float32, len(in))
-	for _, o := range []op{opExp, opSigmoid, opSiLU, opTanh, opErf} {
-		applyGo(o, want, in)
+	for _, o := range kernelCases {
+		applyGo(o.f, want, in)
 		for _, k := range []struct {
 			name string
 			ok   bool
 			f    kernelFunc
 			w    int
 		}{
-			{"AVX2", useAVX2, o.avx2(), 8},
-			{"AVX512", useAVX512, o.avx512(), 16},
+			{"AVX2", useAVX2, o.avx2, 8},
+			{"AVX512", useAVX512, o.avx512, 16},
 		} {
 			if !k.ok {
-				t.Logf("op %d: no %s on this CPU", o, k.name)
+				t.Logf("%s: no %s on this CPU", o.name, k.name)
 				continue
 			}
 			for _, inPlace := range []bool{false, true} {
@@ -86,13 +100,13 @@ func TestKernelsMatchGo(t *testing.T) {
 				for i := range want {
 					if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
 						if bad++; bad <= 5 {
-							t.Errorf("op %d %s (in place %v): f(%g = %#x) = %#x, Go gives %#x", o, k.name, inPlace,
+							t.Errorf("%s %s (in place %v): f(%g = %#x) = %#x, Go gives %#x", o.name, k.name, inPlace,
 								in[i], math.Float32bits(in[i]), math.Float32bits(dst[i]), math.Float32bits(want[i]))
 						}
 					}
 				}
 				if bad > 0 {
-					t.Errorf("op %d %s: %d of %d differ", o, k.name, bad, len(in))
+					t.Errorf("%s %s: %d of %d differ", o.name, k.name, bad, len(in))
 				}
 			}
 		}
@@ -109,24 +123,7 @@ func BenchmarkFuncs(b *testing.B) {
 		src[i] = float32(r.NormFloat64() * 4)
 	}
 	dst := make([]float32, len(src))
-	sig64 := func(x float64) float64 {
-		if x >= 0 {
-			return 1 / (1 + math.Exp(-x))
-		}
-		e := math.Exp(x)
-		return e / (1 + e)
-	}
-	for _, f := range []struct {
-		name string
-		o    op
-		old  func(float32) float32
-	}{
-		{"Exp", opExp, func(x float32) float32 { return float32(math.Exp(float64(x))) }},
-		{"Sigmoid", opSigmoid, func(x float32) float32 { return float32(sig64(float64(x))) }},
-		{"SiLU", opSiLU, func(x float32) float32 { return x * float32(sig64(float64(x))) }},
-		{"Tanh", opTanh, func(x float32) float32 { return float32(math.Tanh(float64(x))) }},
-		{"Erf", opErf, func(x float32) float32 { return float32(math.Erf(float64(x))) }},
-	} {
+	for _, f := range kernelCases {
 		paths := []struct {
 			name string
 			ok   bool
@@ -137,9 +134,9 @@ func BenchmarkFuncs(b *testing.B) {
 					dst[i] = f.old(x)
 				}
 			}},
-			{"go", true, func() { applyGo(f.o, dst, src) }},
-			{"avx2", useAVX2, func() { applyKernel(f.o.avx2(), 8, dst, src) }},
-			{"avx512", useAVX512, func() { applyKernel(f.o.avx512(), 16, dst, src) }},
+			{"go", true, func() { applyGo(f.f, dst, src) }},
+			{"avx2", useAVX2, func() { applyKernel(f.avx2, 8, dst, src) }},
+			{"avx512", useAVX512, func() { applyKernel(f.avx512, 16, dst, src) }},
 		}
 		for _, p := range paths {
 			b.Run(f.name+"/"+p.name, func(b *testing.B) {

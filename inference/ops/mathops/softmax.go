@@ -29,42 +29,44 @@ func softmaxRows[T float](dst, src []T, outer, axisLen, inner int, logOut bool) 
 	kernel.Split(outer, max(1, splitElems/block), blocks)
 }
 
-// blockMax sets mx[j] to the maximum of x[k*inner+j] over k < axisLen.
-func blockMax[T float](mx, x []T, axisLen, inner int) {
-	copy(mx, x[:inner])
-	for k := 1; k < axisLen; k++ {
-		row := x[k*inner : (k+1)*inner]
-		for j, v := range row {
-			mx[j] = maxOf(mx[j], v)
+// blockMax sets mx[j] to the maximum of x[k*inner+j] over k, in order of
+// k.
+func blockMax[T float](mx, x []T, inner int) {
+	for j := range mx {
+		m := x[j] // in a register, as the sums in softmaxBlocks32
+		for i := j + inner; i < len(x); i += inner {
+			m = maxOf(m, x[i])
 		}
+		mx[j] = m
 	}
 }
 
 // softmaxBlocks32 is softmaxBlocks for a float32 softmax: the
 // exponentials are vmath.Exp of the float32 differences x − max, summed
-// in float64, and each is divided by its sum in float64.
+// in float64, and each is multiplied by the float64 reciprocal of its sum.
 func softmaxBlocks32(dst, src []float32, o0, o1, axisLen, inner int) {
-	block := axisLen * inner
-	sum := make([]float64, inner)
-	e := make([]float32, block)
+	sum := make([]float64, inner) // the reciprocals of the sums
+	e := make([]float32, axisLen*inner)
 	eachBlock(dst, src, o0, o1, axisLen, inner, func(y, x, mx []float32) {
-		for k := 0; k < block; k += inner {
-			er := e[k : k+inner]
-			for j, v := range x[k : k+inner] {
-				er[j] = v - mx[j]
+		j := 0
+		for i, v := range x {
+			e[i] = v - mx[j]
+			if j++; j == inner {
+				j = 0
 			}
 		}
 		vmath.Exp(e, e)
-		clear(sum)
-		for k := 0; k < block; k += inner {
-			for j, v := range e[k : k+inner] {
-				sum[j] += float64(v)
+		for j := range sum {
+			s := 0.0 // in a register: a loop-carried sum[j] would wait on memory
+			for i := j; i < len(e); i += inner {
+				s += float64(e[i])
 			}
+			sum[j] = 1 / s
 		}
-		for k := 0; k < block; k += inner {
-			yr := y[k : k+inner]
-			for j, v := range e[k : k+inner] {
-				yr[j] = float32(float64(v) / sum[j])
+		for i, v := range e {
+			y[i] = float32(float64(v) * sum[j])
+			if j++; j == inner {
+				j = 0
 			}
 		}
 	})
@@ -78,7 +80,7 @@ func eachBlock[T float](dst, src []T, o0, o1, axisLen, inner int, f func(y, x, m
 	mx := make([]T, inner)
 	for o := o0; o < o1; o++ {
 		x := src[o*block : (o+1)*block]
-		blockMax(mx, x, axisLen, inner)
+		blockMax(mx, x, inner)
 		f(dst[o*block:(o+1)*block], x, mx)
 	}
 }

@@ -151,3 +151,43 @@ func BenchmarkFuncs(b *testing.B) {
 		}
 	}
 }
+
+// TestKernelsMatchGoAll is TestKernelsMatchGo on every float32 (minutes;
+// run with go test -run MatchGoAll -stride 1).
+func TestKernelsMatchGoAll(t *testing.T) {
+	if *stride != 1 {
+		t.Skip("only with -stride 1")
+	}
+	const chunk = 1 << 20
+	in := make([]float32, chunk)
+	want := make([]float32, chunk)
+	got := make([]float32, chunk)
+	for _, o := range kernelCases {
+		bad := 0
+		for base := uint64(0); base < 1<<32; base += chunk {
+			for i := range in {
+				in[i] = math.Float32frombits(uint32(base) + uint32(i))
+			}
+			applyGo(o.f, want, in)
+			for _, k := range []struct {
+				ok bool
+				f  kernelFunc
+				w  int
+			}{{useAVX2, o.avx2, 8}, {useAVX512, o.avx512, 16}} {
+				if !k.ok {
+					continue
+				}
+				applyKernel(k.f, k.w, got, in)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						if bad++; bad <= 5 {
+							t.Errorf("%s width %d: f(%#x) = %#x, Go gives %#x", o.name, k.w,
+								math.Float32bits(in[i]), math.Float32bits(got[i]), math.Float32bits(want[i]))
+						}
+					}
+				}
+			}
+		}
+		t.Logf("%s: %d differences over all 2^32 inputs (AVX2 %v, AVX-512 %v)", o.name, bad, useAVX2, useAVX512)
+	}
+}

@@ -67,6 +67,16 @@ C16(erfB3, $0xbddaae5c)
 C16(erfB2, $0xbf228550)
 C16(erfB1, $0xbe03ce86)
 
+// POLY6 sets p = ((((c5·x + c4)·x + c3)·x + c2)·x + c1)·x + c0, one fused
+// multiply-add a step (Horner's rule, as fma32 in scalar.go).
+#define POLY6(x, p, c5, c4, c3, c2, c1, c0) \
+	VMOVUPS     c5<>(SB), p; \
+	VFMADD213PS c4<>(SB), x, p; \
+	VFMADD213PS c3<>(SB), x, p; \
+	VFMADD213PS c2<>(SB), x, p; \
+	VFMADD213PS c1<>(SB), x, p; \
+	VFMADD213PS c0<>(SB), x, p
+
 // EXPCORE sets out = expCore(x) (scalar.go); x is kept, n, t, u are
 // scratch.
 #define EXPCORE(x, out, n, t, u) \
@@ -77,12 +87,7 @@ C16(erfB1, $0xbe03ce86)
 	VSUBPS       shifter<>(SB), n, n; \
 	VFNMADD231PS ln2Hi<>(SB), n, t; \
 	VFNMADD231PS ln2Lo<>(SB), n, t; \
-	VMOVUPS      expP5<>(SB), out; \
-	VFMADD213PS  expP4<>(SB), t, out; \
-	VFMADD213PS  expP3<>(SB), t, out; \
-	VFMADD213PS  expP2<>(SB), t, out; \
-	VFMADD213PS  expP1<>(SB), t, out; \
-	VFMADD213PS  expP0<>(SB), t, out; \
+	POLY6(t, out, expP5, expP4, expP3, expP2, expP1, expP0); \
 	VFMADD213PS  one<>(SB), t, out; \
 	VFMADD213PS  one<>(SB), t, out; \
 	VCVTPS2DQ    n, n; \
@@ -126,6 +131,16 @@ C16(erfB1, $0xbe03ce86)
 	VMULPS R0, R3, R3; \
 	NANFIX(R0, R3, R1)
 
+// ODDEND ends the odd functions tanh and erf, with |x| in R1: R3 = (|x|
+// pred thr ? near : far) with the sign of x (R0), NaNs fixed. pred is
+// VCMPPS's predicate ($1 <, $2 <=).
+#define ODDEND(pred, thr, near, far) \
+	VCMPPS pred, thr<>(SB), R1, MK; \
+	BLEND(MK, near, far, R3); \
+	ANDV   signBit<>(SB), R0, R2; \
+	ORV    R2, R3, R3; \
+	NANFIX(R0, R3, R1)
+
 #define TANH_BODY \
 	ANDV        absMask<>(SB), R0, R1; \
 	VADDPS      R1, R1, R2; \
@@ -143,21 +158,12 @@ C16(erfB1, $0xbe03ce86)
 	VFMADD213PS tanhP0<>(SB), R2, R6; \
 	VMULPS      R2, R6, R6; \
 	VFMADD213PS R1, R1, R6; \
-	VCMPPS      $1, tanhThr<>(SB), R1, MK; \
-	BLEND(MK, R6, R5, R3); \
-	ANDV        signBit<>(SB), R0, R2; \
-	ORV         R2, R3, R3; \
-	NANFIX(R0, R3, R1)
+	ODDEND($1, tanhThr, R6, R5)
 
 #define ERF_BODY \
 	ANDV        absMask<>(SB), R0, R1; \
 	VMULPS      R1, R1, R2; \
-	VMOVUPS     erfS5<>(SB), R3; \
-	VFMADD213PS erfS4<>(SB), R2, R3; \
-	VFMADD213PS erfS3<>(SB), R2, R3; \
-	VFMADD213PS erfS2<>(SB), R2, R3; \
-	VFMADD213PS erfS1<>(SB), R2, R3; \
-	VFMADD213PS erfS0<>(SB), R2, R3; \
+	POLY6(R2, R3, erfS5, erfS4, erfS3, erfS2, erfS1, erfS0); \
 	VFMADD213PS R1, R1, R3; \
 	VMINPS      erfMax<>(SB), R1, R2; \
 	VMULPS      R2, R2, R4; \
@@ -173,11 +179,7 @@ C16(erfB1, $0xbe03ce86)
 	EXPCORE(R5, R6, R4, R7, R8); \
 	VMOVUPS     one<>(SB), R7; \
 	VSUBPS      R6, R7, R7; \
-	VCMPPS      $2, erfThr<>(SB), R1, MK; \
-	BLEND(MK, R3, R7, R3); \
-	ANDV        signBit<>(SB), R0, R2; \
-	ORV         R2, R3, R3; \
-	NANFIX(R0, R3, R1)
+	ODDEND($2, erfThr, R3, R7)
 
 // FUNC defines name(n int, dst, src *float32) that applies BODY to W lanes
 // at a time.

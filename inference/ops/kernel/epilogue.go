@@ -3,6 +3,8 @@ package kernel
 import (
 	"errors"
 	"math"
+
+	"github.com/papdl/papdl/inference/ops/kernel/vmath"
 )
 
 // Activation is an element-wise function an Epilogue applies last.
@@ -17,13 +19,14 @@ const (
 	ActRelu
 	// ActClip is Clip with the bounds Lo and Hi (each when HasLo, HasHi).
 	ActClip
-	// ActSiLU is x·sigmoid(x) as the nodes Sigmoid and Mul compute it:
-	// float32(Sigmoid(float64(x))), then the float32 product with x.
+	// ActSiLU is x·sigmoid(x) as the nodes Sigmoid and Mul compute it on
+	// float32 tensors: vmath.Sigmoid, then the float32 product with x
+	// (vmath.SiLU).
 	ActSiLU
 )
 
-// Sigmoid is the logistic function as the Sigmoid operator computes it (in
-// float64; float32 results are rounded once).
+// Sigmoid is the logistic function as the Sigmoid operator computes it on
+// float64 tensors (float32 tensors use vmath.Sigmoid).
 func Sigmoid(x float64) float64 {
 	if x >= 0 {
 		return 1 / (1 + math.Exp(-x))
@@ -98,8 +101,6 @@ func (e *Epilogue) Apply(dst, res []float32, j0 int) {
 			dst[i] = v
 		}
 	case ActSiLU:
-		for i, v := range dst {
-			dst[i] = v * float32(Sigmoid(float64(v)))
-		}
+		vmath.SiLU(dst, dst)
 	}
 }

@@ -33,3 +33,25 @@ func BenchmarkAdd(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSoftmax compares a float32 softmax over rows of 64 (attention
+// scores) computed with float64 math.Exp (generic, as before) and with
+// vmath.Exp (vmath).
+func BenchmarkSoftmax(b *testing.B) {
+	const rows, n = 256, 64
+	src := make([]float32, rows*n)
+	for i := range src {
+		src[i] = float32(i%29) * 0.37
+	}
+	dst := make([]float32, len(src))
+	b.Run("generic", func(b *testing.B) {
+		for b.Loop() {
+			softmaxBlocks(dst, src, 0, rows, n, 1, false)
+		}
+	})
+	b.Run("vmath", func(b *testing.B) {
+		for b.Loop() {
+			softmaxBlocks32(dst, src, 0, rows, n, 1)
+		}
+	})
+}

@@ -8,7 +8,10 @@
 // Broadcasting is planned once per call (broadcast.go): dimensions are
 // merged so that the innermost run is handled by tight slice loops, which
 // makes same-shape, scalar and per-channel operands cheap. Float16 tensors
-// are computed in float32 and rounded back. Float math is single-threaded
-// and deterministic; float32 transcendental functions are evaluated in
-// float64 and rounded once.
+// are computed in float32 and rounded back. Float math is deterministic
+// (large element-wise operations are split across goroutines, which does
+// not change a bit); float32 transcendental functions are evaluated in
+// float64 and rounded once, except Exp, Sigmoid, Tanh, Erf and Softmax's
+// exponentials, which use the vectorised float32 functions of package
+// vmath (a few ulp, the same bits on every CPU).
 package mathops

@@ -26,7 +26,7 @@ func Register(add kernel.AddFunc) {
 	add("Relu", buildUnaryNum(opRelu, true))
 	add("Clip", buildClip)
 	for _, name := range sortedKeys(floatOps) {
-		add(name, buildFloatUnary(floatOps[name]))
+		add(name, buildFloatUnary(floatOps[name], vecOps[name]))
 	}
 
 	add("Softmax", buildSoftmax(false))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/ops/kernel/vmath"
 	"github.com/papdl/papdl/inference/tensor"
 )
 
@@ -110,7 +111,8 @@ func buildUnaryNum(op numOp, signedOnly bool) kernel.Builder {
 // floatFn makes the element function of a float-only unary operator from
 // the node's attributes. Functions work in float64; float32 results are
 // rounded once, which keeps them within an ulp of numpy's float32 results
-// and bit-for-bit reproducible.
+// and bit-for-bit reproducible. The operators in vecOps compute float32
+// tensors with vmath instead.
 type floatFn func(n *onnx.Node) (func(float64) float64, error)
 
 func plain(f func(float64) float64) floatFn {
@@ -236,6 +238,23 @@ var floatOps = map[string]floatFn{
 	}),
 }
 
+// vecOps are the float-only unary operators that have a vectorised float32
+// implementation (a read-only table). vmath gives the same bits on every
+// CPU, within a few ulp of the float64 functions.
+var vecOps = map[string]func(dst, src []float32){
+	"Exp":     vmath.Exp,
+	"Sigmoid": vmath.Sigmoid,
+	"Tanh":    vmath.Tanh,
+	"Erf":     vmath.Erf,
+}
+
+// mapVec sets dst[i] = f(src[i]) with the slice function f, split across
+// goroutines for large tensors.
+func mapVec(dst, src []float32, f func(dst, src []float32)) {
+	src = src[:len(dst)]
+	kernel.Split(len(dst), splitElems, func(lo, hi int) { f(dst[lo:hi], src[lo:hi]) })
+}
+
 // mapFloat sets dst[i] = f(src[i]), split across goroutines for large
 // tensors (element-wise, so the same bits).
 func mapFloat[T float](dst, src []T, f func(float64) float64) {
@@ -251,7 +270,9 @@ func mapFloat[T float](dst, src []T, f func(float64) float64) {
 // goroutine.
 const splitElems = 1 << 14
 
-func buildFloatUnary(mk floatFn) kernel.Builder {
+// buildFloatUnary builds a float-only unary operator from its element
+// function and, when vec is not nil, its float32 slice function.
+func buildFloatUnary(mk floatFn, vec func(dst, src []float32)) kernel.Builder {
 	return func(n *onnx.Node, _ int64, _ []*tensor.Tensor) (kernel.Kernel, error) {
 		f, err := mk(n)
 		if err != nil {
@@ -265,6 +286,10 @@ func buildFloatUnary(mk floatFn) kernel.Builder {
 			out := tensor.New(x.DType, x.Shape...)
 			switch x.DType {
 			case tensor.Float32:
+				if vec != nil {
+					mapVec(out.Data.([]float32), x.Data.([]float32), vec)
+					break
+				}
 				mapFloat(out.Data.([]float32), x.Data.([]float32), f)
 			case tensor.Float64:
 				mapFloat(out.Data.([]float64), x.Data.([]float64), f)

@@ -1,0 +1,71 @@
+//go:build !purego
+
+package vmath
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the AVX2+FMA kernels and useAVX512 the AVX-512 ones. They
+// are fixed at start-up; all paths give the same bits, so the choice only
+// changes the speed.
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+var useAVX512 = useAVX2 && cpu.X86.HasAVX512F
+
+//go:noescape
+func expAVX2(n int, dst, src *float32)
+
+//go:noescape
+func sigmoidAVX2(n int, dst, src *float32)
+
+//go:noescape
+func siluAVX2(n int, dst, src *float32)
+
+//go:noescape
+func tanhAVX2(n int, dst, src *float32)
+
+//go:noescape
+func erfAVX2(n int, dst, src *float32)
+
+//go:noescape
+func expAVX512(n int, dst, src *float32)
+
+//go:noescape
+func sigmoidAVX512(n int, dst, src *float32)
+
+//go:noescape
+func siluAVX512(n int, dst, src *float32)
+
+//go:noescape
+func tanhAVX512(n int, dst, src *float32)
+
+//go:noescape
+func erfAVX512(n int, dst, src *float32)
+
+// apply sets dst[i] = f(src[i]) for i < len(dst) with the kernel this CPU
+// runs: avx512, avx2, or the Go definition f.
+func apply(dst, src []float32, f func(float32) float32, avx2, avx512 kernelFunc) {
+	src = src[:len(dst)]
+	switch {
+	case useAVX512:
+		applyKernel(avx512, 16, dst, src)
+	case useAVX2:
+		applyKernel(avx2, 8, dst, src)
+	default:
+		applyGo(f, dst, src)
+	}
+}
+
+// applyKernel runs k of width w on dst and src (of equal length); the last
+// len%w elements go through a zero-padded buffer.
+func applyKernel(k kernelFunc, w int, dst, src []float32) {
+	n := len(dst) &^ (w - 1)
+	if n > 0 {
+		k(n, &dst[0], &src[0])
+	}
+	if n < len(dst) {
+		var buf [16]float32
+		m := copy(buf[:], src[n:])
+		k(w, &buf[0], &buf[0])
+		copy(dst[n:], buf[:m])
+	}
+}

@@ -44,7 +44,7 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		s1 := newSearch(p, true, math.Inf(1), budget)
 		stageLower, stagePath := p.stageBound(s1.weights)
 		s1.root = max(s1.root, stageLower)
-		inc, period, latency := p.throughputIncumbent(budget, stagePath)
+		inc, period, latency := p.throughputIncumbent(budget, stagePath, p.periodSearch(s1.root, math.Inf(1)))
 		s1.solve(inc, period, latency)
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {

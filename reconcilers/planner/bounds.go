@@ -114,7 +114,7 @@ func (p *problem) stageBound(nodes []float64) (float64, []int) {
 	load := make([]float64, S)
 	path := make([]int, U)
 	var best []int
-	bestPeriod, bestLatency, bound, rate := math.Inf(1), math.Inf(1), 0.0, 0.5
+	bestPeriod, bestLatency, bound, rate := math.Inf(1), math.Inf(1), 0.0, 0.2
 	step := func(u, m, n int) float64 { // weighted cost of the hop into unit u (u = U: the return)
 		if m == n {
 			return 0

@@ -99,7 +99,7 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 
 // improveMoves bounds the moves local search evaluates per starting
 // placement of the throughput incumbent.
-const improveMoves = 30_000
+const improveMoves = 300_000
 
 // throughputIncumbent is the best, by busiest stage then latency, of the
 // latency-optimal placement and one-run-per-node chains over the nodes in
@@ -121,6 +121,10 @@ func (p *problem) throughputIncumbent(budget int, more ...[]int) ([]int, float64
 		if ok && (per < bestPeriod || per == bestPeriod && lat < bestLatency) {
 			best, bestPeriod, bestLatency = a, per, lat
 		}
+	}
+	if best != nil {
+		best = p.perturb(best)
+		bestLatency, bestPeriod, _ = p.score(best)
 	}
 	return best, bestPeriod, bestLatency
 }

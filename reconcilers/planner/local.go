@@ -213,7 +213,7 @@ func (m *moveState) busiestNode() int {
 
 // perturbRounds and perturbMoves bound the iterated local search.
 const (
-	perturbRounds = 60
+	perturbRounds = 300
 	perturbMoves  = 20_000
 )
 

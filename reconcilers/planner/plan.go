@@ -42,9 +42,14 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		assign, optimal, lower, expansions = s.bestAssign, !s.aborted, s.root, s.expansions
 	} else {
 		s1 := newSearch(p, true, math.Inf(1), budget)
-		stageLower, stagePath := p.stageBound(s1.weights)
+		stageLower, stagePath, stageWeights := p.stageBound(s1.weights, math.Inf(1), stageIterations)
 		s1.root = max(s1.root, stageLower)
 		inc, period, latency := p.throughputIncumbent(budget, stagePath, p.periodSearch(s1.root, math.Inf(1)))
+		if stageLower >= s1.root && !math.IsInf(period, 1) && below(s1.root, period) {
+			// The stage bound binds: try to raise it by excluding what
+			// cannot be part of a placement better than the incumbent.
+			s1.root = p.limitedStageBound(s1.root, period, stageWeights)
+		}
 		s1.solve(inc, period, latency)
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {

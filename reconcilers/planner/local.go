@@ -134,6 +134,9 @@ func (p *problem) improve(assign []int, maxMoves int) []int {
 				break
 			}
 		}
+		if st.swapRuns(better, &moves, maxMoves) {
+			round = true
+		}
 		if !st.refresh() {
 			return assign // cannot happen: every move kept memory and constraints
 		}
@@ -199,6 +202,87 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 	}
 }
 
+// swapRuns exchanges a whole run of the busiest node with a run on
+// another node while that helps (by better); it counts the unit moves in
+// moves and reports whether it changed the placement.
+func (m *moveState) swapRuns(better func() bool, moves *int, maxMoves int) bool {
+	changed := false
+	for *moves < maxMoves {
+		b := m.busiestNode()
+		if b < 0 {
+			return changed
+		}
+		found := false
+		var done []unitMove
+		for x := 0; x < m.p.U && !found && *moves < maxMoves; x = m.runEnd(x) {
+			if m.assign[x] != b {
+				continue
+			}
+			xe := m.runEnd(x)
+			for y := 0; y < m.p.U && *moves < maxMoves; y = m.runEnd(y) {
+				n := m.assign[y]
+				if n == b {
+					continue
+				}
+				ye := m.runEnd(y)
+				*moves += xe - x + ye - y
+				var ok bool
+				if done, ok = m.moveRuns(x, xe, n, y, ye, b, done); !ok {
+					continue
+				}
+				if better() {
+					found, changed = true, true
+					break
+				}
+				m.revertMoves(done)
+			}
+		}
+		m.undo = m.undo[:0]
+		if !found {
+			return changed
+		}
+	}
+	return changed
+}
+
+// runEnd is the end of the run that holds unit x.
+func (m *moveState) runEnd(x int) int {
+	e := x
+	for e < m.p.U && m.assign[e] == m.assign[x] {
+		e++
+	}
+	return e
+}
+
+// unitMove is a move made by moveRuns: its undo mark, the unit and the
+// node it came from.
+type unitMove struct{ mark, u, from int }
+
+// moveRuns puts units [x, xe) on n and [y, ye) on b (they are on b and n)
+// and returns the moves, for revertMoves; when a move does not fit it
+// reverts them all and reports false.
+func (m *moveState) moveRuns(x, xe, n, y, ye, b int, done []unitMove) ([]unitMove, bool) {
+	done = done[:0]
+	for _, r := range [2][4]int{{x, xe, n, b}, {y, ye, b, n}} {
+		for u := r[0]; u < r[1]; u++ {
+			mark, ok := m.move(u, r[2])
+			if !ok {
+				m.revertMoves(done)
+				return done[:0], false
+			}
+			done = append(done, unitMove{mark, u, r[3]})
+		}
+	}
+	return done, true
+}
+
+// revertMoves undoes moves, newest first.
+func (m *moveState) revertMoves(done []unitMove) {
+	for i := len(done) - 1; i >= 0; i-- {
+		m.revert(done[i].mark, done[i].u, done[i].from)
+	}
+}
+
 // busiestNode is the node with the most load, or -1 when a link is the
 // busiest stage.
 func (m *moveState) busiestNode() int {
@@ -211,9 +295,11 @@ func (m *moveState) busiestNode() int {
 	return -1
 }
 
-// perturbRounds and perturbMoves bound the iterated local search.
+// perturbRounds and perturbMoves bound the iterated local search; it
+// stops after perturbStall rounds without a better placement.
 const (
 	perturbRounds = 300
+	perturbStall  = 100
 	perturbMoves  = 20_000
 )
 
@@ -233,7 +319,7 @@ func (p *problem) perturb(assign []int) []int {
 	}
 	cur := make([]int, p.U)
 	var on []int
-	for range perturbRounds {
+	for round, last := 0, 0; round < perturbRounds && round-last < perturbStall; round++ {
 		copy(cur, best)
 		period, _, _ := p.stages(cur, nodeLoad, linkLoad, used)
 		on = on[:0]
@@ -253,7 +339,7 @@ func (p *problem) perturb(assign []int) []int {
 		}
 		cand := p.improve(cur, perturbMoves)
 		if lat, per, ok := p.score(cand); ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLat) {
-			best, bestLat, bestPeriod = slices.Clone(cand), lat, per
+			best, bestLat, bestPeriod, last = slices.Clone(cand), lat, per, round
 		}
 	}
 	return best

@@ -129,24 +129,26 @@ func (k *packer) leaves(b, n int, load, limit float64) bool {
 	return false
 }
 
-// periodSteps bounds the candidate periods periodSearch tries.
-const periodSteps = 400
+// periodSteps bounds the candidate periods periodSearch tries, and
+// periodPlacements the placements it returns.
+const (
+	periodSteps      = 400
+	periodPlacements = 8
+)
 
-// periodSearch scans periods from lower upwards in steps of 0.05% until
-// one packs, below upper; it returns that placement, or nil.
-func (p *problem) periodSearch(lower, upper float64) []int {
+// periodSearch scans periods from lower upwards in steps of 0.05% and
+// returns the placements packed at the first periodPlacements periods
+// that pack (different packings end in different local optima).
+func (p *problem) periodSearch(lower float64) [][]int {
 	if !(lower > 0) || math.IsInf(lower, 1) {
 		return nil
 	}
 	k := newPacker(p)
-	for i := range periodSteps {
-		limit := lower * (1 + 0.0005*float64(i))
-		if limit >= upper {
-			return nil
-		}
-		if k.pack(limit) {
-			return append([]int(nil), k.assign...)
+	var out [][]int
+	for i := 0; i < periodSteps && len(out) < periodPlacements; i++ {
+		if k.pack(lower * (1 + 0.0005*float64(i))) {
+			out = append(out, append([]int(nil), k.assign...))
 		}
 	}
-	return nil
+	return out
 }

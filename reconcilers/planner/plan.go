@@ -44,7 +44,7 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		s1 := newSearch(p, true, math.Inf(1), budget)
 		stageLower, stagePath, stageWeights := p.stageBound(s1.weights, math.Inf(1), stageIterations)
 		s1.root = max(s1.root, stageLower)
-		inc, period, latency := p.throughputIncumbent(budget, stagePath, p.periodSearch(s1.root, math.Inf(1)))
+		inc, period, latency := p.throughputIncumbent(budget, append(p.periodSearch(s1.root), stagePath)...)
 		if stageLower >= s1.root && !math.IsInf(period, 1) && below(s1.root, period) {
 			// The stage bound binds: try to raise it by excluding what
 			// cannot be part of a placement better than the incumbent.

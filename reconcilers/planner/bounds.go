@@ -223,25 +223,31 @@ func (p *problem) stageBound(start []float64, limit float64, iterations int) (fl
 // a unit time or a hop above P, so the stage bound computed without them
 // and found above P proves the optimum above P. limitedStageBound
 // bisects P between lower and upper (warm-starting from weights) and
-// returns the highest P so proven, or lower.
+// returns the highest P so proven, or lower, and the best placement
+// (if any) of each check, as candidate incumbents.
 
 const (
 	limitSteps      = 6
 	limitIterations = 150
 )
 
-func (p *problem) limitedStageBound(lower, upper float64, weights []float64) float64 {
+func (p *problem) limitedStageBound(lower, upper float64, weights []float64) (float64, [][]int) {
 	hi := upper
+	var paths [][]int
 	for range limitSteps {
 		mid := (lower + hi) / 2
 		if hi-lower <= 1e-3*hi {
 			break
 		}
-		if b, _, _ := p.stageBound(weights, mid, limitIterations); b > mid {
+		b, path, _ := p.stageBound(weights, mid, limitIterations)
+		if path != nil {
+			paths = append(paths, path)
+		}
+		if b > mid {
 			lower = mid
 		} else {
 			hi = mid
 		}
 	}
-	return lower
+	return lower, paths
 }

@@ -435,7 +435,7 @@ func checkLowerBound(t *testing.T, i int, prof *profile.ClusterProfile, req Requ
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b := p.limitedStageBound(0, 2*opt, nil); b > opt && !close9(b, opt) {
+		if b, _ := p.limitedStageBound(0, 2*opt, nil); b > opt && !close9(b, opt) {
 			t.Fatalf("instance %d: limited stage bound %.12g above the optimum %.12g", i, b, opt)
 		}
 	}

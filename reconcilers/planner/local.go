@@ -311,20 +311,20 @@ const (
 func (p *problem) perturb(assign []int) []int {
 	N := p.N
 	rng := rand.New(rand.NewPCG(uint64(p.U), uint64(N)))
-	nodeLoad, linkLoad, used := make([]float64, N), make([]float64, N*N), make([]int64, N)
-	best := assign
-	bestLat, bestPeriod, ok := p.score(best)
+	st, ok := p.newMoveState(assign)
 	if !ok {
 		return assign
 	}
-	cur := make([]int, p.U)
+	best := assign
+	bestLat, bestPeriod, _ := p.score(best)
 	var on []int
 	for round, last := 0, 0; round < perturbRounds && round-last < perturbStall; round++ {
-		copy(cur, best)
-		period, _, _ := p.stages(cur, nodeLoad, linkLoad, used)
+		copy(st.assign, best)
+		st.refresh()
+		period := st.period()
 		on = on[:0]
-		for u, n := range cur {
-			if busiest(nodeLoad, linkLoad, period, n, u, cur, p.src, N) {
+		for u := range p.U {
+			if st.onBusiest(u, period) {
 				on = append(on, u)
 			}
 		}
@@ -334,10 +334,10 @@ func (p *problem) perturb(assign []int) []int {
 		for range 1 + rng.IntN(4) {
 			u := on[rng.IntN(len(on))]
 			if n := rng.IntN(N); !math.IsInf(p.comp[u*N+n], 1) {
-				cur[u] = n
+				st.assign[u] = n
 			}
 		}
-		cand := p.improve(cur, perturbMoves)
+		cand := p.improve(st.assign, perturbMoves)
 		if lat, per, ok := p.score(cand); ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLat) {
 			best, bestLat, bestPeriod, last = slices.Clone(cand), lat, per, round
 		}
@@ -345,18 +345,14 @@ func (p *problem) perturb(assign []int) []int {
 	return best
 }
 
-// busiest reports whether unit u on n is on the busiest node, or next to
-// a hop over the busiest link.
-func busiest(nodeLoad, linkLoad []float64, period float64, n, u int, assign []int, src, N int) bool {
-	if nodeLoad[n] == period {
+// onBusiest reports whether unit u is on the busiest stage's node, or next
+// to a hop over the busiest link.
+func (m *moveState) onBusiest(u int, period float64) bool {
+	N := m.p.N
+	n := m.assign[u]
+	if m.load[n] == period {
 		return true
 	}
-	prev, next := src, src
-	if u > 0 {
-		prev = assign[u-1]
-	}
-	if u+1 < len(assign) {
-		next = assign[u+1]
-	}
-	return prev != n && linkLoad[prev*N+n] == period || next != n && linkLoad[n*N+next] == period
+	prev, next := m.neighbours(u)
+	return prev != n && m.load[N+prev*N+n] == period || next != n && m.load[N+n*N+next] == period
 }

@@ -8,10 +8,10 @@ import "math"
 // from the first unit not yet placed it gives the longest run that keeps
 // every stage within P to the node that run leaves the least idle
 // capacity on (best fit), a node already used taking a further run when
-// that fits best. Scanning P upwards from the lower bound, the first P
-// that packs gives a placement within P of the bound's ratio; local search
-// then refines it. Like the other seeds it only supplies an incumbent: the
-// search still decides optimality.
+// that fits best. Scanning P upwards from the lower bound, the first
+// periods that pack give placements whose busiest stage is within P of
+// the bound; local search then refines them. Like the other seeds they
+// only supply an incumbent: the search still decides optimality.
 
 // packer holds the state of one packing attempt.
 type packer struct {

@@ -46,37 +46,47 @@ func BenchmarkSolveThroughput200x16TightMemory(b *testing.B) {
 	benchmarkSolve(b, v1alpha1.ObjectiveThroughput, true)
 }
 
-// BenchmarkLarge solves a suite of random 200 x 16 instances (seeds 0…k-1
-// of randomInstance) per objective, memory and tolerance, and reports per
-// instance: the time, the share proven (optimal: true), the proven gap of
-// the optimum ((optimum − lower bound)/optimum: mean and worst) and the
-// mean number of partitions. Run with -benchtime=1x: one pass is the
+// BenchmarkLarge solves a suite of 200 x 16 instances (seeds 0…k-1 of
+// randomInstance, or of proportionalInstance for the proportional
+// family) per objective, memory and tolerance, and reports per instance:
+// the time, the share proven (optimal: true), the proven gap of the
+// optimum ((optimum − lower bound)/optimum: mean and worst) and the mean
+// number of partitions. Run with -benchtime=1x: one pass is the
 // measurement.
 func BenchmarkLarge(b *testing.B) {
 	for _, c := range []struct {
-		obj       v1alpha1.Objective
-		tight     bool
-		tolerance float64
-		instances int
+		obj          v1alpha1.Objective
+		proportional bool
+		tight        bool
+		tolerance    float64
+		instances    int
 	}{
-		{v1alpha1.ObjectiveLatency, false, 0, 20},
-		{v1alpha1.ObjectiveLatency, true, 0, 40},
-		{v1alpha1.ObjectiveLatency, true, 0.05, 40},
-		{v1alpha1.ObjectiveThroughput, false, 0, 5},
-		{v1alpha1.ObjectiveThroughput, true, 0, 5},
-		{v1alpha1.ObjectiveThroughput, false, 0.05, 5},
+		{v1alpha1.ObjectiveLatency, false, false, 0, 20},
+		{v1alpha1.ObjectiveLatency, false, true, 0, 40},
+		{v1alpha1.ObjectiveLatency, false, true, 0.05, 40},
+		{v1alpha1.ObjectiveThroughput, false, false, 0, 5},
+		{v1alpha1.ObjectiveThroughput, false, true, 0, 5},
+		{v1alpha1.ObjectiveThroughput, false, false, 0.05, 5},
+		{v1alpha1.ObjectiveThroughput, true, false, 0, 10},
+		{v1alpha1.ObjectiveThroughput, true, false, 0.05, 10},
 	} {
-		memory := "free"
+		family, memory := "random", "free"
+		if c.proportional {
+			family = "proportional"
+		}
 		if c.tight {
 			memory = "tight"
 		}
-		b.Run(fmt.Sprintf("%s/%s/tolerance=%g", c.obj, memory, c.tolerance), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s/%s/%s/tolerance=%g", c.obj, family, memory, c.tolerance), func(b *testing.B) {
 			var proven, solved, parts int
 			var gaps []float64
 			for b.Loop() {
 				proven, solved, parts, gaps = 0, 0, 0, gaps[:0]
 				for seed := range c.instances {
 					prof, req := randomInstance(newRand(uint64(seed)), instanceOptions{nodes: 16, units: 200, memoryTight: c.tight})
+					if c.proportional {
+						prof, req = proportionalInstance(uint64(seed), 16, 200)
+					}
 					req.Objective, req.Tolerance = c.obj, c.tolerance
 					plan, err := Solve(prof, req)
 					if err != nil {

@@ -1,6 +1,9 @@
 package planner
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Assignment bound for the throughput objective.
 //
@@ -84,12 +87,18 @@ func (s *search) assignmentBound() float64 {
 
 const stageIterations = 400
 
-// stageBound returns the best bound found and the best placement (by
-// busiest stage, then latency) among the minimisers that fit memory. It
-// starts from the node weights nodes (the assignment bound's; uniform when
-// nil) with 1% of the weight spread over the links, so that it starts at
-// least near the assignment bound.
-func (p *problem) stageBound(nodes []float64) (float64, []int) {
+// stageBound returns the best bound found, the best placement (by
+// busiest stage, then latency) among the minimisers that fit memory, and
+// the weights that gave the bound. It starts from start: a full weight
+// vector (nodes, then links), or node weights (the assignment bound's;
+// uniform when nil) with 1% of the weight spread over the links, so that
+// it starts at least near the assignment bound.
+//
+// With a finite limit it answers whether any placement can keep every
+// stage within limit: only unit times and hops within the limit are
+// allowed, and a bound above the limit (returned at once; +Inf when no
+// placement is left at all) proves that none can.
+func (p *problem) stageBound(start []float64, limit float64, iterations int) (float64, []int, []float64) {
 	U, N := p.U, p.N
 	S := N + N*N // nodes, then links m*N+n
 	w := make([]float64, S)
@@ -99,8 +108,8 @@ func (p *problem) stageBound(nodes []float64) (float64, []int) {
 	}
 	for n := range N {
 		w[n] = (1 - linkShare) / float64(N)
-		if len(nodes) == N {
-			w[n] = (1 - linkShare) * max(nodes[n], 1e-9)
+		if len(start) == N {
+			w[n] = (1 - linkShare) * max(start[n], 1e-9)
 		}
 	}
 	for m := range N {
@@ -110,18 +119,26 @@ func (p *problem) stageBound(nodes []float64) (float64, []int) {
 			}
 		}
 	}
+	if len(start) == S {
+		copy(w, start)
+	}
+	bestW := slices.Clone(w)
 	f := make([]float64, (U+1)*N)
 	load := make([]float64, S)
 	path := make([]int, U)
 	var best []int
-	bestPeriod, bestLatency, bound, rate := math.Inf(1), math.Inf(1), 0.0, 0.5
+	bestPeriod, bestLatency, bound, rate := math.Inf(1), math.Inf(1), 0.0, 0.2
 	step := func(u, m, n int) float64 { // weighted cost of the hop into unit u (u = U: the return)
 		if m == n {
 			return 0
 		}
-		return w[N+m*N+n]*p.hop(u, m, n) + p.overhead*(w[m]+w[n])
+		h := p.hop(u, m, n)
+		if h > limit {
+			return math.Inf(1)
+		}
+		return w[N+m*N+n]*h + p.overhead*(w[m]+w[n])
 	}
-	for it := range stageIterations {
+	for it := range iterations {
 		for m := range N {
 			f[U*N+m] = step(U, m, p.src)
 		}
@@ -129,7 +146,7 @@ func (p *problem) stageBound(nodes []float64) (float64, []int) {
 			for m := range N {
 				v := math.Inf(1)
 				for n := range N {
-					if c := p.comp[u*N+n]; !math.IsInf(c, 1) {
+					if c := p.comp[u*N+n]; !math.IsInf(c, 1) && c <= limit {
 						v = min(v, w[n]*c+step(u, m, n)+f[(u+1)*N+n])
 					}
 				}
@@ -138,22 +155,31 @@ func (p *problem) stageBound(nodes []float64) (float64, []int) {
 		}
 		value := f[p.src]
 		if math.IsInf(value, 1) {
-			return 0, nil
+			if math.IsInf(limit, 1) {
+				return 0, nil, nil // a unit has no node: another check reports it
+			}
+			return value, nil, w
 		}
-		bound = max(bound, value)
+		if value > bound {
+			bound = value
+			copy(bestW, w)
+		}
+		if bound > limit {
+			return bound, best, bestW
+		}
 		clear(load)
 		prev := p.src
 		for u := range U {
 			bn, bv := -1, math.Inf(1)
 			for n := range N {
-				if c := p.comp[u*N+n]; !math.IsInf(c, 1) {
+				if c := p.comp[u*N+n]; !math.IsInf(c, 1) && c <= limit {
 					if v := w[n]*c + step(u, prev, n) + f[(u+1)*N+n]; v < bv {
 						bn, bv = n, v
 					}
 				}
 			}
 			if bn < 0 {
-				return bound, best // weights degenerate: keep what was found
+				return bound, best, bestW // weights degenerate: keep what was found
 			}
 			path[u] = bn
 			load[bn] += p.comp[u*N+bn]
@@ -190,5 +216,38 @@ func (p *problem) stageBound(nodes []float64) (float64, []int) {
 			rate /= 2
 		}
 	}
-	return bound, best
+	return bound, best, bestW
+}
+
+// Limited stage bound: no placement whose busiest stage is at most P uses
+// a unit time or a hop above P, so the stage bound computed without them
+// and found above P proves the optimum above P. limitedStageBound
+// bisects P between lower and upper (warm-starting from weights) and
+// returns the highest P so proven, or lower, and the best placement
+// (if any) of each check, as candidate incumbents.
+
+const (
+	limitSteps      = 6
+	limitIterations = 150
+)
+
+func (p *problem) limitedStageBound(lower, upper float64, weights []float64) (float64, [][]int) {
+	hi := upper
+	var paths [][]int
+	for range limitSteps {
+		mid := (lower + hi) / 2
+		if hi-lower <= 1e-3*hi {
+			break
+		}
+		b, path, _ := p.stageBound(weights, mid, limitIterations)
+		if path != nil {
+			paths = append(paths, path)
+		}
+		if b > mid {
+			lower = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lower, paths
 }

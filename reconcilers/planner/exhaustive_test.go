@@ -385,6 +385,7 @@ func TestExhaustive(t *testing.T) {
 					t.Fatalf("instance %d (%+v) throughput tie-break: planner latency %.12g, exhaustive %.12g", i, opts, plan.Totals.LatencySeconds, o.limitedLatency)
 				}
 			}
+			checkLowerBound(t, i, prof, req, o)
 			feasible++
 			if len(plan.Partitions) > 1 {
 				multiPartition++
@@ -401,6 +402,42 @@ func TestExhaustive(t *testing.T) {
 		feasible, infeasible, multiPartition, revisits, largest, overheads)
 	if feasible < instances || infeasible == 0 || multiPartition < instances/4 {
 		t.Errorf("instance mix too weak: %d feasible, %d infeasible, %d multi-partition", feasible, infeasible, multiPartition)
+	}
+}
+
+// checkLowerBound solves again with a budget of one expansion, so that
+// the search stops at its root: the plan it returns must be no better
+// than the optimum and its lower bound no higher.
+func checkLowerBound(t *testing.T, i int, prof *profile.ClusterProfile, req Request, o *oracle) {
+	t.Helper()
+	req.MaxExpansions = 1
+	plan, err := Solve(prof, req)
+	if err != nil {
+		if !errors.Is(err, ErrInfeasible) {
+			t.Fatalf("instance %d %s, one expansion: %v", i, req.Objective, err)
+		}
+		return // no placement found within one expansion
+	}
+	opt, value := o.minLatency, plan.Totals.LatencySeconds
+	if req.Objective == v1alpha1.ObjectiveThroughput {
+		opt, value = o.minPeriod, plan.Totals.BottleneckSeconds
+	}
+	if plan.LowerBound > opt && !close9(plan.LowerBound, opt) {
+		t.Fatalf("instance %d %s, one expansion: lower bound %.12g above the optimum %.12g", i, req.Objective, plan.LowerBound, opt)
+	}
+	if value < opt && !close9(value, opt) {
+		t.Fatalf("instance %d %s, one expansion: plan %.12g below the optimum %.12g", i, req.Objective, value, opt)
+	}
+	if req.Objective == v1alpha1.ObjectiveThroughput {
+		// The limited stage bound on its own, bisecting up to well above
+		// the optimum.
+		p, err := newProblem(prof, &req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := p.limitedStageBound(0, 2*opt, nil); b > opt && !close9(b, opt) {
+			t.Fatalf("instance %d: limited stage bound %.12g above the optimum %.12g", i, b, opt)
+		}
 	}
 }
 

@@ -1,6 +1,10 @@
 package planner
 
-import "math"
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
 
 // Local search on the throughput incumbent.
 //
@@ -48,74 +52,100 @@ func (p *problem) stages(assign []int, nodeLoad, linkLoad []float64, used []int6
 }
 
 // improve returns a placement at least as good as assign (by busiest
-// stage, then latency) found by single-unit moves within maxMoves
-// evaluations.
+// stage, then latency) found by single-unit moves and swaps within
+// maxMoves evaluations.
 func (p *problem) improve(assign []int, maxMoves int) []int {
 	N := p.N
-	nodeLoad, linkLoad, used := make([]float64, N), make([]float64, N*N), make([]int64, N)
-	cur := append([]int(nil), assign...)
-	period, spread, ok := p.stages(cur, nodeLoad, linkLoad, used)
+	st, ok := p.newMoveState(assign)
 	if !ok {
 		return assign
 	}
-	moves := 0
-	for improved := true; improved && moves < maxMoves; {
-		improved = false
-		for u := range p.U {
-			old := cur[u]
-			for n := range N {
-				if n == old || math.IsInf(p.comp[u*N+n], 1) {
-					continue
-				}
-				if moves++; moves > maxMoves {
-					break
-				}
-				cur[u] = n
-				per, spr, ok := p.stages(cur, nodeLoad, linkLoad, used)
-				if ok && (below(per, period) || !below(period, per) && spr < spread*(1-1e-12)) {
-					period, spread, old, improved = per, spr, n, true
-				}
-			}
-			cur[u] = old
+	period, spread := st.period(), st.spread
+	better := func() bool {
+		per, spr := st.period(), st.spread
+		if below(per, period) || !below(period, per) && spr < spread*(1-1e-12) {
+			period, spread = per, spr
+			return true
 		}
+		return false
 	}
-	// Swaps: a unit on the busiest node trades places with a unit
-	// elsewhere, while that helps.
-	for moves < maxMoves {
-		b := p.busiestNode(cur, nodeLoad, linkLoad, used)
-		if b < 0 {
-			break
-		}
-		found := false
-		for x := 0; x < p.U && !found && moves < maxMoves; x++ {
-			if cur[x] != b {
-				continue
+	moves := 0
+	// Single moves, then swaps off the busiest node, again while either
+	// helps: a swap can open single moves.
+	for round := true; round && moves < maxMoves; {
+		round = false
+		for improved := true; improved && moves < maxMoves; {
+			improved = false
+			for u := range p.U {
+				for n := range N {
+					old := st.assign[u]
+					if n == old {
+						continue
+					}
+					if moves++; moves > maxMoves {
+						break
+					}
+					if mark, ok := st.move(u, n); ok && !better() {
+						st.revert(mark, u, old)
+					} else if ok {
+						improved = true
+					}
+				}
 			}
-			for y := range p.U {
-				n := cur[y]
-				if n == b || math.IsInf(p.comp[x*N+n], 1) || math.IsInf(p.comp[y*N+b], 1) {
+			st.undo = st.undo[:0]
+		}
+		// Swaps: a unit on the busiest node trades places with a unit
+		// elsewhere, while that helps.
+		for moves < maxMoves {
+			b := st.busiestNode()
+			if b < 0 {
+				break
+			}
+			found := false
+			for x := 0; x < p.U && !found && moves < maxMoves; x++ {
+				if st.assign[x] != b {
 					continue
 				}
-				if moves++; moves > maxMoves {
-					break
+				for y := range p.U {
+					n := st.assign[y]
+					if n == b {
+						continue
+					}
+					if moves++; moves > maxMoves {
+						break
+					}
+					m1, ok := st.move(x, n)
+					if !ok {
+						continue
+					}
+					m2, ok := st.move(y, b)
+					if ok && better() {
+						found, round = true, true
+						break
+					}
+					if ok {
+						st.revert(m2, y, n)
+					}
+					st.revert(m1, x, b)
 				}
-				cur[x], cur[y] = n, b
-				per, spr, ok := p.stages(cur, nodeLoad, linkLoad, used)
-				if ok && (below(per, period) || !below(period, per) && spr < spread*(1-1e-12)) {
-					period, spread, found = per, spr, true
-					break
-				}
-				cur[x], cur[y] = b, n
+			}
+			st.undo = st.undo[:0]
+			if !found {
+				break
 			}
 		}
-		if !found {
-			break
+		if st.swapRuns(better, &moves, maxMoves) {
+			round = true
 		}
+		if !st.refresh() {
+			return assign // cannot happen: every move kept memory and constraints
+		}
+		period, spread = st.period(), st.spread
 	}
 	bestLat, bestPeriod, _ := p.score(assign)
-	lat, per, ok := p.score(cur)
+	lat, per, ok := p.score(st.assign)
 	if ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLat) {
-		return cur
+		return st.assign
 	}
 	return assign
 }
@@ -172,17 +202,157 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 	}
 }
 
-// busiestNode is the node with the most load under assign, or -1 when a
-// link is the busiest stage (or the assignment does not fit).
-func (p *problem) busiestNode(assign []int, nodeLoad, linkLoad []float64, used []int64) int {
-	period, _, ok := p.stages(assign, nodeLoad, linkLoad, used)
-	if !ok {
-		return -1
+// swapRuns exchanges a whole run of the busiest node with a run on
+// another node while that helps (by better); it counts the unit moves in
+// moves and reports whether it changed the placement.
+func (m *moveState) swapRuns(better func() bool, moves *int, maxMoves int) bool {
+	changed := false
+	for *moves < maxMoves {
+		b := m.busiestNode()
+		if b < 0 {
+			return changed
+		}
+		found := false
+		var done []unitMove
+		for x := 0; x < m.p.U && !found && *moves < maxMoves; x = m.runEnd(x) {
+			if m.assign[x] != b {
+				continue
+			}
+			xe := m.runEnd(x)
+			for y := 0; y < m.p.U && *moves < maxMoves; y = m.runEnd(y) {
+				n := m.assign[y]
+				if n == b {
+					continue
+				}
+				ye := m.runEnd(y)
+				*moves += xe - x + ye - y
+				var ok bool
+				if done, ok = m.moveRuns(x, xe, n, y, ye, b, done); !ok {
+					continue
+				}
+				if better() {
+					found, changed = true, true
+					break
+				}
+				m.revertMoves(done)
+			}
+		}
+		m.undo = m.undo[:0]
+		if !found {
+			return changed
+		}
 	}
-	for n, l := range nodeLoad {
+	return changed
+}
+
+// runEnd is the end of the run that holds unit x.
+func (m *moveState) runEnd(x int) int {
+	e := x
+	for e < m.p.U && m.assign[e] == m.assign[x] {
+		e++
+	}
+	return e
+}
+
+// unitMove is a move made by moveRuns: its undo mark, the unit and the
+// node it came from.
+type unitMove struct{ mark, u, from int }
+
+// moveRuns puts units [x, xe) on n and [y, ye) on b (they are on b and n)
+// and returns the moves, for revertMoves; when a move does not fit it
+// reverts them all and reports false.
+func (m *moveState) moveRuns(x, xe, n, y, ye, b int, done []unitMove) ([]unitMove, bool) {
+	done = done[:0]
+	for _, r := range [2][4]int{{x, xe, n, b}, {y, ye, b, n}} {
+		for u := r[0]; u < r[1]; u++ {
+			mark, ok := m.move(u, r[2])
+			if !ok {
+				m.revertMoves(done)
+				return done[:0], false
+			}
+			done = append(done, unitMove{mark, u, r[3]})
+		}
+	}
+	return done, true
+}
+
+// revertMoves undoes moves, newest first.
+func (m *moveState) revertMoves(done []unitMove) {
+	for i := len(done) - 1; i >= 0; i-- {
+		m.revert(done[i].mark, done[i].u, done[i].from)
+	}
+}
+
+// busiestNode is the node with the most load, or -1 when a link is the
+// busiest stage.
+func (m *moveState) busiestNode() int {
+	period := m.period()
+	for n, l := range m.load[:m.p.N] {
 		if l == period {
 			return n
 		}
 	}
 	return -1
+}
+
+// perturbRounds and perturbMoves bound the iterated local search; it
+// stops after perturbStall rounds without a better placement.
+const (
+	perturbRounds = 300
+	perturbStall  = 100
+	perturbMoves  = 20_000
+)
+
+// perturb is an iterated local search from a local optimum: each round
+// moves a few units of the busiest node (or of the busiest link's ends)
+// to other nodes, drawn from a generator with a fixed seed, improves the
+// result, and keeps it if it is better by busiest stage, then latency.
+// The same input always gives the same placement.
+func (p *problem) perturb(assign []int) []int {
+	N := p.N
+	rng := rand.New(rand.NewPCG(uint64(p.U), uint64(N)))
+	st, ok := p.newMoveState(assign)
+	if !ok {
+		return assign
+	}
+	best := assign
+	bestLat, bestPeriod, _ := p.score(best)
+	var on []int
+	for round, last := 0, 0; round < perturbRounds && round-last < perturbStall; round++ {
+		copy(st.assign, best)
+		st.refresh()
+		period := st.period()
+		on = on[:0]
+		for u := range p.U {
+			if st.onBusiest(u, period) {
+				on = append(on, u)
+			}
+		}
+		if len(on) == 0 {
+			break
+		}
+		for range 1 + rng.IntN(4) {
+			u := on[rng.IntN(len(on))]
+			if n := rng.IntN(N); !math.IsInf(p.comp[u*N+n], 1) {
+				st.assign[u] = n
+			}
+		}
+		cand := p.improve(st.assign, perturbMoves)
+		if lat, per, ok := p.score(cand); ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLat) {
+			best, bestLat, bestPeriod, last = slices.Clone(cand), lat, per, round
+		}
+	}
+	return best
+}
+
+// onBusiest reports whether unit u is on the busiest stage's node, or next
+// to a hop over the busiest link.
+func (m *moveState) onBusiest(u int, period float64) bool {
+	N := m.p.N
+	n := m.assign[u]
+	if m.load[n] == period {
+		return true
+	}
+	prev, next := m.neighbours(u)
+	return prev != n && m.load[N+prev*N+n] == period || next != n && m.load[N+n*N+next] == period
 }

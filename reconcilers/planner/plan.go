@@ -42,9 +42,7 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		assign, optimal, lower, expansions = s.bestAssign, !s.aborted, s.root, s.expansions
 	} else {
 		s1 := newSearch(p, true, math.Inf(1), budget)
-		stageLower, stagePath := p.stageBound(s1.weights)
-		s1.root = max(s1.root, stageLower)
-		inc, period, latency := p.throughputIncumbent(budget, stagePath)
+		inc, period, latency := p.throughputStart(s1, budget)
 		s1.solve(inc, period, latency)
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {
@@ -99,28 +97,47 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 
 // improveMoves bounds the moves local search evaluates per starting
 // placement of the throughput incumbent.
-const improveMoves = 30_000
+const improveMoves = 300_000
 
-// throughputIncumbent is the best, by busiest stage then latency, of the
-// latency-optimal placement and one-run-per-node chains over the nodes in
-// speed order (with and without the source first) and the given
-// placements, each improved by local search; nil if none fits.
-func (p *problem) throughputIncumbent(budget int, more ...[]int) ([]int, float64, float64) {
+// throughputStart raises the throughput search's root bound with the
+// stage-weight bounds and returns its incumbent: the best, by busiest
+// stage then latency, of the latency-optimal placement, one-run-per-node
+// chains over the nodes in speed order (with and without the source
+// first), the period scan's packings and the stage bounds' minimising
+// placements, each improved by local search, then the iterated local
+// search from the best; nil if none fits.
+func (p *problem) throughputStart(s1 *search, budget int) ([]int, float64, float64) {
+	stageLower, stagePath, stageWeights := p.stageBound(s1.weights, math.Inf(1), stageIterations)
+	s1.root = max(s1.root, stageLower)
 	s := newSearch(p, false, math.Inf(1), budget)
 	s.solve(nil, 0, 0)
 	order := p.speedOrder()
 	srcFirst := append([]int{p.src}, slices.DeleteFunc(slices.Clone(order), func(n int) bool { return n == p.src })...)
 	var best []int
 	bestPeriod, bestLatency := math.Inf(1), math.Inf(1)
-	for _, a := range append([][]int{s.bestAssign, p.chain(order), p.chain(srcFirst)}, more...) {
-		if a == nil {
-			continue
+	consider := func(seeds [][]int) {
+		for _, a := range seeds {
+			if a == nil {
+				continue
+			}
+			a = p.improve(a, improveMoves)
+			lat, per, ok := p.score(a)
+			if ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLatency) {
+				best, bestPeriod, bestLatency = a, per, lat
+			}
 		}
-		a = p.improve(a, improveMoves)
-		lat, per, ok := p.score(a)
-		if ok && (per < bestPeriod || per == bestPeriod && lat < bestLatency) {
-			best, bestPeriod, bestLatency = a, per, lat
-		}
+	}
+	consider(append([][]int{s.bestAssign, p.chain(order), p.chain(srcFirst), stagePath}, p.periodSearch(s1.root)...))
+	if stageLower >= s1.root && !math.IsInf(bestPeriod, 1) && below(s1.root, bestPeriod) {
+		// The stage bound binds: try to raise it by excluding what
+		// cannot be part of a placement better than the incumbent.
+		var paths [][]int
+		s1.root, paths = p.limitedStageBound(s1.root, bestPeriod, stageWeights)
+		consider(paths)
+	}
+	if best != nil {
+		best = p.perturb(best)
+		bestLatency, bestPeriod, _ = p.score(best)
 	}
 	return best, bestPeriod, bestLatency
 }

@@ -3,6 +3,7 @@ package planner
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -392,5 +393,71 @@ func TestLargeMemoryBoundLatencyProven(t *testing.T) {
 	}
 	if !plan.Optimal || plan.LowerBound != plan.Optimum {
 		t.Errorf("optimal=%v after %d expansions, optimum %v lower bound %v", plan.Optimal, plan.Expansions, plan.Optimum, plan.LowerBound)
+	}
+}
+
+// TestLargeProportionalThroughputGap: on 200 x 16 proportional instances
+// (every node runs every unit at its own speed) the throughput plan is
+// within 1% of its proven lower bound.
+func TestLargeProportionalThroughputGap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("solves 200 x 16 throughput instances")
+	}
+	for _, seed := range []uint64{0, 1, 2} {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			prof, req := proportionalInstance(seed, 16, 200)
+			plan, err := Solve(prof, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan.LowerBound > plan.Optimum || !close9(plan.Optimum, plan.Totals.BottleneckSeconds) {
+				t.Fatalf("lower bound %v, optimum %v, busiest stage %v", plan.LowerBound, plan.Optimum, plan.Totals.BottleneckSeconds)
+			}
+			if gap := (plan.Optimum - plan.LowerBound) / plan.Optimum; gap >= 0.01 {
+				t.Errorf("gap %.2f%% (optimum %v, lower bound %v)", 100*gap, plan.Optimum, plan.LowerBound)
+			}
+		})
+	}
+}
+
+// TestPackWithinLimit: whenever the period scan's packing succeeds, the
+// placement fits memory and constraints and its busiest stage, computed
+// from scratch, is within the limit.
+func TestPackWithinLimit(t *testing.T) {
+	tests := []struct {
+		name string
+		opts instanceOptions
+	}{
+		{"free", instanceOptions{nodes: 4, units: 12}},
+		{"tight memory", instanceOptions{nodes: 5, units: 15, memoryTight: true}},
+		{"constrained", instanceOptions{nodes: 6, units: 10, constrained: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var packed int
+			for seed := range 200 {
+				prof, req := randomInstance(newRand(uint64(seed)), tt.opts)
+				randomOverhead(newRand(uint64(seed)), prof, &req)
+				p, err := newProblem(prof, &req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				k := newPacker(p)
+				for _, limit := range []float64{0.02, 0.05, 0.1, 0.2, 0.5, 1} {
+					if !k.pack(limit) {
+						continue
+					}
+					packed++
+					_, period, ok := p.score(k.assign)
+					if !ok || period > limit*(1+1e-12) {
+						t.Fatalf("seed %d limit %v: packed a placement of busiest stage %v (fits: %v)", seed, limit, period, ok)
+					}
+				}
+			}
+			if packed == 0 {
+				t.Error("no instance packed")
+			}
+			t.Logf("%d packings checked", packed)
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/reconcilers/profile"
 )
 
@@ -144,3 +145,44 @@ func dropConflictingPins(pins []Pin) []Pin {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
+
+// proportionalInstance is a cluster closer to real devices than
+// randomInstance: every node runs every unit at its own speed (unit times
+// proportional across nodes, speeds 0.5-2x, units of 0.5-20 ms), on a LAN
+// (RTT 0.2-2 ms, 10-110 MB/s) with cuts of up to 2 MB and free memory.
+func proportionalInstance(seed uint64, nodes, units int) (*profile.ClusterProfile, Request) {
+	rng := newRand(seed)
+	prof := &profile.ClusterProfile{APIVersion: profile.APIVersion, Kind: profile.Kind, Units: profile.StandardUnits()}
+	prof.Model = profile.Model{Name: "proportional", InputBytes: 1000 + rng.Int64N(1_000_000), OutputBytes: 10 + rng.Int64N(100_000)}
+	secs := make([]float64, units)
+	for u := range units {
+		cut := 100 + rng.Int64N(2_000_000)
+		if u == units-1 {
+			cut = prof.Model.OutputBytes
+		}
+		prof.Model.Units = append(prof.Model.Units, profile.Unit{Name: fmt.Sprintf("u%d", u),
+			WeightBytes: rng.Int64N(20 << 20), OutputBytes: cut, CutBytes: cut})
+		secs[u] = 0.0005 + 0.0195*rng.Float64()
+	}
+	for n := range nodes {
+		speed := 0.5 + 1.5*rng.Float64()
+		node := profile.Node{ID: fmt.Sprintf("id%d", n), Hostname: fmt.Sprintf("vm%d", n), CPUs: 4,
+			MemoryBytes: 64 << 30, FreeMemoryBytes: 32 << 30}
+		for u := range units {
+			node.Units = append(node.Units, profile.UnitMeasurement{Seconds: speed * secs[u],
+				MemoryBytes: prof.Model.Units[u].WeightBytes + 1<<20})
+		}
+		prof.Nodes = append(prof.Nodes, node)
+	}
+	for _, a := range prof.Nodes {
+		for _, b := range prof.Nodes {
+			if a.ID != b.ID {
+				prof.Links = append(prof.Links, profile.Link{From: a.ID, To: b.ID,
+					RTTSeconds: 0.0002 + 0.0018*rng.Float64(), BandwidthBytesPerSecond: 1e7 + 1e8*rng.Float64()})
+			}
+		}
+	}
+	req := Request{SourceNode: prof.Nodes[rng.IntN(nodes)].Hostname, HopOverheadSeconds: UseProfileHopOverhead,
+		Objective: v1alpha1.ObjectiveThroughput}
+	return prof, req
+}

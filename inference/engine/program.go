@@ -53,8 +53,8 @@ func (st *step) parts() []step {
 type Options struct {
 	// Registry compiles nodes; nil means ops.NewRegistry().
 	Registry *ops.Registry
-	// Unfused runs every node on its own: no epilogue fusion (which gives
-	// the same bits; for tests and comparisons).
+	// Unfused runs every node on its own: no epilogue or LayerNorm fusion
+	// (which give the same bits; for tests and comparisons).
 	Unfused bool
 	// PackedOnly drops the data of constant float32 inputs that every
 	// reader keeps in its own packed form (kernel.Packer: Conv, Gemm and
@@ -89,7 +89,7 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 
 // compileGraph compiles g. outer lists the outer-scope names a subgraph
 // reads (nil for a model's main graph): they become runtime inputs of any
-// type and shape. fuse turns on epilogue fusion.
+// type and shape. fuse turns on epilogue and LayerNorm fusion.
 func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string, fuse bool) (*Program, error) {
 	p := &Program{slotOf: map[string]int{}, opset: opset}
 	slot := func(name string) int {
@@ -186,6 +186,7 @@ func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string,
 		p.outSlots = append(p.outSlots, s)
 	}
 	if fuse {
+		p.fuseLayerNorms()
 		p.fuseEpilogues()
 	}
 	p.shareScratch()

@@ -104,3 +104,64 @@ func BenchmarkTranspose(b *testing.B) {
 		}
 	}
 }
+
+// TestSliceStrided checks Slice's strided copy (float32) against its
+// index-table path (strings, which have no fast path) on random slices:
+// negative and out-of-range starts and ends, steps of ±1, ±2 and -3, empty
+// results, and ViT's qkv split.
+func TestSliceStrided(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	type tc struct {
+		shape                     []int
+		starts, ends, axes, steps []int64
+	}
+	cases := []tc{
+		{[]int{197, 1, 2304}, []int64{768}, []int64{1536}, []int64{-1}, []int64{1}},
+		{[]int{1, 197, 768}, []int64{0}, []int64{1}, []int64{1}, []int64{1}},
+		{[]int{4, 5}, []int64{0, 3}, []int64{4, 3}, []int64{0, 1}, []int64{1, 1}},
+	}
+	for i := 0; i < 300; i++ {
+		rank := 1 + r.Intn(4)
+		c := tc{shape: make([]int, rank)}
+		for j := range c.shape {
+			c.shape[j] = 1 + r.Intn(7)
+			if r.Intn(6) == 0 {
+				c.shape[j] = 40 + r.Intn(30)
+			}
+		}
+		for _, a := range r.Perm(rank)[:1+r.Intn(rank)] {
+			d := int64(c.shape[a])
+			c.axes = append(c.axes, int64(a))
+			c.starts = append(c.starts, r.Int63n(2*d+3)-d-1)
+			c.ends = append(c.ends, r.Int63n(2*d+3)-d-1)
+			c.steps = append(c.steps, []int64{1, 1, 1, -1, 2, -2, -3}[r.Intn(7)])
+		}
+		cases = append(cases, c)
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprint(c.shape, c.starts, c.ends, c.axes, c.steps), func(t *testing.T) {
+			f := tensor.New(tensor.Float32, c.shape...)
+			s := tensor.New(tensor.String, c.shape...)
+			for i := range f.Float32s() {
+				f.Float32s()[i] = float32(i)
+				s.Data.([]string)[i] = fmt.Sprint(float32(i))
+			}
+			got, err := slice(f, c.starts, c.ends, c.axes, c.steps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := slice(s, c.starts, c.ends, c.axes, c.steps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tensor.SameShape(got.Shape, want.Shape) {
+				t.Fatalf("shape %v, want %v", got.Shape, want.Shape)
+			}
+			for i, w := range want.Data.([]string) {
+				if g := fmt.Sprint(got.Float32s()[i]); g != w {
+					t.Fatalf("element %d = %s, want %s", i, g, w)
+				}
+			}
+		})
+	}
+}

@@ -39,6 +39,8 @@ type step struct {
 	// unfused holds the original steps of a fused step (see fuseEpilogues),
 	// in order; nil for a plain step.
 	unfused []step
+	// fresh: the step's outputs never share an input's memory (markFresh).
+	fresh bool
 }
 
 // parts returns the original steps st stands for.
@@ -191,6 +193,7 @@ func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string,
 	}
 	p.shareScratch()
 	p.planReleases()
+	p.markFresh()
 	return p, nil
 }
 
@@ -280,7 +283,10 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 // RunTimed is Run with an observer called after each step as Run executes
 // it: a fused step runs fused and is observed once, its nodes in
 // Observation.Fused. Its times are what a deployed program takes (a
-// profile's), where RunObserved's are those of the nodes one by one.
+// profile's), where RunObserved's are those of the nodes one by one. As in
+// Run, an element-wise step may write its output into the memory of an
+// input it reads last (see spareInputs): the observer then sees that
+// input's memory holding the output.
 func (p *Program) RunTimed(ctx context.Context, inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
 	return p.run(ctx, inputs, obs, false)
 }
@@ -308,6 +314,10 @@ func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs
 		}
 	}
 	args := []*tensor.Tensor{}
+	var bufs *buffers
+	if !perNode {
+		bufs = &buffers{own: make([]bool, len(vals))}
+	}
 	for i, st := range p.steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -341,7 +351,11 @@ func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs
 			}
 			outs, err = runUnfused(ctx, st, vals, observed)
 		} else {
-			outs, err = runStep(ctx, st, args)
+			var spare []bool
+			if bufs != nil {
+				spare = bufs.spare(&p.steps[i])
+			}
+			outs, err = runStepReusing(ctx, st, args, spare)
 			if st.unfused != nil && errors.Is(err, kernel.ErrNotFused) {
 				outs, err = runUnfused(ctx, st, vals, nil)
 			}
@@ -358,6 +372,9 @@ func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs
 				vals[s] = outs[j]
 				live += outs[j].ByteSize()
 			}
+		}
+		if bufs != nil {
+			bufs.produced(&p.steps[i], args, outs)
 		}
 		if obs != nil && observed == nil {
 			o := Observation{Node: st.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live}
@@ -425,14 +442,24 @@ func runUnfused(ctx context.Context, st step, vals []*tensor.Tensor, each func(u
 }
 
 func runStep(ctx context.Context, st step, args []*tensor.Tensor) (outs []*tensor.Tensor, err error) {
+	return runStepReusing(ctx, st, args, nil)
+}
+
+// runStepReusing is runStep, letting a kernel.Reuser write its output into
+// the memory of the inputs marked in spare (nil: none).
+func runStepReusing(ctx context.Context, st step, args []*tensor.Tensor, spare []bool) (outs []*tensor.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("kernel panic: %v", r)
 		}
 	}()
-	if ck, ok := st.kernel.(contextKernel); ok {
+	ru, reuse := st.kernel.(kernel.Reuser)
+	switch ck, ok := st.kernel.(contextKernel); {
+	case ok:
 		outs, err = ck.RunContext(ctx, args)
-	} else {
+	case reuse && spare != nil:
+		outs, err = ru.RunReusing(args, spare)
+	default:
 		outs, err = st.kernel.Run(args)
 	}
 	if err != nil {

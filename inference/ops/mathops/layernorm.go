@@ -40,6 +40,12 @@ type NormChain struct {
 
 // Run computes the chain on inputs[0].
 func (c *NormChain) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return c.RunReusing(inputs, nil)
+}
+
+// RunReusing is Run, writing the result over x when spare[0] is set (each
+// row is read before it is written; kernel.Reuser).
+func (c *NormChain) RunReusing(inputs []*tensor.Tensor, spare []bool) ([]*tensor.Tensor, error) {
 	x := kernel.Input(inputs, 0)
 	if x == nil || x.DType != tensor.Float32 || x.Rank() == 0 || x.Rank() < c.ConstRank || x.Check() != nil {
 		return nil, kernel.ErrNotFused
@@ -51,7 +57,10 @@ func (c *NormChain) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		(c.Gamma != nil && len(c.Gamma) != n) || (c.Beta != nil && len(c.Beta) != n) {
 		return nil, kernel.ErrNotFused
 	}
-	y := tensor.New(tensor.Float32, x.Shape...)
+	y := &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), x.Shape...), Data: x.Data}
+	if len(spare) == 0 || !spare[0] {
+		y = tensor.New(tensor.Float32, x.Shape...)
+	}
 	src, dst := x.Float32s(), y.Float32s()
 	kernel.Split(len(src)/n, max(1, splitElems/n), func(lo, hi int) {
 		c.rows(dst[lo*n:hi*n], src[lo*n:hi*n], n)

@@ -285,7 +285,7 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 // Observation.Fused. Its times are what a deployed program takes (a
 // profile's), where RunObserved's are those of the nodes one by one. As in
 // Run, an element-wise step may write its output into the memory of an
-// input it reads last (see spareInputs): the observer then sees that
+// input it reads last (see buffers): the observer then sees that
 // input's memory holding the output.
 func (p *Program) RunTimed(ctx context.Context, inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
 	return p.run(ctx, inputs, obs, false)

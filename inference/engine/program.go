@@ -336,6 +336,7 @@ func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs
 		}
 		var outs []*tensor.Tensor
 		var err error
+		var spare []bool
 		var observed func(u step, args, outs []*tensor.Tensor, dur time.Duration)
 		if obs != nil && perNode && st.unfused != nil {
 			// Observed runs (profiles, shape capture) run a fused step's
@@ -351,7 +352,6 @@ func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs
 			}
 			outs, err = runUnfused(ctx, st, vals, observed)
 		} else {
-			var spare []bool
 			if bufs != nil {
 				spare = bufs.spare(&p.steps[i])
 			}
@@ -374,7 +374,7 @@ func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs
 			}
 		}
 		if bufs != nil {
-			bufs.produced(&p.steps[i], args, outs)
+			bufs.produced(&p.steps[i], args, outs, spare)
 		}
 		if obs != nil && observed == nil {
 			o := Observation{Node: st.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live}

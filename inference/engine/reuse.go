@@ -8,9 +8,10 @@ import (
 	"github.com/papdl/papdl/inference/tensor"
 )
 
-// freshOps are the operators whose kernels always allocate their outputs
-// (never return an input's memory, as Reshape and Identity do): a tensor
-// they produce is owned by its slot until another step aliases it.
+// freshOps are the operators whose kernels allocate their outputs anew on
+// every run (never a kernel's cached tensor): a tensor they produce is
+// owned by its slot unless it shares an input's memory or another step
+// aliases it later (a read-only table).
 var freshOps = map[string]bool{
 	"Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Clip": true, "Relu": true,
 	"Erf": true, "Sqrt": true, "Exp": true, "Tanh": true, "Sigmoid": true, "Softmax": true,
@@ -56,21 +57,21 @@ func (b *buffers) spare(st *step) []bool {
 	return spare
 }
 
-// produced records st's outputs: owned when st is fresh; otherwise an
-// output that shares an input's memory makes that input shared too.
-func (b *buffers) produced(st *step, args, outs []*tensor.Tensor) {
+// produced records st's outputs: owned when st is fresh and an output
+// shares no input's memory but a spare one's (which st read last). An
+// output that shares an input's memory otherwise makes both shared.
+func (b *buffers) produced(st *step, args, outs []*tensor.Tensor, spare []bool) {
 	for k, s := range st.out {
-		if s < 0 {
+		if s < 0 || outs[k] == nil {
 			continue
 		}
 		b.own[s] = st.fresh
-		if st.fresh {
-			continue
-		}
 		for j, in := range args {
-			if in != nil && st.in[j] >= 0 && overlap(in, outs[k]) {
-				b.own[st.in[j]] = false
+			if in == nil || st.in[j] < 0 || (j < len(spare) && spare[j]) || !overlap(in, outs[k]) {
+				continue
 			}
+			b.own[st.in[j]] = false
+			b.own[s] = false
 		}
 	}
 }

@@ -16,31 +16,8 @@ import (
 // do not fit (kernel.ErrNotFused), and the nodes for FoldedModel and
 // observers.
 func (p *Program) fuseEpilogues() {
-	readers := map[int][]int{}
-	producer := map[int]int{}
-	for i, st := range p.steps {
-		for _, s := range st.in {
-			if s >= 0 && p.constants[s] == nil {
-				readers[s] = append(readers[s], i)
-			}
-		}
-		for _, s := range st.out {
-			if s >= 0 {
-				producer[s] = i
-			}
-		}
-	}
-	isOutput := map[int]bool{}
-	for _, s := range p.outSlots {
-		isOutput[s] = true
-	}
-	soleReader := func(s int) (int, bool) {
-		r := readers[s]
-		if len(r) != 1 || isOutput[s] {
-			return 0, false
-		}
-		return r[0], true
-	}
+	df := p.dataflow()
+	readers, producer, isOutput, soleReader := df.readers, df.producer, df.isOutput, df.soleReader
 	removed := make([]bool, len(p.steps))
 	for i := range p.steps {
 		st := &p.steps[i]
@@ -104,6 +81,49 @@ func (p *Program) fuseEpilogues() {
 		}
 		p.steps[i] = fused
 	}
+	p.dropSteps(removed)
+}
+
+// dataflow is who reads and who produces the runtime slots of a program's
+// steps (constants excluded), and which slots are graph outputs.
+type dataflow struct {
+	readers  map[int][]int // step indices, in order
+	producer map[int]int
+	isOutput map[int]bool
+}
+
+func (p *Program) dataflow() *dataflow {
+	df := &dataflow{readers: map[int][]int{}, producer: map[int]int{}, isOutput: map[int]bool{}}
+	for i, st := range p.steps {
+		for _, s := range st.in {
+			if s >= 0 && p.constants[s] == nil {
+				df.readers[s] = append(df.readers[s], i)
+			}
+		}
+		for _, s := range st.out {
+			if s >= 0 {
+				df.producer[s] = i
+			}
+		}
+	}
+	for _, s := range p.outSlots {
+		df.isOutput[s] = true
+	}
+	return df
+}
+
+// soleReader returns the one step that reads slot s, which is no graph
+// output.
+func (df *dataflow) soleReader(s int) (int, bool) {
+	r := df.readers[s]
+	if len(r) != 1 || df.isOutput[s] {
+		return 0, false
+	}
+	return r[0], true
+}
+
+// dropSteps removes the marked steps (merged into fused steps).
+func (p *Program) dropSteps(removed []bool) {
 	kept := p.steps[:0]
 	for i, st := range p.steps {
 		if !removed[i] {

@@ -39,6 +39,8 @@ type step struct {
 	// unfused holds the original steps of a fused step (see fuseEpilogues),
 	// in order; nil for a plain step.
 	unfused []step
+	// fresh: the step's outputs never share an input's memory (markFresh).
+	fresh bool
 }
 
 // parts returns the original steps st stands for.
@@ -53,8 +55,8 @@ func (st *step) parts() []step {
 type Options struct {
 	// Registry compiles nodes; nil means ops.NewRegistry().
 	Registry *ops.Registry
-	// Unfused runs every node on its own: no epilogue fusion (which gives
-	// the same bits; for tests and comparisons).
+	// Unfused runs every node on its own: no epilogue or LayerNorm fusion
+	// (which give the same bits; for tests and comparisons).
 	Unfused bool
 	// PackedOnly drops the data of constant float32 inputs that every
 	// reader keeps in its own packed form (kernel.Packer: Conv, Gemm and
@@ -89,7 +91,7 @@ func Compile(m *onnx.Model, opts Options) (*Program, error) {
 
 // compileGraph compiles g. outer lists the outer-scope names a subgraph
 // reads (nil for a model's main graph): they become runtime inputs of any
-// type and shape. fuse turns on epilogue fusion.
+// type and shape. fuse turns on epilogue and LayerNorm fusion.
 func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string, fuse bool) (*Program, error) {
 	p := &Program{slotOf: map[string]int{}, opset: opset}
 	slot := func(name string) int {
@@ -186,10 +188,12 @@ func compileGraph(g *onnx.Graph, opset int64, reg *ops.Registry, outer []string,
 		p.outSlots = append(p.outSlots, s)
 	}
 	if fuse {
+		p.fuseLayerNorms()
 		p.fuseEpilogues()
 	}
 	p.shareScratch()
 	p.planReleases()
+	p.markFresh()
 	return p, nil
 }
 
@@ -279,7 +283,10 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 // RunTimed is Run with an observer called after each step as Run executes
 // it: a fused step runs fused and is observed once, its nodes in
 // Observation.Fused. Its times are what a deployed program takes (a
-// profile's), where RunObserved's are those of the nodes one by one.
+// profile's), where RunObserved's are those of the nodes one by one. As in
+// Run, an element-wise step may write its output into the memory of an
+// input it reads last (see buffers): the observer then sees that
+// input's memory holding the output.
 func (p *Program) RunTimed(ctx context.Context, inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
 	return p.run(ctx, inputs, obs, false)
 }
@@ -307,6 +314,10 @@ func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs
 		}
 	}
 	args := []*tensor.Tensor{}
+	var bufs *buffers
+	if !perNode {
+		bufs = &buffers{own: make([]bool, len(vals))}
+	}
 	for i, st := range p.steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -325,6 +336,7 @@ func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs
 		}
 		var outs []*tensor.Tensor
 		var err error
+		var spare []bool
 		var observed func(u step, args, outs []*tensor.Tensor, dur time.Duration)
 		if obs != nil && perNode && st.unfused != nil {
 			// Observed runs (profiles, shape capture) run a fused step's
@@ -340,7 +352,10 @@ func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs
 			}
 			outs, err = runUnfused(ctx, st, vals, observed)
 		} else {
-			outs, err = runStep(ctx, st, args)
+			if bufs != nil {
+				spare = bufs.spare(&p.steps[i])
+			}
+			outs, err = runStepReusing(ctx, st, args, spare)
 			if st.unfused != nil && errors.Is(err, kernel.ErrNotFused) {
 				outs, err = runUnfused(ctx, st, vals, nil)
 			}
@@ -357,6 +372,9 @@ func (p *Program) run(ctx context.Context, inputs map[string]*tensor.Tensor, obs
 				vals[s] = outs[j]
 				live += outs[j].ByteSize()
 			}
+		}
+		if bufs != nil {
+			bufs.produced(&p.steps[i], args, outs, spare)
 		}
 		if obs != nil && observed == nil {
 			o := Observation{Node: st.node, Step: i, Duration: dur, Inputs: args, Outputs: outs, LiveBytes: live}
@@ -424,14 +442,24 @@ func runUnfused(ctx context.Context, st step, vals []*tensor.Tensor, each func(u
 }
 
 func runStep(ctx context.Context, st step, args []*tensor.Tensor) (outs []*tensor.Tensor, err error) {
+	return runStepReusing(ctx, st, args, nil)
+}
+
+// runStepReusing is runStep, letting a kernel.Reuser write its output into
+// the memory of the inputs marked in spare (nil: none).
+func runStepReusing(ctx context.Context, st step, args []*tensor.Tensor, spare []bool) (outs []*tensor.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("kernel panic: %v", r)
 		}
 	}()
-	if ck, ok := st.kernel.(contextKernel); ok {
+	ru, reuse := st.kernel.(kernel.Reuser)
+	switch ck, ok := st.kernel.(contextKernel); {
+	case ok:
 		outs, err = ck.RunContext(ctx, args)
-	} else {
+	case reuse && spare != nil:
+		outs, err = ru.RunReusing(args, spare)
+	default:
 		outs, err = st.kernel.Run(args)
 	}
 	if err != nil {

@@ -67,3 +67,15 @@ func NeedInputs(inputs []*tensor.Tensor, n int) error {
 	}
 	return nil
 }
+
+// Reuser is implemented by kernels that can write their output into the
+// memory of an input the caller no longer needs, instead of allocating it
+// (element-wise operators, whose output element i depends only on input
+// element i). RunReusing is Run, except that the kernel may overwrite
+// inputs[i].Data for every i with spare[i] and return an output that holds
+// it; the bits of the outputs are the same as Run's. The caller sets
+// spare[i] only when no other live tensor shares that memory, and does not
+// read inputs[i] afterwards.
+type Reuser interface {
+	RunReusing(inputs []*tensor.Tensor, spare []bool) ([]*tensor.Tensor, error)
+}

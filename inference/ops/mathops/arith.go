@@ -226,6 +226,14 @@ func binTyped[T number](op binOp, p *bcast, out, a, b *tensor.Tensor) error {
 
 // binary computes op(a, b) with multidirectional broadcasting.
 func binary(op binOp, a, b *tensor.Tensor) (*tensor.Tensor, error) {
+	return binaryInto(op, a, b)
+}
+
+// binaryInto is binary, writing the result into the memory of the first
+// of into that has the result's dtype and shape (an operand the caller no
+// longer needs: each output element depends only on the operands' elements
+// at the same index, so computing in place gives the same bits).
+func binaryInto(op binOp, a, b *tensor.Tensor, into ...*tensor.Tensor) (*tensor.Tensor, error) {
 	if a.DType != b.DType {
 		return nil, errorf("input 0 is %s but input 1 is %s", a.DType, b.DType)
 	}
@@ -236,7 +244,16 @@ func binary(op binOp, a, b *tensor.Tensor) (*tensor.Tensor, error) {
 	if !isNumeric(a.DType) || a.DType == tensor.Float16 {
 		return nil, errorf("input 0: %s tensors are not supported", a.DType)
 	}
-	out := tensor.New(a.DType, p.out...)
+	var out *tensor.Tensor
+	for _, t := range into {
+		if t != nil && t.DType == a.DType && tensor.SameShape(t.Shape, p.out) {
+			out = &tensor.Tensor{DType: t.DType, Shape: append([]int(nil), p.out...), Data: t.Data}
+			break
+		}
+	}
+	if out == nil {
+		out = tensor.New(a.DType, p.out...)
+	}
 	switch a.DType {
 	case tensor.Float32:
 		err = binTyped[float32](op, p, out, a, b)
@@ -317,25 +334,47 @@ func buildBinary(op binOp) kernel.Builder {
 		if err != nil {
 			return nil, err
 		}
-		return withHalf(func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
-			a, err := need(inputs, 0, "A")
-			if err != nil {
-				return nil, err
-			}
-			b, err := need(inputs, 1, "B")
-			if err != nil {
-				return nil, err
-			}
-			if b, err = legacy(a, b); err != nil {
-				return nil, err
-			}
-			out, err := binary(op, a, b)
-			if err != nil {
-				return nil, err
-			}
-			return one(out), nil
-		}), nil
+		return &binaryKernel{op: op, legacy: legacy}, nil
 	}
+}
+
+// binaryKernel runs Add, Sub, Mul or Div; as a kernel.Reuser it computes
+// in place into a spare operand of the output's shape.
+type binaryKernel struct {
+	op     binOp
+	legacy func(a, b *tensor.Tensor) (*tensor.Tensor, error)
+}
+
+func (k *binaryKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return k.RunReusing(inputs, nil)
+}
+
+func (k *binaryKernel) RunReusing(inputs []*tensor.Tensor, spare []bool) ([]*tensor.Tensor, error) {
+	return withHalf(func(conv []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		a, err := need(conv, 0, "A")
+		if err != nil {
+			return nil, err
+		}
+		b, err := need(conv, 1, "B")
+		if err != nil {
+			return nil, err
+		}
+		if b, err = k.legacy(a, b); err != nil {
+			return nil, err
+		}
+		var into [2]*tensor.Tensor
+		for i := range into {
+			// Only the caller's tensors (withHalf widens float16 ones).
+			if i < len(spare) && spare[i] && conv[i] == inputs[i] {
+				into[i] = conv[i]
+			}
+		}
+		out, err := binaryInto(k.op, a, b, into[:]...)
+		if err != nil {
+			return nil, err
+		}
+		return one(out), nil
+	})(inputs)
 }
 
 // buildMod handles Mod (fmod attribute; floats require fmod=1).

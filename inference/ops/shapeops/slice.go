@@ -142,6 +142,17 @@ func slice(x *tensor.Tensor, starts, ends, axes, steps []int64) (*tensor.Tensor,
 		shape[a] = int(count)
 	}
 	inSt := strides(x.Shape)
+	srcSt := make([]int, rank)
+	base := 0
+	for a := range srcSt {
+		srcSt[a] = step[a] * inSt[a]
+		if shape[a] > 0 {
+			base += first[a] * inSt[a]
+		}
+	}
+	if out, ok := stridedCopy(x, shape, srcSt, base); ok {
+		return out, nil
+	}
 	tab := make([][]int, rank)
 	for a := range tab {
 		t := make([]int, shape[a])
@@ -152,7 +163,7 @@ func slice(x *tensor.Tensor, starts, ends, axes, steps []int64) (*tensor.Tensor,
 	}
 	out, err := take(x, shape, tableIndex(shape, tab), nil)
 	if err != nil {
-		return nil, fmt.Errorf("Slice: %v", err)
+		return nil, fmt.Errorf("Slice: %w", err)
 	}
 	return out, nil
 }

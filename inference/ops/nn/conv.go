@@ -275,6 +275,11 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 // kernel tap, columns: output positions) of x (cg channels of g.in) directly
 // in the packed right-operand layout of packB.
 func im2colPacked(dst, x []float32, cg int, g *window, parallel bool) {
+	im2colPackedRows(dst, x, cg, g, parallel, im2colRow)
+}
+
+// im2colPackedRows is im2colPacked with fill writing each row.
+func im2colPackedRows(dst, x []float32, cg int, g *window, parallel bool, fill func(*packedRow, []float32, int, *window)) {
 	ks := g.kSize()
 	kk := cg * ks
 	out := g.outSize()
@@ -290,7 +295,7 @@ func im2colPacked(dst, x []float32, cg int, g *window, parallel bool) {
 			k0 := r / kcBlock * kcBlock
 			kb := min(kcBlock, kk-k0)
 			pr := packedRow{dst: dst[k0*np+(r-k0)*nr:], stride: kb * nr}
-			im2colRow(&pr, x, r, g)
+			fill(&pr, x, r, g)
 			pr.zero(out, np-out)
 		}
 	})
@@ -347,7 +352,85 @@ func (p *packedRow) zero(j, n int) {
 
 // im2colRow fills columns [0, outSize) of row with the input values seen by
 // kernel row r (channel r / kSize, tap r % kSize) at every output position.
+// It writes the same values as im2colRowGeneric, faster for the common
+// shapes: when rows are neither strided nor resized (stride 1 on the last
+// two axes, output width = input width), the valid output rows of a depth
+// slice read one contiguous run of the input, copied at once, after which
+// the padding columns are cleared; stride 2 along the row uses a copy
+// specialised to whole panels.
 func im2colRow(row *packedRow, x []float32, r int, g *window) {
+	if g.s[2] != 1 || g.s[1] != 1 || g.out[2] != g.in[2] {
+		im2colRowGeneric(row, x, r, g)
+		return
+	}
+	ks := g.kSize()
+	ch, t := r/ks, r%ks
+	ta := t / (g.k[1] * g.k[2])
+	tb := t / g.k[2] % g.k[1]
+	tc := t % g.k[2]
+	plane := x[ch*g.inSize() : (ch+1)*g.inSize()]
+	od, oh, ow := g.out[0], g.out[1], g.out[2]
+	id, ih, iw := g.in[0], g.in[1], g.in[2]
+	x0 := tc*g.d[2] - g.pb[2]
+	lo, hi := rowSpan(x0, ow, iw, 1)
+	y0 := tb*g.d[1] - g.pb[1]
+	// Output rows [b0, b1) read inside the input.
+	b0 := min(oh, max(0, -y0))
+	b1 := max(b0, min(oh, ih-y0))
+	sl := oh * ow
+	for a := 0; a < od; a++ {
+		base := a * sl
+		z := a*g.s[0] - g.pb[0] + ta*g.d[0]
+		if z < 0 || z >= id || b0 == b1 {
+			row.zero(base, sl)
+			continue
+		}
+		row.zero(base, b0*ow)
+		// Output column p of the slice (p = b·ow + x) reads plane[p+shift]
+		// when it reads inside the input; the positions clipped here to
+		// the plane, like every column outside [lo, hi), are padding.
+		shift := (z*ih+y0)*iw + x0
+		p0 := max(b0*ow, -shift)
+		p1 := min(b1*ow, len(plane)-shift)
+		if p0 < p1 {
+			row.put(base+p0, plane[p0+shift:p1+shift])
+		}
+		if lo > 0 || hi < ow {
+			for b := b0; b < b1; b++ {
+				j := base + b*ow
+				row.zeroFew(j, lo)
+				row.zeroFew(j+hi, ow-hi)
+			}
+		}
+		row.zero(base+b1*ow, (oh-b1)*ow)
+	}
+}
+
+// rowSpan returns the output columns [lo, hi) that read inside an input row
+// of iw values, output column j reading input column j·sw + x0.
+func rowSpan(x0, ow, iw, sw int) (lo, hi int) {
+	hi = ow
+	if x0 < 0 {
+		lo = min(ow, (-x0+sw-1)/sw)
+	}
+	if last := iw - 1 - x0; last < 0 {
+		hi = 0
+	} else {
+		hi = min(ow, last/sw+1)
+	}
+	return lo, max(hi, lo)
+}
+
+// zeroFew clears columns [j, j+n), one at a time (for a few columns).
+func (p *packedRow) zeroFew(j, n int) {
+	for ; n > 0; n-- {
+		p.dst[(j/nr)*p.stride+j%nr] = 0
+		j++
+	}
+}
+
+// im2colRowGeneric is im2colRow for any window, one output row at a time.
+func im2colRowGeneric(row *packedRow, x []float32, r int, g *window) {
 	ks := g.kSize()
 	ch, t := r/ks, r%ks
 	ta := t / (g.k[1] * g.k[2])
@@ -359,16 +442,7 @@ func im2colRow(row *packedRow, x []float32, r int, g *window) {
 	x0 := tc*g.d[2] - g.pb[2]
 	sw := g.s[2]
 	// Output columns [lo, hi) read inside the input row.
-	lo, hi := 0, ow
-	if x0 < 0 {
-		lo = min(ow, (-x0+sw-1)/sw)
-	}
-	if last := iw - 1 - x0; last < 0 {
-		hi = 0
-	} else {
-		hi = min(ow, last/sw+1)
-	}
-	hi = max(hi, lo)
+	lo, hi := rowSpan(x0, ow, iw, sw)
 	idx := 0
 	for a := 0; a < od; a++ {
 		z := a*g.s[0] - g.pb[0] + ta*g.d[0]
@@ -423,18 +497,9 @@ func depthwise(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilo
 	// input row, and the input column x0 of output column 0.
 	cols := make([][3]int, g.k[2])
 	for tc := range cols {
-		sw, ow, iw := g.s[2], g.out[2], g.in[2]
 		x0 := tc*g.d[2] - g.pb[2]
-		lo, hi := 0, ow
-		if x0 < 0 {
-			lo = min(ow, (-x0+sw-1)/sw)
-		}
-		if last := iw - 1 - x0; last < 0 {
-			hi = 0
-		} else {
-			hi = min(ow, last/sw+1)
-		}
-		cols[tc] = [3]int{lo, max(hi, lo), x0}
+		lo, hi := rowSpan(x0, g.out[2], g.in[2], g.s[2])
+		cols[tc] = [3]int{lo, hi, x0}
 	}
 	parallelFor(wk, units, func(pl int) {
 		ch := pl % c

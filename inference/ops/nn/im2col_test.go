@@ -1,0 +1,145 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// im2colCase is a convolution shape for the im2col packing: channels per
+// group, groups, input and kernel sizes (1 to 3 spatial axes), strides,
+// dilations and begin/end pads.
+type im2colCase struct {
+	cg, group        int
+	in, k, s, d, pad []int
+}
+
+func (c im2colCase) window(t testing.TB) window {
+	n := len(c.in)
+	attrs := windowAttrs{autoPad: "NOTSET", strides: c.s, dilations: c.d, pads: c.pad, kernelShape: c.k}
+	if c.pad == nil {
+		attrs.pads = make([]int, 2*n)
+	}
+	g, err := resolveWindow(attrs, c.in, c.k, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// resnetIm2col returns the im2col shapes of ResNet18.
+func resnetIm2col() []struct {
+	name string
+	c    im2colCase
+} {
+	return []struct {
+		name string
+		c    im2colCase
+	}{
+		{"3x3s1_64x56", im2colCase{cg: 64, group: 1, in: []int{56, 56}, k: []int{3, 3}, s: []int{1, 1}, d: []int{1, 1}, pad: []int{1, 1, 1, 1}}},
+		{"3x3s1_128x28", im2colCase{cg: 128, group: 1, in: []int{28, 28}, k: []int{3, 3}, s: []int{1, 1}, d: []int{1, 1}, pad: []int{1, 1, 1, 1}}},
+		{"3x3s1_256x14", im2colCase{cg: 256, group: 1, in: []int{14, 14}, k: []int{3, 3}, s: []int{1, 1}, d: []int{1, 1}, pad: []int{1, 1, 1, 1}}},
+		{"3x3s1_512x7", im2colCase{cg: 512, group: 1, in: []int{7, 7}, k: []int{3, 3}, s: []int{1, 1}, d: []int{1, 1}, pad: []int{1, 1, 1, 1}}},
+		{"3x3s2_64x56", im2colCase{cg: 64, group: 1, in: []int{56, 56}, k: []int{3, 3}, s: []int{2, 2}, d: []int{1, 1}, pad: []int{1, 1, 1, 1}}},
+		{"3x3s2_128x28", im2colCase{cg: 128, group: 1, in: []int{28, 28}, k: []int{3, 3}, s: []int{2, 2}, d: []int{1, 1}, pad: []int{1, 1, 1, 1}}},
+		{"3x3s2_256x14", im2colCase{cg: 256, group: 1, in: []int{14, 14}, k: []int{3, 3}, s: []int{2, 2}, d: []int{1, 1}, pad: []int{1, 1, 1, 1}}},
+		{"1x1s2_64x56", im2colCase{cg: 64, group: 1, in: []int{56, 56}, k: []int{1, 1}, s: []int{2, 2}, d: []int{1, 1}, pad: []int{0, 0, 0, 0}}},
+		{"7x7s2_3x224", im2colCase{cg: 3, group: 1, in: []int{224, 224}, k: []int{7, 7}, s: []int{2, 2}, d: []int{1, 1}, pad: []int{3, 3, 3, 3}}},
+	}
+}
+
+// randomIm2colCase draws a small convolution shape, often with stride 1 and
+// output width = input width (the contiguous case of im2colRow).
+func randomIm2colCase(r *rand.Rand) im2colCase {
+	n := 1 + r.IntN(3)
+	c := im2colCase{cg: 1 + r.IntN(20), group: 1 + r.IntN(3)}
+	same := r.IntN(2) == 0
+	for i := 0; i < n; i++ {
+		k, s, d := 1+r.IntN(4), 1+r.IntN(3), 1+r.IntN(2)
+		if same && i > 0 {
+			s = 1
+		}
+		c.k, c.s, c.d = append(c.k, k), append(c.s, s), append(c.d, d)
+		c.in = append(c.in, (k-1)*d+1+r.IntN(9))
+	}
+	pads := make([]int, 2*n)
+	for i := range pads {
+		pads[i] = r.IntN(4)
+	}
+	if same {
+		// pb + pe = (k-1)·d on the last axis keeps the width.
+		ext := (c.k[n-1] - 1) * c.d[n-1]
+		pads[n-1] = r.IntN(ext + 1)
+		pads[2*n-1] = ext - pads[n-1]
+	}
+	c.pad = pads
+	// Pads may exceed the window: drop the case to stride 1, no pads, if
+	// the input does not fit (resolveWindow rejects it otherwise).
+	for i := 0; i < n; i++ {
+		if c.in[i]+pads[i]+pads[i+n] < (c.k[i]-1)*c.d[i]+1 {
+			c.pad = nil
+		}
+	}
+	return c
+}
+
+func TestIm2colPackedMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 13))
+	cases := make([]im2colCase, 0, 500)
+	for _, c := range resnetIm2col() {
+		cases = append(cases, c.c)
+	}
+	for i := 0; i < 500; i++ {
+		cases = append(cases, randomIm2colCase(r))
+	}
+	for i, c := range cases {
+		g := c.window(t)
+		in, kk := g.inSize(), c.cg*g.kSize()
+		x := make([]float32, c.group*c.cg*in)
+		for j := range x {
+			x[j] = r.Float32()*2 - 1
+		}
+		for gr := 0; gr < c.group; gr++ {
+			xs := x[gr*c.cg*in : (gr+1)*c.cg*in]
+			for _, parallel := range []bool{false, true} {
+				got := make([]float32, packedSizeB(kk, g.outSize()))
+				want := make([]float32, len(got))
+				for j := range got {
+					got[j], want[j] = -1, -2
+				}
+				im2colPacked(got, xs, c.cg, &g, parallel)
+				im2colPackedRows(want, xs, c.cg, &g, parallel, im2colRowGeneric)
+				for j := range got {
+					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("case %d %+v group %d parallel %v: element %d = %v, want %v", i, c, gr, parallel, j, got[j], want[j])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkIm2col packs ResNet18's convolution inputs with im2colRow (new)
+// and im2colRowGeneric (old), on one goroutine.
+func BenchmarkIm2col(b *testing.B) {
+	for _, bc := range resnetIm2col() {
+		g := bc.c.window(b)
+		x := make([]float32, bc.c.cg*g.inSize())
+		for j := range x {
+			x[j] = float32(j%97) - 48
+		}
+		dst := make([]float32, packedSizeB(bc.c.cg*g.kSize(), g.outSize()))
+		for _, v := range []struct {
+			name string
+			fill func(*packedRow, []float32, int, *window)
+		}{{"old", im2colRowGeneric}, {"new", im2colRow}} {
+			b.Run(fmt.Sprintf("%s/%s", bc.name, v.name), func(b *testing.B) {
+				b.SetBytes(int64(4 * len(dst)))
+				for i := 0; i < b.N; i++ {
+					im2colPackedRows(dst, x, bc.c.cg, &g, false, v.fill)
+				}
+			})
+		}
+	}
+}

@@ -363,15 +363,9 @@ func im2colRow(row *packedRow, x []float32, r int, g *window) {
 		im2colRowGeneric(row, x, r, g)
 		return
 	}
-	ks := g.kSize()
-	ch, t := r/ks, r%ks
-	ta := t / (g.k[1] * g.k[2])
-	tb := t / g.k[2] % g.k[1]
-	tc := t % g.k[2]
-	plane := x[ch*g.inSize() : (ch+1)*g.inSize()]
+	plane, ta, tb, x0 := im2colTap(x, r, g)
 	od, oh, ow := g.out[0], g.out[1], g.out[2]
 	id, ih, iw := g.in[0], g.in[1], g.in[2]
-	x0 := tc*g.d[2] - g.pb[2]
 	lo, hi := rowSpan(x0, ow, iw, 1)
 	y0 := tb*g.d[1] - g.pb[1]
 	// Output rows [b0, b1) read inside the input.
@@ -406,6 +400,16 @@ func im2colRow(row *packedRow, x []float32, r int, g *window) {
 	}
 }
 
+// im2colTap returns the input plane of kernel row r (channel r / kSize, tap
+// r % kSize), the tap's offsets along the first two axes and the input
+// column x0 that output column 0 reads along the last.
+func im2colTap(x []float32, r int, g *window) (plane []float32, ta, tb, x0 int) {
+	ks := g.kSize()
+	ch, t := r/ks, r%ks
+	tc := t % g.k[2]
+	return x[ch*g.inSize() : (ch+1)*g.inSize()], t / (g.k[1] * g.k[2]), t / g.k[2] % g.k[1], tc*g.d[2] - g.pb[2]
+}
+
 // rowSpan returns the output columns [lo, hi) that read inside an input row
 // of iw values, output column j reading input column j·sw + x0.
 func rowSpan(x0, ow, iw, sw int) (lo, hi int) {
@@ -431,15 +435,9 @@ func (p *packedRow) zeroFew(j, n int) {
 
 // im2colRowGeneric is im2colRow for any window, one output row at a time.
 func im2colRowGeneric(row *packedRow, x []float32, r int, g *window) {
-	ks := g.kSize()
-	ch, t := r/ks, r%ks
-	ta := t / (g.k[1] * g.k[2])
-	tb := t / g.k[2] % g.k[1]
-	tc := t % g.k[2]
-	plane := x[ch*g.inSize() : (ch+1)*g.inSize()]
+	plane, ta, tb, x0 := im2colTap(x, r, g)
 	od, oh, ow := g.out[0], g.out[1], g.out[2]
 	id, ih, iw := g.in[0], g.in[1], g.in[2]
-	x0 := tc*g.d[2] - g.pb[2]
 	sw := g.s[2]
 	// Output columns [lo, hi) read inside the input row.
 	lo, hi := rowSpan(x0, ow, iw, sw)

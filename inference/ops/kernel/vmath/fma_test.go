@@ -54,7 +54,7 @@ func midpointCases(r *rand.Rand, n int) [][3]float32 {
 func TestFMA32(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	cases := [][3]float32{
-		{0, 0, 0}, {-0.0, 0, 0}, {1, 1, -1}, {float32(math.Copysign(0, -1)), 1, float32(math.Copysign(0, -1))},
+		{0, 0, 0}, {float32(math.Copysign(0, -1)), 0, 0}, {1, 1, -1}, {float32(math.Copysign(0, -1)), 1, float32(math.Copysign(0, -1))},
 		{math.MaxFloat32, 2, -math.MaxFloat32}, {math.SmallestNonzeroFloat32, 0.5, 0},
 		{math.SmallestNonzeroFloat32, 1.5, 0}, {math.SmallestNonzeroFloat32, -0.5, 0},
 		{float32(math.Inf(1)), 0, 1}, {float32(math.NaN()), 1, 1}, {float32(math.Inf(1)), 1, float32(math.Inf(-1))},

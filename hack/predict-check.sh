@@ -58,7 +58,7 @@ cleanup() {
   if [ -n "$ctrl_pid" ] && [ -n "$name" ] && [ "$rt" = swarm ]; then
     # Under the controller, as the user would: delete the spec and wait
     # until its services are gone.
-    rm -f "$out/specs/$name.yaml"
+    ctl delete "$name" --specs-dir "$out/specs" --ignore-not-found >/dev/null 2>&1 || true
     ctl wait --for delete "$name" --state-dir "$out/state" --timeout 5m >/dev/null 2>&1 || true
   fi
   if [ -n "$ctrl_pid" ]; then
@@ -79,11 +79,20 @@ trap cleanup EXIT
 for spec in "${specs[@]}"; do
   cleanup
   name=$(sed -n 's/^  name: //p' "$spec" | head -1)
+  if ! [[ $name =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ ]]; then
+    echo "$spec: metadata.name '$name' is not a DNS label" >&2
+    name=
+    exit 2
+  fi
   arch=resnet18
   case "$spec" in *vgg16*) arch=vgg16 ;; esac
   port=$(sed -n 's/^    port: //p' "$spec" | head -1)
   if [ "$rt" = local ] && [ -n "$port" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "$name: port $port (spec.gateway.port in $spec) is taken by another process" >&2
+    exit 1
+  fi
+  if [ "$rt" = swarm ] && (exec 3<>/dev/tcp/10.99.0.1/18879) 2>/dev/null; then
+    echo "$name: the artifact port 10.99.0.1:18879 is taken by another process" >&2
     exit 1
   fi
   rm -rf "$out/state" "$out/specs"

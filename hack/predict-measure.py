@@ -21,6 +21,9 @@ import sys
 import time
 import urllib.request
 
+# The largest answer read from the gateway (the models' outputs are a few KB).
+MAX_OUTPUT_BYTES = 64 << 20
+
 
 def status(name, state_dir):
     out = subprocess.run(["bin/papdlctl", "get", name, "-o", "json", "--state-dir", state_dir],
@@ -46,7 +49,10 @@ def main():
     name, state_dir, input_path, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
     body = open(input_path, "rb").read()
     st = status(name, state_dir)
-    first = st["placement"]
+    first = st.get("placement")
+    if not first or not st.get("endpoint"):
+        print("%s: the status has no placement or endpoint; is the model Ready?" % name, file=sys.stderr)
+        return 1
     key = plan_key(first)
     endpoint = st["endpoint"]
     windows, seen = [], set()
@@ -73,7 +79,8 @@ def main():
         req = urllib.request.Request(endpoint + "/input", data=body, method="POST",
                                      headers={"Content-Type": "application/octet-stream"})
         with urllib.request.urlopen(req, timeout=60) as resp:
-            resp.read()
+            if len(resp.read(MAX_OUTPUT_BYTES + 1)) > MAX_OUTPUT_BYTES:
+                raise SystemExit("%s: the gateway answered more than %d bytes" % (name, MAX_OUTPUT_BYTES))
         requests += 1
 
     print(name)

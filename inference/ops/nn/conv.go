@@ -356,8 +356,8 @@ func (p *packedRow) zero(j, n int) {
 // shapes: when rows are neither strided nor resized (stride 1 on the last
 // two axes, output width = input width), the valid output rows of a depth
 // slice read one contiguous run of the input, copied at once, after which
-// the padding columns are cleared; stride 2 along the row uses a copy
-// specialised to whole panels.
+// the padding columns are cleared. Other windows go through
+// im2colRowGeneric.
 func im2colRow(row *packedRow, x []float32, r int, g *window) {
 	if g.s[2] != 1 || g.s[1] != 1 || g.out[2] != g.in[2] {
 		im2colRowGeneric(row, x, r, g)

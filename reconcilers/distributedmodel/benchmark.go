@@ -253,6 +253,11 @@ func remeasureNoisy(ctx context.Context, rt runtime.Runtime, req runtime.Benchma
 	}
 	res, err := rt.Benchmark(ctx, again)
 	if err != nil {
+		if req.Progress != nil {
+			for _, n := range again.Nodes {
+				req.Progress(n.Hostname, fmt.Sprintf("node %s: measuring again failed, keeping the first measurement: %v", n.Hostname, err))
+			}
+		}
 		return
 	}
 	for _, second := range res.Profile.Nodes {

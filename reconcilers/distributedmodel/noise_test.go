@@ -3,6 +3,8 @@ package distributedmodel
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/papdl/papdl/reconcilers/profile"
@@ -40,18 +42,26 @@ func TestRemeasureNoisy(t *testing.T) {
 		second    secondBenchmark
 		wantAsked int
 		wantSec   float64
+		wantSaid  string // in a progress message
 	}{
 		{name: "calm: measured once", noise: 0.05, second: secondBenchmark{sec: 2, noise: 0.01}, wantSec: 1},
 		{name: "noisy, calmer second: kept", noise: 0.30, second: secondBenchmark{sec: 2, noise: 0.05}, wantAsked: 1, wantSec: 2},
 		{name: "noisy, noisier second: first kept", noise: 0.30, second: secondBenchmark{sec: 2, noise: 0.40}, wantAsked: 1, wantSec: 1},
-		{name: "second fails: first kept", noise: 0.30, second: secondBenchmark{fail: true}, wantAsked: 1, wantSec: 1},
+		{name: "second fails: first kept", noise: 0.30, second: secondBenchmark{fail: true}, wantAsked: 1, wantSec: 1,
+			wantSaid: "measuring again failed, keeping the first measurement: node went away"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			noise := tc.noise
 			prof := &profile.ClusterProfile{Nodes: []profile.Node{{ID: "n1", Hostname: "edge", Noise: &noise,
 				Units: []profile.UnitMeasurement{{Seconds: 1}}}}}
 			rt := tc.second
-			remeasureNoisy(context.Background(), &rt, runtime.BenchmarkRequest{Nodes: []runtime.Node{{ID: "n0"}, {ID: "n1"}}}, prof)
+			var said []string
+			progress := func(_, msg string) { said = append(said, msg) }
+			remeasureNoisy(context.Background(), &rt, runtime.BenchmarkRequest{Nodes: []runtime.Node{{ID: "n0"}, {ID: "n1"}},
+				Progress: progress}, prof)
+			if tc.wantSaid != "" && !slices.ContainsFunc(said, func(m string) bool { return strings.Contains(m, tc.wantSaid) }) {
+				t.Errorf("progress said %q, want a message with %q", said, tc.wantSaid)
+			}
 			if rt.calls != tc.wantAsked || len(rt.asked) > 1 || (len(rt.asked) == 1 && rt.asked[0] != "n1") {
 				t.Errorf("benchmarked again %v in %d call(s), want n1 in %d", rt.asked, rt.calls, tc.wantAsked)
 			}

@@ -285,8 +285,11 @@ func (p *Program) RunObserved(ctx context.Context, inputs map[string]*tensor.Ten
 // Observation.Fused. Its times are what a deployed program takes (a
 // profile's), where RunObserved's are those of the nodes one by one. As in
 // Run, an element-wise step may write its output into the memory of an
-// input it reads last (see buffers): the observer then sees that
-// input's memory holding the output.
+// input it reads last (see buffers): the observer then sees that input's
+// memory holding the output, a tensor it was shown earlier may be
+// overwritten by a later step, and LiveBytes counts such a tensor twice
+// until its input is released. Observers read durations and sizes, and
+// keep no tensor (Observer).
 func (p *Program) RunTimed(ctx context.Context, inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
 	return p.run(ctx, inputs, obs, false)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/papdl/papdl/inference/engine"
@@ -26,20 +27,24 @@ func TestReuseKeepsSharedMemory(t *testing.T) {
 	tests := []struct {
 		name  string
 		nodes []*onnx.Node
+		// reused names the element-wise nodes that write into an input's
+		// memory (checked in RunTimed, which reuses as Run does): exactly
+		// these, so that a reuse that never happens fails as well.
+		reused []string
 	}{
 		{"chain", []*onnx.Node{node("Add", []string{"x", "c"}, "a"), node("Mul", []string{"a", "two"}, "b"),
-			node("Sub", []string{"b", "c"}, "y")}},
+			node("Sub", []string{"b", "c"}, "y")}, []string{"b", "y"}},
 		{"reshape of a dead operand read later", []*onnx.Node{node("Add", []string{"x", "c"}, "a"),
 			node("Reshape", []string{"a", "shape"}, "ra"), node("Mul", []string{"a", "two"}, "b"),
 			node("Reshape", []string{"ra", "shape"}, "rb"), node("Flatten", []string{"b"}, "fb"),
-			node("Reshape", []string{"fb", "shape"}, "fb2"), node("Add", []string{"rb", "fb2"}, "y")}},
-		{"identity of the input", []*onnx.Node{node("Identity", []string{"x"}, "i"), node("Mul", []string{"i", "two"}, "y")}},
+			node("Reshape", []string{"fb", "shape"}, "fb2"), node("Add", []string{"rb", "fb2"}, "y")}, nil},
+		{"identity of the input", []*onnx.Node{node("Identity", []string{"x"}, "i"), node("Mul", []string{"i", "two"}, "y")}, nil},
 		{"identity of a constant", []*onnx.Node{node("Identity", []string{"x"}, "i"), node("Add", []string{"i", "c"}, "a"),
 			node("Reshape", []string{"c", "s"}, "cr"), node("Reshape", []string{"cr", "shape"}, "cr2"),
-			node("Reshape", []string{"a", "shape"}, "ar"), node("Add", []string{"cr2", "ar"}, "y")}},
-		{"same operand twice", []*onnx.Node{node("Add", []string{"x", "c"}, "a"), node("Mul", []string{"a", "a"}, "y")}},
+			node("Reshape", []string{"a", "shape"}, "ar"), node("Add", []string{"cr2", "ar"}, "y")}, nil},
+		{"same operand twice", []*onnx.Node{node("Add", []string{"x", "c"}, "a"), node("Mul", []string{"a", "a"}, "y")}, []string{"y"}},
 		{"broadcast operand", []*onnx.Node{node("Add", []string{"x", "c"}, "a"), node("ReduceSum", []string{"a"}, "s1"),
-			node("Mul", []string{"s1", "a"}, "y")}},
+			node("Mul", []string{"s1", "a"}, "y")}, []string{"y"}},
 	}
 	ctx := context.Background()
 	for _, tc := range tests {
@@ -62,6 +67,24 @@ func TestReuseKeepsSharedMemory(t *testing.T) {
 			want, err := p.RunObserved(ctx, feeds, func(engine.Observation) {})
 			if err != nil {
 				t.Fatal(err)
+			}
+			var reused []string
+			if _, err := p.RunTimed(ctx, feeds, func(o engine.Observation) {
+				if !slices.Contains([]string{"Add", "Sub", "Mul", "Div"}, o.Node.OpType) {
+					return // aliases (Reshape, Identity) share memory by design
+				}
+				for _, in := range o.Inputs {
+					if in != nil && len(o.Outputs) > 0 && in.DType == tensor.Float32 && len(in.Float32s()) > 0 &&
+						&in.Float32s()[0] == &o.Outputs[0].Float32s()[0] {
+						reused = append(reused, o.Node.Outputs[0])
+						break
+					}
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(reused, tc.reused) {
+				t.Errorf("nodes writing into an input's memory: %v, want %v", reused, tc.reused)
 			}
 			g, w := got["y"].Float32s(), want["y"].Float32s()
 			for i := range w {

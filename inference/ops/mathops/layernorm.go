@@ -57,8 +57,10 @@ func (c *NormChain) RunReusing(inputs []*tensor.Tensor, spare []bool) ([]*tensor
 		(c.Gamma != nil && len(c.Gamma) != n) || (c.Beta != nil && len(c.Beta) != n) {
 		return nil, kernel.ErrNotFused
 	}
-	y := &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), x.Shape...), Data: x.Data}
-	if len(spare) == 0 || !spare[0] {
+	var y *tensor.Tensor
+	if len(spare) > 0 && spare[0] {
+		y = &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), x.Shape...), Data: x.Data}
+	} else {
 		y = tensor.New(tensor.Float32, x.Shape...)
 	}
 	src, dst := x.Float32s(), y.Float32s()

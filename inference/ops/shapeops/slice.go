@@ -74,6 +74,11 @@ func buildSlice(n *onnx.Node, opset int64, _ []*tensor.Tensor) (kernel.Kernel, e
 // slice implements ONNX Slice. axes nil means 0..len(starts)-1; steps nil
 // means all ones.
 func slice(x *tensor.Tensor, starts, ends, axes, steps []int64) (*tensor.Tensor, error) {
+	// The copy runs in goroutines, where a panic would not be recovered:
+	// data and shape must agree first.
+	if err := x.Check(); err != nil {
+		return nil, fmt.Errorf("Slice: %w", err)
+	}
 	rank := x.Rank()
 	if len(starts) != len(ends) {
 		return nil, fmt.Errorf("Slice: starts has %d entries, ends has %d", len(starts), len(ends))

@@ -165,3 +165,13 @@ func TestSliceStrided(t *testing.T) {
 		})
 	}
 }
+
+// TestSliceRejectsMalformed: a tensor whose data does not match its shape
+// is an error before any copy (the copy runs in goroutines, where a panic
+// would take the process down).
+func TestSliceRejectsMalformed(t *testing.T) {
+	x := &tensor.Tensor{DType: tensor.Float32, Shape: []int{2, 3}, Data: make([]float32, 4)}
+	if _, err := slice(x, []int64{0}, []int64{2}, nil, nil); err == nil {
+		t.Fatal("Slice of a [2 3] tensor holding 4 values: no error")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers/profile"
 )
 
 func benchmarkSolve(b *testing.B, obj v1alpha1.Objective, tight bool) {
@@ -83,9 +84,12 @@ func BenchmarkLarge(b *testing.B) {
 			for b.Loop() {
 				proven, solved, parts, gaps = 0, 0, 0, gaps[:0]
 				for seed := range c.instances {
-					prof, req := randomInstance(newRand(uint64(seed)), instanceOptions{nodes: 16, units: 200, memoryTight: c.tight})
+					var prof *profile.ClusterProfile
+					var req Request
 					if c.proportional {
 						prof, req = proportionalInstance(uint64(seed), 16, 200)
+					} else {
+						prof, req = randomInstance(newRand(uint64(seed)), instanceOptions{nodes: 16, units: 200, memoryTight: c.tight})
 					}
 					req.Objective, req.Tolerance = c.obj, c.tolerance
 					plan, err := Solve(prof, req)

@@ -324,7 +324,7 @@ func TestExhaustive(t *testing.T) {
 	// Instances whose constraints leave more assignments are redrawn: it
 	// keeps the enumeration to a few seconds.
 	const maxLeaves = 1_000_000
-	var feasible, infeasible, multiPartition, revisits, largest int
+	var feasible, infeasible, multiPartition, revisits, largest, bounded int
 	overheads := map[string]int{} // how many instances drew which overhead
 	for i := range instances {
 		rng := rand.New(rand.NewPCG(uint64(i), 42))
@@ -385,7 +385,9 @@ func TestExhaustive(t *testing.T) {
 					t.Fatalf("instance %d (%+v) throughput tie-break: planner latency %.12g, exhaustive %.12g", i, opts, plan.Totals.LatencySeconds, o.limitedLatency)
 				}
 			}
-			checkLowerBound(t, i, prof, req, o)
+			if checkLowerBound(t, i, prof, req, o) {
+				bounded++
+			}
 			feasible++
 			if len(plan.Partitions) > 1 {
 				multiPartition++
@@ -398,17 +400,23 @@ func TestExhaustive(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d feasible and %d infeasible checks; %d plans with several partitions, %d with a node hosting several; %d instances of 6 nodes x 10 units; hop overhead: %v",
-		feasible, infeasible, multiPartition, revisits, largest, overheads)
+	t.Logf("%d feasible (lower bound checked on %d) and %d infeasible checks; %d plans with several partitions, %d with a node hosting several; %d instances of 6 nodes x 10 units; hop overhead: %v",
+		feasible, bounded, infeasible, multiPartition, revisits, largest, overheads)
 	if feasible < instances || infeasible == 0 || multiPartition < instances/4 {
 		t.Errorf("instance mix too weak: %d feasible, %d infeasible, %d multi-partition", feasible, infeasible, multiPartition)
+	}
+	// One expansion finds a placement on most feasible instances; a bound
+	// check that never runs must not pass.
+	if bounded < feasible/2 {
+		t.Errorf("the lower bound was checked on %d of %d feasible instances", bounded, feasible)
 	}
 }
 
 // checkLowerBound solves again with a budget of one expansion, so that
 // the search stops at its root: the plan it returns must be no better
-// than the optimum and its lower bound no higher.
-func checkLowerBound(t *testing.T, i int, prof *profile.ClusterProfile, req Request, o *oracle) {
+// than the optimum and its lower bound no higher. It returns false when
+// one expansion found no placement (nothing to check).
+func checkLowerBound(t *testing.T, i int, prof *profile.ClusterProfile, req Request, o *oracle) bool {
 	t.Helper()
 	req.MaxExpansions = 1
 	plan, err := Solve(prof, req)
@@ -416,7 +424,7 @@ func checkLowerBound(t *testing.T, i int, prof *profile.ClusterProfile, req Requ
 		if !errors.Is(err, ErrInfeasible) {
 			t.Fatalf("instance %d %s, one expansion: %v", i, req.Objective, err)
 		}
-		return // no placement found within one expansion
+		return false
 	}
 	opt, value := o.minLatency, plan.Totals.LatencySeconds
 	if req.Objective == v1alpha1.ObjectiveThroughput {
@@ -439,6 +447,7 @@ func checkLowerBound(t *testing.T, i int, prof *profile.ClusterProfile, req Requ
 			t.Fatalf("instance %d: limited stage bound %.12g above the optimum %.12g", i, b, opt)
 		}
 	}
+	return true
 }
 
 // TestExhaustiveTolerance checks the simplest plan within a tolerance

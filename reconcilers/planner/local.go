@@ -9,12 +9,13 @@ import (
 // Local search on the throughput incumbent.
 //
 // The branch and bound's first descents place units greedily; on large
-// instances it stops at the budget far from its bound. improve moves one
-// unit at a time to another node while that lowers the busiest stage, or
-// keeps it and lowers the sum of squared stage times (spreading load off
-// the stages near the top), until no move helps or the budget of moves
-// evaluated is spent. It only supplies a better incumbent: the search
-// still decides optimality.
+// instances it stops at the budget far from its bound. improve moves
+// single units, then swaps units and whole runs off the busiest node,
+// while that lowers the busiest stage or keeps it and lowers the sum of
+// squared stage times (spreading load off the stages near the top), until
+// no move helps or the budget of moves evaluated is spent; perturb then
+// restarts it from random moves off the busiest stage (fixed seed). It
+// only supplies a better incumbent: the search still decides optimality.
 
 // stages returns the busiest stage and the sum of squared stage times of
 // an assignment, and ok false when it breaks a constraint or memory.

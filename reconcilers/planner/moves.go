@@ -1,11 +1,16 @@
 package planner
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // moveState evaluates single-unit moves incrementally for the local
 // search: moving unit u changes only its own node's and its new node's
 // loads, its neighbours' overhead and the four links around it, so a move
-// costs O(N) (the node maximum) instead of a pass over the placement.
+// costs O(N) (the node maximum) instead of a pass over the placement, and
+// O(N²) when it lightens the busiest link (the link maximum is found
+// again).
 // Stage s is node s for s < N and link m→n for s = N + m·N + n.
 type moveState struct {
 	p      *problem
@@ -35,17 +40,12 @@ func (p *problem) newMoveState(assign []int) (*moveState, bool) {
 // incremental updates); false when it breaks a constraint or memory.
 func (m *moveState) refresh() bool {
 	N := m.p.N
-	if _, _, ok := m.p.stages(m.assign, m.load[:N], m.load[N:], m.used); !ok {
+	_, spread, ok := m.p.stages(m.assign, m.load[:N], m.load[N:], m.used)
+	if !ok {
 		return false
 	}
 	m.undo = m.undo[:0]
-	m.linkMax, m.spread = 0, 0
-	for s, l := range m.load {
-		if s >= m.p.N {
-			m.linkMax = max(m.linkMax, l)
-		}
-		m.spread += l * l
-	}
+	m.linkMax, m.spread = slices.Max(m.load[N:]), spread
 	return true
 }
 

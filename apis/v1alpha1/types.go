@@ -222,7 +222,9 @@ type MemoryHeadroom struct {
 type BenchmarkSettings struct {
 	// Repeats is the number of timed runs per unit and node. Defaults to 10.
 	Repeats *int32 `json:"repeats,omitempty"`
-	// Warmup is the number of untimed runs before timing. Defaults to 2.
+	// Warmup is the number of untimed runs before timing. Defaults to 2;
+	// fewer count as 2 (the first two runs of a fresh process are cold),
+	// and more follow while each run is still 10% faster than the last.
 	Warmup *int32 `json:"warmup,omitempty"`
 	// MaxAge is how old a cluster profile may be before it is measured
 	// again, as a Go duration ("24h"). Defaults to 24h.

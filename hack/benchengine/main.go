@@ -50,6 +50,7 @@ func run(ctx context.Context, argv []string) error {
 	opsRuns := fs.Int("ops", 0, "print per-operator times over this many runs, then exit")
 	timeRuns := fs.Int("time", 0, "time this many plain (fused) runs, print the mean, then exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the -ops or -time runs to this file")
+	eachRun := fs.Bool("each", false, "with -time, also print every run's time (a fresh process warming up)")
 	unfused := fs.Bool("unfused", false, "compile without epilogue fusion")
 	keepWeights := fs.Bool("keep-weights", false, "keep the decoded weights beside the packed ones (no engine.Options.PackedOnly, unlike a partition server)")
 	if err := fs.Parse(argv); err != nil {
@@ -93,7 +94,7 @@ func run(ctx context.Context, argv []string) error {
 		return profileOps(ctx, p, inputs, *opsRuns, *cpuProfile)
 	}
 	if *timeRuns > 0 {
-		return timeRunsOf(ctx, p, inputs, *timeRuns, *cpuProfile)
+		return timeRunsOf(ctx, p, inputs, *timeRuns, *cpuProfile, *eachRun)
 	}
 	fmt.Println("ready")
 	sc := bufio.NewScanner(os.Stdin)
@@ -134,7 +135,7 @@ func writeNpy(path string, t *tensor.Tensor) error {
 }
 
 // timeRunsOf runs p n times and prints the mean wall and CPU time per run.
-func timeRunsOf(ctx context.Context, p *engine.Program, inputs map[string]*tensor.Tensor, n int, cpuProfile string) error {
+func timeRunsOf(ctx context.Context, p *engine.Program, inputs map[string]*tensor.Tensor, n int, cpuProfile string, each bool) error {
 	stop, err := startProfile(cpuProfile)
 	if err != nil {
 		return err
@@ -142,8 +143,12 @@ func timeRunsOf(ctx context.Context, p *engine.Program, inputs map[string]*tenso
 	defer stop()
 	cpu0, start := cpuTime(), time.Now()
 	for i := 0; i < n; i++ {
+		t0 := time.Now()
 		if _, err := p.Run(ctx, inputs); err != nil {
 			return err
+		}
+		if each {
+			fmt.Printf("run %d: %.2f ms\n", i+1, float64(time.Since(t0).Microseconds())/1000)
 		}
 	}
 	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }

@@ -56,7 +56,7 @@ type Stats struct {
 
 // Options set the number of runs.
 type Options struct {
-	Warmup  int // runs discarded first (default 2)
+	Warmup  int // runs discarded first (default 2; fewer than minWarmup count as minWarmup)
 	Repeats int // measured runs (default 10)
 	// Progress, when set, is called after each run.
 	Progress func(done, total int)
@@ -108,13 +108,51 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Warm-up beyond Options.Warmup: a warm-up run more than warmingRatio of
-// the previous one's time is followed by another, at most maxExtraWarmup
-// more.
+// Warm-up: at least minWarmup runs, whatever Options.Warmup says, and
+// beyond Options.Warmup a run more than warmingRatio faster than the one
+// before it is followed by another, at most maxExtraWarmup more.
+//
+// minWarmup: the first two fused runs of a fresh process fault in its
+// heap and take about twice the steady time (ResNet-18 on 2 cores: 70 and
+// 61-67 ms, then 30-40 ms from the third run on, `benchengine -time 12
+// -each`). The second is often not 10% faster than the first, so one
+// warm-up run and the ratio rule alone timed the second run as steady,
+// and the swarm end-to-end test predicted twice what was served.
 const (
+	minWarmup      = 2
 	warmingRatio   = 0.9
 	maxExtraWarmup = 8
 )
+
+// warmup decides, run after run, whether a run is still warm-up (not
+// timed) or measured.
+type warmup struct {
+	want            int // warm-up runs asked for, at least minWarmup
+	warmed, extra   int
+	measuring       bool
+	lastWarmSeconds float64
+}
+
+func newWarmup(asked int) *warmup {
+	return &warmup{want: max(asked, minWarmup), lastWarmSeconds: math.Inf(1)}
+}
+
+// measure reports whether a run that took seconds is measured; once one
+// is, every later run is too.
+func (w *warmup) measure(seconds float64) bool {
+	switch {
+	case w.measuring:
+	case w.warmed < w.want || (seconds < w.lastWarmSeconds*warmingRatio && w.extra < maxExtraWarmup):
+		if w.warmed >= w.want {
+			w.extra++
+		}
+		w.warmed, w.lastWarmSeconds = w.warmed+1, seconds
+		return false
+	default:
+		w.measuring = true
+	}
+	return true
+}
 
 // Attribution tells Observe which unit an executed node belongs to and
 // which tensors are constants (not working memory).
@@ -148,11 +186,11 @@ func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor
 	touched := make([]bool, attr.Units)
 	// The first run goes node by node: its times weigh how a fused step's
 	// time is shared among its nodes' units in the runs after it, which run
-	// as a deployment does (fused). Then come the warm-up runs: at least
-	// opts.Warmup, and more (up to maxExtraWarmup) while each is still more
-	// than warmingRatio faster than the one before (a fresh heap, first
-	// page faults, packed weights' caches): few repeats after too short a
-	// warm-up timed a cold program at up to twice its steady time.
+	// as a deployment does (fused). Then come the warm-up runs (see
+	// warmup: at least opts.Warmup and minWarmup, more while each is still
+	// faster than the one before): a fresh heap, first page faults and
+	// packed weights' caches made too short a warm-up time a cold program
+	// at up to twice its steady time.
 	nodeSeconds := map[*onnx.Node]float64{}
 	var badUnit error
 	attribute := func(n *onnx.Node, sec float64) {
@@ -167,7 +205,7 @@ func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor
 		touched[u] = true
 		perUnit[u] += sec
 	}
-	measured, warmed, extra, lastWarm := 0, 0, 0, math.Inf(1)
+	measured, warm := 0, newWarmup(opts.Warmup)
 	for r := 0; measured < opts.Repeats; r++ {
 		clear(perUnit)
 		start := time.Now()
@@ -207,14 +245,7 @@ func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor
 			return nil, fmt.Errorf("profile run %d: %w", r+1, badUnit)
 		}
 		took := time.Since(start).Seconds()
-		switch {
-		case r == 0:
-		case warmed < opts.Warmup || (measured == 0 && took < lastWarm*warmingRatio && extra < maxExtraWarmup):
-			if warmed >= opts.Warmup {
-				extra++
-			}
-			warmed, lastWarm = warmed+1, took
-		default:
+		if r > 0 && warm.measure(took) {
 			measured++
 			res.Totals = append(res.Totals, took)
 			for u, s := range perUnit {
@@ -225,7 +256,7 @@ func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor
 		}
 		res.Outputs = outs
 		if opts.Progress != nil {
-			opts.Progress(r+1, 1+warmed+opts.Repeats)
+			opts.Progress(r+1, 1+warm.warmed+opts.Repeats)
 		}
 	}
 	return res, nil

@@ -1,6 +1,7 @@
 package e2eutil
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,7 +10,8 @@ import (
 )
 
 // Spec is a DistributedModel manifest as the tests write it, with fast
-// benchmark settings (2 repeats, 1 warm-up).
+// benchmark settings (2 repeats, 1 warm-up) unless Repeats and Warmup say
+// otherwise.
 type Spec struct {
 	Name        string
 	ModelPath   string // spec.model.path
@@ -21,6 +23,10 @@ type Spec struct {
 	// AvoidLabels keeps every unit off the nodes carrying all these labels
 	// (one spec.constraints.avoid entry; none when empty).
 	AvoidLabels map[string]string
+	// Repeats and Warmup are spec.benchmark's (0: 2 and 1). A test that
+	// compares predictions with what is served needs the defaults' 10 and 2:
+	// two runs after one warm-up time a cold program.
+	Repeats, Warmup int
 }
 
 // Pin is one spec.constraints.pins entry: units [Start, End) on Host.
@@ -43,9 +49,9 @@ spec:
   model: {path: %s}
   sourceNode: {hostname: %s}
   input: {shape: [%s]}
-  benchmark: {repeats: 2, warmup: 1}
+  benchmark: {repeats: %d, warmup: %d}
   gateway: {port: %d}
-`, s.Name, s.ModelPath, s.SourceHost, strings.Join(dims, ", "), s.GatewayPort)
+`, s.Name, s.ModelPath, s.SourceHost, strings.Join(dims, ", "), cmp.Or(s.Repeats, 2), cmp.Or(s.Warmup, 1), s.GatewayPort)
 	if s.Objective != "" {
 		fmt.Fprintf(&b, "  objective: %s\n", s.Objective)
 	}

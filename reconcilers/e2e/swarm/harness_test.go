@@ -400,14 +400,18 @@ type spec struct {
 }
 
 // manifest is the spec as e2eutil renders and applies it: the fixture's
-// model and input shape, every unit off the nodes labelled manager.
+// model and input shape, every unit off the nodes labelled manager, the
+// default benchmark settings.
 func (s spec) manifest() e2eutil.Spec {
 	model := s.model
 	if model == "" {
 		model = fixture.model
 	}
 	return e2eutil.Spec{Name: s.name, ModelPath: model, SourceHost: s.source, InputShape: fixture.shape,
-		GatewayPort: s.port, AvoidLabels: map[string]string{swarmrt.LabelNode: "manager"}}
+		GatewayPort: s.port, AvoidLabels: map[string]string{swarmrt.LabelNode: "manager"},
+		// The test logs predictions next to what is served (PREDICTION):
+		// the benchmark must time a warm program, as a user's default does.
+		Repeats: 10, Warmup: 2}
 }
 
 // apply writes the spec to a file and runs `papdlctl apply -f` on it.

@@ -62,6 +62,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	modelFileA := filepath.Join(b.Dir, "model-a.onnx")
 	e2eutil.ReplaceFile(t, fixture.model, modelFileA)
 	start := time.Now()
+	start0 := start
 	b.apply(spec{name: modelA, source: "node1", port: portA, model: modelFileA})
 	recA := b.waitReady(modelA, benchReadyTimeout, nil)
 	t.Logf("TIMING apply -> Ready (benchmark of every node included), source node1: %s", time.Since(start).Round(time.Millisecond))
@@ -142,6 +143,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	load := e2eutil.StartLoad(func(ctx context.Context) ([]byte, error) { return post(ctx, endpoint, input) },
 		fixture.mono, 2, 100*time.Millisecond)
 	defer load.Stop()
+	t.Logf("PROFILE %s +%s the steady client starts", modelA, time.Since(start0).Round(time.Second))
 	check := func(event string, since int, took time.Duration) {
 		t.Helper()
 		r := load.Report(since)
@@ -242,6 +244,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	}
 	b.mustPredict(modelA, recA.Status.Endpoint, "after the controller restart", fixture.monoV2)
 	logPrediction(t, modelA, b.Record(modelA).Status.Placement)
+	logProfileHistory(t, modelA, b.Events(modelA), start0)
 	load.Stop()
 
 	// 7. Delete the spec: nothing of the model is left on any node.
@@ -392,4 +395,19 @@ func logPrediction(t *testing.T, model string, pl *v1alpha1.PlacementStatus) {
 	}
 	t.Logf("PREDICTION %s latency: predicted %s, measured %s over %d requests", model,
 		ms(pl.PredictedLatencySeconds), ms(pl.MeasuredLatencySeconds), pl.MeasuredRequests)
+}
+
+// profileReasons are the events that say when a profile was measured or
+// changed and why: what the PREDICTION lines were predicted from.
+var profileReasons = []string{"Benchmarking", "Benchmarked", "Calibrated", "PredictionOff", "Placed", "PlacementChanged"}
+
+// logProfileHistory logs, with their time since start, the events of
+// model that measured, calibrated or replaced its profile and plan.
+func logProfileHistory(t *testing.T, model string, events []store.Event, start time.Time) {
+	t.Helper()
+	for _, e := range events {
+		if slices.Contains(profileReasons, e.Reason) {
+			t.Logf("PROFILE %s +%s %s (x%d): %s", model, e.Time.Sub(start).Round(time.Second), e.Reason, max(e.Count, 1), e.Message)
+		}
+	}
 }

@@ -344,7 +344,7 @@ func (s *session) ready(ctx context.Context, endpoint, revision string, pl *v1al
 	for i := range pl.Partitions {
 		pl.Partitions[i].Ready = true
 	}
-	s.observe(ctx, endpoint, pl)
+	s.observe(ctx, endpoint, servingKey(s.rec.PlanKey, revision, s.rec.ProfileKey), pl)
 	if s.rec.Status.LastAppliedRevision != revision {
 		s.event(false, "Ready", "revision %s is serving at %s", revision, endpoint)
 	}

@@ -37,6 +37,17 @@ type MetricsSnapshot struct {
 	ComputeSum   map[int]float64 `json:"computeSum,omitempty"`
 	ComputeCount map[int]float64 `json:"computeCount,omitempty"`
 	QueueSum     map[int]float64 `json:"queueSum,omitempty"`
+	// Serving names the plan, revision and profile when the snapshot was
+	// taken (see servingKey): a window whose two ends differ spans a
+	// change, mixes two plans' stages or ran next to a benchmark.
+	Serving string `json:"serving,omitempty"`
+}
+
+// servingKey names what a gateway serves and what predicted it: the plan,
+// the revision and the profile (a new profile means a benchmark ran on
+// the nodes in between).
+func servingKey(planKey, revision, profileKey string) string {
+	return planKey + "@" + revision + "/" + profileKey
 }
 
 // scrapeGateway reads the gateway's /metrics (bounded).
@@ -90,16 +101,26 @@ func scrapeGateway(ctx context.Context, endpoint string) (*MetricsSnapshot, erro
 }
 
 // observe fills the placement status's measured values from the window
-// since the last snapshot and acts on sustained divergence.
-func (s *session) observe(ctx context.Context, endpoint string, pl *v1alpha1.PlacementStatus) {
+// since the last snapshot and acts on sustained divergence. serving is
+// the servingKey of what the gateway serves now.
+func (s *session) observe(ctx context.Context, endpoint, serving string, pl *v1alpha1.PlacementStatus) {
 	snap, err := scrapeGateway(ctx, endpoint)
 	if err != nil {
 		return // metrics are an observation, never a reason to fail
 	}
+	snap.Serving = serving
 	prev := s.rec.Metrics
 	s.rec.Metrics = snap
 	if prev == nil || snap.LatencyCount < prev.LatencyCount {
 		return // first look, or the gateway restarted: no window yet
+	}
+	if prev.Serving != serving {
+		// The window spans a new plan, revision or benchmark: its requests
+		// ran on the old partitions, the new ones, or both, on nodes busy
+		// starting them or benchmarking. It is no measure of what serves
+		// now; the next window is.
+		s.rec.DivergentWindows = 0
+		return
 	}
 	n := snap.LatencyCount - prev.LatencyCount
 	if n < minWindowRequests {

@@ -62,9 +62,10 @@ func TestObservePredictionsAndDivergence(t *testing.T) {
 		return pl
 	}
 	ctx := context.Background()
-	s.observe(ctx, srv.URL, placement()) // first look: no window yet
+	const serving = "plan@rev"
+	s.observe(ctx, srv.URL, serving, placement()) // first look: no window yet
 	pl := placement()
-	s.observe(ctx, srv.URL, pl)
+	s.observe(ctx, srv.URL, serving, pl)
 	if pl.MeasuredLatencySeconds == nil || *pl.MeasuredLatencySeconds != 0.010 || pl.MeasuredRequests != 10 {
 		t.Fatalf("measured latency %v over %d requests, want 10ms over 10", pl.MeasuredLatencySeconds, pl.MeasuredRequests)
 	}
@@ -82,11 +83,11 @@ func TestObservePredictionsAndDivergence(t *testing.T) {
 	f.mu.Lock()
 	f.compute[1], f.latency = 0.008, 0.014
 	f.mu.Unlock()
-	s.observe(ctx, srv.URL, placement())
+	s.observe(ctx, srv.URL, serving, placement())
 	if s.rec.BenchmarkRequested != "" {
 		t.Fatal("one divergent window asked for a benchmark")
 	}
-	s.observe(ctx, srv.URL, placement())
+	s.observe(ctx, srv.URL, serving, placement())
 	if !strings.Contains(s.rec.BenchmarkRequested, "partition 1 on node1: measured 8.00 ms, predicted 4.00 ms") {
 		t.Fatalf("after two divergent windows: BenchmarkRequested = %q", s.rec.BenchmarkRequested)
 	}
@@ -95,13 +96,63 @@ func TestObservePredictionsAndDivergence(t *testing.T) {
 		t.Fatalf("calibration %v, want id1 (node1) at 2x", got)
 	}
 	s.rec.BenchmarkRequested = "" // the benchmark ran
-	s.observe(ctx, srv.URL, placement())
-	s.observe(ctx, srv.URL, placement())
+	s.observe(ctx, srv.URL, serving, placement())
+	s.observe(ctx, srv.URL, serving, placement())
 	if s.rec.BenchmarkRequested != "" {
 		t.Fatal("divergence asked for a second benchmark within the hour")
 	}
 	evs, err := st.Events("m", 0)
 	if err != nil || len(evs) == 0 || evs[len(evs)-1].Reason != "PredictionOff" {
 		t.Fatalf("events %v, %v: want PredictionOff", evs, err)
+	}
+}
+
+// TestObserveWindowAcrossAChangeIsNoWindow: a window whose ends saw
+// different plans, revisions or profiles mixes the old partitions'
+// requests with the new ones' (on nodes busy starting them or
+// benchmarking): it measures nothing and does not count toward
+// divergence; the window after it does.
+func TestObserveWindowAcrossAChangeIsNoWindow(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeMetrics{n: 10, latency: 0.010, compute: []float64{0.004}, compSum: make([]float64, 1)}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	s := &session{r: &Reconciler{Store: st, Log: zap.NewNop()}, log: zap.NewNop(), rec: &Record{Name: "m"}, name: "m"}
+	placement := func() *v1alpha1.PlacementStatus {
+		p := 0.004
+		return &v1alpha1.PlacementStatus{Partitions: []v1alpha1.PartitionStatus{{Node: "id0", Hostname: "node0", PredictedComputeSeconds: &p}}}
+	}
+	ctx := context.Background()
+	for _, step := range []struct {
+		serving     string
+		compute     float64
+		measured    bool // the window has a measurement
+		divergences int
+	}{
+		{"a@1", 0.004, false, 0}, // first look
+		{"a@1", 0.004, true, 0},
+		{"b@1", 0.012, false, 0}, // new plan: the window spans the change
+		{"b@1", 0.012, true, 1},
+		{"b@2", 0.012, false, 0}, // new revision: the same
+		{"b@2", 0.004, true, 0},
+		{"b@2/p2", 0.012, false, 0}, // a benchmark ran in between
+	} {
+		f.mu.Lock()
+		f.compute[0] = step.compute
+		f.mu.Unlock()
+		pl := placement()
+		s.observe(ctx, srv.URL, step.serving, pl)
+		if got := pl.MeasuredLatencySeconds != nil; got != step.measured {
+			t.Errorf("serving %s: measured %v, want %v", step.serving, got, step.measured)
+		}
+		if s.rec.DivergentWindows != step.divergences {
+			t.Errorf("serving %s: %d divergent windows, want %d", step.serving, s.rec.DivergentWindows, step.divergences)
+		}
+	}
+	if s.rec.BenchmarkRequested != "" {
+		t.Errorf("a benchmark was requested: %q", s.rec.BenchmarkRequested)
 	}
 }

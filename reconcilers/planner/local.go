@@ -322,21 +322,8 @@ func (p *problem) perturb(assign []int) []int {
 	for round, last := 0, 0; round < perturbRounds && round-last < perturbStall; round++ {
 		copy(st.assign, best)
 		st.refresh()
-		period := st.period()
-		on = on[:0]
-		for u := range p.U {
-			if st.onBusiest(u, period) {
-				on = append(on, u)
-			}
-		}
-		if len(on) == 0 {
+		if on = st.kick(rng, on); len(on) == 0 {
 			break
-		}
-		for range 1 + rng.IntN(4) {
-			u := on[rng.IntN(len(on))]
-			if n := rng.IntN(N); !math.IsInf(p.comp[u*N+n], 1) {
-				st.assign[u] = n
-			}
 		}
 		cand := p.improve(st.assign, perturbMoves)
 		if lat, per, ok := p.score(cand); ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLat) {
@@ -344,6 +331,36 @@ func (p *problem) perturb(assign []int) []int {
 		}
 	}
 	return best
+}
+
+// kick is one perturbation of the iterated local search: it moves one to
+// four units of the busiest stage (drawn from rng, with repeats) to nodes
+// drawn from rng, each through move, so the placement keeps fitting
+// memory and constraints. It returns the units it drew from (on's storage reused),
+// none when no unit is on the busiest stage.
+func (m *moveState) kick(rng *rand.Rand, on []int) []int {
+	p := m.p
+	N := p.N
+	period := m.period()
+	on = on[:0]
+	for u := range p.U {
+		if m.onBusiest(u, period) {
+			on = append(on, u)
+		}
+	}
+	if len(on) == 0 {
+		return on
+	}
+	for range 1 + rng.IntN(4) {
+		u := on[rng.IntN(len(on))]
+		if n := rng.IntN(N); n != m.assign[u] {
+			// Through move, like every move of the local search: a node
+			// that forbids u or has no room for it leaves u where it is.
+			m.move(u, n)
+		}
+	}
+	m.undo = m.undo[:0]
+	return on
 }
 
 // onBusiest reports whether unit u is on the busiest stage's node, or next

@@ -52,8 +52,8 @@ func (p *problem) stages(assign []int, nodeLoad, linkLoad []float64, used []int6
 	return period, spread, true
 }
 
-// improve returns a placement at least as good as assign (by busiest
-// stage, then latency) found by single-unit moves and swaps within
+// improve returns a placement at least as good as assign (valueFirst:
+// busiest stage, then latency, then complexity) found by single-unit moves and swaps within
 // maxMoves evaluations.
 func (p *problem) improve(assign []int, maxMoves int) []int {
 	N := p.N
@@ -143,9 +143,8 @@ func (p *problem) improve(assign []int, maxMoves int) []int {
 		}
 		period, spread = st.period(), st.spread
 	}
-	bestLat, bestPeriod, _ := p.score(assign)
-	lat, per, ok := p.score(st.assign)
-	if ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLat) {
+	start, _ := p.rank(assign, true)
+	if r, ok := p.rank(st.assign, true); ok && valueFirst.better(r, start) {
 		return st.assign
 	}
 	return assign
@@ -161,7 +160,7 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 	cur := append([]int(nil), assign...)
 	trial := make([]int, len(cur))
 	for {
-		best, bestValue := []int(nil), math.Inf(1)
+		best, bestRank := []int(nil), unranked()
 		for start := 0; start < p.U; {
 			end := start
 			for end < p.U && cur[end] == cur[start] {
@@ -182,16 +181,13 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 				for u := start; u < end; u++ {
 					trial[u] = n
 				}
-				lat, per, ok := p.score(trial)
-				if !ok || lat > maxLatency || per > maxPeriod || p.complexity(trial) >= p.complexity(cur) {
+				r, ok := p.rank(trial, throughput)
+				if !ok || r.latency > maxLatency || throughput && r.value > maxPeriod ||
+					r.complexity >= p.complexity(cur) {
 					continue
 				}
-				v := lat
-				if throughput {
-					v = per
-				}
-				if v < bestValue {
-					best, bestValue = append(best[:0], trial...), v
+				if valueFirst.better(r, bestRank) {
+					best, bestRank = append(best[:0], trial...), r
 				}
 			}
 			start = end
@@ -307,7 +303,8 @@ const (
 // perturb is an iterated local search from a local optimum: each round
 // moves a few units of the busiest node (or of the busiest link's ends)
 // to other nodes, drawn from a generator with a fixed seed, improves the
-// result, and keeps it if it is better by busiest stage, then latency.
+// result, and keeps it if it is better (valueFirst: busiest stage, then
+// latency, then complexity).
 // The same input always gives the same placement.
 func (p *problem) perturb(assign []int) []int {
 	N := p.N
@@ -317,7 +314,7 @@ func (p *problem) perturb(assign []int) []int {
 		return assign
 	}
 	best := assign
-	bestLat, bestPeriod, _ := p.score(best)
+	bestRank, _ := p.rank(best, true)
 	var on []int
 	for round, last := 0, 0; round < perturbRounds && round-last < perturbStall; round++ {
 		copy(st.assign, best)
@@ -326,8 +323,8 @@ func (p *problem) perturb(assign []int) []int {
 			break
 		}
 		cand := p.improve(st.assign, perturbMoves)
-		if lat, per, ok := p.score(cand); ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLat) {
-			best, bestLat, bestPeriod, last = slices.Clone(cand), lat, per, round
+		if r, ok := p.rank(cand, true); ok && valueFirst.better(r, bestRank) {
+			best, bestRank, last = slices.Clone(cand), r, round
 		}
 	}
 	return best

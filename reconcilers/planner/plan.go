@@ -114,32 +114,31 @@ func (p *problem) throughputStart(s1 *search, budget int) ([]int, float64, float
 	order := p.speedOrder()
 	srcFirst := append([]int{p.src}, slices.DeleteFunc(slices.Clone(order), func(n int) bool { return n == p.src })...)
 	var best []int
-	bestPeriod, bestLatency := math.Inf(1), math.Inf(1)
+	bestRank := unranked()
 	consider := func(seeds [][]int) {
 		for _, a := range seeds {
 			if a == nil {
 				continue
 			}
 			a = p.improve(a, improveMoves)
-			lat, per, ok := p.score(a)
-			if ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLatency) {
-				best, bestPeriod, bestLatency = a, per, lat
+			if r, ok := p.rank(a, true); ok && valueFirst.better(r, bestRank) {
+				best, bestRank = a, r
 			}
 		}
 	}
 	consider(append([][]int{s.bestAssign, p.chain(order), p.chain(srcFirst), stagePath}, p.periodSearch(s1.root)...))
-	if stageLower >= s1.root && !math.IsInf(bestPeriod, 1) && below(s1.root, bestPeriod) {
+	if stageLower >= s1.root && !math.IsInf(bestRank.value, 1) && below(s1.root, bestRank.value) {
 		// The stage bound binds: try to raise it by excluding what
 		// cannot be part of a placement better than the incumbent.
 		var paths [][]int
-		s1.root, paths = p.limitedStageBound(s1.root, bestPeriod, stageWeights)
+		s1.root, paths = p.limitedStageBound(s1.root, bestRank.value, stageWeights)
 		consider(paths)
 	}
 	if best != nil {
 		best = p.perturb(best)
-		bestLatency, bestPeriod, _ = p.score(best)
+		bestRank, _ = p.rank(best, true)
 	}
-	return best, bestPeriod, bestLatency
+	return best, bestRank.value, bestRank.latency
 }
 
 // evaluate computes the performance of an assignment from scratch, and
@@ -242,7 +241,9 @@ func (p *problem) buildPlan(prof *profile.ClusterProfile, obj v1alpha1.Objective
 // baselines evaluates every single-node placement; the best is chosen by
 // the objective among nodes that fit the whole model, ignoring constraints.
 func (p *problem) baselines(prof *profile.ClusterProfile, plan Totals, obj v1alpha1.Objective) Baselines {
-	single := func(n int) Baseline {
+	// single evaluates everything on n, and ranks it (valueFirst) by
+	// the totals, since p.rank would refuse a node the constraints forbid.
+	single := func(n int) (Baseline, placementRank) {
 		assign := make([]int, p.U)
 		var mem int64
 		for u := range assign {
@@ -253,26 +254,25 @@ func (p *problem) baselines(prof *profile.ClusterProfile, plan Totals, obj v1alp
 		b.Totals, _ = p.evaluate(prof, assign)
 		b.LatencySpeedup = ratio(b.Totals.LatencySeconds, plan.LatencySeconds)
 		b.ThroughputSpeedup = ratio(b.Totals.BottleneckSeconds, plan.BottleneckSeconds)
-		return b
+		r := placementRank{value: b.Totals.LatencySeconds, latency: b.Totals.LatencySeconds, complexity: p.complexity(assign)}
+		if obj == v1alpha1.ObjectiveThroughput {
+			r.value = b.Totals.BottleneckSeconds
+		}
+		return b, r
 	}
-	out := Baselines{Source: single(p.src)}
+	var out Baselines
+	out.Source, _ = single(p.src)
+	var bestRank placementRank
 	for n := range p.N {
-		b := single(n)
+		b, r := single(n)
 		if !b.FitsMemory {
 			continue
 		}
-		if out.BestSingleNode == nil || better(b.Totals, out.BestSingleNode.Totals, obj) {
-			out.BestSingleNode = &b
+		if out.BestSingleNode == nil || valueFirst.better(r, bestRank) {
+			out.BestSingleNode, bestRank = &b, r
 		}
 	}
 	return out
-}
-
-func better(a, b Totals, obj v1alpha1.Objective) bool {
-	if obj == v1alpha1.ObjectiveThroughput && a.BottleneckSeconds != b.BottleneckSeconds {
-		return a.BottleneckSeconds < b.BottleneckSeconds
-	}
-	return a.LatencySeconds < b.LatencySeconds
 }
 
 func ratio(a, b float64) float64 {

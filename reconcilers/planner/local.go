@@ -53,13 +53,15 @@ func (p *problem) stages(assign []int, nodeLoad, linkLoad []float64, used []int6
 }
 
 // improve returns a placement at least as good as assign (valueFirst:
-// busiest stage, then latency, then complexity) found by single-unit moves and swaps within
-// maxMoves evaluations.
-func (p *problem) improve(assign []int, maxMoves int) []int {
+// busiest stage, then latency, then complexity) found by single-unit
+// moves and swaps, and the moves it evaluated, at most maxMoves: a unit
+// moved to another node, two units exchanged, or each unit of a run
+// exchanged with another run counts one.
+func (p *problem) improve(assign []int, maxMoves int) (improved []int, moves int) {
 	N := p.N
 	st, ok := p.newMoveState(assign)
 	if !ok {
-		return assign
+		return assign, 0
 	}
 	period, spread := st.period(), st.spread
 	better := func() bool {
@@ -70,7 +72,6 @@ func (p *problem) improve(assign []int, maxMoves int) []int {
 		}
 		return false
 	}
-	moves := 0
 	// Single moves, then swaps off the busiest node, again while either
 	// helps: a swap can open single moves.
 	for round := true; round && moves < maxMoves; {
@@ -139,15 +140,17 @@ func (p *problem) improve(assign []int, maxMoves int) []int {
 			round = true
 		}
 		if !st.refresh() {
-			return assign // cannot happen: every move kept memory and constraints
+			return assign, min(moves, maxMoves) // cannot happen: every move kept memory and constraints
 		}
 		period, spread = st.period(), st.spread
 	}
+	// The counter may run past maxMoves by moves it then did not make.
+	moves = min(moves, maxMoves)
 	start, _ := p.rank(assign, true)
 	if r, ok := p.rank(st.assign, true); ok && valueFirst.better(r, start) {
-		return st.assign
+		return st.assign, moves
 	}
-	return assign
+	return assign, moves
 }
 
 // merge simplifies a placement greedily: it moves a whole partition onto
@@ -222,7 +225,9 @@ func (m *moveState) swapRuns(better func() bool, moves *int, maxMoves int) bool 
 					continue
 				}
 				ye := m.runEnd(y)
-				*moves += xe - x + ye - y
+				if *moves += xe - x + ye - y; *moves > maxMoves {
+					break // the exchange would overrun the allowance
+				}
 				var ok bool
 				if done, ok = m.moveRuns(x, xe, n, y, ye, b, done); !ok {
 					continue
@@ -293,12 +298,49 @@ func (m *moveState) busiestNode() int {
 }
 
 // perturbRounds and perturbMoves bound the iterated local search; it
-// stops after perturbStall rounds without a better placement.
+// stops after perturbStall rounds without a better placement. A kick
+// moves 1 to kickMoves units.
 const (
 	perturbRounds = 300
 	perturbStall  = 100
 	perturbMoves  = 20_000
+	kickMoves     = 4
 )
+
+// movesPerExpansion converts the search budget (Request.MaxExpansions)
+// into the local search's: one Solve's local search may evaluate at most
+// budget × movesPerExpansion moves (as improve counts them, plus each
+// unit a kick draws), shared by every improve and perturb call. A move
+// costs O(N), an expansion O(N) to O(N²). At the default budget the
+// allowance, 8 M moves, is above what the local search evaluated on the
+// benchmark's 200 × 16 instances (2.5–5.5 M), so it binds only when the
+// caller lowers the budget.
+const movesPerExpansion = 4
+
+// moveAllowance is what the local search of one Solve may still
+// evaluate, in moves, and what it has evaluated.
+type moveAllowance struct {
+	left, spent int
+}
+
+// newMoveAllowance is the allowance for a search budget of budget
+// expansions.
+func newMoveAllowance(budget int) *moveAllowance {
+	if budget > math.MaxInt/movesPerExpansion {
+		return &moveAllowance{left: math.MaxInt}
+	}
+	return &moveAllowance{left: max(budget, 0) * movesPerExpansion}
+}
+
+// grant is how many moves a step that would evaluate up to limit may
+// evaluate now.
+func (a *moveAllowance) grant(limit int) int { return max(0, min(limit, a.left)) }
+
+// spend records n moves evaluated.
+func (a *moveAllowance) spend(n int) {
+	a.left -= n
+	a.spent += n
+}
 
 // perturb is an iterated local search from a local optimum: each round
 // moves a few units of the busiest node (or of the busiest link's ends)
@@ -306,7 +348,7 @@ const (
 // result, and keeps it if it is better (valueFirst: busiest stage, then
 // latency, then complexity).
 // The same input always gives the same placement.
-func (p *problem) perturb(assign []int) []int {
+func (p *problem) perturb(assign []int, allowance *moveAllowance) []int {
 	N := p.N
 	rng := rand.New(rand.NewPCG(uint64(p.U), uint64(N)))
 	st, ok := p.newMoveState(assign)
@@ -316,13 +358,17 @@ func (p *problem) perturb(assign []int) []int {
 	best := assign
 	bestRank, _ := p.rank(best, true)
 	var on []int
-	for round, last := 0, 0; round < perturbRounds && round-last < perturbStall; round++ {
+	for round, last := 0, 0; round < perturbRounds && round-last < perturbStall && allowance.left > 0; round++ {
 		copy(st.assign, best)
 		st.refresh()
-		if on = st.kick(rng, on); len(on) == 0 {
+		var drawn int
+		on, drawn = st.kick(rng, on, allowance.grant(kickMoves))
+		allowance.spend(drawn)
+		if len(on) == 0 {
 			break
 		}
-		cand := p.improve(st.assign, perturbMoves)
+		cand, moves := p.improve(st.assign, allowance.grant(perturbMoves))
+		allowance.spend(moves)
 		if r, ok := p.rank(cand, true); ok && valueFirst.better(r, bestRank) {
 			best, bestRank, last = slices.Clone(cand), r, round
 		}
@@ -333,9 +379,10 @@ func (p *problem) perturb(assign []int) []int {
 // kick is one perturbation of the iterated local search: it moves one to
 // four units of the busiest stage (drawn from rng, with repeats) to nodes
 // drawn from rng, each through move, so the placement keeps fitting
-// memory and constraints. It returns the units it drew from (on's storage reused),
-// none when no unit is on the busiest stage.
-func (m *moveState) kick(rng *rand.Rand, on []int) []int {
+// memory and constraints; it makes at most maxMoves of them. It returns
+// the units it drew from (on's storage reused), none when no unit is on
+// the busiest stage, and the moves it drew.
+func (m *moveState) kick(rng *rand.Rand, on []int, maxMoves int) (units []int, moves int) {
 	p := m.p
 	N := p.N
 	period := m.period()
@@ -346,9 +393,10 @@ func (m *moveState) kick(rng *rand.Rand, on []int) []int {
 		}
 	}
 	if len(on) == 0 {
-		return on
+		return on, 0
 	}
-	for range 1 + rng.IntN(4) {
+	moves = min(1+rng.IntN(kickMoves), maxMoves)
+	for range moves {
 		u := on[rng.IntN(len(on))]
 		if n := rng.IntN(N); n != m.assign[u] {
 			// Through move, like every move of the local search: a node
@@ -357,7 +405,7 @@ func (m *moveState) kick(rng *rand.Rand, on []int) []int {
 		}
 	}
 	m.undo = m.undo[:0]
-	return on
+	return on, moves
 }
 
 // onBusiest reports whether unit u is on the busiest stage's node, or next

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"math"
+	"slices"
 	"testing"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
@@ -35,7 +37,7 @@ func TestKickKeepsMemory(t *testing.T) {
 		if !ok {
 			t.Fatal("newMoveState rejected a placement that fits")
 		}
-		on := st.kick(newRand(uint64(seed)), nil)
+		on, _ := st.kick(newRand(uint64(seed)), nil, kickMoves)
 		if len(on) == 0 {
 			t.Fatalf("seed %d: no unit on the busiest stage", seed)
 		}
@@ -60,12 +62,89 @@ func TestPerturbKeepsMemory(t *testing.T) {
 	p := tightTiny(t)
 	start := []int{0, 1, 0}
 	startLat, startPeriod, _ := p.score(start)
-	got := p.perturb(start)
+	got := p.perturb(start, newMoveAllowance(DefaultMaxExpansions))
 	lat, period, ok := p.score(got)
 	if !ok {
 		t.Fatalf("perturb returned %v, which overfills a node", got)
 	}
 	if below(startPeriod, period) || !below(period, startPeriod) && below(startLat, lat) {
 		t.Fatalf("perturb returned %v (period %g, latency %g), worse than its start (%g, %g)", got, period, lat, startPeriod, startLat)
+	}
+}
+
+// proportionalProblem is proportionalInstance's problem (throughput).
+func proportionalProblem(t *testing.T, seed uint64, nodes, units int) *problem {
+	t.Helper()
+	prof, req := proportionalInstance(seed, nodes, units)
+	p, err := newProblem(prof, &req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestImproveHonoursMaxMoves checks that improve evaluates no more moves
+// than it is allowed, and that the cap is what stops it: the same start
+// without a cap takes more.
+func TestImproveHonoursMaxMoves(t *testing.T) {
+	p := proportionalProblem(t, 0, 8, 60)
+	start := p.chain(p.speedOrder())
+	if _, _, ok := p.score(start); !ok {
+		t.Fatal("the chain does not fit")
+	}
+	_, free := p.improve(start, math.MaxInt)
+	for _, maxMoves := range []int{0, 1, 7, 100, free / 2} {
+		got, moves := p.improve(start, maxMoves)
+		if moves > maxMoves {
+			t.Errorf("maxMoves %d: improve evaluated %d moves", maxMoves, moves)
+		}
+		if _, _, ok := p.score(got); !ok {
+			t.Errorf("maxMoves %d: improve returned a placement that does not fit", maxMoves)
+		}
+		if maxMoves == 0 && !slices.Equal(got, start) {
+			t.Errorf("maxMoves 0: improve changed the placement")
+		}
+	}
+	if free <= 100 {
+		t.Fatalf("improve without a cap stopped after %d moves: the caps above bound nothing", free)
+	}
+}
+
+// TestLocalSearchHonoursBudget checks that the throughput incumbent's
+// local search (the seeds' improve and the iterated local search) spends
+// at most budget × movesPerExpansion moves, counted, for the search
+// budget the caller set; and that the default budget is not what stops
+// it on this instance, so the small budgets really bound it.
+func TestLocalSearchHonoursBudget(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		budget int
+	}{
+		{"one expansion", 1},
+		{"ten expansions", 10},
+		{"a thousand expansions", 1000},
+		{"the default", DefaultMaxExpansions},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := proportionalProblem(t, 1, 8, 60)
+			s1 := newSearch(p, true, math.Inf(1), tt.budget)
+			moves := newMoveAllowance(tt.budget)
+			inc, _, _ := p.throughputStart(s1, tt.budget, moves)
+			if inc == nil {
+				t.Fatal("no incumbent")
+			}
+			if _, _, ok := p.score(inc); !ok {
+				t.Fatal("the incumbent does not fit")
+			}
+			allowed := tt.budget * movesPerExpansion
+			if moves.spent > allowed {
+				t.Errorf("the local search evaluated %d moves, the budget allows %d", moves.spent, allowed)
+			}
+			if tt.budget == DefaultMaxExpansions && moves.spent < 2*1000*movesPerExpansion {
+				t.Errorf("with the default budget the local search evaluated only %d moves: "+
+					"the smaller budgets bound nothing", moves.spent)
+			}
+			t.Logf("budget %d: %d moves", tt.budget, moves.spent)
+		})
 	}
 }

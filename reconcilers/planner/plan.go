@@ -42,7 +42,7 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		assign, optimal, lower, expansions = s.bestAssign, !s.aborted, s.root, s.expansions
 	} else {
 		s1 := newSearch(p, true, math.Inf(1), budget)
-		inc, period, latency := p.throughputStart(s1, budget)
+		inc, period, latency := p.throughputStart(s1, budget, newMoveAllowance(budget))
 		s1.solve(inc, period, latency)
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {
@@ -105,8 +105,9 @@ const improveMoves = 300_000
 // chains over the nodes in speed order (with and without the source
 // first), the period scan's packings and the stage bounds' minimising
 // placements, each improved by local search, then the iterated local
-// search from the best; nil if none fits.
-func (p *problem) throughputStart(s1 *search, budget int) ([]int, float64, float64) {
+// search from the best, the local search spending from moves; nil if none
+// fits.
+func (p *problem) throughputStart(s1 *search, budget int, moves *moveAllowance) ([]int, float64, float64) {
 	stageLower, stagePath, stageWeights := p.stageBound(s1.weights, math.Inf(1), stageIterations)
 	s1.root = max(s1.root, stageLower)
 	s := newSearch(p, false, math.Inf(1), budget)
@@ -120,7 +121,9 @@ func (p *problem) throughputStart(s1 *search, budget int) ([]int, float64, float
 			if a == nil {
 				continue
 			}
-			a = p.improve(a, improveMoves)
+			var n int
+			a, n = p.improve(a, moves.grant(improveMoves))
+			moves.spend(n)
 			if r, ok := p.rank(a, true); ok && valueFirst.better(r, bestRank) {
 				best, bestRank = a, r
 			}
@@ -135,7 +138,7 @@ func (p *problem) throughputStart(s1 *search, budget int) ([]int, float64, float
 		consider(paths)
 	}
 	if best != nil {
-		best = p.perturb(best)
+		best = p.perturb(best, moves)
 		bestRank, _ = p.rank(best, true)
 	}
 	return best, bestRank.value, bestRank.latency

@@ -148,3 +148,13 @@ func TestLocalSearchHonoursBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultBudgetCoversLocalSearch checks movesPerExpansion's promise:
+// at the default budget the allowance covers every move the fixed caps
+// let the local search evaluate, so only a lowered budget binds it.
+func TestDefaultBudgetCoversLocalSearch(t *testing.T) {
+	most := incumbentSeeds*improveMoves + perturbRounds*(perturbMoves+kickMoves)
+	if allowed := newMoveAllowance(DefaultMaxExpansions).left; allowed < most {
+		t.Fatalf("the default budget allows %d moves, the caps %d", allowed, most)
+	}
+}

@@ -99,6 +99,12 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 // placement of the throughput incumbent.
 const improveMoves = 300_000
 
+// incumbentSeeds is the most starting placements throughputStart
+// improves: the latency optimum, two chains, the stage bound's placement,
+// the period scan's packings and one placement per limited stage bound
+// check.
+const incumbentSeeds = 4 + periodPlacements + limitSteps
+
 // throughputStart raises the throughput search's root bound with the
 // stage-weight bounds and returns its incumbent: the best, by busiest
 // stage then latency, of the latency-optimal placement, one-run-per-node

@@ -106,8 +106,9 @@ const improveMoves = 300_000
 const incumbentSeeds = 4 + periodPlacements + limitSteps
 
 // throughputStart raises the throughput search's root bound with the
-// stage-weight bounds and returns its incumbent: the best, by busiest
-// stage then latency, of the latency-optimal placement, one-run-per-node
+// stage-weight bounds and returns its incumbent: the best (valueFirst:
+// busiest stage, then latency, then complexity) of the latency-optimal
+// placement, one-run-per-node
 // chains over the nodes in speed order (with and without the source
 // first), the period scan's packings and the stage bounds' minimising
 // placements, each improved by local search, then the iterated local

@@ -53,19 +53,38 @@ func (p *problem) stages(assign []int, nodeLoad, linkLoad []float64, used []int6
 }
 
 // improve returns a placement at least as good as assign (valueFirst:
-// busiest stage, then latency, then complexity) found by single-unit
-// moves and swaps, and the moves it evaluated, at most maxMoves: a unit
-// moved to another node, two units exchanged, or each unit of a run
-// exchanged with another run counts one.
+// busiest stage, then latency, then complexity) found by descend, and
+// the moves it evaluated, at most maxMoves.
 func (p *problem) improve(assign []int, maxMoves int) (improved []int, moves int) {
-	N := p.N
 	st, ok := p.newMoveState(assign)
 	if !ok {
 		return assign, 0
 	}
-	period, spread := st.period(), st.spread
+	if moves, ok = st.descend(maxMoves); !ok {
+		return assign, moves // cannot happen: every move keeps memory and constraints
+	}
+	start, _ := p.rank(assign, true)
+	if r, ok := p.rank(st.assign, true); ok && valueFirst.better(r, start) {
+		return st.assign, moves
+	}
+	return assign, moves
+}
+
+// descend improves m's placement by single-unit moves, swaps of a unit
+// on the busiest node with one elsewhere and swaps of runs, each kept
+// when it lowers the busiest stage or keeps it and lowers the sum of
+// squared stage times, until none helps or maxMoves moves are evaluated:
+// a unit moved to another node, two units exchanged, or each unit of a
+// run exchanged with another run counts one. It returns the moves it
+// evaluated (at most maxMoves; each costs at most two calls of move), and
+// ok false when the placement stopped fitting (it cannot: every move
+// keeps memory and constraints).
+func (m *moveState) descend(maxMoves int) (moves int, ok bool) {
+	p := m.p
+	N := p.N
+	period, spread := m.period(), m.spread
 	better := func() bool {
-		per, spr := st.period(), st.spread
+		per, spr := m.period(), m.spread
 		if below(per, period) || !below(period, per) && spr < spread*(1-1e-12) {
 			period, spread = per, spr
 			return true
@@ -80,77 +99,72 @@ func (p *problem) improve(assign []int, maxMoves int) (improved []int, moves int
 			improved = false
 			for u := range p.U {
 				for n := range N {
-					old := st.assign[u]
+					old := m.assign[u]
 					if n == old {
 						continue
 					}
 					if moves++; moves > maxMoves {
 						break
 					}
-					if mark, ok := st.move(u, n); ok && !better() {
-						st.revert(mark, u, old)
+					if mark, ok := m.move(u, n); ok && !better() {
+						m.revert(mark, u, old)
 					} else if ok {
 						improved = true
 					}
 				}
 			}
-			st.undo = st.undo[:0]
+			m.undo = m.undo[:0]
 		}
 		// Swaps: a unit on the busiest node trades places with a unit
 		// elsewhere, while that helps.
 		for moves < maxMoves {
-			b := st.busiestNode()
+			b := m.busiestNode()
 			if b < 0 {
 				break
 			}
 			found := false
 			for x := 0; x < p.U && !found && moves < maxMoves; x++ {
-				if st.assign[x] != b {
+				if m.assign[x] != b {
 					continue
 				}
 				for y := range p.U {
-					n := st.assign[y]
+					n := m.assign[y]
 					if n == b {
 						continue
 					}
 					if moves++; moves > maxMoves {
 						break
 					}
-					m1, ok := st.move(x, n)
+					m1, ok := m.move(x, n)
 					if !ok {
 						continue
 					}
-					m2, ok := st.move(y, b)
+					m2, ok := m.move(y, b)
 					if ok && better() {
 						found, round = true, true
 						break
 					}
 					if ok {
-						st.revert(m2, y, n)
+						m.revert(m2, y, n)
 					}
-					st.revert(m1, x, b)
+					m.revert(m1, x, b)
 				}
 			}
-			st.undo = st.undo[:0]
+			m.undo = m.undo[:0]
 			if !found {
 				break
 			}
 		}
-		if st.swapRuns(better, &moves, maxMoves) {
+		if m.swapRuns(better, &moves, maxMoves) {
 			round = true
 		}
-		if !st.refresh() {
-			return assign, min(moves, maxMoves) // cannot happen: every move kept memory and constraints
+		if !m.refresh() {
+			return min(moves, maxMoves), false
 		}
-		period, spread = st.period(), st.spread
+		period, spread = m.period(), m.spread
 	}
 	// The counter may run past maxMoves by moves it then did not make.
-	moves = min(moves, maxMoves)
-	start, _ := p.rank(assign, true)
-	if r, ok := p.rank(st.assign, true); ok && valueFirst.better(r, start) {
-		return st.assign, moves
-	}
-	return assign, moves
+	return min(moves, maxMoves), true
 }
 
 // merge simplifies a placement greedily: it moves a whole partition onto

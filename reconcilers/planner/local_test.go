@@ -98,6 +98,15 @@ func TestImproveHonoursMaxMoves(t *testing.T) {
 		if moves > maxMoves {
 			t.Errorf("maxMoves %d: improve evaluated %d moves", maxMoves, moves)
 		}
+		// The work itself, counted where it is done: a move evaluated
+		// calls move at most twice (a swap).
+		st, _ := p.newMoveState(start)
+		if _, ok := st.descend(maxMoves); !ok {
+			t.Fatalf("maxMoves %d: the placement stopped fitting", maxMoves)
+		}
+		if st.calls > 2*maxMoves {
+			t.Errorf("maxMoves %d: descend called move %d times", maxMoves, st.calls)
+		}
 		if _, _, ok := p.score(got); !ok {
 			t.Errorf("maxMoves %d: improve returned a placement that does not fit", maxMoves)
 		}

@@ -127,7 +127,7 @@ func (p *problem) stageBound(start []float64, limit float64, iterations int) (fl
 	load := make([]float64, S)
 	path := make([]int, U)
 	var best []int
-	bestPeriod, bestLatency, bound, rate := math.Inf(1), math.Inf(1), 0.0, 0.2
+	bestRank, bound, rate := unranked(), 0.0, 0.2
 	step := func(u, m, n int) float64 { // weighted cost of the hop into unit u (u = U: the return)
 		if m == n {
 			return 0
@@ -195,8 +195,8 @@ func (p *problem) stageBound(start []float64, limit float64, iterations int) (fl
 			load[prev] += p.overhead
 			load[p.src] += p.overhead
 		}
-		if lat, per, ok := p.score(path); ok && (per < bestPeriod || per == bestPeriod && lat < bestLatency) {
-			best, bestPeriod, bestLatency = append(best[:0], path...), per, lat
+		if r, ok := p.rank(path, true); ok && valueFirst.better(r, bestRank) {
+			best, bestRank = append(best[:0], path...), r
 		}
 		if value <= 0 {
 			break

@@ -52,25 +52,45 @@ func (p *problem) stages(assign []int, nodeLoad, linkLoad []float64, used []int6
 	return period, spread, true
 }
 
-// improve returns a placement at least as good as assign (by busiest
-// stage, then latency) found by single-unit moves and swaps within
-// maxMoves evaluations.
-func (p *problem) improve(assign []int, maxMoves int) []int {
-	N := p.N
+// improve returns a placement at least as good as assign (valueFirst:
+// busiest stage, then latency, then complexity) found by descend, and
+// the moves it evaluated, at most maxMoves.
+func (p *problem) improve(assign []int, maxMoves int) (improved []int, moves int) {
 	st, ok := p.newMoveState(assign)
 	if !ok {
-		return assign
+		return assign, 0
 	}
-	period, spread := st.period(), st.spread
+	if moves, ok = st.descend(maxMoves); !ok {
+		return assign, moves // cannot happen: every move keeps memory and constraints
+	}
+	start, _ := p.rank(assign, true)
+	if r, ok := p.rank(st.assign, true); ok && valueFirst.better(r, start) {
+		return st.assign, moves
+	}
+	return assign, moves
+}
+
+// descend improves m's placement by single-unit moves, swaps of a unit
+// on the busiest node with one elsewhere and swaps of runs, each kept
+// when it lowers the busiest stage or keeps it and lowers the sum of
+// squared stage times, until none helps or maxMoves moves are evaluated:
+// a unit moved to another node, two units exchanged, or each unit of a
+// run exchanged with another run counts one. It returns the moves it
+// evaluated (at most maxMoves; each costs at most two calls of move), and
+// ok false when the placement stopped fitting (it cannot: every move
+// keeps memory and constraints).
+func (m *moveState) descend(maxMoves int) (moves int, ok bool) {
+	p := m.p
+	N := p.N
+	period, spread := m.period(), m.spread
 	better := func() bool {
-		per, spr := st.period(), st.spread
+		per, spr := m.period(), m.spread
 		if below(per, period) || !below(period, per) && spr < spread*(1-1e-12) {
 			period, spread = per, spr
 			return true
 		}
 		return false
 	}
-	moves := 0
 	// Single moves, then swaps off the busiest node, again while either
 	// helps: a swap can open single moves.
 	for round := true; round && moves < maxMoves; {
@@ -79,76 +99,72 @@ func (p *problem) improve(assign []int, maxMoves int) []int {
 			improved = false
 			for u := range p.U {
 				for n := range N {
-					old := st.assign[u]
+					old := m.assign[u]
 					if n == old {
 						continue
 					}
 					if moves++; moves > maxMoves {
 						break
 					}
-					if mark, ok := st.move(u, n); ok && !better() {
-						st.revert(mark, u, old)
+					if mark, ok := m.move(u, n); ok && !better() {
+						m.revert(mark, u, old)
 					} else if ok {
 						improved = true
 					}
 				}
 			}
-			st.undo = st.undo[:0]
+			m.undo = m.undo[:0]
 		}
 		// Swaps: a unit on the busiest node trades places with a unit
 		// elsewhere, while that helps.
 		for moves < maxMoves {
-			b := st.busiestNode()
+			b := m.busiestNode()
 			if b < 0 {
 				break
 			}
 			found := false
 			for x := 0; x < p.U && !found && moves < maxMoves; x++ {
-				if st.assign[x] != b {
+				if m.assign[x] != b {
 					continue
 				}
 				for y := range p.U {
-					n := st.assign[y]
+					n := m.assign[y]
 					if n == b {
 						continue
 					}
 					if moves++; moves > maxMoves {
 						break
 					}
-					m1, ok := st.move(x, n)
+					m1, ok := m.move(x, n)
 					if !ok {
 						continue
 					}
-					m2, ok := st.move(y, b)
+					m2, ok := m.move(y, b)
 					if ok && better() {
 						found, round = true, true
 						break
 					}
 					if ok {
-						st.revert(m2, y, n)
+						m.revert(m2, y, n)
 					}
-					st.revert(m1, x, b)
+					m.revert(m1, x, b)
 				}
 			}
-			st.undo = st.undo[:0]
+			m.undo = m.undo[:0]
 			if !found {
 				break
 			}
 		}
-		if st.swapRuns(better, &moves, maxMoves) {
+		if m.swapRuns(better, &moves, maxMoves) {
 			round = true
 		}
-		if !st.refresh() {
-			return assign // cannot happen: every move kept memory and constraints
+		if !m.refresh() {
+			return min(moves, maxMoves), false
 		}
-		period, spread = st.period(), st.spread
+		period, spread = m.period(), m.spread
 	}
-	bestLat, bestPeriod, _ := p.score(assign)
-	lat, per, ok := p.score(st.assign)
-	if ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLat) {
-		return st.assign
-	}
-	return assign
+	// The counter may run past maxMoves by moves it then did not make.
+	return min(moves, maxMoves), true
 }
 
 // merge simplifies a placement greedily: it moves a whole partition onto
@@ -161,7 +177,7 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 	cur := append([]int(nil), assign...)
 	trial := make([]int, len(cur))
 	for {
-		best, bestValue := []int(nil), math.Inf(1)
+		best, bestRank := []int(nil), unranked()
 		for start := 0; start < p.U; {
 			end := start
 			for end < p.U && cur[end] == cur[start] {
@@ -182,16 +198,13 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 				for u := start; u < end; u++ {
 					trial[u] = n
 				}
-				lat, per, ok := p.score(trial)
-				if !ok || lat > maxLatency || per > maxPeriod || p.complexity(trial) >= p.complexity(cur) {
+				r, ok := p.rank(trial, throughput)
+				if !ok || r.latency > maxLatency || throughput && r.value > maxPeriod ||
+					r.complexity >= p.complexity(cur) {
 					continue
 				}
-				v := lat
-				if throughput {
-					v = per
-				}
-				if v < bestValue {
-					best, bestValue = append(best[:0], trial...), v
+				if valueFirst.better(r, bestRank) {
+					best, bestRank = append(best[:0], trial...), r
 				}
 			}
 			start = end
@@ -226,7 +239,9 @@ func (m *moveState) swapRuns(better func() bool, moves *int, maxMoves int) bool 
 					continue
 				}
 				ye := m.runEnd(y)
-				*moves += xe - x + ye - y
+				if *moves += xe - x + ye - y; *moves > maxMoves {
+					break // the exchange would overrun the allowance
+				}
 				var ok bool
 				if done, ok = m.moveRuns(x, xe, n, y, ye, b, done); !ok {
 					continue
@@ -297,19 +312,60 @@ func (m *moveState) busiestNode() int {
 }
 
 // perturbRounds and perturbMoves bound the iterated local search; it
-// stops after perturbStall rounds without a better placement.
+// stops after perturbStall rounds without a better placement. A kick
+// moves 1 to kickMoves units.
 const (
 	perturbRounds = 300
 	perturbStall  = 100
 	perturbMoves  = 20_000
+	kickMoves     = 4
 )
+
+// movesPerExpansion converts the search budget (Request.MaxExpansions)
+// into the local search's: one Solve's local search may evaluate at most
+// budget × movesPerExpansion moves (as improve counts them, plus each
+// unit a kick draws), shared by every improve and perturb call. A move
+// costs O(N), an expansion O(N) to O(N²). 6 makes the default budget's
+// allowance, 12 M moves, cover the most the fixed caps allow (at most
+// incumbentSeeds seeds of improveMoves, then perturbRounds rounds of
+// perturbMoves and kickMoves: 11.4 M; TestDefaultBudgetCoversLocalSearch),
+// so the default budget searches as before and the allowance binds only
+// when the caller lowers the budget. The benchmark's 200 × 16 instances
+// evaluate 2.5–5.5 M moves.
+const movesPerExpansion = 6
+
+// moveAllowance is what the local search of one Solve may still
+// evaluate, in moves, and what it has evaluated.
+type moveAllowance struct {
+	left, spent int
+}
+
+// newMoveAllowance is the allowance for a search budget of budget
+// expansions.
+func newMoveAllowance(budget int) *moveAllowance {
+	if budget > math.MaxInt/movesPerExpansion {
+		return &moveAllowance{left: math.MaxInt}
+	}
+	return &moveAllowance{left: max(budget, 0) * movesPerExpansion}
+}
+
+// grant is how many moves a step that would evaluate up to limit may
+// evaluate now.
+func (a *moveAllowance) grant(limit int) int { return max(0, min(limit, a.left)) }
+
+// spend records n moves evaluated.
+func (a *moveAllowance) spend(n int) {
+	a.left -= n
+	a.spent += n
+}
 
 // perturb is an iterated local search from a local optimum: each round
 // moves a few units of the busiest node (or of the busiest link's ends)
 // to other nodes, drawn from a generator with a fixed seed, improves the
-// result, and keeps it if it is better by busiest stage, then latency.
+// result, and keeps it if it is better (valueFirst: busiest stage, then
+// latency, then complexity).
 // The same input always gives the same placement.
-func (p *problem) perturb(assign []int) []int {
+func (p *problem) perturb(assign []int, allowance *moveAllowance) []int {
 	N := p.N
 	rng := rand.New(rand.NewPCG(uint64(p.U), uint64(N)))
 	st, ok := p.newMoveState(assign)
@@ -317,33 +373,56 @@ func (p *problem) perturb(assign []int) []int {
 		return assign
 	}
 	best := assign
-	bestLat, bestPeriod, _ := p.score(best)
+	bestRank, _ := p.rank(best, true)
 	var on []int
-	for round, last := 0, 0; round < perturbRounds && round-last < perturbStall; round++ {
+	for round, last := 0, 0; round < perturbRounds && round-last < perturbStall && allowance.left > 0; round++ {
 		copy(st.assign, best)
 		st.refresh()
-		period := st.period()
-		on = on[:0]
-		for u := range p.U {
-			if st.onBusiest(u, period) {
-				on = append(on, u)
-			}
-		}
+		var drawn int
+		on, drawn = st.kick(rng, on, allowance.grant(kickMoves))
+		allowance.spend(drawn)
 		if len(on) == 0 {
 			break
 		}
-		for range 1 + rng.IntN(4) {
-			u := on[rng.IntN(len(on))]
-			if n := rng.IntN(N); !math.IsInf(p.comp[u*N+n], 1) {
-				st.assign[u] = n
-			}
-		}
-		cand := p.improve(st.assign, perturbMoves)
-		if lat, per, ok := p.score(cand); ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLat) {
-			best, bestLat, bestPeriod, last = slices.Clone(cand), lat, per, round
+		cand, moves := p.improve(st.assign, allowance.grant(perturbMoves))
+		allowance.spend(moves)
+		if r, ok := p.rank(cand, true); ok && valueFirst.better(r, bestRank) {
+			best, bestRank, last = slices.Clone(cand), r, round
 		}
 	}
 	return best
+}
+
+// kick is one perturbation of the iterated local search: it moves one to
+// four units of the busiest stage (drawn from rng, with repeats) to nodes
+// drawn from rng, each through move, so the placement keeps fitting
+// memory and constraints; it makes at most maxMoves of them. It returns
+// the units it drew from (on's storage reused), none when no unit is on
+// the busiest stage, and the moves it drew.
+func (m *moveState) kick(rng *rand.Rand, on []int, maxMoves int) (units []int, moves int) {
+	p := m.p
+	N := p.N
+	period := m.period()
+	on = on[:0]
+	for u := range p.U {
+		if m.onBusiest(u, period) {
+			on = append(on, u)
+		}
+	}
+	if len(on) == 0 {
+		return on, 0
+	}
+	moves = min(1+rng.IntN(kickMoves), maxMoves)
+	for range moves {
+		u := on[rng.IntN(len(on))]
+		if n := rng.IntN(N); n != m.assign[u] {
+			// Through move, like every move of the local search: a node
+			// that forbids u or has no room for it leaves u where it is.
+			m.move(u, n)
+		}
+	}
+	m.undo = m.undo[:0]
+	return on, moves
 }
 
 // onBusiest reports whether unit u is on the busiest stage's node, or next

@@ -22,6 +22,8 @@ type moveState struct {
 	spread  float64
 	// undo holds the stage values a move overwrote, newest last.
 	undo []stageValue
+	// calls counts the calls of move, the work a search on m has done.
+	calls int
 }
 
 type stageValue struct {
@@ -98,6 +100,7 @@ func (m *moveState) contribute(u, n int, sign float64) {
 // move puts unit u on n and returns the undo mark to revert it with; ok is
 // false (nothing changed) when n is forbidden or full.
 func (m *moveState) move(u, n int) (mark int, ok bool) {
+	m.calls++
 	p := m.p
 	N := p.N
 	a := m.assign[u]

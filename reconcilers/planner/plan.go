@@ -42,7 +42,7 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 		assign, optimal, lower, expansions = s.bestAssign, !s.aborted, s.root, s.expansions
 	} else {
 		s1 := newSearch(p, true, math.Inf(1), budget)
-		inc, period, latency := p.throughputStart(s1, budget)
+		inc, period, latency := p.throughputStart(s1, budget, newMoveAllowance(budget))
 		s1.solve(inc, period, latency)
 		assign, optimal, lower, expansions = s1.bestAssign, !s1.aborted, s1.root, s1.expansions
 		if assign != nil {
@@ -99,14 +99,22 @@ func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
 // placement of the throughput incumbent.
 const improveMoves = 300_000
 
+// incumbentSeeds is the most starting placements throughputStart
+// improves: the latency optimum, two chains, the stage bound's placement,
+// the period scan's packings and one placement per limited stage bound
+// check.
+const incumbentSeeds = 4 + periodPlacements + limitSteps
+
 // throughputStart raises the throughput search's root bound with the
-// stage-weight bounds and returns its incumbent: the best, by busiest
-// stage then latency, of the latency-optimal placement, one-run-per-node
+// stage-weight bounds and returns its incumbent: the best (valueFirst:
+// busiest stage, then latency, then complexity) of the latency-optimal
+// placement, one-run-per-node
 // chains over the nodes in speed order (with and without the source
 // first), the period scan's packings and the stage bounds' minimising
 // placements, each improved by local search, then the iterated local
-// search from the best; nil if none fits.
-func (p *problem) throughputStart(s1 *search, budget int) ([]int, float64, float64) {
+// search from the best, the local search spending from moves; nil if none
+// fits.
+func (p *problem) throughputStart(s1 *search, budget int, moves *moveAllowance) ([]int, float64, float64) {
 	stageLower, stagePath, stageWeights := p.stageBound(s1.weights, math.Inf(1), stageIterations)
 	s1.root = max(s1.root, stageLower)
 	s := newSearch(p, false, math.Inf(1), budget)
@@ -114,32 +122,33 @@ func (p *problem) throughputStart(s1 *search, budget int) ([]int, float64, float
 	order := p.speedOrder()
 	srcFirst := append([]int{p.src}, slices.DeleteFunc(slices.Clone(order), func(n int) bool { return n == p.src })...)
 	var best []int
-	bestPeriod, bestLatency := math.Inf(1), math.Inf(1)
+	bestRank := unranked()
 	consider := func(seeds [][]int) {
 		for _, a := range seeds {
 			if a == nil {
 				continue
 			}
-			a = p.improve(a, improveMoves)
-			lat, per, ok := p.score(a)
-			if ok && (below(per, bestPeriod) || !below(bestPeriod, per) && lat < bestLatency) {
-				best, bestPeriod, bestLatency = a, per, lat
+			var n int
+			a, n = p.improve(a, moves.grant(improveMoves))
+			moves.spend(n)
+			if r, ok := p.rank(a, true); ok && valueFirst.better(r, bestRank) {
+				best, bestRank = a, r
 			}
 		}
 	}
 	consider(append([][]int{s.bestAssign, p.chain(order), p.chain(srcFirst), stagePath}, p.periodSearch(s1.root)...))
-	if stageLower >= s1.root && !math.IsInf(bestPeriod, 1) && below(s1.root, bestPeriod) {
+	if stageLower >= s1.root && !math.IsInf(bestRank.value, 1) && below(s1.root, bestRank.value) {
 		// The stage bound binds: try to raise it by excluding what
 		// cannot be part of a placement better than the incumbent.
 		var paths [][]int
-		s1.root, paths = p.limitedStageBound(s1.root, bestPeriod, stageWeights)
+		s1.root, paths = p.limitedStageBound(s1.root, bestRank.value, stageWeights)
 		consider(paths)
 	}
 	if best != nil {
-		best = p.perturb(best)
-		bestLatency, bestPeriod, _ = p.score(best)
+		best = p.perturb(best, moves)
+		bestRank, _ = p.rank(best, true)
 	}
-	return best, bestPeriod, bestLatency
+	return best, bestRank.value, bestRank.latency
 }
 
 // evaluate computes the performance of an assignment from scratch, and
@@ -242,7 +251,9 @@ func (p *problem) buildPlan(prof *profile.ClusterProfile, obj v1alpha1.Objective
 // baselines evaluates every single-node placement; the best is chosen by
 // the objective among nodes that fit the whole model, ignoring constraints.
 func (p *problem) baselines(prof *profile.ClusterProfile, plan Totals, obj v1alpha1.Objective) Baselines {
-	single := func(n int) Baseline {
+	// single evaluates everything on n, and ranks it (valueFirst) by
+	// the totals, since p.rank would refuse a node the constraints forbid.
+	single := func(n int) (Baseline, placementRank) {
 		assign := make([]int, p.U)
 		var mem int64
 		for u := range assign {
@@ -253,26 +264,25 @@ func (p *problem) baselines(prof *profile.ClusterProfile, plan Totals, obj v1alp
 		b.Totals, _ = p.evaluate(prof, assign)
 		b.LatencySpeedup = ratio(b.Totals.LatencySeconds, plan.LatencySeconds)
 		b.ThroughputSpeedup = ratio(b.Totals.BottleneckSeconds, plan.BottleneckSeconds)
-		return b
+		r := placementRank{value: b.Totals.LatencySeconds, latency: b.Totals.LatencySeconds, complexity: p.complexity(assign)}
+		if obj == v1alpha1.ObjectiveThroughput {
+			r.value = b.Totals.BottleneckSeconds
+		}
+		return b, r
 	}
-	out := Baselines{Source: single(p.src)}
+	var out Baselines
+	out.Source, _ = single(p.src)
+	var bestRank placementRank
 	for n := range p.N {
-		b := single(n)
+		b, r := single(n)
 		if !b.FitsMemory {
 			continue
 		}
-		if out.BestSingleNode == nil || better(b.Totals, out.BestSingleNode.Totals, obj) {
-			out.BestSingleNode = &b
+		if out.BestSingleNode == nil || valueFirst.better(r, bestRank) {
+			out.BestSingleNode, bestRank = &b, r
 		}
 	}
 	return out
-}
-
-func better(a, b Totals, obj v1alpha1.Objective) bool {
-	if obj == v1alpha1.ObjectiveThroughput && a.BottleneckSeconds != b.BottleneckSeconds {
-		return a.BottleneckSeconds < b.BottleneckSeconds
-	}
-	return a.LatencySeconds < b.LatencySeconds
 }
 
 func ratio(a, b float64) float64 {

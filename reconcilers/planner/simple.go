@@ -84,9 +84,10 @@ func (s *search) solveSimple(incumbent []int, value, latency float64, complexity
 		s.lagrange()
 		// The ascent may have met a placement of lower latency: start from
 		// it only if it is within the limit and no more complex.
-		if c := s.p.complexity(s.bestAssign); !below(s.maxLat, s.bestLat) &&
-			(c < complexity || c == complexity && below(s.bestLat, latency)) {
-			incumbent, value, latency, complexity = s.bestAssign, s.best, s.bestLat, c
+		found := placementRank{value: s.bestLat, latency: s.bestLat, complexity: s.p.complexity(s.bestAssign)}
+		start := placementRank{value: latency, latency: latency, complexity: complexity}
+		if !below(s.maxLat, s.bestLat) && complexityFirst.better(found, start) {
+			incumbent, value, latency, complexity = s.bestAssign, s.best, s.bestLat, found.complexity
 		}
 		s.bestC = complexity
 		// Budgets above the incumbent's complexity are never needed.

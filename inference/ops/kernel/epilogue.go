@@ -195,53 +195,77 @@ func addClamp(p isa, dst, add []float32, s float32, hasS bool, lo, hi float32, c
 	k(len(dst), &dst[0], a, s, lo, hi)
 }
 
-// addClampGo is addClamp in portable Go, one loop over dst. Each sum keeps
-// dst[i]'s value in the register the compiler adds to, as the loops it
-// replaces did (the test checks which NaN a sum of two NaNs keeps).
+// addClampGo is addClamp in portable Go, one loop over dst (with the
+// clamp's comparisons written out: a call or a test of clamp per element
+// would make the loop slower than the two loops it replaces). Each sum
+// keeps dst[i]'s value in the register the compiler adds to, as the loops
+// it replaced did (the test checks which NaN a sum of two NaNs keeps).
 func addClampGo(dst, add []float32, s float32, hasS bool, lo, hi float32, clamp bool) {
 	if add != nil {
 		add = add[:len(dst)]
 	}
 	switch {
+	case !clamp:
+		switch {
+		case hasS && add != nil:
+			for i, v := range dst {
+				v += s
+				v += add[i]
+				dst[i] = v
+			}
+		case hasS:
+			for i := range dst {
+				dst[i] += s
+			}
+		case add != nil:
+			for i, v := range dst {
+				v += add[i]
+				dst[i] = v
+			}
+		}
 	case hasS && add != nil:
 		for i, v := range dst {
 			v += s
 			v += add[i]
-			if clamp {
-				v = clampGo(v, lo, hi)
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
 			}
 			dst[i] = v
 		}
 	case hasS:
 		for i, v := range dst {
 			v += s
-			if clamp {
-				v = clampGo(v, lo, hi)
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
 			}
 			dst[i] = v
 		}
 	case add != nil:
 		for i, v := range dst {
 			v += add[i]
-			if clamp {
-				v = clampGo(v, lo, hi)
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
 			}
 			dst[i] = v
 		}
-	case clamp:
+	default:
 		for i, v := range dst {
-			dst[i] = clampGo(v, lo, hi)
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
+			}
+			dst[i] = v
 		}
 	}
-}
-
-// clampGo returns lo if v < lo, else hi if v > hi, else v.
-func clampGo(v, lo, hi float32) float32 {
-	if v < lo {
-		v = lo
-	}
-	if v > hi {
-		v = hi
-	}
-	return v
 }

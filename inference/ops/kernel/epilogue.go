@@ -67,40 +67,205 @@ type Fuser interface {
 // Apply computes dst[i] = Act(dst[i] + res[i]) (without the sum when res is
 // nil), or Act(dst[i] + Bias[(j0+i) % len(Bias)]) when the epilogue has a
 // bias and dst starts at column j0 of a row, in the order the unfused
-// operators would: Add, then the activation.
+// operators would: Add, then the activation. The sum and a Relu or Clip are
+// one pass over dst (vectorised where the CPU allows, with the bits of the
+// scalar operations).
 func (e *Epilogue) Apply(dst, res []float32, j0 int) {
-	if res != nil {
-		res = res[:len(dst)]
-		for i, v := range res {
-			dst[i] += v
+	e.apply(bestISA(), dst, res, j0, 0, false)
+}
+
+// AddApply adds b to every element of dst, then applies the epilogue as
+// Apply does: dst[i] = Act((dst[i] + b) + res[i]) and so on, the order of a
+// convolution's bias followed by the fused Add, in one pass over dst. e may
+// be nil: then AddApply only adds b.
+func (e *Epilogue) AddApply(dst, res []float32, j0 int, b float32) {
+	e.apply(bestISA(), dst, res, j0, b, true)
+}
+
+// apply is Apply (hasS false) or AddApply (hasS true, adding s) with the
+// row kernels of instruction set p.
+func (e *Epilogue) apply(p isa, dst, res []float32, j0 int, s float32, hasS bool) {
+	act := ActNone
+	if e != nil {
+		act = e.Act
+	}
+	// Relu and Clip are a clamp to [lo, hi]: with the comparisons of
+	// addClamp, a missing bound is an infinite one and Relu's bound is +0
+	// (so that -0 and NaN stay as they are).
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	clamp := false
+	switch act {
+	case ActRelu:
+		lo, clamp = 0, true
+	case ActClip:
+		if e.HasLo {
+			lo = e.Lo
 		}
-	} else if b := e.Bias; b != nil {
+		if e.HasHi {
+			hi = e.Hi
+		}
+		clamp = true
+	}
+	switch {
+	case e != nil && res != nil:
+		addClamp(p, dst, res[:len(dst)], s, hasS, lo, hi, clamp)
+	case e != nil && e.Bias != nil:
+		// The bias vector is added in runs of consecutive columns,
+		// starting again at Bias[0] after its last element.
+		b := e.Bias
 		j := j0 % len(b)
-		for i := range dst {
-			dst[i] += b[j]
-			if j++; j == len(b) {
-				j = 0
-			}
+		for d := dst; len(d) > 0; j = 0 {
+			n := min(len(d), len(b)-j)
+			addClamp(p, d[:n], b[j:j+n], s, hasS, lo, hi, clamp)
+			d = d[n:]
+		}
+	case hasS || clamp:
+		addClamp(p, dst, nil, s, hasS, lo, hi, clamp)
+	}
+	if act == ActSiLU {
+		vmath.SiLU(dst, dst)
+	}
+}
+
+// isa is an instruction set the row kernels run on.
+type isa int
+
+// The instruction sets: portable Go, AVX2 (8 lanes) and AVX-512 (16 lanes).
+const (
+	isaGo isa = iota
+	isaAVX2
+	isaAVX512
+)
+
+// bestISA returns the fastest instruction set this CPU runs (the choice is
+// fixed at start-up; every path gives the same bits).
+func bestISA() isa {
+	switch {
+	case useAVX512:
+		return isaAVX512
+	case useAVX2:
+		return isaAVX2
+	}
+	return isaGo
+}
+
+// rowKernel is an assembly row kernel: dst[i] = clamp((dst[i] + s) +
+// add[i]) for i < n, with the scalar sum, the vector sum and the clamp each
+// as the kernel's name says (n >= 0, any length).
+type rowKernel func(n int, dst, add *float32, s, lo, hi float32)
+
+// addClamp sets dst[i] to (dst[i] + s) + add[i] (the first sum only when
+// hasS, the second only when add is non-nil; add has dst's length), then,
+// when clamp, to lo if it is below lo and to hi if it is above hi, like the
+// Go comparisons (a NaN stays, -0 stays when lo is +0), with instruction
+// set p. The kernels always clamp: with lo = -Inf and hi = +Inf the clamp
+// returns its input unchanged, NaNs included.
+func addClamp(p isa, dst, add []float32, s float32, hasS bool, lo, hi float32, clamp bool) {
+	if p == isaGo || len(dst) == 0 {
+		addClampGo(dst, add, s, hasS, lo, hi, clamp)
+		return
+	}
+	var k rowKernel
+	switch {
+	case hasS && add != nil:
+		k = svClampAVX2
+		if p == isaAVX512 {
+			k = svClampAVX512
+		}
+	case hasS:
+		k = sClampAVX2
+		if p == isaAVX512 {
+			k = sClampAVX512
+		}
+	case add != nil:
+		k = vClampAVX2
+		if p == isaAVX512 {
+			k = vClampAVX512
+		}
+	default:
+		k = clampAVX2
+		if p == isaAVX512 {
+			k = clampAVX512
 		}
 	}
-	switch e.Act {
-	case ActRelu:
-		for i, v := range dst {
-			if v < 0 {
-				dst[i] = 0
+	var a *float32
+	if add != nil {
+		a = &add[:len(dst)][0]
+	}
+	k(len(dst), &dst[0], a, s, lo, hi)
+}
+
+// addClampGo is addClamp in portable Go, one loop over dst (with the
+// clamp's comparisons written out: a call or a test of clamp per element
+// would make the loop slower than the two loops it replaces). Each sum
+// keeps dst[i]'s value in the register the compiler adds to, as the loops
+// it replaced did (the test checks which NaN a sum of two NaNs keeps).
+func addClampGo(dst, add []float32, s float32, hasS bool, lo, hi float32, clamp bool) {
+	if add != nil {
+		add = add[:len(dst)]
+	}
+	switch {
+	case !clamp:
+		switch {
+		case hasS && add != nil:
+			for i, v := range dst {
+				v += s
+				v += add[i]
+				dst[i] = v
+			}
+		case hasS:
+			for i := range dst {
+				dst[i] += s
+			}
+		case add != nil:
+			for i, v := range dst {
+				v += add[i]
+				dst[i] = v
 			}
 		}
-	case ActClip:
+	case hasS && add != nil:
 		for i, v := range dst {
-			if e.HasLo && v < e.Lo {
-				v = e.Lo
+			v += s
+			v += add[i]
+			if v < lo {
+				v = lo
 			}
-			if e.HasHi && v > e.Hi {
-				v = e.Hi
+			if v > hi {
+				v = hi
 			}
 			dst[i] = v
 		}
-	case ActSiLU:
-		vmath.SiLU(dst, dst)
+	case hasS:
+		for i, v := range dst {
+			v += s
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
+			}
+			dst[i] = v
+		}
+	case add != nil:
+		for i, v := range dst {
+			v += add[i]
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
+			}
+			dst[i] = v
+		}
+	default:
+		for i, v := range dst {
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
+			}
+			dst[i] = v
+		}
 	}
 }

@@ -227,20 +227,18 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 			}
 			// The bias is added to each finished block while it is in
 			// cache, after the k-blocks (not as C's initial value).
+			// AddApply adds the row's bias and applies the epilogue (if
+			// any) in one pass.
 			post = func(i0, i1, j0, j1 int) {
 				for i := i0; i < i1; i++ {
 					row := ys[i*out+j0 : i*out+j1]
-					if bs != nil {
-						bv := bs[i]
-						for j := range row {
-							row[j] += bv
-						}
+					var r []float32
+					if rs != nil {
+						r = rs[i*out+j0 : i*out+j1]
 					}
-					if epi != nil {
-						var r []float32
-						if rs != nil {
-							r = rs[i*out+j0 : i*out+j1]
-						}
+					if bs != nil {
+						epi.AddApply(row, r, j0, bs[i])
+					} else {
 						epi.Apply(row, r, j0)
 					}
 				}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/ops/kernel"
+	"github.com/papdl/papdl/inference/ops/kernel/varith"
 	"github.com/papdl/papdl/inference/tensor"
 )
 
@@ -192,6 +193,11 @@ func fmodOf[T number](a, b T) T {
 }
 
 func binKernels[T number](op binOp) slices2[T, T, T] {
+	if op <= opDiv {
+		if k, ok := any(float32Kernels(op)).(slices2[T, T, T]); ok {
+			return k
+		}
+	}
 	switch op {
 	case opAdd:
 		return addK[T]()
@@ -209,6 +215,17 @@ func binKernels[T number](op binOp) slices2[T, T, T] {
 		return elementwise(modOf[T])
 	}
 	return elementwise(fmodOf[T])
+}
+
+// float32Kernels are Add, Sub, Mul and Div (op <= opDiv) on float32
+// slices, vectorised (varith: the same bits as the generic loops).
+func float32Kernels(op binOp) slices2[float32, float32, float32] {
+	v := [...]varith.Op{opAdd: varith.Add, opSub: varith.Sub, opMul: varith.Mul, opDiv: varith.Div}[op]
+	return slices2[float32, float32, float32]{
+		vv: func(d, a, b []float32) { varith.VV(v, d, a, b) },
+		vs: func(d, a []float32, b float32) { varith.VS(v, d, a, b) },
+		sv: func(d []float32, a float32, b []float32) { varith.SV(v, d, a, b) },
+	}
 }
 
 func binTyped[T number](op binOp, p *bcast, out, a, b *tensor.Tensor) error {

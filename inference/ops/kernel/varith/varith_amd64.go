@@ -1,0 +1,88 @@
+//go:build !purego
+
+package varith
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the 8-lane kernels and useAVX512 the 16-lane ones; all
+// paths give the same bits, so the choice only changes the speed.
+var (
+	useAVX2   = cpu.X86.HasAVX2
+	useAVX512 = useAVX2 && cpu.X86.HasAVX512F
+)
+
+// The kernels process n elements, n a multiple of their width. Forms:
+// vv d = a op b, vs d = a op s, sv d = s op b.
+//
+//go:noescape
+func vvAVX512(op Op, n int, d, a, b *float32)
+
+//go:noescape
+func vsAVX512(op Op, n int, d, a *float32, s float32)
+
+//go:noescape
+func svAVX512(op Op, n int, d *float32, s float32, b *float32)
+
+//go:noescape
+func vvAVX2(op Op, n int, d, a, b *float32)
+
+//go:noescape
+func vsAVX2(op Op, n int, d, a *float32, s float32)
+
+//go:noescape
+func svAVX2(op Op, n int, d *float32, s float32, b *float32)
+
+// width is the number of lanes of this CPU's kernels (0: none).
+func width() int {
+	switch {
+	case useAVX512:
+		return 16
+	case useAVX2:
+		return 8
+	}
+	return 0
+}
+
+// vv, vs and sv run the kernel on the longest prefix of whole vectors and
+// return its length; the caller does the rest in Go.
+func vv(op Op, d, a, b []float32) int {
+	w := width()
+	if w == 0 || len(d) < w {
+		return 0
+	}
+	n := len(d) / w * w
+	if w == 16 {
+		vvAVX512(op, n, &d[0], &a[0], &b[0])
+	} else {
+		vvAVX2(op, n, &d[0], &a[0], &b[0])
+	}
+	return n
+}
+
+func vs(op Op, d, a []float32, s float32) int {
+	w := width()
+	if w == 0 || len(d) < w {
+		return 0
+	}
+	n := len(d) / w * w
+	if w == 16 {
+		vsAVX512(op, n, &d[0], &a[0], s)
+	} else {
+		vsAVX2(op, n, &d[0], &a[0], s)
+	}
+	return n
+}
+
+func sv(op Op, d []float32, s float32, b []float32) int {
+	w := width()
+	if w == 0 || len(d) < w {
+		return 0
+	}
+	n := len(d) / w * w
+	if w == 16 {
+		svAVX512(op, n, &d[0], s, &b[0])
+	} else {
+		svAVX2(op, n, &d[0], s, &b[0])
+	}
+	return n
+}

@@ -57,80 +57,61 @@ L: \
 	JEQ  LDIV \
 	JMP  LADD
 
+// The three functions of one width: VVFUNC(name, ...) and so on, each
+// with its own loop labels.
+#define VVFUNC(NAME, REG0, REG1, BYTES, W, LADD, LSUB, LMUL, LDIV) \
+TEXT NAME(SB), NOSPLIT, $0-40 \
+	MOVQ op+0(FP), AX \
+	MOVQ n+8(FP), CX \
+	MOVQ d+16(FP), DX \
+	MOVQ a+24(FP), SI \
+	MOVQ b+32(FP), DI \
+	DISPATCH(LADD, LSUB, LMUL, LDIV) \
+	VVLOOP(VADDPS, REG0, REG1, BYTES, W, LADD) \
+	VVLOOP(VSUBPS, REG0, REG1, BYTES, W, LSUB) \
+	VVLOOP(VMULPS, REG0, REG1, BYTES, W, LMUL) \
+	VVLOOP(VDIVPS, REG0, REG1, BYTES, W, LDIV)
+
+#define VSFUNC(NAME, REG0, REG1, REGS, BYTES, W, LADD, LSUB, LMUL, LDIV) \
+TEXT NAME(SB), NOSPLIT, $0-36 \
+	MOVQ op+0(FP), AX \
+	MOVQ n+8(FP), CX \
+	MOVQ d+16(FP), DX \
+	MOVQ a+24(FP), SI \
+	VBROADCASTSS s+32(FP), REGS \
+	DISPATCH(LADD, LSUB, LMUL, LDIV) \
+	VSLOOP(VADDPS, REG0, REG1, REGS, BYTES, W, LADD) \
+	VSLOOP(VSUBPS, REG0, REG1, REGS, BYTES, W, LSUB) \
+	VSLOOP(VMULPS, REG0, REG1, REGS, BYTES, W, LMUL) \
+	VSLOOP(VDIVPS, REG0, REG1, REGS, BYTES, W, LDIV)
+
+#define SVFUNC(NAME, REG0, REG1, REGS, BYTES, W, LADD, LSUB, LMUL, LDIV) \
+TEXT NAME(SB), NOSPLIT, $0-40 \
+	MOVQ op+0(FP), AX \
+	MOVQ n+8(FP), CX \
+	MOVQ d+16(FP), DX \
+	VBROADCASTSS s+24(FP), REGS \
+	MOVQ b+32(FP), DI \
+	DISPATCH(LADD, LSUB, LMUL, LDIV) \
+	SVLOOP(VADDPS, REG0, REG1, REGS, BYTES, W, LADD) \
+	SVLOOP(VSUBPS, REG0, REG1, REGS, BYTES, W, LSUB) \
+	SVLOOP(VMULPS, REG0, REG1, REGS, BYTES, W, LMUL) \
+	SVLOOP(VDIVPS, REG0, REG1, REGS, BYTES, W, LDIV)
+
 // func vvAVX512(op Op, n int, d, a, b *float32)
-TEXT ·vvAVX512(SB), NOSPLIT, $0-40
-	MOVQ op+0(FP), AX
-	MOVQ n+8(FP), CX
-	MOVQ d+16(FP), DX
-	MOVQ a+24(FP), SI
-	MOVQ b+32(FP), DI
-	DISPATCH(vv512add, vv512sub, vv512mul, vv512div)
-	VVLOOP(VADDPS, Z0, Z1, 64, 16, vv512add)
-	VVLOOP(VSUBPS, Z0, Z1, 64, 16, vv512sub)
-	VVLOOP(VMULPS, Z0, Z1, 64, 16, vv512mul)
-	VVLOOP(VDIVPS, Z0, Z1, 64, 16, vv512div)
+VVFUNC(·vvAVX512, Z0, Z1, 64, 16, vv512add, vv512sub, vv512mul, vv512div)
 
 // func vsAVX512(op Op, n int, d, a *float32, s float32)
-TEXT ·vsAVX512(SB), NOSPLIT, $0-36
-	MOVQ op+0(FP), AX
-	MOVQ n+8(FP), CX
-	MOVQ d+16(FP), DX
-	MOVQ a+24(FP), SI
-	VBROADCASTSS s+32(FP), Z2
-	DISPATCH(vs512add, vs512sub, vs512mul, vs512div)
-	VSLOOP(VADDPS, Z0, Z1, Z2, 64, 16, vs512add)
-	VSLOOP(VSUBPS, Z0, Z1, Z2, 64, 16, vs512sub)
-	VSLOOP(VMULPS, Z0, Z1, Z2, 64, 16, vs512mul)
-	VSLOOP(VDIVPS, Z0, Z1, Z2, 64, 16, vs512div)
+VSFUNC(·vsAVX512, Z0, Z1, Z2, 64, 16, vs512add, vs512sub, vs512mul, vs512div)
 
 // func svAVX512(op Op, n int, d *float32, s float32, b *float32)
-TEXT ·svAVX512(SB), NOSPLIT, $0-40
-	MOVQ op+0(FP), AX
-	MOVQ n+8(FP), CX
-	MOVQ d+16(FP), DX
-	VBROADCASTSS s+24(FP), Z2
-	MOVQ b+32(FP), DI
-	DISPATCH(sv512add, sv512sub, sv512mul, sv512div)
-	SVLOOP(VADDPS, Z0, Z1, Z2, 64, 16, sv512add)
-	SVLOOP(VSUBPS, Z0, Z1, Z2, 64, 16, sv512sub)
-	SVLOOP(VMULPS, Z0, Z1, Z2, 64, 16, sv512mul)
-	SVLOOP(VDIVPS, Z0, Z1, Z2, 64, 16, sv512div)
+SVFUNC(·svAVX512, Z0, Z1, Z2, 64, 16, sv512add, sv512sub, sv512mul, sv512div)
 
 // func vvAVX2(op Op, n int, d, a, b *float32)
-TEXT ·vvAVX2(SB), NOSPLIT, $0-40
-	MOVQ op+0(FP), AX
-	MOVQ n+8(FP), CX
-	MOVQ d+16(FP), DX
-	MOVQ a+24(FP), SI
-	MOVQ b+32(FP), DI
-	DISPATCH(vv2add, vv2sub, vv2mul, vv2div)
-	VVLOOP(VADDPS, Y0, Y1, 32, 8, vv2add)
-	VVLOOP(VSUBPS, Y0, Y1, 32, 8, vv2sub)
-	VVLOOP(VMULPS, Y0, Y1, 32, 8, vv2mul)
-	VVLOOP(VDIVPS, Y0, Y1, 32, 8, vv2div)
+VVFUNC(·vvAVX2, Y0, Y1, 32, 8, vv2add, vv2sub, vv2mul, vv2div)
 
 // func vsAVX2(op Op, n int, d, a *float32, s float32)
-TEXT ·vsAVX2(SB), NOSPLIT, $0-36
-	MOVQ op+0(FP), AX
-	MOVQ n+8(FP), CX
-	MOVQ d+16(FP), DX
-	MOVQ a+24(FP), SI
-	VBROADCASTSS s+32(FP), Y2
-	DISPATCH(vs2add, vs2sub, vs2mul, vs2div)
-	VSLOOP(VADDPS, Y0, Y1, Y2, 32, 8, vs2add)
-	VSLOOP(VSUBPS, Y0, Y1, Y2, 32, 8, vs2sub)
-	VSLOOP(VMULPS, Y0, Y1, Y2, 32, 8, vs2mul)
-	VSLOOP(VDIVPS, Y0, Y1, Y2, 32, 8, vs2div)
+VSFUNC(·vsAVX2, Y0, Y1, Y2, 32, 8, vs2add, vs2sub, vs2mul, vs2div)
 
 // func svAVX2(op Op, n int, d *float32, s float32, b *float32)
-TEXT ·svAVX2(SB), NOSPLIT, $0-40
-	MOVQ op+0(FP), AX
-	MOVQ n+8(FP), CX
-	MOVQ d+16(FP), DX
-	VBROADCASTSS s+24(FP), Y2
-	MOVQ b+32(FP), DI
-	DISPATCH(sv2add, sv2sub, sv2mul, sv2div)
-	SVLOOP(VADDPS, Y0, Y1, Y2, 32, 8, sv2add)
-	SVLOOP(VSUBPS, Y0, Y1, Y2, 32, 8, sv2sub)
-	SVLOOP(VMULPS, Y0, Y1, Y2, 32, 8, sv2mul)
-	SVLOOP(VDIVPS, Y0, Y1, Y2, 32, 8, sv2div)
+SVFUNC(·svAVX2, Y0, Y1, Y2, 32, 8, sv2add, sv2sub, sv2mul, sv2div)

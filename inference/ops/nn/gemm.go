@@ -208,21 +208,25 @@ func sgemmTile(m, n, k int, pa, pb, c []float32, ldc int, add bool, i0, i1, j0, 
 		acc := add || k0 > 0
 		for j := j0; j < j1; j += nr {
 			bp := pb[k0*np+j*kb : k0*np+j*kb+kb*nr]
-			if useAVX512 && j+2*nr <= j1 {
-				// Two full panels at once; rows past i1 as below.
+			if useAVX512 && j+nr < j1 {
+				// Two panels at once, the second possibly partial (its
+				// columns past n are packed as zeros): one 6x32 kernel
+				// costs what one 6x16 AVX2 kernel does. Rows past i1 and
+				// columns past j1 go through tmp2, as below.
 				bq := pb[k0*np+(j+nr)*kb : k0*np+(j+nr)*kb+kb*nr]
+				cols := min(2*nr, j1-j)
 				for i := i0; i < i1; i += mr {
 					ap := pa[k0*mp+i*kb : k0*mp+i*kb+kb*mr]
-					if i+mr <= i1 {
+					if i+mr <= i1 && cols == 2*nr {
 						microKernel2(kb, ap, bp, bq, c[i*ldc+j:], ldc, acc)
 						continue
 					}
-					rows := i1 - i
+					rows := min(mr, i1-i)
 					var tmp2 [mr * 2 * nr]float32
 					microKernel2(kb, ap, bp, bq, tmp2[:], 2*nr, false)
 					for r := 0; r < rows; r++ {
-						dst := c[(i+r)*ldc+j : (i+r)*ldc+j+2*nr]
-						src := tmp2[r*2*nr : (r+1)*2*nr]
+						dst := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
+						src := tmp2[r*2*nr : r*2*nr+cols]
 						if acc {
 							for q, v := range src {
 								dst[q] += v

@@ -44,6 +44,10 @@ func packA(dst []float32, m, k int, a []float32, lda int, trans bool, alpha floa
 			if rows < mr {
 				clear(d)
 			}
+			if rows == mr && !trans && alpha == 1 {
+				packA6(d, a[i0*lda+k0:], lda, kb)
+				continue
+			}
 			for r := 0; r < rows; r++ {
 				i := i0 + r
 				if trans {
@@ -58,6 +62,22 @@ func packA(dst []float32, m, k int, a []float32, lda int, trans bool, alpha floa
 				}
 			}
 		}
+	}
+}
+
+// packA6 is packA's inner loop for a whole panel of mr = 6 rows of a
+// (leading dimension lda, from its first element), kb columns, alpha 1:
+// d[q*6+r] = a[r*lda+q], one output row of the panel per step. (A
+// signalling NaN is copied as it is, where alpha·v would quiet it; the
+// kernels' products quiet it the same way.)
+func packA6(d, a []float32, lda, kb int) {
+	const _ = uint(mr-6) + uint(6-mr) // packA6 is written for mr = 6
+	a0, a1, a2 := a[:kb], a[lda:lda+kb], a[2*lda:2*lda+kb]
+	a3, a4, a5 := a[3*lda:3*lda+kb], a[4*lda:4*lda+kb], a[5*lda:5*lda+kb]
+	d = d[:kb*mr]
+	for q := range kb {
+		o := d[q*mr : q*mr+mr : q*mr+mr]
+		o[0], o[1], o[2], o[3], o[4], o[5] = a0[q], a1[q], a2[q], a3[q], a4[q], a5[q]
 	}
 }
 

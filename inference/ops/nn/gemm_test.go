@@ -251,3 +251,25 @@ func TestSgemmPanelPairsBitwise(t *testing.T) {
 		}
 	}
 }
+
+// TestPackA6MatchesLoop checks packA's six-row fast path against the
+// per-element loop it replaces, on panels of every depth around kcBlock.
+func TestPackA6MatchesLoop(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, kb := range []int{1, 5, 16, 255, 256} {
+		const lda = 300
+		a := randSlice(r, mr*lda)
+		got, want := make([]float32, kb*mr), make([]float32, kb*mr)
+		packA6(got, a, lda, kb)
+		for rr := 0; rr < mr; rr++ {
+			for q := 0; q < kb; q++ {
+				want[q*mr+rr] = a[rr*lda+q]
+			}
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("kb=%d: element %d = %v, want %v", kb, i, got[i], want[i])
+			}
+		}
+	}
+}

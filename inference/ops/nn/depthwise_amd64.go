@@ -1,0 +1,34 @@
+//go:build !purego
+
+package nn
+
+// planeAsm is plane with the AVX2 or AVX-512 kernel (isa).
+func (p *dwPlan) planeAsm(ys, xs, wt []float32, bv float32, isa dwISA) {
+	nout := len(p.rowStart) - 1
+	ys = ys[:nout*p.ow]
+	var rows *dwTapRow
+	if len(p.rows) > 0 {
+		rows = &p.rows[0]
+	}
+	var edges *int
+	var masks *uint32
+	if len(p.edges) > 0 {
+		edges, masks = &p.edges[0], &p.masks[0]
+	}
+	f := dwPlaneAVX2
+	if isa == dwAVX512 {
+		f = dwPlaneAVX512
+	}
+	f(&ys[0], &xs[0], &wt[0], bv, rows, &p.rowStart[0], nout, p.ow, &p.cols[0], p.kw, p.full0, p.nfull, edges, len(p.edges), masks)
+}
+
+// dwPlaneAVX512 computes nout output rows of ow values at dst, as
+// dwPlan.planeGo does, with 16 lanes: see dwPlan for the arguments.
+//
+//go:noescape
+func dwPlaneAVX512(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32)
+
+// dwPlaneAVX2 is dwPlaneAVX512 with 8 lanes.
+//
+//go:noescape
+func dwPlaneAVX2(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32)

@@ -1,0 +1,353 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// The depthwise kernels compute a plane of output rows. For output row i
+// (dst advancing by ow values per row) and each output vector, the
+// accumulator starts at the bias; for each tap row r in
+// rows[rowStart[i]:rowStart[i+1]] and each tap column tc < kw, it adds
+// w[r.woff+tc] * src[r.off+cols[tc]+j] at column j, the product rounded
+// before the sum (VMULPS then VADDPS, no fused multiply-add). The nfull
+// vectors from column full0 add every tap in every lane; the vectors at
+// edges[e] add tap tc only in the lanes of its mask and store the lanes of
+// mask kw (see dwPlan). Masked-off lanes are neither loaded nor added.
+//
+// Registers: DI output row, R8 &rowStart[i], R10 end of its tap rows, R11
+// tap row, R12 tap column, R13 cols, SI input at the vector (without
+// cols[tc]), DX the tap row's weights, BX vector column in bytes (full) or
+// masks of the edge vector, CX full vectors left or &edges[e], R9 mask of
+// the tap column (AVX2), AX scratch.
+
+// func dwPlaneAVX512(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32)
+TEXT ·dwPlaneAVX512(SB), NOSPLIT, $0-120
+	VBROADCASTSS bias+24(FP), Z31
+	MOVQ         dst+0(FP), DI
+	MOVQ         rowStart+40(FP), R8
+	MOVQ         cols+64(FP), R13
+
+row512:
+	MOVQ nout+48(FP), AX
+	SHLQ $3, AX
+	ADDQ rowStart+40(FP), AX
+	CMPQ R8, AX
+	JEQ  done512
+	MOVQ 8(R8), R10
+	SHLQ $4, R10
+	ADDQ rows+32(FP), R10
+	MOVQ full0+80(FP), BX
+	SHLQ $2, BX
+	MOVQ nfull+88(FP), CX
+
+full4_512:
+	CMPQ    CX, $4
+	JLT     full1_512
+	VMOVAPS Z31, Z0
+	VMOVAPS Z31, Z1
+	VMOVAPS Z31, Z2
+	VMOVAPS Z31, Z3
+	MOVQ    (R8), R11
+	SHLQ    $4, R11
+	ADDQ    rows+32(FP), R11
+
+f4row512:
+	CMPQ R11, R10
+	JEQ  f4store512
+	MOVQ (R11), SI
+	SHLQ $2, SI
+	ADDQ src+8(FP), SI
+	ADDQ BX, SI
+	MOVQ 8(R11), DX
+	SHLQ $2, DX
+	ADDQ w+16(FP), DX
+	XORQ R12, R12
+
+f4tap512:
+	MOVQ         (R13)(R12*8), AX
+	VBROADCASTSS (DX)(R12*4), Z4
+	VMULPS       (SI)(AX*4), Z4, Z5
+	VMULPS       64(SI)(AX*4), Z4, Z6
+	VMULPS       128(SI)(AX*4), Z4, Z7
+	VMULPS       192(SI)(AX*4), Z4, Z8
+	VADDPS       Z5, Z0, Z0
+	VADDPS       Z6, Z1, Z1
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z8, Z3, Z3
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          f4tap512
+	ADDQ         $16, R11
+	JMP          f4row512
+
+f4store512:
+	VMOVUPS Z0, (DI)(BX*1)
+	VMOVUPS Z1, 64(DI)(BX*1)
+	VMOVUPS Z2, 128(DI)(BX*1)
+	VMOVUPS Z3, 192(DI)(BX*1)
+	ADDQ    $256, BX
+	SUBQ    $4, CX
+	JMP     full4_512
+
+full1_512:
+	TESTQ   CX, CX
+	JEQ     edges512
+	VMOVAPS Z31, Z0
+	MOVQ    (R8), R11
+	SHLQ    $4, R11
+	ADDQ    rows+32(FP), R11
+
+f1row512:
+	CMPQ R11, R10
+	JEQ  f1store512
+	MOVQ (R11), SI
+	SHLQ $2, SI
+	ADDQ src+8(FP), SI
+	ADDQ BX, SI
+	MOVQ 8(R11), DX
+	SHLQ $2, DX
+	ADDQ w+16(FP), DX
+	XORQ R12, R12
+
+f1tap512:
+	MOVQ         (R13)(R12*8), AX
+	VBROADCASTSS (DX)(R12*4), Z4
+	VMULPS       (SI)(AX*4), Z4, Z5
+	VADDPS       Z5, Z0, Z0
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          f1tap512
+	ADDQ         $16, R11
+	JMP          f1row512
+
+f1store512:
+	VMOVUPS Z0, (DI)(BX*1)
+	ADDQ    $64, BX
+	DECQ    CX
+	JMP     full1_512
+
+edges512:
+	MOVQ edges+96(FP), CX
+	MOVQ masks+112(FP), BX
+
+edge512:
+	MOVQ    nedges+104(FP), AX
+	SHLQ    $3, AX
+	ADDQ    edges+96(FP), AX
+	CMPQ    CX, AX
+	JEQ     next512
+	VMOVAPS Z31, Z0
+	MOVQ    (R8), R11
+	SHLQ    $4, R11
+	ADDQ    rows+32(FP), R11
+
+erow512:
+	CMPQ R11, R10
+	JEQ  estore512
+	MOVQ (R11), SI
+	ADDQ (CX), SI
+	SHLQ $2, SI
+	ADDQ src+8(FP), SI
+	MOVQ 8(R11), DX
+	SHLQ $2, DX
+	ADDQ w+16(FP), DX
+	XORQ R12, R12
+
+etap512:
+	MOVQ         (R13)(R12*8), AX
+	KMOVW        (BX)(R12*4), K1
+	VBROADCASTSS (DX)(R12*4), Z4
+	VMULPS.Z     (SI)(AX*4), Z4, K1, Z5
+	VADDPS       Z5, Z0, K1, Z0
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          etap512
+	ADDQ         $16, R11
+	JMP          erow512
+
+estore512:
+	MOVQ    kw+72(FP), AX
+	KMOVW   (BX)(AX*4), K1
+	LEAQ    4(BX)(AX*4), BX
+	MOVQ    (CX), AX
+	VMOVUPS Z0, K1, (DI)(AX*4)
+	ADDQ    $8, CX
+	JMP     edge512
+
+next512:
+	MOVQ ow+56(FP), AX
+	LEAQ (DI)(AX*4), DI
+	ADDQ $8, R8
+	JMP  row512
+
+done512:
+	VZEROUPPER
+	RET
+
+// func dwPlaneAVX2(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32)
+TEXT ·dwPlaneAVX2(SB), NOSPLIT, $0-120
+	VBROADCASTSS bias+24(FP), Y15
+	MOVQ         dst+0(FP), DI
+	MOVQ         rowStart+40(FP), R8
+	MOVQ         cols+64(FP), R13
+
+row2:
+	MOVQ nout+48(FP), AX
+	SHLQ $3, AX
+	ADDQ rowStart+40(FP), AX
+	CMPQ R8, AX
+	JEQ  done2
+	MOVQ 8(R8), R10
+	SHLQ $4, R10
+	ADDQ rows+32(FP), R10
+	MOVQ full0+80(FP), BX
+	SHLQ $2, BX
+	MOVQ nfull+88(FP), CX
+
+full4_2:
+	CMPQ    CX, $4
+	JLT     full1_2
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	MOVQ    (R8), R11
+	SHLQ    $4, R11
+	ADDQ    rows+32(FP), R11
+
+f4row2:
+	CMPQ R11, R10
+	JEQ  f4store2
+	MOVQ (R11), SI
+	SHLQ $2, SI
+	ADDQ src+8(FP), SI
+	ADDQ BX, SI
+	MOVQ 8(R11), DX
+	SHLQ $2, DX
+	ADDQ w+16(FP), DX
+	XORQ R12, R12
+
+f4tap2:
+	MOVQ         (R13)(R12*8), AX
+	VBROADCASTSS (DX)(R12*4), Y4
+	VMULPS       (SI)(AX*4), Y4, Y5
+	VMULPS       32(SI)(AX*4), Y4, Y6
+	VMULPS       64(SI)(AX*4), Y4, Y7
+	VMULPS       96(SI)(AX*4), Y4, Y8
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y8, Y3, Y3
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          f4tap2
+	ADDQ         $16, R11
+	JMP          f4row2
+
+f4store2:
+	VMOVUPS Y0, (DI)(BX*1)
+	VMOVUPS Y1, 32(DI)(BX*1)
+	VMOVUPS Y2, 64(DI)(BX*1)
+	VMOVUPS Y3, 96(DI)(BX*1)
+	ADDQ    $128, BX
+	SUBQ    $4, CX
+	JMP     full4_2
+
+full1_2:
+	TESTQ   CX, CX
+	JEQ     edges2
+	VMOVAPS Y15, Y0
+	MOVQ    (R8), R11
+	SHLQ    $4, R11
+	ADDQ    rows+32(FP), R11
+
+f1row2:
+	CMPQ R11, R10
+	JEQ  f1store2
+	MOVQ (R11), SI
+	SHLQ $2, SI
+	ADDQ src+8(FP), SI
+	ADDQ BX, SI
+	MOVQ 8(R11), DX
+	SHLQ $2, DX
+	ADDQ w+16(FP), DX
+	XORQ R12, R12
+
+f1tap2:
+	MOVQ         (R13)(R12*8), AX
+	VBROADCASTSS (DX)(R12*4), Y4
+	VMULPS       (SI)(AX*4), Y4, Y5
+	VADDPS       Y5, Y0, Y0
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          f1tap2
+	ADDQ         $16, R11
+	JMP          f1row2
+
+f1store2:
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	DECQ    CX
+	JMP     full1_2
+
+edges2:
+	MOVQ edges+96(FP), CX
+	MOVQ masks+112(FP), BX
+
+edge2:
+	MOVQ    nedges+104(FP), AX
+	SHLQ    $3, AX
+	ADDQ    edges+96(FP), AX
+	CMPQ    CX, AX
+	JEQ     next2
+	VMOVAPS Y15, Y0
+	MOVQ    (R8), R11
+	SHLQ    $4, R11
+	ADDQ    rows+32(FP), R11
+
+erow2:
+	CMPQ R11, R10
+	JEQ  estore2
+	MOVQ (R11), SI
+	ADDQ (CX), SI
+	SHLQ $2, SI
+	ADDQ src+8(FP), SI
+	MOVQ 8(R11), DX
+	SHLQ $2, DX
+	ADDQ w+16(FP), DX
+	XORQ R12, R12
+	MOVQ BX, R9
+
+etap2:
+	MOVQ         (R13)(R12*8), AX
+	VMOVUPS      (R9), Y1
+	VBROADCASTSS (DX)(R12*4), Y4
+	VMASKMOVPS   (SI)(AX*4), Y1, Y5
+	VMULPS       Y5, Y4, Y5
+	VADDPS       Y5, Y0, Y6
+	VBLENDVPS    Y1, Y6, Y0, Y0
+	ADDQ         $32, R9
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          etap2
+	ADDQ         $16, R11
+	JMP          erow2
+
+estore2:
+	MOVQ       kw+72(FP), AX
+	SHLQ       $5, AX
+	ADDQ       AX, BX
+	VMOVUPS    (BX), Y1
+	ADDQ       $32, BX
+	MOVQ       (CX), AX
+	VMASKMOVPS Y0, Y1, (DI)(AX*4)
+	ADDQ       $8, CX
+	JMP        edge2
+
+next2:
+	MOVQ ow+56(FP), AX
+	LEAQ (DI)(AX*4), DI
+	ADDQ $8, R8
+	JMP  row2
+
+done2:
+	VZEROUPPER
+	RET

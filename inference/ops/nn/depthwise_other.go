@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package nn
+
+// planeAsm is planeGo where there is no assembly.
+func (p *dwPlan) planeAsm(ys, xs, wt []float32, bv float32, isa dwISA) {
+	p.planeGo(ys, xs, wt, bv)
+}

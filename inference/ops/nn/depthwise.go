@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"sync"
 
 	"github.com/papdl/papdl/inference/ops/kernel"
@@ -56,8 +57,8 @@ func depthwiseISA(y, x, w, bias []float32, planes int, g *window, epi *kernel.Ep
 	c := len(w) / ks
 	p := newDWPlan(g, isa)
 	wk := workers(2*planes*out*ks, planes)
-	// With a stride along rows, each plane is first copied to a buffer
-	// with its rows split by column phase; the buffers are recycled
+	// With a stride along rows, the vector code reads each plane from a
+	// copy with its rows split by column phase; the buffers are recycled
 	// between the planes of this call.
 	var bufs sync.Pool
 	parallelFor(wk, planes, func(pl int) {
@@ -69,7 +70,9 @@ func depthwiseISA(y, x, w, bias []float32, planes int, g *window, epi *kernel.Ep
 		if bias != nil {
 			bv = bias[ch]
 		}
-		if p.sw > 1 {
+		if hasNaN(wt) {
+			p.planeNaN(ys, xs, wt, bv)
+		} else if p.sw > 1 && isa != dwGo {
 			buf, _ := bufs.Get().(*[]float32)
 			if buf == nil {
 				s := make([]float32, in)
@@ -105,6 +108,7 @@ type dwTapRow struct {
 // the columns of each row are grouped by phase (column mod sw), so that
 // consecutive output columns read consecutive values.
 type dwPlan struct {
+	g              *window
 	ow, iw, sw, kw int
 	// rows[rowStart[i]:rowStart[i+1]] are the tap rows of output row i
 	// (all output rows of the plane, depth then height), in tap order.
@@ -112,8 +116,8 @@ type dwPlan struct {
 	rowStart []int
 	// Per tap column tc: output columns [lo[tc], hi[tc]) read inside the
 	// input row, output column j reading element cols[tc]+j of the
-	// prepared row.
-	cols, lo, hi []int
+	// prepared row and column j·sw+x0[tc] of the input row.
+	cols, lo, hi, x0 []int
 	// The vector code covers a row with vectors at columns 0, v, 2v, ...:
 	// nfull vectors from full0 on read inside the input for every tap;
 	// the others, starting at edges[e], add tap tc only in the lanes
@@ -131,7 +135,7 @@ func newDWPlan(g *window, isa dwISA) *dwPlan {
 	id, ih, iw := g.in[0], g.in[1], g.in[2]
 	sw := g.s[2]
 	kw := g.k[2]
-	p := &dwPlan{ow: ow, iw: iw, sw: sw, kw: kw}
+	p := &dwPlan{g: g, ow: ow, iw: iw, sw: sw, kw: kw}
 	p.rowStart = append(p.rowStart, 0)
 	for a := 0; a < g.out[0]; a++ {
 		for b := 0; b < oh; b++ {
@@ -153,10 +157,11 @@ func newDWPlan(g *window, isa dwISA) *dwPlan {
 	for q := 1; q < sw; q++ {
 		phase[q] = phase[q-1] + (iw-(q-1)+sw-1)/sw
 	}
-	p.cols, p.lo, p.hi = make([]int, kw), make([]int, kw), make([]int, kw)
+	p.cols, p.lo, p.hi, p.x0 = make([]int, kw), make([]int, kw), make([]int, kw), make([]int, kw)
 	lmax, hmin := 0, ow
 	for tc := 0; tc < kw; tc++ {
 		x0 := tc*g.d[2] - g.pb[2]
+		p.x0[tc] = x0
 		p.lo[tc], p.hi[tc] = rowSpan(x0, ow, iw, sw)
 		// Input column j·sw + x0 = sw·(j + f) + q.
 		q := ((x0 % sw) + sw) % sw
@@ -197,7 +202,7 @@ func newDWPlan(g *window, isa dwISA) *dwPlan {
 				continue
 			}
 			for i := 0; i < v; i++ {
-				p.masks = append(p.masks, -(bits>>i&1))
+				p.masks = append(p.masks, -(bits >> i & 1))
 			}
 		}
 	}
@@ -215,7 +220,11 @@ func (p *dwPlan) plane(ys, xs, wt []float32, bv float32, isa dwISA) {
 }
 
 // planeGo is plane in Go, one output row at a time and tap by tap over the
-// row.
+// row. It reads strided rows from the plane as is, not split. Each sum
+// reads the product first for unstrided rows and the accumulator first for
+// strided ones, as the former code (axpy and a scalar loop) did: that
+// decides which NaN the result is when both are NaN. The products need no
+// such care: planes whose weights hold a NaN go through planeNaN.
 func (p *dwPlan) planeGo(ys, xs, wt []float32, bv float32) {
 	ow := p.ow
 	for i := 0; i+1 < len(p.rowStart); i++ {
@@ -231,12 +240,38 @@ func (p *dwPlan) planeGo(ys, xs, wt []float32, bv float32) {
 				}
 				wv := wt[r.woff+tc]
 				o := r.off + p.cols[tc]
-				for j, v := range xs[o+lo : o+hi] {
-					dst[lo+j] += float32(wv * v) // the conversion rules out a fused multiply-add
+				if p.sw == 1 {
+					for j, v := range xs[o+lo : o+hi] {
+						// The conversion rules out a fused multiply-add.
+						dst[lo+j] = addFirst(float32(wv*v), dst[lo+j])
+					}
+					continue
+				}
+				// A strided row is read from the plane as is (not split),
+				// the accumulator first in each sum as in the former code.
+				src := xs[r.off:]
+				for j := lo; j < hi; j++ {
+					dst[j] = addFirst(dst[j], float32(wv*src[j*p.sw+p.x0[tc]]))
 				}
 			}
 		}
 	}
+}
+
+// addFirst returns a + b as an x86 addition with a as its first operand
+// computes it: when both are NaN, the result is a, quieted (where the Go
+// compiler may put either operand first).
+func addFirst(a, b float32) float32 {
+	s := a + b
+	if s != s {
+		if a != a {
+			return math.Float32frombits(math.Float32bits(a) | 1<<22)
+		}
+		if b != b {
+			return math.Float32frombits(math.Float32bits(b) | 1<<22)
+		}
+	}
+	return s
 }
 
 // dwSplit copies the plane x, rows of iw values, to dst with the columns of
@@ -253,5 +288,75 @@ func dwSplit(dst, x []float32, iw, s int) {
 				k++
 			}
 		}
+	}
+}
+
+// hasNaN reports whether w holds a NaN.
+func hasNaN(w []float32) bool {
+	for _, v := range w {
+		if v != v {
+			return true
+		}
+	}
+	return false
+}
+
+// planeNaN computes the plane as depthwise did before the row kernels, for
+// weights that hold a NaN: when both operands of a product or a sum are NaN,
+// the result is the first operand, and that former code takes the weight or
+// the input first depending on where the column falls in the row. Over
+// each output row, tap by tap: axpy for unstrided rows, a scalar loop
+// otherwise.
+func (p *dwPlan) planeNaN(ys, xs, wt []float32, bv float32) {
+	g := p.g
+	for i := range ys {
+		ys[i] = bv
+	}
+	oh, ow := g.out[1], g.out[2]
+	id, ih, iw := g.in[0], g.in[1], g.in[2]
+	sw := g.s[2]
+	for a := 0; a < g.out[0]; a++ {
+		for b := 0; b < oh; b++ {
+			dst := ys[(a*oh+b)*ow : (a*oh+b+1)*ow]
+			t := 0
+			for ta := 0; ta < g.k[0]; ta++ {
+				z := a*g.s[0] - g.pb[0] + ta*g.d[0]
+				for tb := 0; tb < g.k[1]; tb++ {
+					yy := b*g.s[1] - g.pb[1] + tb*g.d[1]
+					if z < 0 || z >= id || yy < 0 || yy >= ih {
+						t += g.k[2]
+						continue
+					}
+					src := xs[(z*ih+yy)*iw : (z*ih+yy+1)*iw]
+					for tc := 0; tc < g.k[2]; tc++ {
+						wv := wt[t]
+						t++
+						lo, hi, x0 := p.lo[tc], p.hi[tc], p.x0[tc]
+						if lo >= hi {
+							continue
+						}
+						if sw == 1 {
+							axpy(dst[lo:hi], wv, src[lo+x0:hi+x0])
+							continue
+						}
+						for j := lo; j < hi; j++ {
+							dst[j] += wv * src[j*sw+x0]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// axpy computes d[j] += a*s[j], the product rounded before the sum.
+func axpy(d []float32, a float32, s []float32) {
+	d = d[:len(s)]
+	if useAVX2 && len(s) >= 8 {
+		axpyAVX2(len(s), a, &s[0], &d[0])
+		return
+	}
+	for j, v := range s {
+		d[j] += float32(a * v) // the conversion rules out a fused multiply-add
 	}
 }

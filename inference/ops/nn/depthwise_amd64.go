@@ -19,16 +19,18 @@ func (p *dwPlan) planeAsm(ys, xs, wt []float32, bv float32, isa dwISA) {
 	if isa == dwAVX512 {
 		f = dwPlaneAVX512
 	}
-	f(&ys[0], &xs[0], &wt[0], bv, rows, &p.rowStart[0], nout, p.ow, &p.cols[0], p.kw, p.full0, p.nfull, edges, len(p.edges), masks)
+	f(&ys[0], &xs[0], &wt[0], bv, rows, &p.rowStart[0], nout, p.ow, &p.cols[0], p.kw, p.full0, p.nfull, edges, len(p.edges), masks, p.sw == 1)
 }
 
 // dwPlaneAVX512 computes nout output rows of ow values at dst, as
-// dwPlan.planeGo does, with 16 lanes: see dwPlan for the arguments.
+// dwPlan.planeGo does, with 16 lanes: see dwPlan for the arguments. Each sum
+// reads the product first when prodFirst, else the accumulator (which
+// operand a NaN result comes from when both are NaN; see planeGo).
 //
 //go:noescape
-func dwPlaneAVX512(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32)
+func dwPlaneAVX512(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32, prodFirst bool)
 
 // dwPlaneAVX2 is dwPlaneAVX512 with 8 lanes.
 //
 //go:noescape
-func dwPlaneAVX2(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32)
+func dwPlaneAVX2(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32, prodFirst bool)

@@ -18,8 +18,8 @@
 // masks of the edge vector, CX full vectors left or &edges[e], R9 mask of
 // the tap column (AVX2), AX scratch.
 
-// func dwPlaneAVX512(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32)
-TEXT ·dwPlaneAVX512(SB), NOSPLIT, $0-120
+// func dwPlaneAVX512(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32, prodFirst bool)
+TEXT ·dwPlaneAVX512(SB), NOSPLIT, $0-121
 	VBROADCASTSS bias+24(FP), Z31
 	MOVQ         dst+0(FP), DI
 	MOVQ         rowStart+40(FP), R8
@@ -60,6 +60,8 @@ f4row512:
 	SHLQ $2, DX
 	ADDQ w+16(FP), DX
 	XORQ R12, R12
+	CMPB prodFirst+120(FP), $0
+	JNE  f4tap512p
 
 f4tap512:
 	MOVQ         (R13)(R12*8), AX
@@ -75,6 +77,23 @@ f4tap512:
 	INCQ         R12
 	CMPQ         R12, kw+72(FP)
 	JLT          f4tap512
+	ADDQ         $16, R11
+	JMP          f4row512
+
+f4tap512p:
+	MOVQ         (R13)(R12*8), AX
+	VBROADCASTSS (DX)(R12*4), Z4
+	VMULPS       (SI)(AX*4), Z4, Z5
+	VMULPS       64(SI)(AX*4), Z4, Z6
+	VMULPS       128(SI)(AX*4), Z4, Z7
+	VMULPS       192(SI)(AX*4), Z4, Z8
+	VADDPS       Z0, Z5, Z0
+	VADDPS       Z1, Z6, Z1
+	VADDPS       Z2, Z7, Z2
+	VADDPS       Z3, Z8, Z3
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          f4tap512p
 	ADDQ         $16, R11
 	JMP          f4row512
 
@@ -106,6 +125,8 @@ f1row512:
 	SHLQ $2, DX
 	ADDQ w+16(FP), DX
 	XORQ R12, R12
+	CMPB prodFirst+120(FP), $0
+	JNE  f1tap512p
 
 f1tap512:
 	MOVQ         (R13)(R12*8), AX
@@ -115,6 +136,17 @@ f1tap512:
 	INCQ         R12
 	CMPQ         R12, kw+72(FP)
 	JLT          f1tap512
+	ADDQ         $16, R11
+	JMP          f1row512
+
+f1tap512p:
+	MOVQ         (R13)(R12*8), AX
+	VBROADCASTSS (DX)(R12*4), Z4
+	VMULPS       (SI)(AX*4), Z4, Z5
+	VADDPS       Z0, Z5, Z0
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          f1tap512p
 	ADDQ         $16, R11
 	JMP          f1row512
 
@@ -150,6 +182,8 @@ erow512:
 	SHLQ $2, DX
 	ADDQ w+16(FP), DX
 	XORQ R12, R12
+	CMPB prodFirst+120(FP), $0
+	JNE  etap512p
 
 etap512:
 	MOVQ         (R13)(R12*8), AX
@@ -160,6 +194,18 @@ etap512:
 	INCQ         R12
 	CMPQ         R12, kw+72(FP)
 	JLT          etap512
+	ADDQ         $16, R11
+	JMP          erow512
+
+etap512p:
+	MOVQ         (R13)(R12*8), AX
+	KMOVW        (BX)(R12*4), K1
+	VBROADCASTSS (DX)(R12*4), Z4
+	VMULPS.Z     (SI)(AX*4), Z4, K1, Z5
+	VADDPS       Z0, Z5, K1, Z0
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          etap512p
 	ADDQ         $16, R11
 	JMP          erow512
 
@@ -182,8 +228,8 @@ done512:
 	VZEROUPPER
 	RET
 
-// func dwPlaneAVX2(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32)
-TEXT ·dwPlaneAVX2(SB), NOSPLIT, $0-120
+// func dwPlaneAVX2(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32, prodFirst bool)
+TEXT ·dwPlaneAVX2(SB), NOSPLIT, $0-121
 	VBROADCASTSS bias+24(FP), Y15
 	MOVQ         dst+0(FP), DI
 	MOVQ         rowStart+40(FP), R8
@@ -224,6 +270,8 @@ f4row2:
 	SHLQ $2, DX
 	ADDQ w+16(FP), DX
 	XORQ R12, R12
+	CMPB prodFirst+120(FP), $0
+	JNE  f4tap2p
 
 f4tap2:
 	MOVQ         (R13)(R12*8), AX
@@ -239,6 +287,23 @@ f4tap2:
 	INCQ         R12
 	CMPQ         R12, kw+72(FP)
 	JLT          f4tap2
+	ADDQ         $16, R11
+	JMP          f4row2
+
+f4tap2p:
+	MOVQ         (R13)(R12*8), AX
+	VBROADCASTSS (DX)(R12*4), Y4
+	VMULPS       (SI)(AX*4), Y4, Y5
+	VMULPS       32(SI)(AX*4), Y4, Y6
+	VMULPS       64(SI)(AX*4), Y4, Y7
+	VMULPS       96(SI)(AX*4), Y4, Y8
+	VADDPS       Y0, Y5, Y0
+	VADDPS       Y1, Y6, Y1
+	VADDPS       Y2, Y7, Y2
+	VADDPS       Y3, Y8, Y3
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          f4tap2p
 	ADDQ         $16, R11
 	JMP          f4row2
 
@@ -270,6 +335,8 @@ f1row2:
 	SHLQ $2, DX
 	ADDQ w+16(FP), DX
 	XORQ R12, R12
+	CMPB prodFirst+120(FP), $0
+	JNE  f1tap2p
 
 f1tap2:
 	MOVQ         (R13)(R12*8), AX
@@ -279,6 +346,17 @@ f1tap2:
 	INCQ         R12
 	CMPQ         R12, kw+72(FP)
 	JLT          f1tap2
+	ADDQ         $16, R11
+	JMP          f1row2
+
+f1tap2p:
+	MOVQ         (R13)(R12*8), AX
+	VBROADCASTSS (DX)(R12*4), Y4
+	VMULPS       (SI)(AX*4), Y4, Y5
+	VADDPS       Y0, Y5, Y0
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          f1tap2p
 	ADDQ         $16, R11
 	JMP          f1row2
 
@@ -315,6 +393,8 @@ erow2:
 	ADDQ w+16(FP), DX
 	XORQ R12, R12
 	MOVQ BX, R9
+	CMPB prodFirst+120(FP), $0
+	JNE  etap2p
 
 etap2:
 	MOVQ         (R13)(R12*8), AX
@@ -328,6 +408,21 @@ etap2:
 	INCQ         R12
 	CMPQ         R12, kw+72(FP)
 	JLT          etap2
+	ADDQ         $16, R11
+	JMP          erow2
+
+etap2p:
+	MOVQ         (R13)(R12*8), AX
+	VMOVUPS      (R9), Y1
+	VBROADCASTSS (DX)(R12*4), Y4
+	VMASKMOVPS   (SI)(AX*4), Y1, Y5
+	VMULPS       Y5, Y4, Y5
+	VADDPS       Y0, Y5, Y6
+	VBLENDVPS    Y1, Y6, Y0, Y0
+	ADDQ         $32, R9
+	INCQ         R12
+	CMPQ         R12, kw+72(FP)
+	JLT          etap2p
 	ADDQ         $16, R11
 	JMP          erow2
 

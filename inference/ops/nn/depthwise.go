@@ -281,6 +281,14 @@ func dwSplit(dst, x []float32, iw, s int) {
 	dst = dst[:len(x)]
 	for r := 0; r+iw <= len(x); r += iw {
 		src, d := x[r:r+iw], dst[r:r+iw]
+		if s == 2 {
+			// Even columns to d[:half], odd ones to d[half:].
+			half := (iw + 1) / 2
+			for j := splitRow2(d, src); j < iw; j++ {
+				d[j/2+j%2*half] = src[j]
+			}
+			continue
+		}
 		k := 0
 		for q := 0; q < s; q++ {
 			for j := q; j < iw; j += s {

@@ -292,3 +292,29 @@ func depthwiseRef(y, x, w, bias []float32, planes int, g *window, epi *kernel.Ep
 		}
 	})
 }
+
+// TestDWSplit checks dwSplit against its definition: each row's columns
+// grouped by phase modulo the stride, in order.
+func TestDWSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 4))
+	for _, c := range []struct{ rows, iw, s int }{
+		{1, 1, 2}, {2, 15, 2}, {3, 16, 2}, {2, 17, 2}, {2, 33, 2}, {4, 112, 2}, {2, 130, 2}, {3, 7, 3}, {2, 20, 3}, {2, 9, 1},
+	} {
+		x := dwValues(r, c.rows*c.iw, 0)
+		got := make([]float32, len(x))
+		dwSplit(got, x, c.iw, c.s)
+		var want []float32
+		for row := 0; row < c.rows; row++ {
+			for q := 0; q < c.s; q++ {
+				for j := q; j < c.iw; j += c.s {
+					want = append(want, x[row*c.iw+j])
+				}
+			}
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: element %d = %v, want %v", c, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -114,6 +114,11 @@ type dwPlan struct {
 	// (all output rows of the plane, depth then height), in tap order.
 	rows     []dwTapRow
 	rowStart []int
+	// four[i] says that output rows i to i+3 read the same kernel rows,
+	// row i+k's input rows k·step[i] values further than row i's (the
+	// vector code computes them together).
+	four []bool
+	step []int
 	// Per tap column tc: output columns [lo[tc], hi[tc]) read inside the
 	// input row, output column j reading element cols[tc]+j of the
 	// prepared row and column j·sw+x0[tc] of the input row.
@@ -151,6 +156,10 @@ func newDWPlan(g *window, isa dwISA) *dwPlan {
 			}
 			p.rowStart = append(p.rowStart, len(p.rows))
 		}
+	}
+	p.four, p.step = make([]bool, len(p.rowStart)-1), make([]int, len(p.rowStart)-1)
+	for i := 0; i+4 < len(p.rowStart); i++ {
+		p.four[i], p.step[i] = p.shifted(i)
 	}
 	// phase[q] is where the columns of phase q start in a prepared row.
 	phase := make([]int, sw)
@@ -207,6 +216,31 @@ func newDWPlan(g *window, isa dwISA) *dwPlan {
 		}
 	}
 	return p
+}
+
+// shifted reports whether output rows i to i+3 read the same kernel rows,
+// each row's input rows step values further than the previous row's.
+func (p *dwPlan) shifted(i int) (ok bool, step int) {
+	r0 := p.rows[p.rowStart[i]:p.rowStart[i+1]]
+	if len(r0) == 0 {
+		return false, 0
+	}
+	if p.rowStart[i+2]-p.rowStart[i+1] != len(r0) {
+		return false, 0
+	}
+	step = p.rows[p.rowStart[i+1]].off - r0[0].off
+	for k := 1; k < 4; k++ {
+		rk := p.rows[p.rowStart[i+k]:p.rowStart[i+k+1]]
+		if len(rk) != len(r0) {
+			return false, 0
+		}
+		for t := range r0 {
+			if rk[t].woff != r0[t].woff || rk[t].off-r0[t].off != k*step {
+				return false, 0
+			}
+		}
+	}
+	return true, step
 }
 
 // plane computes the output plane ys from the prepared input plane xs, the

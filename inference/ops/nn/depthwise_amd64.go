@@ -15,11 +15,26 @@ func (p *dwPlan) planeAsm(ys, xs, wt []float32, bv float32, isa dwISA) {
 	if len(p.edges) > 0 {
 		edges, masks = &p.edges[0], &p.masks[0]
 	}
-	f := dwPlaneAVX2
+	f, f4 := dwPlaneAVX2, dwRows4AVX2
 	if isa == dwAVX512 {
-		f = dwPlaneAVX512
+		f, f4 = dwPlaneAVX512, dwRows4AVX512
 	}
-	f(&ys[0], &xs[0], &wt[0], bv, rows, &p.rowStart[0], nout, p.ow, &p.cols[0], p.kw, p.full0, p.nfull, edges, len(p.edges), masks, p.sw == 1)
+	ow := p.ow
+	for i := 0; i < nout; {
+		if p.four[i] {
+			r := p.rows[p.rowStart[i]:p.rowStart[i+1]]
+			f4(&ys[i*ow], &xs[0], &wt[0], bv, &r[0], len(r), p.step[i], ow, &p.cols[0], p.kw, p.full0, p.nfull, edges, len(p.edges), masks, p.sw == 1)
+			i += 4
+			continue
+		}
+		// Rows [i, j) one at a time.
+		j := i + 1
+		for j < nout && !p.four[j] {
+			j++
+		}
+		f(&ys[i*ow], &xs[0], &wt[0], bv, rows, &p.rowStart[i], j-i, ow, &p.cols[0], p.kw, p.full0, p.nfull, edges, len(p.edges), masks, p.sw == 1)
+		i = j
+	}
 }
 
 // dwPlaneAVX512 computes nout output rows of ow values at dst, as
@@ -50,3 +65,15 @@ func splitRow2(d, src []float32) int {
 	dwSplit2AVX2(&d[0], &d[(len(src)+1)/2], &src[0], n)
 	return 16 * n
 }
+
+// dwRows4AVX512 computes four output rows at dst (ow values apart) that
+// read the n tap rows rows[:n], each row's input d values further than the
+// previous one's, with 16 lanes: the sums of dwPlaneAVX512.
+//
+//go:noescape
+func dwRows4AVX512(dst, src, w *float32, bias float32, rows *dwTapRow, n, d, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32, prodFirst bool)
+
+// dwRows4AVX2 is dwRows4AVX512 with 8 lanes.
+//
+//go:noescape
+func dwRows4AVX2(dst, src, w *float32, bias float32, rows *dwTapRow, n, d, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32, prodFirst bool)

@@ -255,10 +255,11 @@ func (p *dwPlan) plane(ys, xs, wt []float32, bv float32, isa dwISA) {
 
 // planeGo is plane in Go, one output row at a time and tap by tap over the
 // row. It reads strided rows from the plane as is, not split. Each sum
-// reads the product first for unstrided rows and the accumulator first for
-// strided ones, as the former code (axpy and a scalar loop) did: that
-// decides which NaN the result is when both are NaN. The products need no
-// such care: planes whose weights hold a NaN go through planeNaN.
+// reads the product first for unstrided rows and, for strided ones, the
+// operand stridedAccFirst says, as the former code (axpy and a scalar loop)
+// did: that decides which NaN the result is when both are NaN. The
+// products need no such care: planes whose weights hold a NaN go through
+// planeNaN.
 func (p *dwPlan) planeGo(ys, xs, wt []float32, bv float32) {
 	ow := p.ow
 	for i := 0; i+1 < len(p.rowStart); i++ {
@@ -281,9 +282,14 @@ func (p *dwPlan) planeGo(ys, xs, wt []float32, bv float32) {
 					}
 					continue
 				}
-				// A strided row is read from the plane as is (not split),
-				// the accumulator first in each sum as in the former code.
+				// A strided row is read from the plane as is (not split).
 				src := xs[r.off:]
+				if !stridedAccFirst {
+					for j := lo; j < hi; j++ {
+						dst[j] = addFirst(float32(wv*src[j*p.sw+p.x0[tc]]), dst[j])
+					}
+					continue
+				}
 				for j := lo; j < hi; j++ {
 					dst[j] = addFirst(dst[j], float32(wv*src[j*p.sw+p.x0[tc]]))
 				}

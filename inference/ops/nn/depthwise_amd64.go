@@ -2,6 +2,12 @@
 
 package nn
 
+// stridedAccFirst says that the former depthwise code's scalar loop for
+// strided rows, as compiled for this build, added the product to the
+// accumulator with the accumulator as the first operand (so a NaN
+// accumulator wins over a NaN product); the assembly does the same.
+const stridedAccFirst = true
+
 // planeAsm is plane with the AVX2 or AVX-512 kernel (isa).
 func (p *dwPlan) planeAsm(ys, xs, wt []float32, bv float32, isa dwISA) {
 	nout := len(p.rowStart) - 1

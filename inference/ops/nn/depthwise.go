@@ -104,9 +104,10 @@ type dwTapRow struct {
 // values each output row reads and, for the vector code, which vectors of a
 // row need masks.
 //
-// Input rows are read as prepared by dwSplit: with column stride sw > 1,
-// the columns of each row are grouped by phase (column mod sw), so that
-// consecutive output columns read consecutive values.
+// The vector code reads input rows as prepared by dwSplit: with column
+// stride sw > 1, the columns of each row are grouped by phase (column mod
+// sw), so that consecutive output columns read consecutive values. The Go
+// loop reads them as they are.
 type dwPlan struct {
 	g              *window
 	ow, iw, sw, kw int

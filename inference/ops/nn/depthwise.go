@@ -260,9 +260,14 @@ func (p *dwPlan) plane(ys, xs, wt []float32, bv float32, isa dwISA) {
 // operand stridedAccFirst says, as the former code (axpy and a scalar loop)
 // did: that decides which NaN the result is when both are NaN. The
 // products need no such care: planes whose weights hold a NaN go through
-// planeNaN.
+// planeNaN. Without a NaN in the input and the bias, the sums need none
+// either.
 func (p *dwPlan) planeGo(ys, xs, wt []float32, bv float32) {
 	ow := p.ow
+	// Without a NaN in the input or the bias, every NaN is the one that
+	// invalid operations give, and the order of the operands does not
+	// matter.
+	nanIn := bv != bv || hasNaN(xs)
 	for i := 0; i+1 < len(p.rowStart); i++ {
 		dst := ys[i*ow : (i+1)*ow]
 		for j := range dst {
@@ -276,23 +281,34 @@ func (p *dwPlan) planeGo(ys, xs, wt []float32, bv float32) {
 				}
 				wv := wt[r.woff+tc]
 				o := r.off + p.cols[tc]
-				if p.sw == 1 {
+				// A strided row is read from the plane as is (not split).
+				src, sw, x0 := xs[r.off:], p.sw, p.x0[tc]
+				switch {
+				case !nanIn && sw == 1:
 					for j, v := range xs[o+lo : o+hi] {
 						// The conversion rules out a fused multiply-add.
+						dst[lo+j] += float32(wv * v)
+					}
+					continue
+				case !nanIn:
+					for j := lo; j < hi; j++ {
+						dst[j] += float32(wv * src[j*sw+x0])
+					}
+					continue
+				case sw == 1:
+					for j, v := range xs[o+lo : o+hi] {
 						dst[lo+j] = addFirst(float32(wv*v), dst[lo+j])
 					}
 					continue
 				}
-				// A strided row is read from the plane as is (not split).
-				src := xs[r.off:]
 				if !stridedAccFirst {
 					for j := lo; j < hi; j++ {
-						dst[j] = addFirst(float32(wv*src[j*p.sw+p.x0[tc]]), dst[j])
+						dst[j] = addFirst(float32(wv*src[j*sw+x0]), dst[j])
 					}
 					continue
 				}
 				for j := lo; j < hi; j++ {
-					dst[j] = addFirst(dst[j], float32(wv*src[j*p.sw+p.x0[tc]]))
+					dst[j] = addFirst(dst[j], float32(wv*src[j*sw+x0]))
 				}
 			}
 		}

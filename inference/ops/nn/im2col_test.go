@@ -198,7 +198,7 @@ func TestIm2colPackedMatchesGeneric(t *testing.T) {
 }
 
 // BenchmarkIm2col packs ResNet18's and the strided convolution inputs with
-// im2colRow (new) and im2colRowGenericOld (old), on one goroutine.
+// im2colRowGenericOld (old) and im2colPacked (new), on one goroutine.
 func BenchmarkIm2col(b *testing.B) {
 	for _, bc := range append(resnetIm2col(), stridedIm2col()...) {
 		g := bc.c.window(b)
@@ -209,12 +209,15 @@ func BenchmarkIm2col(b *testing.B) {
 		dst := make([]float32, packedSizeB(bc.c.cg*g.kSize(), g.outSize()))
 		for _, v := range []struct {
 			name string
-			fill func(*packedRow, []float32, int, *window)
-		}{{"old", im2colRowGenericOld}, {"new", im2colRow}} {
+			pack func()
+		}{
+			{"old", func() { im2colPackedRows(dst, x, bc.c.cg, &g, false, im2colRowGenericOld) }},
+			{"new", func() { im2colPacked(dst, x, bc.c.cg, &g, false) }},
+		} {
 			b.Run(fmt.Sprintf("%s/%s", bc.name, v.name), func(b *testing.B) {
 				b.SetBytes(int64(4 * len(dst)))
 				for i := 0; i < b.N; i++ {
-					im2colPackedRows(dst, x, bc.c.cg, &g, false, v.fill)
+					v.pack()
 				}
 			})
 		}

@@ -171,6 +171,7 @@ func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, plan
 	// scratch (handed out through scratch).
 	yf, _ := any(y).([]float32)
 	xf, _ := any(x).([]float32)
+	lowestF, _ := any(lowest).(float32)
 	fast := rowWise && yf != nil && (g.s[2] == 1 || g.s[2] == 2) && inHi-inLo >= 8
 	w := workers(planes*out*g.kSize(), planes)
 	var scratch chan *poolScratch
@@ -188,7 +189,7 @@ func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, plan
 			if s == nil {
 				s = newPoolScratch(g)
 			}
-			done := maxPoolRowsF32(yf[o:o+out], xf[pl*in:(pl+1)*in], g, ranges[1], ranges[2], inLo, inHi, s)
+			done := maxPoolRowsF32(yf[o:o+out], xf[pl*in:(pl+1)*in], g, ranges[1], ranges[2], inLo, inHi, lowestF, s)
 			scratch <- s
 			if done {
 				return
@@ -330,7 +331,7 @@ func newPoolScratch(g *window) *poolScratch {
 // here over whole runs of output columns: with stride 2 the input rows are
 // split into their even and odd columns first, so that every tap reads a
 // contiguous run. Columns outside [inLo, inHi) go window by window.
-func maxPoolRowsF32(y, xs []float32, g *window, rowRanges, colRanges [][2]int, inLo, inHi int, s *poolScratch) bool {
+func maxPoolRowsF32(y, xs []float32, g *window, rowRanges, colRanges [][2]int, inLo, inHi int, lowest float32, s *poolScratch) bool {
 	ih, iw := g.in[1], g.in[2]
 	ow, s1, s2 := g.out[2], g.s[1], g.s[2]
 	we, wo := (iw+1)/2, iw/2
@@ -348,14 +349,14 @@ func maxPoolRowsF32(y, xs []float32, g *window, rowRanges, colRanges [][2]int, i
 		blo, bhi := rowRanges[b][0], rowRanges[b][1]
 		row := y[b*ow : (b+1)*ow]
 		for c := 0; c < inLo; c++ {
-			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], float32(math.Inf(-1)))
+			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
 		}
 		for c := inHi; c < ow; c++ {
-			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], float32(math.Inf(-1)))
+			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
 		}
 		if blo >= bhi {
 			for c := inLo; c < inHi; c++ {
-				row[c] = float32(math.Inf(-1))
+				row[c] = lowest
 			}
 			continue
 		}

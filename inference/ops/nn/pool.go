@@ -251,11 +251,25 @@ func maxPoolRows[T float32 | float64 | uint8 | int8](y, xs []T, g *window, rowRa
 	for b := 0; b < g.out[1]; b++ {
 		blo, bhi := rowRanges[b][0], rowRanges[b][1]
 		row := y[b*ow : (b+1)*ow]
+		window := func(c int) {
+			clo, chi := colRanges[c][0], colRanges[c][1]
+			best, seen := lowest, false
+			for tb := blo; tb < bhi; tb++ {
+				base := (b*s1 - pb1 + tb*d1) * iw
+				for tc := clo; tc < chi; tc++ {
+					v := xs[base+c*s2-pb2+tc*d2]
+					if !seen || v > best || v != v && best == best {
+						best, seen = v, true
+					}
+				}
+			}
+			row[c] = best
+		}
 		for c := 0; c < inLo; c++ {
-			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
+			window(c)
 		}
 		for c := inHi; c < ow; c++ {
-			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
+			window(c)
 		}
 		if blo >= bhi {
 			for c := inLo; c < inHi; c++ {
@@ -292,7 +306,7 @@ func maxPoolRows[T float32 | float64 | uint8 | int8](y, xs []T, g *window, rowRa
 // maximum when it is greater, or when it is a NaN and the maximum is not
 // (so the first NaN, and of equal values the first, stays). No taps give
 // lowest.
-func maxPoolWindow[T float32 | float64 | uint8 | int8](xs []T, g *window, b, c, blo, bhi int, cols [2]int, lowest T) T {
+func maxPoolWindow(xs []float32, g *window, b, c, blo, bhi int, cols [2]int, lowest float32) float32 {
 	iw := g.in[2]
 	best, seen := lowest, false
 	for tb := blo; tb < bhi; tb++ {

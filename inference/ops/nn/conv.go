@@ -273,6 +273,10 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 // kernel tap, columns: output positions) of x (cg channels of g.in) directly
 // in the packed right-operand layout of packB.
 func im2colPacked(dst, x []float32, cg int, g *window, parallel bool) {
+	if g.s[2] == 2 && g.in[0] == 1 && g.k[0] == 1 && g.out[0] == 1 && g.pb[0] == 0 {
+		im2colPackedStride2(dst, x, cg, g, parallel)
+		return
+	}
 	im2colPackedRows(dst, x, cg, g, parallel, im2colRow)
 }
 
@@ -354,9 +358,13 @@ func (p *packedRow) zero(j, n int) {
 // shapes: when rows are neither strided nor resized (stride 1 on the last
 // two axes, output width = input width), the valid output rows of a depth
 // slice read one contiguous run of the input, copied at once, after which
-// the padding columns are cleared. Other windows go through
-// im2colRowGeneric.
+// the padding columns are cleared; column stride 2 goes through
+// im2colRowStride2. Other windows go through im2colRowGeneric.
 func im2colRow(row *packedRow, x []float32, r int, g *window) {
+	if g.s[2] == 2 {
+		im2colRowStride2(row, x, r, g)
+		return
+	}
 	if g.s[2] != 1 || g.s[1] != 1 || g.out[2] != g.in[2] {
 		im2colRowGeneric(row, x, r, g)
 		return

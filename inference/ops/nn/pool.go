@@ -166,9 +166,35 @@ func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, plan
 		}
 	}
 	rowWise := idx == nil && g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.pb[0] == 0 && inHi-inLo >= 4
-	parallelFor(workers(planes*out*g.kSize(), planes), planes, func(pl int) {
+	// float32 planes with column stride 1 or 2 and at least 8 inner output
+	// columns (a vector) take maxPoolRowsF32, each goroutine with its own
+	// scratch (handed out through scratch).
+	yf, _ := any(y).([]float32)
+	xf, _ := any(x).([]float32)
+	lowestF, _ := any(lowest).(float32)
+	fast := rowWise && yf != nil && (g.s[2] == 1 || g.s[2] == 2) && inHi-inLo >= 8
+	w := workers(planes*out*g.kSize(), planes)
+	var scratch chan *poolScratch
+	if fast {
+		scratch = make(chan *poolScratch, w)
+		for i := 0; i < w; i++ {
+			scratch <- nil
+		}
+	}
+	parallelFor(w, planes, func(pl int) {
 		xs := x[pl*in : (pl+1)*in]
 		o := pl * out
+		if fast {
+			s := <-scratch
+			if s == nil {
+				s = newPoolScratch(g)
+			}
+			done := maxPoolRowsF32(yf[o:o+out], xf[pl*in:(pl+1)*in], g, ranges[1], ranges[2], inLo, inHi, lowestF, s)
+			scratch <- s
+			if done {
+				return
+			}
+		}
 		if rowWise {
 			maxPoolRows(y[o:o+out], xs, g, ranges[1], ranges[2], inLo, inHi, lowest)
 			return
@@ -272,6 +298,166 @@ func maxPoolRows[T float32 | float64 | uint8 | int8](y, xs []T, g *window, rowRa
 			}
 		}
 	}
+}
+
+// maxPoolWindow returns the maximum over the taps of output (b, c) of a 2-D
+// plane that lie inside the input, kernel rows [blo, bhi) and columns
+// cols[0] to cols[1], in row-major tap order: a later tap replaces the
+// maximum when it is greater, or when it is a NaN and the maximum is not
+// (so the first NaN, and of equal values the first, stays). No taps give
+// lowest.
+func maxPoolWindow(xs []float32, g *window, b, c, blo, bhi int, cols [2]int, lowest float32) float32 {
+	iw := g.in[2]
+	best, seen := lowest, false
+	for tb := blo; tb < bhi; tb++ {
+		base := (b*g.s[1] - g.pb[1] + tb*g.d[1]) * iw
+		for tc := cols[0]; tc < cols[1]; tc++ {
+			v := xs[base+c*g.s[2]-g.pb[2]+tc*g.d[2]]
+			if !seen || v > best || v != v && best == best {
+				best, seen = v, true
+			}
+		}
+	}
+	return best
+}
+
+// poolScratch is one goroutine's scratch for maxPoolRowsF32: the even and
+// odd columns of every input row (column stride 2) and the tap rows of one
+// output row.
+type poolScratch struct {
+	even, odd []float32
+	taps      [][]float32
+}
+
+func newPoolScratch(g *window) *poolScratch {
+	s := &poolScratch{taps: make([][]float32, 0, g.k[1]*g.k[2])}
+	if g.s[2] == 2 {
+		s.even = make([]float32, g.in[1]*((g.in[2]+1)/2))
+		s.odd = make([]float32, g.in[1]*(g.in[2]/2))
+	}
+	return s
+}
+
+// maxPoolRowsF32 is maxPoolRows for a float32 plane without NaNs and a
+// column stride of 1 or 2; it returns false, having written nothing, when
+// the plane holds a NaN. Without NaNs, maxPoolRows keeps the first of the
+// largest taps of a window (of +0 and -0 the first), and so does maxTaps,
+// here over whole runs of output columns: with stride 2 the input rows are
+// split into their even and odd columns first, so that every tap reads a
+// contiguous run. Columns outside [inLo, inHi) go window by window.
+func maxPoolRowsF32(y, xs []float32, g *window, rowRanges, colRanges [][2]int, inLo, inHi int, lowest float32, s *poolScratch) bool {
+	ih, iw := g.in[1], g.in[2]
+	ow, s1, s2 := g.out[2], g.s[1], g.s[2]
+	we, wo := (iw+1)/2, iw/2
+	if s2 == 2 {
+		for r := 0; r < ih; r++ {
+			if deinterleave(s.even[r*we:(r+1)*we], s.odd[r*wo:(r+1)*wo], xs[r*iw:(r+1)*iw]) {
+				return false
+			}
+		}
+	} else if hasNaN(xs[:ih*iw]) {
+		return false
+	}
+	n := inHi - inLo
+	for b := 0; b < g.out[1]; b++ {
+		blo, bhi := rowRanges[b][0], rowRanges[b][1]
+		row := y[b*ow : (b+1)*ow]
+		for c := 0; c < inLo; c++ {
+			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
+		}
+		for c := inHi; c < ow; c++ {
+			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
+		}
+		if blo >= bhi {
+			for c := inLo; c < inHi; c++ {
+				row[c] = lowest
+			}
+			continue
+		}
+		taps := s.taps[:0]
+		for tb := blo; tb < bhi; tb++ {
+			yy := b*s1 - g.pb[1] + tb*g.d[1]
+			for tc := 0; tc < g.k[2]; tc++ {
+				// The input column of output column inLo.
+				q := inLo*s2 - g.pb[2] + tc*g.d[2]
+				switch {
+				case s2 == 1:
+					taps = append(taps, xs[yy*iw+q:][:n])
+				case q%2 == 0:
+					taps = append(taps, s.even[yy*we+q/2:][:n])
+				default:
+					taps = append(taps, s.odd[yy*wo+q/2:][:n])
+				}
+			}
+		}
+		maxTaps(row[inLo:inHi], taps)
+	}
+	return true
+}
+
+// maxTaps sets dst[i] to the first of the largest of taps[j][i] (taps
+// without NaNs, each as long as dst).
+func maxTaps(dst []float32, taps [][]float32) {
+	for _, t := range taps {
+		_ = t[:len(dst)]
+	}
+	if useAVX2 && len(dst) >= 8 {
+		maxTapsAVX2(len(dst), &dst[0], taps)
+		return
+	}
+	copy(dst, taps[0])
+	for _, t := range taps[1:] {
+		for i, v := range t[:len(dst)] {
+			if v > dst[i] {
+				dst[i] = v
+			}
+		}
+	}
+}
+
+// deinterleave sets e[i] = x[2i] and o[i] = x[2i+1] (e holds
+// (len(x)+1)/2 values, o len(x)/2) and reports whether x holds a NaN.
+func deinterleave(e, o, x []float32) bool {
+	n := len(x) / 2
+	e, o = e[:(len(x)+1)/2], o[:n]
+	nan := false
+	i := 0
+	if useAVX2 && n >= 8 {
+		i = n &^ 7
+		nan = deinterleaveAVX2(i, &x[0], &e[0], &o[0])
+	}
+	for ; i < n; i++ {
+		a, b := x[2*i], x[2*i+1]
+		e[i], o[i] = a, b
+		if a != a || b != b {
+			nan = true
+		}
+	}
+	if len(x)%2 == 1 {
+		v := x[len(x)-1]
+		e[n] = v
+		if v != v {
+			nan = true
+		}
+	}
+	return nan
+}
+
+// hasNaN reports whether x holds a NaN.
+func hasNaN(x []float32) bool {
+	i := 0
+	if useAVX2 && len(x) >= 16 {
+		i = len(x) &^ 15
+		if hasNaNAVX2(i, &x[0]) {
+			return true
+		}
+	}
+	for _, v := range x[i:] {
+		if v != v {
+			return true
+		}
+	}
+	return false
 }
 
 // avgPool computes the mean of every window: over the taps inside the input,

@@ -356,16 +356,6 @@ func dwSplit(dst, x []float32, iw, s int) {
 	}
 }
 
-// hasNaN reports whether w holds a NaN.
-func hasNaN(w []float32) bool {
-	for _, v := range w {
-		if v != v {
-			return true
-		}
-	}
-	return false
-}
-
 // planeNaN computes the plane as depthwise did before the row kernels, for
 // weights that hold a NaN: when both operands of a product or a sum are NaN,
 // the result is the first operand, and that former code takes the weight or

@@ -84,13 +84,7 @@ func MeasurePartitions(ctx context.Context, set PartitionSet, opts profile.Optio
 		}
 	}
 	host, _ := os.Hostname()
-	o := opts
-	if o.Warmup <= 0 {
-		o.Warmup = 2
-	}
-	if o.Repeats <= 0 {
-		o.Repeats = 10
-	}
+	o := opts.WithDefaults()
 	prof := &profile.Profile{Format: profile.Format, Model: man.Model, Host: host, CPUs: runtime.NumCPU(),
 		Warmup: o.Warmup, Repeats: o.Repeats, TotalSeconds: profile.Summarize(totals)}
 	for _, u := range man.Units {

@@ -56,7 +56,7 @@ type Stats struct {
 
 // Options set the number of runs.
 type Options struct {
-	Warmup  int // runs discarded first (default 2; fewer than minWarmup count as minWarmup)
+	Warmup  int // runs discarded first (at least, and by default, minWarmup)
 	Repeats int // measured runs (default 10)
 	// Progress, when set, is called after each run.
 	Progress func(done, total int)
@@ -65,7 +65,7 @@ type Options struct {
 // Measure profiles the units of a, running the whole folded model
 // Warmup+Repeats times on deterministic pseudo-random inputs.
 func Measure(ctx context.Context, a *slice.Analysis, opts Options) (*Profile, error) {
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	prog, err := engine.Compile(a.Model, engine.Options{})
 	if err != nil {
 		return nil, err
@@ -98,10 +98,10 @@ func Measure(ctx context.Context, a *slice.Analysis, opts Options) (*Profile, er
 	return p, nil
 }
 
-func (o Options) withDefaults() Options {
-	if o.Warmup <= 0 {
-		o.Warmup = 2
-	}
+// WithDefaults returns o with its defaults filled in: 10 repeats, and 2
+// warm-up runs when o asks for fewer (minWarmup).
+func (o Options) WithDefaults() Options {
+	o.Warmup = max(o.Warmup, minWarmup)
 	if o.Repeats <= 0 {
 		o.Repeats = 10
 	}
@@ -127,14 +127,14 @@ const (
 // warmup decides, run after run, whether a run is still warm-up (not
 // timed) or measured.
 type warmup struct {
-	want            int // warm-up runs asked for, at least minWarmup
-	warmed, extra   int
+	want            int // warm-up runs asked for (Options.WithDefaults)
+	warmed          int
 	measuring       bool
 	lastWarmSeconds float64
 }
 
-func newWarmup(asked int) *warmup {
-	return &warmup{want: max(asked, minWarmup), lastWarmSeconds: math.Inf(1)}
+func newWarmup(want int) *warmup {
+	return &warmup{want: want, lastWarmSeconds: math.Inf(1)}
 }
 
 // measure reports whether a run that took seconds is measured; once one
@@ -142,10 +142,7 @@ func newWarmup(asked int) *warmup {
 func (w *warmup) measure(seconds float64) bool {
 	switch {
 	case w.measuring:
-	case w.warmed < w.want || (seconds < w.lastWarmSeconds*warmingRatio && w.extra < maxExtraWarmup):
-		if w.warmed >= w.want {
-			w.extra++
-		}
+	case w.warmed < w.want || (seconds < w.lastWarmSeconds*warmingRatio && w.warmed < w.want+maxExtraWarmup):
 		w.warmed, w.lastWarmSeconds = w.warmed+1, seconds
 		return false
 	default:
@@ -180,17 +177,14 @@ type Runs struct {
 // outputs) to a unit: a fused step's time is shared among its nodes'
 // units as the nodes' times were in the first run.
 func Observe(ctx context.Context, prog *engine.Program, feeds map[string]*tensor.Tensor, attr Attribution, opts Options) (*Runs, error) {
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	res := &Runs{Seconds: make([][]float64, attr.Units), Peak: make([]int64, attr.Units)}
 	perUnit := make([]float64, attr.Units)
 	touched := make([]bool, attr.Units)
 	// The first run goes node by node: its times weigh how a fused step's
 	// time is shared among its nodes' units in the runs after it, which run
 	// as a deployment does (fused). Then come the warm-up runs (see
-	// warmup: at least opts.Warmup and minWarmup, more while each is still
-	// faster than the one before): a fresh heap, first page faults and
-	// packed weights' caches made too short a warm-up time a cold program
-	// at up to twice its steady time.
+	// warmup and minWarmup).
 	nodeSeconds := map[*onnx.Node]float64{}
 	var badUnit error
 	attribute := func(n *onnx.Node, sec float64) {

@@ -30,7 +30,7 @@ func TestWarmupDecidesWhichRunsAreMeasured(t *testing.T) {
 			[]bool{false, false, false, false, false, false, false, false, false, false, true, true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWarmup(tc.asked)
+			w := newWarmup(Options{Warmup: tc.asked}.WithDefaults().Warmup)
 			var got []bool
 			for _, ms := range tc.runs {
 				got = append(got, w.measure(ms/1e3))

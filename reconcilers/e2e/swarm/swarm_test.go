@@ -62,7 +62,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	modelFileA := filepath.Join(b.Dir, "model-a.onnx")
 	e2eutil.ReplaceFile(t, fixture.model, modelFileA)
 	start := time.Now()
-	start0 := start
+	testStart := start
 	b.apply(spec{name: modelA, source: "node1", port: portA, model: modelFileA})
 	recA := b.waitReady(modelA, benchReadyTimeout, nil)
 	t.Logf("TIMING apply -> Ready (benchmark of every node included), source node1: %s", time.Since(start).Round(time.Millisecond))
@@ -143,7 +143,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	load := e2eutil.StartLoad(func(ctx context.Context) ([]byte, error) { return post(ctx, endpoint, input) },
 		fixture.mono, 2, 100*time.Millisecond)
 	defer load.Stop()
-	t.Logf("PROFILE %s +%s the steady client starts", modelA, time.Since(start0).Round(time.Second))
+	t.Logf("PROFILE %s +%s the steady client starts", modelA, time.Since(testStart).Round(time.Second))
 	check := func(event string, since int, took time.Duration) {
 		t.Helper()
 		r := load.Report(since)
@@ -244,7 +244,7 @@ func TestSwarmEndToEnd(t *testing.T) {
 	}
 	b.mustPredict(modelA, recA.Status.Endpoint, "after the controller restart", fixture.monoV2)
 	logPrediction(t, modelA, b.Record(modelA).Status.Placement)
-	logProfileHistory(t, modelA, b.Events(modelA), start0)
+	logProfileHistory(t, modelA, b.Events(modelA), testStart)
 	load.Stop()
 
 	// 7. Delete the spec: nothing of the model is left on any node.
@@ -397,16 +397,14 @@ func logPrediction(t *testing.T, model string, pl *v1alpha1.PlacementStatus) {
 		ms(pl.PredictedLatencySeconds), ms(pl.MeasuredLatencySeconds), pl.MeasuredRequests)
 }
 
-// profileReasons are the events that say when a profile was measured or
-// changed and why: what the PREDICTION lines were predicted from.
-var profileReasons = []string{"Benchmarking", "Benchmarked", "Calibrated", "PredictionOff", "Placed", "PlacementChanged"}
-
 // logProfileHistory logs, with their time since start, the events of
-// model that measured, calibrated or replaced its profile and plan.
+// model that measured, calibrated or replaced its profile and plan: what
+// the PREDICTION lines were predicted from.
 func logProfileHistory(t *testing.T, model string, events []store.Event, start time.Time) {
 	t.Helper()
+	reasons := []string{"Benchmarking", "Benchmarked", "Calibrated", "PredictionOff", "Placed", "PlacementChanged"}
 	for _, e := range events {
-		if slices.Contains(profileReasons, e.Reason) {
+		if slices.Contains(reasons, e.Reason) {
 			t.Logf("PROFILE %s +%s %s (x%d): %s", model, e.Time.Sub(start).Round(time.Second), e.Reason, max(e.Count, 1), e.Message)
 		}
 	}

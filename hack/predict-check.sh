@@ -29,7 +29,8 @@ local)
 swarm)
   specdir=hack/predict/swarm
   # The test bed's host bridge address, where the nodes fetch partitions.
-  rtflags=(--runtime swarm --artifact-listen 10.99.0.1:18879)
+  artifacts=10.99.0.1:18879
+  rtflags=(--runtime swarm --artifact-listen "$artifacts")
   ;;
 *)
   echo "PAPDL_PREDICT_RUNTIME must be local or swarm, not $rt" >&2
@@ -91,8 +92,8 @@ for spec in "${specs[@]}"; do
     echo "$name: port $port (spec.gateway.port in $spec) is taken by another process" >&2
     exit 1
   fi
-  if [ "$rt" = swarm ] && (exec 3<>/dev/tcp/10.99.0.1/18879) 2>/dev/null; then
-    echo "$name: the artifact port 10.99.0.1:18879 is taken by another process" >&2
+  if [ "$rt" = swarm ] && (exec 3<>"/dev/tcp/${artifacts%:*}/${artifacts##*:}") 2>/dev/null; then
+    echo "$name: the artifact address $artifacts is taken by another process" >&2
     exit 1
   fi
   rm -rf "$out/state" "$out/specs"

@@ -12,25 +12,26 @@ var (
 )
 
 // The kernels process n elements, n a multiple of their width. Forms:
-// vv d = a op b, vs d = a op s, sv d = s op b.
+// vv d = a op b, vs d = x op s, sv d = s op x (vs and sv take the same
+// arguments, so that one assembly macro defines both).
 //
 //go:noescape
 func vvAVX512(op Op, n int, d, a, b *float32)
 
 //go:noescape
-func vsAVX512(op Op, n int, d, a *float32, s float32)
+func vsAVX512(op Op, n int, d, x *float32, s float32)
 
 //go:noescape
-func svAVX512(op Op, n int, d *float32, s float32, b *float32)
+func svAVX512(op Op, n int, d, x *float32, s float32)
 
 //go:noescape
 func vvAVX2(op Op, n int, d, a, b *float32)
 
 //go:noescape
-func vsAVX2(op Op, n int, d, a *float32, s float32)
+func vsAVX2(op Op, n int, d, x *float32, s float32)
 
 //go:noescape
-func svAVX2(op Op, n int, d *float32, s float32, b *float32)
+func svAVX2(op Op, n int, d, x *float32, s float32)
 
 // width is the number of lanes of this CPU's kernels (0: none).
 func width() int {
@@ -80,9 +81,9 @@ func sv(op Op, d []float32, s float32, b []float32) int {
 	}
 	n := len(d) / w * w
 	if w == 16 {
-		svAVX512(op, n, &d[0], s, &b[0])
+		svAVX512(op, n, &d[0], &b[0], s)
 	} else {
-		svAVX2(op, n, &d[0], s, &b[0])
+		svAVX2(op, n, &d[0], &b[0], s)
 	}
 	return n
 }

@@ -165,34 +165,17 @@ func addClamp(p isa, dst, add []float32, s float32, hasS bool, lo, hi float32, c
 		addClampGo(dst, add, s, hasS, lo, hi, clamp)
 		return
 	}
-	var k rowKernel
-	switch {
-	case hasS && add != nil:
-		k = svClampAVX2
-		if p == isaAVX512 {
-			k = svClampAVX512
-		}
-	case hasS:
-		k = sClampAVX2
-		if p == isaAVX512 {
-			k = sClampAVX512
-		}
-	case add != nil:
-		k = vClampAVX2
-		if p == isaAVX512 {
-			k = vClampAVX512
-		}
-	default:
-		k = clampAVX2
-		if p == isaAVX512 {
-			k = clampAVX512
-		}
+	// The kernel by the sums it does: 1 with s, 2 with add[i] (rowKernels).
+	form := 0
+	if hasS {
+		form = 1
 	}
 	var a *float32
 	if add != nil {
+		form += 2
 		a = &add[:len(dst)][0]
 	}
-	k(len(dst), &dst[0], a, s, lo, hi)
+	rowKernels[p][form](len(dst), &dst[0], a, s, lo, hi)
 }
 
 // addClampGo is addClamp in portable Go, one loop over dst (clampf is

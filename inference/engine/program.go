@@ -41,6 +41,10 @@ type step struct {
 	unfused []step
 	// fresh: the step's outputs never share an input's memory (markFresh).
 	fresh bool
+	// reusable: the indices j of in whose slot this step reads last, when
+	// its kernel is a kernel.Reuser (markFresh): the inputs whose memory
+	// it may write its output into, if they own it at run time.
+	reusable []int
 }
 
 // parts returns the original steps st stands for.

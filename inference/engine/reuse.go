@@ -19,7 +19,9 @@ var freshOps = map[string]bool{
 }
 
 // markFresh records, per step, whether its outputs are memory of their own
-// (freshOps, fused steps, kernel.Reuser kernels).
+// (freshOps, fused steps, kernel.Reuser kernels), and for a kernel.Reuser
+// the inputs it reads last (step.reusable; known at compile time, so that
+// a run only checks which of them own their memory).
 func (p *Program) markFresh() {
 	for i := range p.steps {
 		st := &p.steps[i]
@@ -27,6 +29,14 @@ func (p *Program) markFresh() {
 		st.fresh = freshOps[st.node.OpType] || st.unfused != nil || reuser
 		if _, ok := st.kernel.(contextKernel); ok {
 			st.fresh = false
+		}
+		if !reuser {
+			continue
+		}
+		for j, s := range st.in {
+			if s >= 0 && slices.Contains(st.release, s) {
+				st.reusable = append(st.reusable, j)
+			}
 		}
 	}
 }
@@ -39,15 +49,13 @@ type buffers struct {
 }
 
 // spare marks the inputs of st whose memory its kernel may reuse: tensors
-// of this run that st reads last and that no other tensor shares. It
-// returns nil when there are none or the kernel is no kernel.Reuser.
+// of this run that st reads last (step.reusable) and that no other tensor
+// shares. It returns nil when there are none or the kernel is no
+// kernel.Reuser.
 func (b *buffers) spare(st *step) []bool {
-	if _, ok := st.kernel.(kernel.Reuser); !ok {
-		return nil
-	}
 	var spare []bool
-	for j, s := range st.in {
-		if s >= 0 && b.own[s] && slices.Contains(st.release, s) {
+	for _, j := range st.reusable {
+		if b.own[st.in[j]] {
 			if spare == nil {
 				spare = make([]bool, len(st.in))
 			}

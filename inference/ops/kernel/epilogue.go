@@ -165,41 +165,24 @@ func addClamp(p isa, dst, add []float32, s float32, hasS bool, lo, hi float32, c
 		addClampGo(dst, add, s, hasS, lo, hi, clamp)
 		return
 	}
-	var k rowKernel
-	switch {
-	case hasS && add != nil:
-		k = svClampAVX2
-		if p == isaAVX512 {
-			k = svClampAVX512
-		}
-	case hasS:
-		k = sClampAVX2
-		if p == isaAVX512 {
-			k = sClampAVX512
-		}
-	case add != nil:
-		k = vClampAVX2
-		if p == isaAVX512 {
-			k = vClampAVX512
-		}
-	default:
-		k = clampAVX2
-		if p == isaAVX512 {
-			k = clampAVX512
-		}
+	// The kernel by the sums it does: 1 with s, 2 with add[i] (rowKernels).
+	form := 0
+	if hasS {
+		form = 1
 	}
 	var a *float32
 	if add != nil {
+		form += 2
 		a = &add[:len(dst)][0]
 	}
-	k(len(dst), &dst[0], a, s, lo, hi)
+	rowKernels[p][form](len(dst), &dst[0], a, s, lo, hi)
 }
 
-// addClampGo is addClamp in portable Go, one loop over dst (with the
-// clamp's comparisons written out: a call or a test of clamp per element
-// would make the loop slower than the two loops it replaces). Each sum
-// keeps dst[i]'s value in the register the compiler adds to, as the loops
-// it replaced did (the test checks which NaN a sum of two NaNs keeps).
+// addClampGo is addClamp in portable Go, one loop over dst (clampf is
+// inlined: a call or a test of clamp per element would make the loop
+// slower than the two loops it replaces). Each sum keeps dst[i]'s value in
+// the register the compiler adds to, as the loops it replaced did (the
+// test checks which NaN a sum of two NaNs keeps).
 func addClampGo(dst, add []float32, s float32, hasS bool, lo, hi float32, clamp bool) {
 	if add != nil {
 		add = add[:len(dst)]
@@ -227,45 +210,33 @@ func addClampGo(dst, add []float32, s float32, hasS bool, lo, hi float32, clamp 
 		for i, v := range dst {
 			v += s
 			v += add[i]
-			if v < lo {
-				v = lo
-			}
-			if v > hi {
-				v = hi
-			}
-			dst[i] = v
+			dst[i] = clampf(v, lo, hi)
 		}
 	case hasS:
 		for i, v := range dst {
 			v += s
-			if v < lo {
-				v = lo
-			}
-			if v > hi {
-				v = hi
-			}
-			dst[i] = v
+			dst[i] = clampf(v, lo, hi)
 		}
 	case add != nil:
 		for i, v := range dst {
 			v += add[i]
-			if v < lo {
-				v = lo
-			}
-			if v > hi {
-				v = hi
-			}
-			dst[i] = v
+			dst[i] = clampf(v, lo, hi)
 		}
 	default:
 		for i, v := range dst {
-			if v < lo {
-				v = lo
-			}
-			if v > hi {
-				v = hi
-			}
-			dst[i] = v
+			dst[i] = clampf(v, lo, hi)
 		}
 	}
+}
+
+// clampf is v < lo ? lo : v, then v > hi ? hi : v (a NaN stays, -0 stays
+// when lo is +0).
+func clampf(v, lo, hi float32) float32 {
+	if v < lo {
+		v = lo
+	}
+	if v > hi {
+		v = hi
+	}
+	return v
 }

@@ -12,8 +12,13 @@ var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 var useAVX512 = useAVX2 && cpu.X86.HasAVX512F
 
-// The row kernels of epilogue_amd64.s (see rowKernel): clamp only, scalar
-// sum (s), vector sum (v), or both, for 8 and 16 lanes.
+// rowKernels are the row kernels of epilogue_amd64.s (see rowKernel) by
+// instruction set and form: clamp only, scalar sum (s), vector sum (v), or
+// both, for 8 and 16 lanes.
+var rowKernels = [...][4]rowKernel{
+	isaAVX2:   {clampAVX2, sClampAVX2, vClampAVX2, svClampAVX2},
+	isaAVX512: {clampAVX512, sClampAVX512, vClampAVX512, svClampAVX512},
+}
 
 //go:noescape
 func clampAVX2(n int, dst, add *float32, s, lo, hi float32)

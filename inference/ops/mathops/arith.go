@@ -193,10 +193,8 @@ func fmodOf[T number](a, b T) T {
 }
 
 func binKernels[T number](op binOp) slices2[T, T, T] {
-	if op <= opDiv {
-		if k, ok := any(float32Kernels(op)).(slices2[T, T, T]); ok {
-			return k
-		}
+	if ks, ok := any(&float32Kernels).(*[opDiv + 1]slices2[T, T, T]); ok && op <= opDiv {
+		return ks[op]
 	}
 	switch op {
 	case opAdd:
@@ -217,10 +215,17 @@ func binKernels[T number](op binOp) slices2[T, T, T] {
 	return elementwise(fmodOf[T])
 }
 
-// float32Kernels are Add, Sub, Mul and Div (op <= opDiv) on float32
-// slices, vectorised (varith: the same bits as the generic loops).
-func float32Kernels(op binOp) slices2[float32, float32, float32] {
-	v := [...]varith.Op{opAdd: varith.Add, opSub: varith.Sub, opMul: varith.Mul, opDiv: varith.Div}[op]
+// float32Kernels are Add, Sub, Mul and Div (indexed by op <= opDiv) on
+// float32 slices, vectorised (varith: the same bits as the generic loops).
+// They are built once: binKernels runs for every node on every run.
+var float32Kernels = [opDiv + 1]slices2[float32, float32, float32]{
+	opAdd: float32Kernel(varith.Add),
+	opSub: float32Kernel(varith.Sub),
+	opMul: float32Kernel(varith.Mul),
+	opDiv: float32Kernel(varith.Div),
+}
+
+func float32Kernel(v varith.Op) slices2[float32, float32, float32] {
 	return slices2[float32, float32, float32]{
 		vv: func(d, a, b []float32) { varith.VV(v, d, a, b) },
 		vs: func(d, a []float32, b float32) { varith.VS(v, d, a, b) },

@@ -12,33 +12,35 @@ var (
 )
 
 // The kernels process n elements, n a multiple of their width. Forms:
-// vv d = a op b, vs d = a op s, sv d = s op b.
+// vv d = a op b, vs d = x op s, sv d = s op x (vs and sv take the same
+// arguments, so that one assembly macro defines both).
 //
 //go:noescape
 func vvAVX512(op Op, n int, d, a, b *float32)
 
 //go:noescape
-func vsAVX512(op Op, n int, d, a *float32, s float32)
+func vsAVX512(op Op, n int, d, x *float32, s float32)
 
 //go:noescape
-func svAVX512(op Op, n int, d *float32, s float32, b *float32)
+func svAVX512(op Op, n int, d, x *float32, s float32)
 
 //go:noescape
 func vvAVX2(op Op, n int, d, a, b *float32)
 
 //go:noescape
-func vsAVX2(op Op, n int, d, a *float32, s float32)
+func vsAVX2(op Op, n int, d, x *float32, s float32)
 
 //go:noescape
-func svAVX2(op Op, n int, d *float32, s float32, b *float32)
+func svAVX2(op Op, n int, d, x *float32, s float32)
 
-// width is the number of lanes of this CPU's kernels (0: none).
-func width() int {
+// whole returns how many of n elements this CPU's kernels compute: the
+// longest prefix of whole vectors (0 without kernels).
+func whole(n int) int {
 	switch {
 	case useAVX512:
-		return 16
+		return n &^ 15
 	case useAVX2:
-		return 8
+		return n &^ 7
 	}
 	return 0
 }
@@ -46,43 +48,37 @@ func width() int {
 // vv, vs and sv run the kernel on the longest prefix of whole vectors and
 // return its length; the caller does the rest in Go.
 func vv(op Op, d, a, b []float32) int {
-	w := width()
-	if w == 0 || len(d) < w {
-		return 0
-	}
-	n := len(d) / w * w
-	if w == 16 {
+	n := whole(len(d))
+	switch {
+	case n == 0:
+	case useAVX512:
 		vvAVX512(op, n, &d[0], &a[0], &b[0])
-	} else {
+	default:
 		vvAVX2(op, n, &d[0], &a[0], &b[0])
 	}
 	return n
 }
 
 func vs(op Op, d, a []float32, s float32) int {
-	w := width()
-	if w == 0 || len(d) < w {
-		return 0
-	}
-	n := len(d) / w * w
-	if w == 16 {
+	n := whole(len(d))
+	switch {
+	case n == 0:
+	case useAVX512:
 		vsAVX512(op, n, &d[0], &a[0], s)
-	} else {
+	default:
 		vsAVX2(op, n, &d[0], &a[0], s)
 	}
 	return n
 }
 
 func sv(op Op, d []float32, s float32, b []float32) int {
-	w := width()
-	if w == 0 || len(d) < w {
-		return 0
-	}
-	n := len(d) / w * w
-	if w == 16 {
-		svAVX512(op, n, &d[0], s, &b[0])
-	} else {
-		svAVX2(op, n, &d[0], s, &b[0])
+	n := whole(len(d))
+	switch {
+	case n == 0:
+	case useAVX512:
+		svAVX512(op, n, &d[0], &b[0], s)
+	default:
+		svAVX2(op, n, &d[0], &b[0], s)
 	}
 	return n
 }

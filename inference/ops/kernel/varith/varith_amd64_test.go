@@ -15,14 +15,14 @@ func kernels() []struct {
 	w    int
 	vv   func(Op, int, *float32, *float32, *float32)
 	vs   func(Op, int, *float32, *float32, float32)
-	sv   func(Op, int, *float32, float32, *float32)
+	sv   func(Op, int, *float32, *float32, float32)
 } {
 	type k = struct {
 		name string
 		w    int
 		vv   func(Op, int, *float32, *float32, *float32)
 		vs   func(Op, int, *float32, *float32, float32)
-		sv   func(Op, int, *float32, float32, *float32)
+		sv   func(Op, int, *float32, *float32, float32)
 	}
 	var ks []k
 	if useAVX2 {
@@ -87,7 +87,7 @@ func TestKernelsMatchGo(t *testing.T) {
 					k.vs(op, n, &got[0], &a[0], s)
 					vsGo(op, want, a, s)
 					check("vs", func(i int) (float32, float32) { return a[i], s })
-					k.sv(op, n, &got[0], s, &b[0])
+					k.sv(op, n, &got[0], &b[0], s)
 					svGo(op, want, s, b)
 					check("sv", func(i int) (float32, float32) { return s, b[i] })
 				})

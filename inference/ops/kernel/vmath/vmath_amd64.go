@@ -41,15 +41,28 @@ func tanhAVX512(n int, dst, src *float32)
 //go:noescape
 func erfAVX512(n int, dst, src *float32)
 
-// apply sets dst[i] = f(src[i]) for i < len(dst) with the kernel this CPU
-// runs: avx512, avx2, or the Go definition f.
-func apply(dst, src []float32, f func(float32) float32, avx2, avx512 kernelFunc) {
+// kernelFunc is an assembly kernel: dst[i] = f(src[i]) for i < n, n a
+// positive multiple of its width (8 lanes for AVX2, 16 for AVX-512).
+type kernelFunc func(n int, dst, src *float32)
+
+// kernels are the assembly kernels of each function.
+var kernels = [...]struct{ avx2, avx512 kernelFunc }{
+	fnExp:     {expAVX2, expAVX512},
+	fnSigmoid: {sigmoidAVX2, sigmoidAVX512},
+	fnSiLU:    {siluAVX2, siluAVX512},
+	fnTanh:    {tanhAVX2, tanhAVX512},
+	fnErf:     {erfAVX2, erfAVX512},
+}
+
+// apply sets dst[i] = f(src[i]) for i < len(dst) with the kernel of fn k
+// this CPU runs: AVX-512, AVX2, or the Go definition f.
+func apply(dst, src []float32, f func(float32) float32, k fn) {
 	src = src[:len(dst)]
 	switch {
 	case useAVX512:
-		applyKernel(avx512, 16, dst, src)
+		applyKernel(kernels[k].avx512, 16, dst, src)
 	case useAVX2:
-		applyKernel(avx2, 8, dst, src)
+		applyKernel(kernels[k].avx2, 8, dst, src)
 	default:
 		applyGo(f, dst, src)
 	}

@@ -176,6 +176,7 @@ func (m *moveState) descend(maxMoves int) (moves int, ok bool) {
 func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod float64) []int {
 	cur := append([]int(nil), assign...)
 	trial := make([]int, len(cur))
+	curC := p.complexity(cur)
 	for {
 		best, bestRank := []int(nil), unranked()
 		for start := 0; start < p.U; {
@@ -200,7 +201,7 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 				}
 				r, ok := p.rank(trial, throughput)
 				if !ok || r.latency > maxLatency || throughput && r.value > maxPeriod ||
-					r.complexity >= p.complexity(cur) {
+					r.complexity >= curC {
 					continue
 				}
 				if valueFirst.better(r, bestRank) {
@@ -213,6 +214,7 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 			return cur
 		}
 		copy(cur, best)
+		curC = bestRank.complexity
 	}
 }
 

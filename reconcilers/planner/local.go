@@ -20,28 +20,8 @@ import (
 // stages returns the busiest stage and the sum of squared stage times of
 // an assignment, and ok false when it breaks a constraint or memory.
 func (p *problem) stages(assign []int, nodeLoad, linkLoad []float64, used []int64) (period, spread float64, ok bool) {
-	N := p.N
-	clear(nodeLoad)
-	clear(linkLoad)
-	clear(used)
-	prev := p.src
-	for u := 0; u <= p.U; u++ {
-		n := p.src
-		if u < p.U {
-			n = assign[u]
-			c := p.comp[u*N+n]
-			used[n] += p.mem[u*N+n]
-			if math.IsInf(c, 1) || used[n] > p.capacity[n] {
-				return 0, 0, false
-			}
-			nodeLoad[n] += c
-		}
-		if n != prev {
-			linkLoad[prev*N+n] += p.hop(u, prev, n)
-			nodeLoad[prev] += p.overhead
-			nodeLoad[n] += p.overhead
-		}
-		prev = n
+	if _, ok := p.loads(assign, nodeLoad, linkLoad, used); !ok {
+		return 0, 0, false
 	}
 	for _, l := range nodeLoad {
 		period, spread = max(period, l), spread+l*l

@@ -33,21 +33,22 @@ func (p *problem) stages(assign []int, nodeLoad, linkLoad []float64, used []int6
 }
 
 // improve returns a placement at least as good as assign (valueFirst:
-// busiest stage, then latency, then complexity) found by descend, and
-// the moves it evaluated, at most maxMoves.
-func (p *problem) improve(assign []int, maxMoves int) (improved []int, moves int) {
+// busiest stage, then latency, then complexity) found by descend, its
+// rank (unranked when assign does not fit), and the moves it evaluated,
+// at most maxMoves.
+func (p *problem) improve(assign []int, maxMoves int) (improved []int, r placementRank, moves int) {
 	st, ok := p.newMoveState(assign)
 	if !ok {
-		return assign, 0
-	}
-	if moves, ok = st.descend(maxMoves); !ok {
-		return assign, moves // cannot happen: every move keeps memory and constraints
+		return assign, unranked(), 0
 	}
 	start, _ := p.rank(assign, true)
-	if r, ok := p.rank(st.assign, true); ok && valueFirst.better(r, start) {
-		return st.assign, moves
+	if moves, ok = st.descend(maxMoves); !ok {
+		return assign, start, moves // cannot happen: every move keeps memory and constraints
 	}
-	return assign, moves
+	if r, ok := p.rank(st.assign, true); ok && valueFirst.better(r, start) {
+		return st.assign, r, moves
+	}
+	return assign, start, moves
 }
 
 // descend improves m's placement by single-unit moves, swaps of a unit
@@ -345,14 +346,14 @@ func (a *moveAllowance) spend(n int) {
 // moves a few units of the busiest node (or of the busiest link's ends)
 // to other nodes, drawn from a generator with a fixed seed, improves the
 // result, and keeps it if it is better (valueFirst: busiest stage, then
-// latency, then complexity).
+// latency, then complexity). It returns the best placement and its rank.
 // The same input always gives the same placement.
-func (p *problem) perturb(assign []int, allowance *moveAllowance) []int {
+func (p *problem) perturb(assign []int, allowance *moveAllowance) ([]int, placementRank) {
 	N := p.N
 	rng := rand.New(rand.NewPCG(uint64(p.U), uint64(N)))
 	st, ok := p.newMoveState(assign)
 	if !ok {
-		return assign
+		return assign, unranked()
 	}
 	best := assign
 	bestRank, _ := p.rank(best, true)
@@ -366,13 +367,13 @@ func (p *problem) perturb(assign []int, allowance *moveAllowance) []int {
 		if len(on) == 0 {
 			break
 		}
-		cand, moves := p.improve(st.assign, allowance.grant(perturbMoves))
+		cand, r, moves := p.improve(st.assign, allowance.grant(perturbMoves))
 		allowance.spend(moves)
-		if r, ok := p.rank(cand, true); ok && valueFirst.better(r, bestRank) {
+		if valueFirst.better(r, bestRank) {
 			best, bestRank, last = slices.Clone(cand), r, round
 		}
 	}
-	return best
+	return best, bestRank
 }
 
 // kick is one perturbation of the iterated local search: it moves one to

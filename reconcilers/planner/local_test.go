@@ -62,7 +62,7 @@ func TestPerturbKeepsMemory(t *testing.T) {
 	p := tightTiny(t)
 	start := []int{0, 1, 0}
 	startLat, startPeriod, _ := p.score(start)
-	got := p.perturb(start, newMoveAllowance(DefaultMaxExpansions))
+	got, _ := p.perturb(start, newMoveAllowance(DefaultMaxExpansions))
 	lat, period, ok := p.score(got)
 	if !ok {
 		t.Fatalf("perturb returned %v, which overfills a node", got)
@@ -92,9 +92,9 @@ func TestImproveHonoursMaxMoves(t *testing.T) {
 	if _, _, ok := p.score(start); !ok {
 		t.Fatal("the chain does not fit")
 	}
-	_, free := p.improve(start, math.MaxInt)
+	_, _, free := p.improve(start, math.MaxInt)
 	for _, maxMoves := range []int{0, 1, 7, 100, free / 2} {
-		got, moves := p.improve(start, maxMoves)
+		got, _, moves := p.improve(start, maxMoves)
 		if moves > maxMoves {
 			t.Errorf("maxMoves %d: improve evaluated %d moves", maxMoves, moves)
 		}

@@ -99,13 +99,19 @@ func TestImproveHonoursMaxMoves(t *testing.T) {
 			t.Errorf("maxMoves %d: improve evaluated %d moves", maxMoves, moves)
 		}
 		// The work itself, counted where it is done: a move evaluated
-		// calls move at most twice (a swap).
+		// calls move at most twice (a swap). The count improve reports
+		// is clamped to maxMoves, so it is checked against the calls:
+		// it must cover them.
 		st, _ := p.newMoveState(start)
-		if _, ok := st.descend(maxMoves); !ok {
+		dm, ok := st.descend(maxMoves)
+		if !ok {
 			t.Fatalf("maxMoves %d: the placement stopped fitting", maxMoves)
 		}
-		if st.calls > 2*maxMoves {
-			t.Errorf("maxMoves %d: descend called move %d times", maxMoves, st.calls)
+		if dm != moves {
+			t.Errorf("maxMoves %d: improve reported %d moves, its descent %d", maxMoves, moves, dm)
+		}
+		if st.calls > 2*maxMoves || st.calls > 2*dm {
+			t.Errorf("maxMoves %d: descend called move %d times for %d moves reported", maxMoves, st.calls, dm)
 		}
 		if _, _, ok := p.score(got); !ok {
 			t.Errorf("maxMoves %d: improve returned a placement that does not fit", maxMoves)

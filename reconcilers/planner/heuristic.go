@@ -9,8 +9,21 @@ import (
 // when it breaks a constraint or a node's memory.
 func (p *problem) score(assign []int) (latency, period float64, ok bool) {
 	N := p.N
-	used := make([]int64, N)
 	nodeLoad, linkLoad := make([]float64, N), make([]float64, N*N)
+	if latency, ok = p.loads(assign, nodeLoad, linkLoad, make([]int64, N)); !ok {
+		return 0, 0, false
+	}
+	return latency, max(slices.Max(nodeLoad), slices.Max(linkLoad)), true
+}
+
+// loads fills the stage loads (nodeLoad per node, linkLoad per node pair
+// m*N+n) and the memory used per node of an assignment and returns its
+// latency, or ok false when it breaks a constraint or a node's memory.
+func (p *problem) loads(assign []int, nodeLoad, linkLoad []float64, used []int64) (latency float64, ok bool) {
+	N := p.N
+	clear(nodeLoad)
+	clear(linkLoad)
+	clear(used)
 	prev := p.src
 	for u := 0; u <= p.U; u++ {
 		n := p.src
@@ -19,11 +32,10 @@ func (p *problem) score(assign []int) (latency, period float64, ok bool) {
 			c := p.comp[u*N+n]
 			used[n] += p.mem[u*N+n]
 			if math.IsInf(c, 1) || used[n] > p.capacity[n] {
-				return 0, 0, false
+				return 0, false
 			}
 			latency += c
 			nodeLoad[n] += c
-			period = max(period, nodeLoad[n])
 		}
 		if n != prev {
 			h := p.hop(u, prev, n)
@@ -31,11 +43,10 @@ func (p *problem) score(assign []int) (latency, period float64, ok bool) {
 			linkLoad[prev*N+n] += h
 			nodeLoad[prev] += p.overhead
 			nodeLoad[n] += p.overhead
-			period = max(period, linkLoad[prev*N+n], nodeLoad[prev], nodeLoad[n])
 		}
 		prev = n
 	}
-	return latency, period, true
+	return latency, true
 }
 
 // chain places the units as one contiguous run per node, the nodes taken

@@ -20,28 +20,8 @@ import (
 // stages returns the busiest stage and the sum of squared stage times of
 // an assignment, and ok false when it breaks a constraint or memory.
 func (p *problem) stages(assign []int, nodeLoad, linkLoad []float64, used []int64) (period, spread float64, ok bool) {
-	N := p.N
-	clear(nodeLoad)
-	clear(linkLoad)
-	clear(used)
-	prev := p.src
-	for u := 0; u <= p.U; u++ {
-		n := p.src
-		if u < p.U {
-			n = assign[u]
-			c := p.comp[u*N+n]
-			used[n] += p.mem[u*N+n]
-			if math.IsInf(c, 1) || used[n] > p.capacity[n] {
-				return 0, 0, false
-			}
-			nodeLoad[n] += c
-		}
-		if n != prev {
-			linkLoad[prev*N+n] += p.hop(u, prev, n)
-			nodeLoad[prev] += p.overhead
-			nodeLoad[n] += p.overhead
-		}
-		prev = n
+	if _, ok := p.loads(assign, nodeLoad, linkLoad, used); !ok {
+		return 0, 0, false
 	}
 	for _, l := range nodeLoad {
 		period, spread = max(period, l), spread+l*l
@@ -53,21 +33,22 @@ func (p *problem) stages(assign []int, nodeLoad, linkLoad []float64, used []int6
 }
 
 // improve returns a placement at least as good as assign (valueFirst:
-// busiest stage, then latency, then complexity) found by descend, and
-// the moves it evaluated, at most maxMoves.
-func (p *problem) improve(assign []int, maxMoves int) (improved []int, moves int) {
+// busiest stage, then latency, then complexity) found by descend, its
+// rank (unranked when assign does not fit), and the moves it evaluated,
+// at most maxMoves.
+func (p *problem) improve(assign []int, maxMoves int) (improved []int, r placementRank, moves int) {
 	st, ok := p.newMoveState(assign)
 	if !ok {
-		return assign, 0
-	}
-	if moves, ok = st.descend(maxMoves); !ok {
-		return assign, moves // cannot happen: every move keeps memory and constraints
+		return assign, unranked(), 0
 	}
 	start, _ := p.rank(assign, true)
-	if r, ok := p.rank(st.assign, true); ok && valueFirst.better(r, start) {
-		return st.assign, moves
+	if moves, ok = st.descend(maxMoves); !ok {
+		return assign, start, moves // cannot happen: every move keeps memory and constraints
 	}
-	return assign, moves
+	if r, ok := p.rank(st.assign, true); ok && valueFirst.better(r, start) {
+		return st.assign, r, moves
+	}
+	return assign, start, moves
 }
 
 // descend improves m's placement by single-unit moves, swaps of a unit
@@ -176,6 +157,7 @@ func (m *moveState) descend(maxMoves int) (moves int, ok bool) {
 func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod float64) []int {
 	cur := append([]int(nil), assign...)
 	trial := make([]int, len(cur))
+	curC := p.complexity(cur)
 	for {
 		best, bestRank := []int(nil), unranked()
 		for start := 0; start < p.U; {
@@ -200,7 +182,7 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 				}
 				r, ok := p.rank(trial, throughput)
 				if !ok || r.latency > maxLatency || throughput && r.value > maxPeriod ||
-					r.complexity >= p.complexity(cur) {
+					r.complexity >= curC {
 					continue
 				}
 				if valueFirst.better(r, bestRank) {
@@ -213,6 +195,7 @@ func (p *problem) merge(assign []int, throughput bool, maxLatency, maxPeriod flo
 			return cur
 		}
 		copy(cur, best)
+		curC = bestRank.complexity
 	}
 }
 
@@ -330,8 +313,9 @@ const (
 // incumbentSeeds seeds of improveMoves, then perturbRounds rounds of
 // perturbMoves and kickMoves: 11.4 M; TestDefaultBudgetCoversLocalSearch),
 // so the default budget searches as before and the allowance binds only
-// when the caller lowers the budget. The benchmark's 200 × 16 instances
-// evaluate 2.5–5.5 M moves.
+// when the caller lowers the budget. BenchmarkLarge's throughput
+// instances (200 × 16: random free and tight, 5 seeds each, proportional,
+// 10) evaluate 2.47–6.20 M moves at the default budget.
 const movesPerExpansion = 6
 
 // moveAllowance is what the local search of one Solve may still
@@ -363,14 +347,14 @@ func (a *moveAllowance) spend(n int) {
 // moves a few units of the busiest node (or of the busiest link's ends)
 // to other nodes, drawn from a generator with a fixed seed, improves the
 // result, and keeps it if it is better (valueFirst: busiest stage, then
-// latency, then complexity).
+// latency, then complexity). It returns the best placement and its rank.
 // The same input always gives the same placement.
-func (p *problem) perturb(assign []int, allowance *moveAllowance) []int {
+func (p *problem) perturb(assign []int, allowance *moveAllowance) ([]int, placementRank) {
 	N := p.N
 	rng := rand.New(rand.NewPCG(uint64(p.U), uint64(N)))
 	st, ok := p.newMoveState(assign)
 	if !ok {
-		return assign
+		return assign, unranked()
 	}
 	best := assign
 	bestRank, _ := p.rank(best, true)
@@ -384,13 +368,13 @@ func (p *problem) perturb(assign []int, allowance *moveAllowance) []int {
 		if len(on) == 0 {
 			break
 		}
-		cand, moves := p.improve(st.assign, allowance.grant(perturbMoves))
+		cand, r, moves := p.improve(st.assign, allowance.grant(perturbMoves))
 		allowance.spend(moves)
-		if r, ok := p.rank(cand, true); ok && valueFirst.better(r, bestRank) {
+		if valueFirst.better(r, bestRank) {
 			best, bestRank, last = slices.Clone(cand), r, round
 		}
 	}
-	return best
+	return best, bestRank
 }
 
 // kick is one perturbation of the iterated local search: it moves one to

@@ -62,7 +62,7 @@ func TestPerturbKeepsMemory(t *testing.T) {
 	p := tightTiny(t)
 	start := []int{0, 1, 0}
 	startLat, startPeriod, _ := p.score(start)
-	got := p.perturb(start, newMoveAllowance(DefaultMaxExpansions))
+	got, _ := p.perturb(start, newMoveAllowance(DefaultMaxExpansions))
 	lat, period, ok := p.score(got)
 	if !ok {
 		t.Fatalf("perturb returned %v, which overfills a node", got)
@@ -92,20 +92,26 @@ func TestImproveHonoursMaxMoves(t *testing.T) {
 	if _, _, ok := p.score(start); !ok {
 		t.Fatal("the chain does not fit")
 	}
-	_, free := p.improve(start, math.MaxInt)
+	_, _, free := p.improve(start, math.MaxInt)
 	for _, maxMoves := range []int{0, 1, 7, 100, free / 2} {
-		got, moves := p.improve(start, maxMoves)
+		got, _, moves := p.improve(start, maxMoves)
 		if moves > maxMoves {
 			t.Errorf("maxMoves %d: improve evaluated %d moves", maxMoves, moves)
 		}
 		// The work itself, counted where it is done: a move evaluated
-		// calls move at most twice (a swap).
+		// calls move at most twice (a swap). The count improve reports
+		// is clamped to maxMoves, so it is checked against the calls:
+		// it must cover them.
 		st, _ := p.newMoveState(start)
-		if _, ok := st.descend(maxMoves); !ok {
+		dm, ok := st.descend(maxMoves)
+		if !ok {
 			t.Fatalf("maxMoves %d: the placement stopped fitting", maxMoves)
 		}
-		if st.calls > 2*maxMoves {
-			t.Errorf("maxMoves %d: descend called move %d times", maxMoves, st.calls)
+		if dm != moves {
+			t.Errorf("maxMoves %d: improve reported %d moves, its descent %d", maxMoves, moves, dm)
+		}
+		if st.calls > 2*maxMoves || st.calls > 2*dm {
+			t.Errorf("maxMoves %d: descend called move %d times for %d moves reported", maxMoves, st.calls, dm)
 		}
 		if _, _, ok := p.score(got); !ok {
 			t.Errorf("maxMoves %d: improve returned a placement that does not fit", maxMoves)

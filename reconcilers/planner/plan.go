@@ -128,10 +128,9 @@ func (p *problem) throughputStart(s1 *search, budget int, moves *moveAllowance) 
 			if a == nil {
 				continue
 			}
-			var n int
-			a, n = p.improve(a, moves.grant(improveMoves))
+			a, r, n := p.improve(a, moves.grant(improveMoves))
 			moves.spend(n)
-			if r, ok := p.rank(a, true); ok && valueFirst.better(r, bestRank) {
+			if valueFirst.better(r, bestRank) {
 				best, bestRank = a, r
 			}
 		}
@@ -145,8 +144,7 @@ func (p *problem) throughputStart(s1 *search, budget int, moves *moveAllowance) 
 		consider(paths)
 	}
 	if best != nil {
-		best = p.perturb(best, moves)
-		bestRank, _ = p.rank(best, true)
+		best, bestRank = p.perturb(best, moves)
 	}
 	return best, bestRank.value, bestRank.latency
 }

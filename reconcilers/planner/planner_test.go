@@ -461,3 +461,32 @@ func TestPackWithinLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestMemorySumsOverflow checks that memory figures whose sums overflow
+// int64 are refused. Units: three units of 5 EB each fit a's 8 EB alone;
+// before the check a sum that wrapped around let the throughput search
+// return a plan overfilling a, and the latency search's diagnosis printed
+// a negative size. Nodes: two nodes with 9.2 EB free each made the free
+// memory sum negative; the latency search found nothing and its diagnosis
+// said the nodes offer -2 B.
+func TestMemorySumsOverflow(t *testing.T) {
+	units := tinyProfile()
+	for i, free := range []int64{8e18, 1e18} {
+		units.Nodes[i].MemoryBytes, units.Nodes[i].FreeMemoryBytes = math.MaxInt64, free
+		for u := range units.Nodes[i].Units {
+			units.Nodes[i].Units[u].MemoryBytes = 5e18
+		}
+	}
+	nodes := tinyProfile()
+	for i := range nodes.Nodes {
+		nodes.Nodes[i].MemoryBytes, nodes.Nodes[i].FreeMemoryBytes = math.MaxInt64, math.MaxInt64
+	}
+	for name, prof := range map[string]*profile.ClusterProfile{"units": units, "nodes": nodes} {
+		for _, obj := range []v1alpha1.Objective{v1alpha1.ObjectiveLatency, v1alpha1.ObjectiveThroughput} {
+			plan, err := Solve(prof, Request{SourceNode: "a", Objective: obj, HopOverheadSeconds: UseProfileHopOverhead})
+			if err == nil || !strings.Contains(err.Error(), "up to more than") {
+				t.Errorf("%s, %s: got a plan (%v), error %v; want the sums refused", name, obj, plan != nil, err)
+			}
+		}
+	}
+}

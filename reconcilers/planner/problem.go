@@ -75,6 +75,9 @@ func newProblem(prof *profile.ClusterProfile, req *Request) (*problem, error) {
 			p.mem[u*N+n] = max(m.MemoryBytes, prof.Model.Units[u].WeightBytes)
 		}
 	}
+	if err := p.checkMemorySums(); err != nil {
+		return nil, err
+	}
 	for i, pin := range req.Pins {
 		origin := cmp(pin.Origin, fmt.Sprintf("pins[%d]", i))
 		if pin.Start < 0 || pin.End > U || pin.Start >= pin.End {
@@ -146,6 +149,30 @@ func newProblem(prof *profile.ClusterProfile, req *Request) (*problem, error) {
 		}
 	}
 	return p, nil
+}
+
+// checkMemorySums refuses memory figures whose sums overflow int64: the
+// planner adds the units' memory on a node (at most the sum over units of
+// each unit's largest figure) and the capacities of all nodes, and a sum
+// that wraps around would let units overfill a node or garble the
+// diagnosis. Real figures are far below the limit (9.2 EB).
+func (p *problem) checkMemorySums() error {
+	N := p.N
+	var need, offer int64
+	for u := range p.U {
+		most := slices.Max(p.mem[u*N : (u+1)*N])
+		if most > math.MaxInt64-need {
+			return fmt.Errorf("the units' memory figures add up to more than %d bytes", int64(math.MaxInt64))
+		}
+		need += most
+	}
+	for _, c := range p.capacity {
+		if c > math.MaxInt64-offer {
+			return fmt.Errorf("the nodes' free memory adds up to more than %d bytes", int64(math.MaxInt64))
+		}
+		offer += c
+	}
+	return nil
 }
 
 func matches(labels, selector map[string]string) bool {

@@ -339,11 +339,10 @@ func dwSplit(dst, x []float32, iw, s int) {
 	for r := 0; r+iw <= len(x); r += iw {
 		src, d := x[r:r+iw], dst[r:r+iw]
 		if s == 2 {
-			// Even columns to d[:half], odd ones to d[half:].
+			// Even columns to d[:half], odd ones to d[half:] (the NaN
+			// report is not needed here).
 			half := (iw + 1) / 2
-			for j := splitRow2(d, src); j < iw; j++ {
-				d[j/2+j%2*half] = src[j]
-			}
+			deinterleave(d[:half], d[half:], src)
 			continue
 		}
 		k := 0

@@ -251,30 +251,7 @@ func maxPoolRows[T float32 | float64 | uint8 | int8](y, xs []T, g *window, rowRa
 	for b := 0; b < g.out[1]; b++ {
 		blo, bhi := rowRanges[b][0], rowRanges[b][1]
 		row := y[b*ow : (b+1)*ow]
-		window := func(c int) {
-			clo, chi := colRanges[c][0], colRanges[c][1]
-			best, seen := lowest, false
-			for tb := blo; tb < bhi; tb++ {
-				base := (b*s1 - pb1 + tb*d1) * iw
-				for tc := clo; tc < chi; tc++ {
-					v := xs[base+c*s2-pb2+tc*d2]
-					if !seen || v > best || v != v && best == best {
-						best, seen = v, true
-					}
-				}
-			}
-			row[c] = best
-		}
-		for c := 0; c < inLo; c++ {
-			window(c)
-		}
-		for c := inHi; c < ow; c++ {
-			window(c)
-		}
-		if blo >= bhi {
-			for c := inLo; c < inHi; c++ {
-				row[c] = lowest
-			}
+		if !maxPoolOuter(row, xs, g, b, blo, bhi, colRanges, inLo, inHi, lowest) {
 			continue
 		}
 		dst := row[inLo:inHi]
@@ -300,13 +277,33 @@ func maxPoolRows[T float32 | float64 | uint8 | int8](y, xs []T, g *window, rowRa
 	}
 }
 
+// maxPoolOuter computes the columns of output row b (kernel rows [blo,
+// bhi)) outside [inLo, inHi) window by window, and the columns inside when
+// no kernel row is inside the input (lowest); it reports whether the
+// columns [inLo, inHi) are left to compute.
+func maxPoolOuter[T float32 | float64 | uint8 | int8](row, xs []T, g *window, b, blo, bhi int, colRanges [][2]int, inLo, inHi int, lowest T) bool {
+	for c := 0; c < inLo; c++ {
+		row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
+	}
+	for c := inHi; c < len(row); c++ {
+		row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
+	}
+	if blo >= bhi {
+		for c := inLo; c < inHi; c++ {
+			row[c] = lowest
+		}
+		return false
+	}
+	return true
+}
+
 // maxPoolWindow returns the maximum over the taps of output (b, c) of a 2-D
 // plane that lie inside the input, kernel rows [blo, bhi) and columns
 // cols[0] to cols[1], in row-major tap order: a later tap replaces the
 // maximum when it is greater, or when it is a NaN and the maximum is not
 // (so the first NaN, and of equal values the first, stays). No taps give
 // lowest.
-func maxPoolWindow(xs []float32, g *window, b, c, blo, bhi int, cols [2]int, lowest float32) float32 {
+func maxPoolWindow[T float32 | float64 | uint8 | int8](xs []T, g *window, b, c, blo, bhi int, cols [2]int, lowest T) T {
 	iw := g.in[2]
 	best, seen := lowest, false
 	for tb := blo; tb < bhi; tb++ {
@@ -362,16 +359,7 @@ func maxPoolRowsF32(y, xs []float32, g *window, rowRanges, colRanges [][2]int, i
 	for b := 0; b < g.out[1]; b++ {
 		blo, bhi := rowRanges[b][0], rowRanges[b][1]
 		row := y[b*ow : (b+1)*ow]
-		for c := 0; c < inLo; c++ {
-			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
-		}
-		for c := inHi; c < ow; c++ {
-			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
-		}
-		if blo >= bhi {
-			for c := inLo; c < inHi; c++ {
-				row[c] = lowest
-			}
+		if !maxPoolOuter(row, xs, g, b, blo, bhi, colRanges, inLo, inHi, lowest) {
 			continue
 		}
 		taps := s.taps[:0]

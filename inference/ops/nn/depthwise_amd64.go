@@ -11,7 +11,11 @@ const stridedAccFirst = true
 // planeAsm is plane with the AVX2 or AVX-512 kernel (isa).
 func (p *dwPlan) planeAsm(ys, xs, wt []float32, bv float32, isa dwISA) {
 	nout := len(p.rowStart) - 1
+	// The kernels read the plan's offsets inside a plane of g.inSize()
+	// values and weights inside g.kSize(): check the slices hold them.
 	ys = ys[:nout*p.ow]
+	xs = xs[:p.g.inSize()]
+	wt = wt[:p.g.kSize()]
 	var rows *dwTapRow
 	if len(p.rows) > 0 {
 		rows = &p.rows[0]

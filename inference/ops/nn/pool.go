@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/ops/kernel"
@@ -167,30 +168,19 @@ func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, plan
 	}
 	rowWise := idx == nil && g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.pb[0] == 0 && inHi-inLo >= 4
 	// float32 planes with column stride 1 or 2 and at least 8 inner output
-	// columns (a vector) take maxPoolRowsF32, each goroutine with its own
-	// scratch (handed out through scratch).
+	// columns (a vector) take maxPoolRowsF32, with scratch recycled through
+	// poolScratches.
 	yf, _ := any(y).([]float32)
 	xf, _ := any(x).([]float32)
 	lowestF, _ := any(lowest).(float32)
 	fast := rowWise && yf != nil && (g.s[2] == 1 || g.s[2] == 2) && inHi-inLo >= 8
-	w := workers(planes*out*g.kSize(), planes)
-	var scratch chan *poolScratch
-	if fast {
-		scratch = make(chan *poolScratch, w)
-		for i := 0; i < w; i++ {
-			scratch <- nil
-		}
-	}
-	parallelFor(w, planes, func(pl int) {
+	parallelFor(workers(planes*out*g.kSize(), planes), planes, func(pl int) {
 		xs := x[pl*in : (pl+1)*in]
 		o := pl * out
 		if fast {
-			s := <-scratch
-			if s == nil {
-				s = newPoolScratch(g)
-			}
+			s := getPoolScratch(g)
 			done := maxPoolRowsF32(yf[o:o+out], xf[pl*in:(pl+1)*in], g, ranges[1], ranges[2], inLo, inHi, lowestF, s)
-			scratch <- s
+			putPoolScratch(s)
 			if done {
 				return
 			}
@@ -326,13 +316,39 @@ type poolScratch struct {
 	taps      [][]float32
 }
 
-func newPoolScratch(g *window) *poolScratch {
-	s := &poolScratch{taps: make([][]float32, 0, g.k[1]*g.k[2])}
+// poolScratches recycles poolScratch values between the planes and the
+// runs of maxPool (rather than allocating them on every run).
+var poolScratches sync.Pool
+
+// getPoolScratch returns a poolScratch for window g from poolScratches.
+func getPoolScratch(g *window) *poolScratch {
+	s, _ := poolScratches.Get().(*poolScratch)
+	if s == nil {
+		s = new(poolScratch)
+	}
+	if n := g.k[1] * g.k[2]; cap(s.taps) < n {
+		s.taps = make([][]float32, 0, n)
+	}
 	if g.s[2] == 2 {
-		s.even = make([]float32, g.in[1]*((g.in[2]+1)/2))
-		s.odd = make([]float32, g.in[1]*(g.in[2]/2))
+		s.even = withLen(s.even, g.in[1]*((g.in[2]+1)/2))
+		s.odd = withLen(s.odd, g.in[1]*(g.in[2]/2))
 	}
 	return s
+}
+
+// putPoolScratch returns s to poolScratches, dropping its references to
+// the input.
+func putPoolScratch(s *poolScratch) {
+	clear(s.taps[:cap(s.taps)])
+	poolScratches.Put(s)
+}
+
+// withLen returns b with length n, reallocated when its capacity is less.
+func withLen(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
 }
 
 // maxPoolRowsF32 is maxPoolRows for a float32 plane without NaNs and a

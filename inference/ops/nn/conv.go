@@ -42,7 +42,7 @@ func (k *convKernel) PackedInputs() []int {
 	if k.packed == nil {
 		return nil
 	}
-	if m, cg := k.packedShape[0], k.packedShape[1]; cg == 1 && m == k.group && k.group > 1 {
+	if m, cg := k.packedShape[0], k.packedShape[1]; isDepthwise(cg, m, k.group) {
 		return nil
 	}
 	return []int{1}
@@ -162,6 +162,9 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		packed = packConvWeights(w, k.group)
 	}
 	need := packedSizeB(cg*g.kSize(), g.outSize())
+	if isDepthwise(cg, m, k.group) {
+		need = dwScratch(batch*c, &g, dwBestISA())
+	}
 	if k.shared != nil {
 		buf := k.shared.Get(need)
 		convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, buf, batch, c, m, k.group, &g, k.epi, resData)
@@ -178,6 +181,11 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	return []*tensor.Tensor{y}, nil
 }
 
+// isDepthwise reports whether a convolution with cg input channels per
+// group, m output channels and group groups has one input and one output
+// channel per group (depthwise computes it).
+func isDepthwise(cg, m, group int) bool { return cg == 1 && m == group && group > 1 }
+
 // convForward computes a grouped convolution with im2col and sgemmPacked.
 //
 // Naive reference (per batch n, output channel o in group gr, output
@@ -188,7 +196,8 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 // where taps falling into the padding contribute zero; the sum runs in
 // k-blocks as in sgemmPacked and the bias is added last.
 //
-// pb is scratch space of packedSizeB(C/group·kSize, outSize) elements. epi,
+// pb is scratch space of packedSizeB(C/group·kSize, outSize) elements, or
+// of dwScratch for a depthwise convolution (isDepthwise). epi,
 // when non-nil, is applied to y (with res, y's shape, as its residual).
 func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batch, c, m, group int, g *window, epi *kernel.Epilogue, res []float32) {
 	cg, mg := c/group, m/group
@@ -198,8 +207,8 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 	if out == 0 {
 		return
 	}
-	if cg == 1 && mg == 1 && group > 1 {
-		depthwise(y, x, w, bias, batch*c, g, epi, res)
+	if isDepthwise(cg, m, group) {
+		depthwise(y, x, w, bias, batch*c, g, epi, res, pb)
 		return
 	}
 	pointwise := ks == 1

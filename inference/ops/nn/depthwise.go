@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/papdl/papdl/inference/ops/kernel"
 )
@@ -47,20 +48,52 @@ func (isa dwISA) lanes() int {
 // the bias and adds the taps t that read inside the input in order (kernel
 // rows, then columns), the product rounded before the sum (no fused
 // multiply-add); taps that read the padding are skipped, not added as zero.
-func depthwise(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilogue, res []float32) {
-	depthwiseISA(y, x, w, bias, planes, g, epi, res, dwBestISA())
+//
+// buf is scratch space of dwScratch(planes, g, dwBestISA()) values (a
+// shorter one is replaced by a new one).
+func depthwise(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilogue, res, buf []float32) {
+	depthwiseISA(y, x, w, bias, planes, g, epi, res, dwBestISA(), buf)
+}
+
+// dwWorkers returns how many goroutines depthwise uses for planes planes.
+func dwWorkers(planes int, g *window) int {
+	return workers(2*planes*g.outSize()*g.kSize(), planes)
+}
+
+// dwScratch returns the number of scratch values depthwiseISA needs: with
+// a stride along rows, the vector code reads each plane from a copy with
+// its rows split by column phase, one copy per goroutine.
+func dwScratch(planes int, g *window, isa dwISA) int {
+	if g.s[2] <= 1 || isa == dwGo {
+		return 0
+	}
+	return dwWorkers(planes, g) * g.inSize()
 }
 
 // depthwiseISA is depthwise computed by the code isa.
-func depthwiseISA(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilogue, res []float32, isa dwISA) {
+func depthwiseISA(y, x, w, bias []float32, planes int, g *window, epi *kernel.Epilogue, res []float32, isa dwISA, buf []float32) {
 	ks, in, out := g.kSize(), g.inSize(), g.outSize()
 	c := len(w) / ks
 	p := newDWPlan(g, isa)
-	wk := workers(2*planes*out*ks, planes)
-	// With a stride along rows, the vector code reads each plane from a
-	// copy with its rows split by column phase; the buffers are recycled
-	// between the planes of this call.
-	var bufs sync.Pool
+	wk := dwWorkers(planes, g)
+	// copies recycles the copies between the planes of this call, taken
+	// from buf (past its wk copies, which only a garbage collection
+	// emptying the pool can ask for, from new ones).
+	var copies *sync.Pool
+	if n := dwScratch(planes, g, isa); n > 0 {
+		if len(buf) < n {
+			buf = make([]float32, n)
+		}
+		var next atomic.Int64
+		copies = &sync.Pool{New: func() any {
+			if i := int(next.Add(1) - 1); i < wk {
+				b := buf[i*in : (i+1)*in]
+				return &b
+			}
+			b := make([]float32, in)
+			return &b
+		}}
+	}
 	parallelFor(wk, planes, func(pl int) {
 		ch := pl % c
 		wt := w[ch*ks : (ch+1)*ks]
@@ -72,15 +105,11 @@ func depthwiseISA(y, x, w, bias []float32, planes int, g *window, epi *kernel.Ep
 		}
 		if hasNaN(wt) {
 			p.planeNaN(ys, xs, wt, bv)
-		} else if p.sw > 1 && isa != dwGo {
-			buf, _ := bufs.Get().(*[]float32)
-			if buf == nil {
-				s := make([]float32, in)
-				buf = &s
-			}
-			dwSplit(*buf, xs, p.iw, p.sw)
-			p.plane(ys, *buf, wt, bv, isa)
-			bufs.Put(buf)
+		} else if copies != nil {
+			b := copies.Get().(*[]float32)
+			dwSplit(*b, xs, p.iw, p.sw)
+			p.plane(ys, *b, wt, bv, isa)
+			copies.Put(b)
 		} else {
 			p.plane(ys, xs, wt, bv, isa)
 		}
@@ -339,11 +368,10 @@ func dwSplit(dst, x []float32, iw, s int) {
 	for r := 0; r+iw <= len(x); r += iw {
 		src, d := x[r:r+iw], dst[r:r+iw]
 		if s == 2 {
-			// Even columns to d[:half], odd ones to d[half:].
+			// Even columns to d[:half], odd ones to d[half:] (the NaN
+			// report is not needed here).
 			half := (iw + 1) / 2
-			for j := splitRow2(d, src); j < iw; j++ {
-				d[j/2+j%2*half] = src[j]
-			}
+			deinterleave(d[:half], d[half:], src)
 			continue
 		}
 		k := 0

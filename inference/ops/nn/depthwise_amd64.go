@@ -11,7 +11,11 @@ const stridedAccFirst = true
 // planeAsm is plane with the AVX2 or AVX-512 kernel (isa).
 func (p *dwPlan) planeAsm(ys, xs, wt []float32, bv float32, isa dwISA) {
 	nout := len(p.rowStart) - 1
+	// The kernels read the plan's offsets inside a plane of g.inSize()
+	// values and weights inside g.kSize(): check the slices hold them.
 	ys = ys[:nout*p.ow]
+	xs = xs[:p.g.inSize()]
+	wt = wt[:p.g.kSize()]
 	var rows *dwTapRow
 	if len(p.rows) > 0 {
 		rows = &p.rows[0]
@@ -55,22 +59,6 @@ func dwPlaneAVX512(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart 
 //
 //go:noescape
 func dwPlaneAVX2(dst, src, w *float32, bias float32, rows *dwTapRow, rowStart *int, nout, ow int, cols *int, kw, full0, nfull int, edges *int, nedges int, masks *uint32, prodFirst bool)
-
-// dwSplit2AVX2 sets ev[i] = src[2i] and od[i] = src[2i+1] for i < 8n.
-//
-//go:noescape
-func dwSplit2AVX2(ev, od, src *float32, n int)
-
-// splitRow2 is dwSplit's column split of one row for stride 2, 16 columns
-// at a time with AVX2; it returns how many leading columns it split.
-func splitRow2(d, src []float32) int {
-	n := len(src) / 16
-	if !useAVX2 || n == 0 {
-		return 0
-	}
-	dwSplit2AVX2(&d[0], &d[(len(src)+1)/2], &src[0], n)
-	return 16 * n
-}
 
 // dwRows4AVX512 computes four output rows at dst (ow values apart) that
 // read the n tap rows rows[:n], each row's input d values further than the

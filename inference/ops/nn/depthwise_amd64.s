@@ -447,38 +447,6 @@ done2:
 	VZEROUPPER
 	RET
 
-// func dwSplit2AVX2(ev, od, src *float32, n int)
-//
-// ev[i] = src[2i] and od[i] = src[2i+1] for i < 8n.
-TEXT ·dwSplit2AVX2(SB), NOSPLIT, $0-32
-	MOVQ ev+0(FP), DI
-	MOVQ od+8(FP), DX
-	MOVQ src+16(FP), SI
-	MOVQ n+24(FP), CX
-	TESTQ CX, CX
-	JEQ  split2done
-
-split2loop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	// Per 128-bit lane: Y2 = s0 s2 s8 s10 | s4 s6 s12 s14 and Y3 the odd
-	// ones; VPERMPD puts the 64-bit pairs in order.
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xdd, Y1, Y0, Y3
-	VPERMPD $0xd8, Y2, Y2
-	VPERMPD $0xd8, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, (DX)
-	ADDQ    $64, SI
-	ADDQ    $32, DI
-	ADDQ    $32, DX
-	DECQ    CX
-	JNE     split2loop
-
-split2done:
-	VZEROUPPER
-	RET
-
 // The dwRows4 kernels compute four output rows at once (dst advancing by ow
 // values per row), rows whose tap rows are those of the first, rows[:n],
 // each row's input d values further than the previous one's: for each

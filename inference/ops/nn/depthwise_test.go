@@ -131,7 +131,7 @@ func TestDepthwiseMatchesReference(t *testing.T) {
 		depthwiseRef(want, x, w, bias, c.planes, &g, nil, nil)
 		for _, isa := range dwISAs() {
 			got := dwValues(r, len(want), 0)
-			depthwiseISA(got, x, w, bias, c.planes, &g, nil, nil, isa)
+			depthwiseISA(got, x, w, bias, c.planes, &g, nil, nil, isa, nil)
 			for j := range want {
 				if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
 					t.Fatalf("%v %v: element %d = %v (%#x), want %v (%#x)", isa, c, j, got[j], math.Float32bits(got[j]), want[j], math.Float32bits(want[j]))
@@ -156,7 +156,7 @@ func TestDepthwiseEpilogue(t *testing.T) {
 	depthwiseRef(want, x, w, bias, c.planes, &g, epi, res)
 	for _, isa := range dwISAs() {
 		got := make([]float32, len(res))
-		depthwiseISA(got, x, w, bias, c.planes, &g, epi, res, isa)
+		depthwiseISA(got, x, w, bias, c.planes, &g, epi, res, isa, nil)
 		for j := range want {
 			if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
 				t.Fatalf("%v: element %d = %v, want %v", isa, j, got[j], want[j])
@@ -193,7 +193,7 @@ func BenchmarkDepthwise(b *testing.B) {
 			"old": func() { depthwiseRef(y, x, w, bias, s.c.planes, &g, nil, nil) },
 		}
 		for _, isa := range dwISAs() {
-			run[isa.String()] = func() { depthwiseISA(y, x, w, bias, s.c.planes, &g, nil, nil, isa) }
+			run[isa.String()] = func() { depthwiseISA(y, x, w, bias, s.c.planes, &g, nil, nil, isa, nil) }
 		}
 		for _, name := range []string{"old", "Go", "AVX2", "AVX512"} {
 			f, ok := run[name]

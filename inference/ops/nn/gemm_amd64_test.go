@@ -16,6 +16,8 @@ func TestSgemmPanelPairsBitwise(t *testing.T) {
 	if !useAVX512 {
 		t.Skip("no AVX-512")
 	}
+	// Restored even when the test fails, so that later tests keep AVX-512.
+	defer func() { useAVX512 = true }()
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, s := range []struct{ m, n, k int }{{512, 49, 600}, {13, 17, 5}, {7, 31, 300}, {20, 47, 257}, {6, 33, 1}, {96, 145, 64}} {
 		for _, add := range []bool{false, true} {

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/ops/kernel"
@@ -167,30 +168,19 @@ func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, plan
 	}
 	rowWise := idx == nil && g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.pb[0] == 0 && inHi-inLo >= 4
 	// float32 planes with column stride 1 or 2 and at least 8 inner output
-	// columns (a vector) take maxPoolRowsF32, each goroutine with its own
-	// scratch (handed out through scratch).
+	// columns (a vector) take maxPoolRowsF32, with scratch recycled through
+	// poolScratches.
 	yf, _ := any(y).([]float32)
 	xf, _ := any(x).([]float32)
 	lowestF, _ := any(lowest).(float32)
 	fast := rowWise && yf != nil && (g.s[2] == 1 || g.s[2] == 2) && inHi-inLo >= 8
-	w := workers(planes*out*g.kSize(), planes)
-	var scratch chan *poolScratch
-	if fast {
-		scratch = make(chan *poolScratch, w)
-		for i := 0; i < w; i++ {
-			scratch <- nil
-		}
-	}
-	parallelFor(w, planes, func(pl int) {
+	parallelFor(workers(planes*out*g.kSize(), planes), planes, func(pl int) {
 		xs := x[pl*in : (pl+1)*in]
 		o := pl * out
 		if fast {
-			s := <-scratch
-			if s == nil {
-				s = newPoolScratch(g)
-			}
+			s := getPoolScratch(g)
 			done := maxPoolRowsF32(yf[o:o+out], xf[pl*in:(pl+1)*in], g, ranges[1], ranges[2], inLo, inHi, lowestF, s)
-			scratch <- s
+			putPoolScratch(s)
 			if done {
 				return
 			}
@@ -251,30 +241,7 @@ func maxPoolRows[T float32 | float64 | uint8 | int8](y, xs []T, g *window, rowRa
 	for b := 0; b < g.out[1]; b++ {
 		blo, bhi := rowRanges[b][0], rowRanges[b][1]
 		row := y[b*ow : (b+1)*ow]
-		window := func(c int) {
-			clo, chi := colRanges[c][0], colRanges[c][1]
-			best, seen := lowest, false
-			for tb := blo; tb < bhi; tb++ {
-				base := (b*s1 - pb1 + tb*d1) * iw
-				for tc := clo; tc < chi; tc++ {
-					v := xs[base+c*s2-pb2+tc*d2]
-					if !seen || v > best || v != v && best == best {
-						best, seen = v, true
-					}
-				}
-			}
-			row[c] = best
-		}
-		for c := 0; c < inLo; c++ {
-			window(c)
-		}
-		for c := inHi; c < ow; c++ {
-			window(c)
-		}
-		if blo >= bhi {
-			for c := inLo; c < inHi; c++ {
-				row[c] = lowest
-			}
+		if !maxPoolOuter(row, xs, g, b, blo, bhi, colRanges, inLo, inHi, lowest) {
 			continue
 		}
 		dst := row[inLo:inHi]
@@ -300,13 +267,33 @@ func maxPoolRows[T float32 | float64 | uint8 | int8](y, xs []T, g *window, rowRa
 	}
 }
 
+// maxPoolOuter computes the columns of output row b (kernel rows [blo,
+// bhi)) outside [inLo, inHi) window by window, and the columns inside when
+// no kernel row is inside the input (lowest); it reports whether the
+// columns [inLo, inHi) are left to compute.
+func maxPoolOuter[T float32 | float64 | uint8 | int8](row, xs []T, g *window, b, blo, bhi int, colRanges [][2]int, inLo, inHi int, lowest T) bool {
+	for c := 0; c < inLo; c++ {
+		row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
+	}
+	for c := inHi; c < len(row); c++ {
+		row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
+	}
+	if blo >= bhi {
+		for c := inLo; c < inHi; c++ {
+			row[c] = lowest
+		}
+		return false
+	}
+	return true
+}
+
 // maxPoolWindow returns the maximum over the taps of output (b, c) of a 2-D
 // plane that lie inside the input, kernel rows [blo, bhi) and columns
 // cols[0] to cols[1], in row-major tap order: a later tap replaces the
 // maximum when it is greater, or when it is a NaN and the maximum is not
 // (so the first NaN, and of equal values the first, stays). No taps give
 // lowest.
-func maxPoolWindow(xs []float32, g *window, b, c, blo, bhi int, cols [2]int, lowest float32) float32 {
+func maxPoolWindow[T float32 | float64 | uint8 | int8](xs []T, g *window, b, c, blo, bhi int, cols [2]int, lowest T) T {
 	iw := g.in[2]
 	best, seen := lowest, false
 	for tb := blo; tb < bhi; tb++ {
@@ -329,13 +316,39 @@ type poolScratch struct {
 	taps      [][]float32
 }
 
-func newPoolScratch(g *window) *poolScratch {
-	s := &poolScratch{taps: make([][]float32, 0, g.k[1]*g.k[2])}
+// poolScratches recycles poolScratch values between the planes and the
+// runs of maxPool (rather than allocating them on every run).
+var poolScratches sync.Pool
+
+// getPoolScratch returns a poolScratch for window g from poolScratches.
+func getPoolScratch(g *window) *poolScratch {
+	s, _ := poolScratches.Get().(*poolScratch)
+	if s == nil {
+		s = new(poolScratch)
+	}
+	if n := g.k[1] * g.k[2]; cap(s.taps) < n {
+		s.taps = make([][]float32, 0, n)
+	}
 	if g.s[2] == 2 {
-		s.even = make([]float32, g.in[1]*((g.in[2]+1)/2))
-		s.odd = make([]float32, g.in[1]*(g.in[2]/2))
+		s.even = withLen(s.even, g.in[1]*((g.in[2]+1)/2))
+		s.odd = withLen(s.odd, g.in[1]*(g.in[2]/2))
 	}
 	return s
+}
+
+// putPoolScratch returns s to poolScratches, dropping its references to
+// the input.
+func putPoolScratch(s *poolScratch) {
+	clear(s.taps[:cap(s.taps)])
+	poolScratches.Put(s)
+}
+
+// withLen returns b with length n, reallocated when its capacity is less.
+func withLen(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
 }
 
 // maxPoolRowsF32 is maxPoolRows for a float32 plane without NaNs and a
@@ -362,16 +375,7 @@ func maxPoolRowsF32(y, xs []float32, g *window, rowRanges, colRanges [][2]int, i
 	for b := 0; b < g.out[1]; b++ {
 		blo, bhi := rowRanges[b][0], rowRanges[b][1]
 		row := y[b*ow : (b+1)*ow]
-		for c := 0; c < inLo; c++ {
-			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
-		}
-		for c := inHi; c < ow; c++ {
-			row[c] = maxPoolWindow(xs, g, b, c, blo, bhi, colRanges[c], lowest)
-		}
-		if blo >= bhi {
-			for c := inLo; c < inHi; c++ {
-				row[c] = lowest
-			}
+		if !maxPoolOuter(row, xs, g, b, blo, bhi, colRanges, inLo, inHi, lowest) {
 			continue
 		}
 		taps := s.taps[:0]
@@ -398,6 +402,7 @@ func maxPoolRowsF32(y, xs []float32, g *window, rowRanges, colRanges [][2]int, i
 // maxTaps sets dst[i] to the first of the largest of taps[j][i] (taps
 // without NaNs, each as long as dst).
 func maxTaps(dst []float32, taps [][]float32) {
+	_ = taps[0] // the kernel reads taps[0] unchecked
 	for _, t := range taps {
 		_ = t[:len(dst)]
 	}

@@ -18,6 +18,9 @@ type poolKernel struct {
 	countIncludePad  bool
 	columnMajorIndex bool
 	wantIndices      bool
+	// scratch recycles MaxPool's float32 row scratch (*poolScratch)
+	// between the planes and the runs of this kernel.
+	scratch sync.Pool
 }
 
 func buildMaxPool(n *onnx.Node, opset int64, consts []*tensor.Tensor) (kernel.Kernel, error) {
@@ -109,13 +112,13 @@ func (k *poolKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	}
 	switch x.DType {
 	case tensor.Float32:
-		maxPool(y.Float32s(), idx, x.Float32s(), planes, &g, k.columnMajorIndex, float32(math.Inf(-1)))
+		maxPool(y.Float32s(), idx, x.Float32s(), planes, &g, k.columnMajorIndex, float32(math.Inf(-1)), &k.scratch)
 	case tensor.Float64:
-		maxPool(y.Float64s(), idx, x.Float64s(), planes, &g, k.columnMajorIndex, math.Inf(-1))
+		maxPool(y.Float64s(), idx, x.Float64s(), planes, &g, k.columnMajorIndex, math.Inf(-1), &k.scratch)
 	case tensor.Uint8:
-		maxPool(y.Data.([]uint8), idx, x.Data.([]uint8), planes, &g, k.columnMajorIndex, 0)
+		maxPool(y.Data.([]uint8), idx, x.Data.([]uint8), planes, &g, k.columnMajorIndex, 0, &k.scratch)
 	case tensor.Int8:
-		maxPool(y.Data.([]int8), idx, x.Data.([]int8), planes, &g, k.columnMajorIndex, math.MinInt8)
+		maxPool(y.Data.([]int8), idx, x.Data.([]int8), planes, &g, k.columnMajorIndex, math.MinInt8, &k.scratch)
 	default:
 		return nil, fmt.Errorf("input X has type %s, want float32, float64, int8 or uint8", x.DType)
 	}
@@ -144,7 +147,7 @@ func tapRange(o, s, pb, d, k, from, to int) (int, int) {
 // N, C and the spatial axes, or column-major over the spatial axes).
 //
 // Naive reference: y[pl,p] = max_{t: i(p,t) inside} x[pl, i(p,t)].
-func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, planes int, g *window, colMajor bool, lowest T) {
+func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, planes int, g *window, colMajor bool, lowest T, scratch *sync.Pool) {
 	in, out := g.inSize(), g.outSize()
 	// The tap ranges of every output coordinate, per spatial axis, computed
 	// once rather than per window.
@@ -169,7 +172,7 @@ func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, plan
 	rowWise := idx == nil && g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 && g.pb[0] == 0 && inHi-inLo >= 4
 	// float32 planes with column stride 1 or 2 and at least 8 inner output
 	// columns (a vector) take maxPoolRowsF32, with scratch recycled through
-	// poolScratches.
+	// scratch (the kernel's pool).
 	yf, _ := any(y).([]float32)
 	xf, _ := any(x).([]float32)
 	lowestF, _ := any(lowest).(float32)
@@ -178,9 +181,9 @@ func maxPool[T float32 | float64 | uint8 | int8](y []T, idx []int64, x []T, plan
 		xs := x[pl*in : (pl+1)*in]
 		o := pl * out
 		if fast {
-			s := getPoolScratch(g)
+			s := getPoolScratch(scratch, g)
 			done := maxPoolRowsF32(yf[o:o+out], xf[pl*in:(pl+1)*in], g, ranges[1], ranges[2], inLo, inHi, lowestF, s)
-			putPoolScratch(s)
+			putPoolScratch(scratch, s)
 			if done {
 				return
 			}
@@ -316,13 +319,9 @@ type poolScratch struct {
 	taps      [][]float32
 }
 
-// poolScratches recycles poolScratch values between the planes and the
-// runs of maxPool (rather than allocating them on every run).
-var poolScratches sync.Pool
-
-// getPoolScratch returns a poolScratch for window g from poolScratches.
-func getPoolScratch(g *window) *poolScratch {
-	s, _ := poolScratches.Get().(*poolScratch)
+// getPoolScratch returns a poolScratch for window g from pool.
+func getPoolScratch(pool *sync.Pool, g *window) *poolScratch {
+	s, _ := pool.Get().(*poolScratch)
 	if s == nil {
 		s = new(poolScratch)
 	}
@@ -336,11 +335,10 @@ func getPoolScratch(g *window) *poolScratch {
 	return s
 }
 
-// putPoolScratch returns s to poolScratches, dropping its references to
-// the input.
-func putPoolScratch(s *poolScratch) {
+// putPoolScratch returns s to pool, dropping its references to the input.
+func putPoolScratch(pool *sync.Pool, s *poolScratch) {
 	clear(s.taps[:cap(s.taps)])
-	poolScratches.Put(s)
+	pool.Put(s)
 }
 
 // withLen returns b with length n, reallocated when its capacity is less.

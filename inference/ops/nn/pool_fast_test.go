@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -247,7 +248,7 @@ func TestMaxPoolMatchesOld(t *testing.T) {
 			}
 			got := make([]float32, planes*g.outSize())
 			want := make([]float32, len(got))
-			maxPool(got, nil, x, planes, &g, false, float32(math.Inf(-1)))
+			maxPool(got, nil, x, planes, &g, false, float32(math.Inf(-1)), new(sync.Pool))
 			maxPoolOld(want, nil, x, planes, &g, false, float32(math.Inf(-1)))
 			for j := range got {
 				if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
@@ -267,10 +268,13 @@ func BenchmarkMaxPool(b *testing.B) {
 		x := make([]float32, planes*g.inSize())
 		poolValues(rand.New(rand.NewPCG(1, 2)), x, 0)
 		y := make([]float32, planes*g.outSize())
+		var scratch sync.Pool // the kernel's, kept across runs
 		for _, v := range []struct {
 			name string
 			f    func(y []float32, idx []int64, x []float32, planes int, g *window, colMajor bool, lowest float32)
-		}{{"old", maxPoolOld[float32]}, {"new", maxPool[float32]}} {
+		}{{"old", maxPoolOld[float32]}, {"new", func(y []float32, idx []int64, x []float32, planes int, g *window, colMajor bool, lowest float32) {
+			maxPool(y, idx, x, planes, g, colMajor, lowest, &scratch)
+		}}} {
 			b.Run(c.name+"/"+v.name, func(b *testing.B) {
 				b.SetBytes(int64(4 * len(x)))
 				for i := 0; i < b.N; i++ {

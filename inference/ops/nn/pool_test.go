@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -31,8 +32,8 @@ func TestMaxPoolRowsMatchesWindows(t *testing.T) {
 		}
 		fast := make([]float32, planes*g.outSize())
 		slow := make([]float32, len(fast))
-		maxPool(fast, nil, x, planes, &g, false, float32(math.Inf(-1)))
-		maxPool(slow, make([]int64, len(slow)), x, planes, &g, false, float32(math.Inf(-1)))
+		maxPool(fast, nil, x, planes, &g, false, float32(math.Inf(-1)), new(sync.Pool))
+		maxPool(slow, make([]int64, len(slow)), x, planes, &g, false, float32(math.Inf(-1)), new(sync.Pool))
 		for i := range fast {
 			if math.Float32bits(fast[i]) != math.Float32bits(slow[i]) {
 				t.Fatalf("%+v: element %d = %v, want %v", tc, i, fast[i], slow[i])

@@ -45,7 +45,8 @@ const (
 //     the model (NodeUnavailable) and it is Ready again; requests sent
 //     meanwhile each succeed or fail, none is left hanging;
 //  5. the node comes back and the model converges again;
-//  6. a restarted controller redeploys nothing;
+//  6. a restarted controller redeploys nothing (a benchmark that the
+//     prediction check asks for meanwhile may re-place the model);
 //  7. deleting the spec leaves nothing of the model on any node.
 func TestSwarmEndToEnd(t *testing.T) {
 	if !enabled() {
@@ -207,7 +208,10 @@ func TestSwarmEndToEnd(t *testing.T) {
 	check("model update", m, took)
 	b.mustPredict(modelA, recA.Status.Endpoint, "after the model update", fixture.monoV2)
 
-	// 6. A restarted controller adopts the services as they are.
+	// 6. A restarted controller adopts the services as they are. It stops
+	// on a settled model: no benchmark asked for or under way, the plan
+	// deployed.
+	b.waitReady(modelA, benchReadyTimeout, func(r *distributedmodel.Record) bool { return r.BenchmarkRequested == "" })
 	m = load.Mark()
 	b.StopController()
 	before = b.snapshot(modelA)
@@ -220,25 +224,31 @@ func TestSwarmEndToEnd(t *testing.T) {
 	})
 	recA = b.waitReady(modelA, readyTimeout, nil)
 	check("controller restart", m, time.Since(start))
-	if after := b.snapshot(modelA); !reflect.DeepEqual(before, after) {
-		t.Errorf("the restarted controller changed services (ID, version, running tasks):\nbefore %v\nafter  %v", before, after)
-	}
+	after := b.snapshot(modelA)
 	newEvents := b.Events(modelA)[nEvents:]
-	bad := []string{"Deployed", "Redeployed", "PartitionRestarted", "Pruned", "PlacementChanged", "Benchmarking"}
-	if slices.ContainsFunc(e2eutil.EventsWithReason(newEvents, "Benchmarking"), func(e store.Event) bool {
-		return strings.Contains(e.Message, predictionOffCause)
-	}) {
-		// The steady client's windows showed the predictions off: the
-		// operator benchmarks again for that, restart or not (the services
-		// must still stay as they are).
-		t.Logf("after the controller restart: a benchmark the prediction check asked for")
-		for _, e := range e2eutil.EventsWithReason(newEvents, "Calibrated") {
+	// The restart's own reconciles are the events up to a benchmark the
+	// prediction check asks for: the steady client's windows can show a
+	// node slower than its profile (the test bed's nodes share two cores
+	// with whatever else runs on the machine), and the operator then
+	// benchmarks again and may re-place the model, restart or not.
+	adoption := newEvents
+	if i := slices.IndexFunc(newEvents, isPredictionBenchmark); i >= 0 {
+		adoption = newEvents[:i]
+		t.Logf("after the controller restart: a benchmark the prediction check asked for: %s", newEvents[i].Message)
+		eventually(t, benchReadyTimeout, "the end of that benchmark", func() (bool, string) {
+			evs := b.Events(modelA)[nEvents+i:]
+			return len(e2eutil.EventsWithReason(evs, "Benchmarked")) > 0, fmt.Sprintf("events since %v", e2eutil.CountReasons(evs))
+		})
+		recA = b.waitReady(modelA, readyTimeout, nil)
+		for _, e := range e2eutil.EventsWithReason(b.Events(modelA)[nEvents:], "Calibrated") {
 			t.Logf("after the controller restart: %s", e.Message)
 		}
-		bad = slices.DeleteFunc(bad, func(r string) bool { return r == "Benchmarking" })
+		b.checkServing(modelA, recA, b.plan(modelA), "node1", endpoint)
+	} else if !reflect.DeepEqual(before, after) {
+		t.Errorf("the restarted controller changed services (ID, version, running tasks):\nbefore %v\nafter  %v", before, after)
 	}
-	for _, reason := range bad {
-		for _, e := range e2eutil.EventsWithReason(newEvents, reason) {
+	for _, reason := range []string{"Deployed", "Redeployed", "PartitionRestarted", "Pruned", "PlacementChanged", "Benchmarking"} {
+		for _, e := range e2eutil.EventsWithReason(adoption, reason) {
 			t.Errorf("after the controller restart: %s event %q", e.Reason, e.Message)
 		}
 	}
@@ -254,6 +264,12 @@ func TestSwarmEndToEnd(t *testing.T) {
 	if _, err := os.Stat(fmt.Sprintf("%s/%s.yaml", b.Specs, modelA)); err == nil {
 		t.Errorf("the spec file of %s is still in the specs directory", modelA)
 	}
+}
+
+// isPredictionBenchmark reports whether e starts a benchmark that the
+// controller's prediction check asked for.
+func isPredictionBenchmark(e store.Event) bool {
+	return e.Reason == "Benchmarking" && strings.Contains(e.Message, predictionOffCause)
 }
 
 // checkServing checks a Ready model against its plan: the endpoint is the

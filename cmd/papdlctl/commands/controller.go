@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,6 +179,14 @@ func runController(ctx context.Context, o controllerOptions) error {
 	rt, err := openRuntime(ctx, o, log)
 	if err != nil {
 		return err
+	}
+	if c, ok := rt.(io.Closer); ok {
+		// The engines' connections, the simulated nodes' emptied cgroups.
+		defer func() {
+			if err := c.Close(); err != nil {
+				log.Warn("closing the runtime", zap.Error(err))
+			}
+		}()
 	}
 	if err := saveControllerConfig(o); err != nil {
 		return err

@@ -88,6 +88,27 @@ func TestCapsAreEnforcedOrNotClaimed(t *testing.T) {
 		if limit != strconv.Itoa(256<<20) {
 			t.Errorf("memory limit %q, want %d", limit, 256<<20)
 		}
+		// Close keeps the cgroups of running workloads (the next runtime
+		// adopts them) and removes the emptied ones.
+		if err := r.Close(); err != nil {
+			t.Fatalf("Close with a workload running: %v", err)
+		}
+		for _, dir := range dirs {
+			if _, err := os.Stat(dir); err != nil {
+				t.Errorf("Close removed %s while a workload runs in it: %v", dir, err)
+			}
+		}
+		if err := r.Remove(context.Background(), w.Name); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatalf("Close after the last workload: %v", err)
+		}
+		for _, dir := range dirs {
+			if _, err := os.Stat(dir); err == nil {
+				t.Errorf("Close left the emptied cgroup %s", dir)
+			}
+		}
 	})
 }
 

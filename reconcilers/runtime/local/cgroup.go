@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 )
 
 // Caps modes: how a simulated node's CPU and memory limits are enforced.
@@ -108,6 +110,24 @@ func writeCgroup(dir string, settings map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// remove deletes the cgroups that no process is in any more; one that
+// still holds a process (a workload that outlives this runtime, adopted by
+// the next) stays. It reports the other failures.
+func (c *cgroups) remove() error {
+	if c == nil {
+		return nil
+	}
+	var errs []error
+	for _, dirs := range c.dirs {
+		for _, dir := range dirs {
+			if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.EBUSY) {
+				errs = append(errs, fmt.Errorf("cgroup %s: %w", dir, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // add moves pid into node's cgroups (nothing for the host node).

@@ -132,6 +132,12 @@ func New(cfg Config) (*Runtime, error) {
 	return r, nil
 }
 
+// Close releases what the runtime holds on the host and outlives no
+// workload: the simulated nodes' cgroups that no process is in any more.
+// Running workloads keep theirs, for the next runtime on this directory to
+// adopt.
+func (r *Runtime) Close() error { return r.cg.remove() }
+
 // Name implements runtime.Runtime.
 func (r *Runtime) Name() string { return "local" }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
 	"github.com/papdl/papdl/reconcilers/e2e/e2eutil"
 	"github.com/papdl/papdl/reconcilers/runtime"
+	"github.com/papdl/papdl/reconcilers/runtime/local"
 )
 
 // fixture is what TestMain prepares once for every test: the binaries built
@@ -138,6 +139,11 @@ func (c *cluster) cleanup() {
 		for nodeProcessAlive(pid) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
+	}
+	// The controller kept the simulated nodes' cgroups for the workloads
+	// it left running; they are gone now.
+	if err := local.ReleaseCgroups(filepath.Join(c.State, "local-runtime")); err != nil {
+		c.t.Logf("cleanup: %v", err)
 	}
 }
 

@@ -112,6 +112,39 @@ func TestCapsAreEnforcedOrNotClaimed(t *testing.T) {
 	})
 }
 
+// TestReleaseCgroupsRemovesEmptiedOnes: the cgroups of a runtime whose
+// workloads are gone are removed by its directory's name alone (a test's
+// cleanup after the controller stopped), and nobody else's.
+func TestReleaseCgroupsRemovesEmptiedOnes(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("creating cgroups needs root")
+	}
+	sim := []SimulatedNode{{Name: "edge1", CPUs: 0.5, Memory: "256Mi"}}
+	dirA, dirB := t.TempDir(), t.TempDir()
+	a, err := New(Config{NodeBinary: testBinary(), Dir: dirA, Simulated: sim, Caps: CapsCgroup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Config{NodeBinary: testBinary(), Dir: dirB, Simulated: sim, Caps: CapsCgroup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	if err := ReleaseCgroups(dirA); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range a.cg.dirs["edge1"] {
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("ReleaseCgroups(%s) left %s", dirA, dir)
+		}
+	}
+	for _, dir := range b.cg.dirs["edge1"] {
+		if _, err := os.Stat(dir); err != nil {
+			t.Errorf("ReleaseCgroups(%s) removed another runtime's %s: %v", dirA, dir, err)
+		}
+	}
+}
+
 func containsLine(s, line string) bool {
 	for _, l := range strings.Split(s, "\n") {
 		if strings.TrimSpace(l) == line {

@@ -51,11 +51,18 @@ type cgroups struct {
 // period bounds the burst to 5 ms of such a request.
 const cfsPeriodMicros = 10000
 
-// setupCgroups creates (or reuses) the cgroups of nodes, named after the
-// runtime directory so that two runtimes never share one.
-func setupCgroups(runtimeDir string, nodes []SimulatedNode) (*cgroups, error) {
+// cgroupNamePrefix starts the names of the cgroups of the runtime on
+// runtimeDir (an absolute path, symbolic links resolved): two runtimes
+// never share one.
+func cgroupNamePrefix(runtimeDir string) string {
 	sum := sha256.Sum256([]byte(runtimeDir))
-	prefix := cgroupPrefix + hex.EncodeToString(sum[:4]) + "-"
+	return cgroupPrefix + hex.EncodeToString(sum[:4]) + "-"
+}
+
+// setupCgroups creates (or reuses) the cgroups of nodes, named after the
+// runtime directory.
+func setupCgroups(runtimeDir string, nodes []SimulatedNode) (*cgroups, error) {
+	prefix := cgroupNamePrefix(runtimeDir)
 	v2 := isCgroup2(cgroupRoot)
 	if v2 {
 		// Delegate the cpu and memory controllers to our children.
@@ -114,17 +121,49 @@ func writeCgroup(dir string, settings map[string]string) error {
 
 // remove deletes the cgroups that no process is in any more; one that
 // still holds a process (a workload that outlives this runtime, adopted by
-// the next) stays. It reports the other failures.
+// the next) stays.
 func (c *cgroups) remove() error {
 	if c == nil {
 		return nil
 	}
+	var dirs []string
+	for _, d := range c.dirs {
+		dirs = append(dirs, d...)
+	}
+	return removeEmptyCgroups(dirs)
+}
+
+// ReleaseCgroups removes the simulated nodes' cgroups of the local
+// runtime on dir that no process is in any more, for a caller that
+// stopped the runtime's workloads after the runtime itself (a test's
+// cleanup). Cgroups that still hold a process stay.
+func ReleaseCgroups(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	prefix := cgroupNamePrefix(abs)
+	var dirs []string
+	for _, parent := range []string{cgroupRoot, filepath.Join(cgroupRoot, "cpu"), filepath.Join(cgroupRoot, "memory")} {
+		found, err := filepath.Glob(filepath.Join(parent, prefix+"*"))
+		if err != nil {
+			return err
+		}
+		dirs = append(dirs, found...)
+	}
+	return removeEmptyCgroups(dirs)
+}
+
+// removeEmptyCgroups removes each cgroup directory that holds no process
+// (the kernel refuses the others with EBUSY) and reports other failures.
+func removeEmptyCgroups(dirs []string) error {
 	var errs []error
-	for _, dirs := range c.dirs {
-		for _, dir := range dirs {
-			if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.EBUSY) {
-				errs = append(errs, fmt.Errorf("cgroup %s: %w", dir, err))
-			}
+	for _, dir := range dirs {
+		if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.EBUSY) {
+			errs = append(errs, fmt.Errorf("cgroup %s: %w", dir, err))
 		}
 	}
 	return errors.Join(errs...)

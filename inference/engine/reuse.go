@@ -11,7 +11,8 @@ import (
 // freshOps are the operators whose kernels allocate their outputs anew on
 // every run (never a kernel's cached tensor): a tensor they produce is
 // owned by its slot unless it shares an input's memory or another step
-// aliases it later (a read-only table).
+// aliases it later (a read-only table). TestFreshOpsAllocateEveryRun
+// audits each entry's kernel; an entry needs a case there.
 var freshOps = map[string]bool{
 	"Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Clip": true, "Relu": true,
 	"Erf": true, "Sqrt": true, "Exp": true, "Tanh": true, "Sigmoid": true, "Softmax": true,

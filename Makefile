@@ -27,8 +27,9 @@ demo: build
 test:
 	bash hack/test.sh
 
-# go vet and staticcheck over the whole module (make test runs it first).
+# go vet, staticcheck and a tidy go.mod (make test runs it first).
 lint:
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	"$$($(GO) env GOPATH)/bin/staticcheck" ./...

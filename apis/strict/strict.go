@@ -3,6 +3,7 @@ package strict
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -153,6 +154,13 @@ func check(v any, t reflect.Type, p *field.Path, errs *field.ErrorList) {
 			check(m[k], t.Elem(), p.Key(k), errs)
 		}
 	case reflect.Slice, reflect.Array:
+		if s, ok := v.(string); ok && t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			// encoding/json writes a []byte as a base64 string.
+			if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+				*errs = append(*errs, field.TypeInvalid(p, shortValue(v), "expected base64 data: "+err.Error()))
+			}
+			return
+		}
 		a, ok := v.([]any)
 		if !ok {
 			*errs = append(*errs, mismatch(p, v, "list"))

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/papdl/papdl/apis/strict"
 )
 
 // Config is a papdlconfig file: how papdlctl reaches controllers, as a
@@ -73,7 +75,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("larger than %d bytes", maxConfigBytes)
 	}
 	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+	if err := strict.Decode(data, &c); err != nil {
 		return nil, err
 	}
 	if c.Kind != configKind || c.APIVersion != configAPIVersion {

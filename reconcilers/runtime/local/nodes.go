@@ -2,13 +2,13 @@ package local
 
 import (
 	"fmt"
+	"io"
 	"os"
 	goruntime "runtime"
 	"strconv"
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
+	"github.com/papdl/papdl/apis/strict"
 	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/reconcilers/runtime"
 )
@@ -24,14 +24,26 @@ type SimulatedNode struct {
 	Labels map[string]string `json:"labels,omitempty"`
 }
 
-// LoadSimulatedNodes reads a YAML list of SimulatedNode.
+// maxNodesFileBytes bounds a simulated-nodes file (a few lines a node).
+const maxNodesFileBytes = 1 << 20
+
+// LoadSimulatedNodes reads a YAML list of SimulatedNode (strictly: an
+// unknown or mistyped field is an error naming it).
 func LoadSimulatedNodes(path string) ([]SimulatedNode, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("simulated nodes: %w", err)
 	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxNodesFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("simulated nodes %s: %w", path, err)
+	}
+	if len(data) > maxNodesFileBytes {
+		return nil, fmt.Errorf("simulated nodes %s: larger than %d bytes", path, maxNodesFileBytes)
+	}
 	var nodes []SimulatedNode
-	if err := yaml.UnmarshalStrict(data, &nodes); err != nil {
+	if err := strict.Decode(data, &nodes); err != nil {
 		return nil, fmt.Errorf("simulated nodes %s: %w", path, err)
 	}
 	seen := map[string]bool{HostNodeID: true}

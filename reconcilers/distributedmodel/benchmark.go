@@ -14,7 +14,7 @@ import (
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/inference/ops"
 	"github.com/papdl/papdl/inference/slice"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 	"github.com/papdl/papdl/reconcilers/runtime"
 	"github.com/papdl/papdl/reconcilers/store"
 )
@@ -22,7 +22,7 @@ import (
 // ensureProfile returns the cluster profile to plan with, restricted to the
 // ready nodes. It benchmarks only when no stored profile covers every ready
 // node with the same resources, or the stored one is older than maxAge.
-func (s *session) ensureProfile(ctx context.Context, path string, ready []runtime.Node) (*profile.ClusterProfile, error) {
+func (s *session) ensureProfile(ctx context.Context, path string, ready []runtime.Node) (*clusterprofile.ClusterProfile, error) {
 	spec := &s.obj.Spec
 	maxAge := v1alpha1.DefaultMaxAge
 	warmup, repeats := int(v1alpha1.DefaultWarmup), int(v1alpha1.DefaultRepeats)
@@ -41,11 +41,11 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 		s.adoptProfile(ready)
 	}
 	reason := "no profile yet"
-	var old *profile.ClusterProfile
+	var old *clusterprofile.ClusterProfile
 	if s.rec.ProfileKey != "" {
 		path, err := s.r.Store.ProfilePath(s.rec.ProfileKey)
 		if err == nil {
-			old, err = profile.LoadFile(path)
+			old, err = clusterprofile.LoadFile(path)
 		}
 		if err == nil {
 			reason = s.coverage(old, ready)
@@ -108,7 +108,7 @@ func (s *session) ensureProfile(ctx context.Context, path string, ready []runtim
 	if err != nil {
 		return nil, err
 	}
-	if err := profile.WriteFile(profilePath, prof); err != nil {
+	if err := clusterprofile.WriteFile(profilePath, prof); err != nil {
 		return nil, err
 	}
 	oldKey := s.rec.ProfileKey
@@ -204,7 +204,7 @@ func (s *session) ensureBenchPartitions(a *slice.Analysis, ready []runtime.Node)
 // runtime and returns a complete, validated cluster profile (nodes that
 // failed are left out and returned in failed). req.PayloadBytes defaults to
 // the sizes that cross the model's cuts.
-func MeasureCluster(ctx context.Context, rt runtime.Runtime, a *slice.Analysis, req runtime.BenchmarkRequest, now time.Time) (*profile.ClusterProfile, map[string]error, error) {
+func MeasureCluster(ctx context.Context, rt runtime.Runtime, a *slice.Analysis, req runtime.BenchmarkRequest, now time.Time) (*clusterprofile.ClusterProfile, map[string]error, error) {
 	if len(req.PayloadBytes) == 0 {
 		req.PayloadBytes = payloadSizes(a)
 	}
@@ -214,18 +214,18 @@ func MeasureCluster(ctx context.Context, rt runtime.Runtime, a *slice.Analysis, 
 	}
 	prof := res.Profile
 	remeasureNoisy(ctx, rt, req, prof)
-	prof.APIVersion, prof.Kind, prof.Units = profile.APIVersion, profile.Kind, profile.StandardUnits()
+	prof.APIVersion, prof.Kind, prof.Units = clusterprofile.APIVersion, clusterprofile.Kind, clusterprofile.StandardUnits()
 	prof.Model = modelSection(req.Model, req.ModelSHA256, a)
 	at := now.UTC()
 	w, rp := int32(req.Warmup), int32(req.Repeats)
-	prof.Metadata = profile.Metadata{Name: req.Model, MeasuredAt: &at, Warmup: &w, Repeats: &rp}
+	prof.Metadata = clusterprofile.Metadata{Name: req.Model, MeasuredAt: &at, Warmup: &w, Repeats: &rp}
 	if errs := prof.Validate(); len(errs) > 0 {
 		return nil, res.Failed, fmt.Errorf("benchmark produced an invalid profile: %w", errs.ToAggregate())
 	}
 	return prof, res.Failed, nil
 }
 
-// maxNoise is the benchmark spread (profile.Node.Noise) above which a
+// maxNoise is the benchmark spread (clusterprofile.Node.Noise) above which a
 // node is measured again, once.
 const maxNoise = 0.15
 
@@ -233,7 +233,7 @@ const maxNoise = 0.15
 // maxNoise again, together in one benchmark, and keeps each node's calmer
 // measurement (its links stay as first measured). A failed second
 // benchmark keeps the first measurements.
-func remeasureNoisy(ctx context.Context, rt runtime.Runtime, req runtime.BenchmarkRequest, prof *profile.ClusterProfile) {
+func remeasureNoisy(ctx context.Context, rt runtime.Runtime, req runtime.BenchmarkRequest, prof *clusterprofile.ClusterProfile) {
 	again := req
 	again.Nodes, again.PayloadBytes = nil, nil
 	for i := range prof.Nodes {
@@ -272,7 +272,7 @@ func remeasureNoisy(ctx context.Context, rt runtime.Runtime, req runtime.Benchma
 }
 
 // noiseOf is a node's measured spread, 0 when unknown.
-func noiseOf(n *profile.Node) float64 {
+func noiseOf(n *clusterprofile.Node) float64 {
 	if n.Noise == nil {
 		return 0
 	}
@@ -280,7 +280,7 @@ func noiseOf(n *profile.Node) float64 {
 }
 
 // noiseSummary lists the nodes' benchmark spreads, for an event.
-func noiseSummary(prof *profile.ClusterProfile) string {
+func noiseSummary(prof *clusterprofile.ClusterProfile) string {
 	var parts []string
 	for i := range prof.Nodes {
 		if n := &prof.Nodes[i]; n.Noise != nil {
@@ -311,7 +311,7 @@ func (s *session) analysis(ctx context.Context, path string) (*slice.Analysis, e
 // coverage explains why a profile cannot serve the ready nodes, or "". A
 // profile measured for another model file still serves when only the
 // float weights differ (same graph key).
-func (s *session) coverage(p *profile.ClusterProfile, ready []runtime.Node) string {
+func (s *session) coverage(p *clusterprofile.ClusterProfile, ready []runtime.Node) string {
 	if p.Model.SHA256 != s.rec.ModelSHA256 && (s.rec.ProfileGraphKey == "" || s.rec.ProfileGraphKey != s.rec.GraphKey) {
 		return "the model changed"
 	}
@@ -354,7 +354,7 @@ func (s *session) adoptProfile(ready []runtime.Node) {
 		if err != nil {
 			continue
 		}
-		p, err := profile.LoadFile(path)
+		p, err := clusterprofile.LoadFile(path)
 		if err != nil || p.Model.SHA256 != s.rec.ModelSHA256 || p.Metadata.MeasuredAt == nil {
 			continue
 		}
@@ -369,7 +369,7 @@ func (s *session) adoptProfile(ready []runtime.Node) {
 }
 
 // restrict returns a copy of p holding only the ready nodes and their links.
-func restrict(p *profile.ClusterProfile, ready []runtime.Node) *profile.ClusterProfile {
+func restrict(p *clusterprofile.ClusterProfile, ready []runtime.Node) *clusterprofile.ClusterProfile {
 	keep := map[string]bool{}
 	for _, n := range ready {
 		keep[n.ID] = true
@@ -429,8 +429,8 @@ func payloadSizes(a *slice.Analysis) []int64 {
 }
 
 // modelSection describes the sliced model for the profile.
-func modelSection(name, sha string, a *slice.Analysis) profile.Model {
-	m := profile.Model{Name: name, SHA256: sha, InputBytes: a.CutAfter(-1).Bytes, OutputBytes: a.CutAfter(len(a.Units) - 1).Bytes}
+func modelSection(name, sha string, a *slice.Analysis) clusterprofile.Model {
+	m := clusterprofile.Model{Name: name, SHA256: sha, InputBytes: a.CutAfter(-1).Bytes, OutputBytes: a.CutAfter(len(a.Units) - 1).Bytes}
 	elems := a.CutAfter(-1).Bytes / 4
 	m.InputElements = &elems
 	cuts := a.Cuts()
@@ -439,7 +439,7 @@ func modelSection(name, sha string, a *slice.Analysis) profile.Model {
 		if i < len(cuts) {
 			cut = cuts[i].Bytes
 		}
-		m.Units = append(m.Units, profile.Unit{Name: u.Name, WeightBytes: u.WeightBytes, OutputBytes: u.OutputBytes, CutBytes: cut})
+		m.Units = append(m.Units, clusterprofile.Unit{Name: u.Name, WeightBytes: u.WeightBytes, OutputBytes: u.OutputBytes, CutBytes: cut})
 	}
 	return m
 }

@@ -5,7 +5,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 // Calibration factors are bounded: a window of traffic may say a node is
@@ -21,7 +21,7 @@ const maxCalibration = 16
 // the node does. Nodes missing from either profile, and profiles whose
 // units differ, are left as measured. It returns a line per calibrated
 // node, for an event.
-func calibrate(fresh, prev *profile.ClusterProfile, factors map[string]float64) []string {
+func calibrate(fresh, prev *clusterprofile.ClusterProfile, factors map[string]float64) []string {
 	if prev == nil || len(factors) == 0 || !sameUnits(fresh, prev) {
 		return nil
 	}
@@ -52,7 +52,7 @@ func calibrate(fresh, prev *profile.ClusterProfile, factors map[string]float64) 
 
 // sameUnits reports whether two profiles measure the same units, in order,
 // on every node.
-func sameUnits(a, b *profile.ClusterProfile) bool {
+func sameUnits(a, b *clusterprofile.ClusterProfile) bool {
 	if len(a.Model.Units) != len(b.Model.Units) {
 		return false
 	}
@@ -61,7 +61,7 @@ func sameUnits(a, b *profile.ClusterProfile) bool {
 			return false
 		}
 	}
-	for _, p := range []*profile.ClusterProfile{a, b} {
+	for _, p := range []*clusterprofile.ClusterProfile{a, b} {
 		for _, n := range p.Nodes {
 			if len(n.Units) != len(p.Model.Units) {
 				return false

@@ -5,17 +5,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 // twoNodeProfile is a profile of units a and b on nodes n1 and n2, where
 // every unit takes the node's time.
-func twoNodeProfile(t1, t2 float64) *profile.ClusterProfile {
-	p := &profile.ClusterProfile{Model: profile.Model{Units: []profile.Unit{{Name: "a"}, {Name: "b"}}}}
+func twoNodeProfile(t1, t2 float64) *clusterprofile.ClusterProfile {
+	p := &clusterprofile.ClusterProfile{Model: clusterprofile.Model{Units: []clusterprofile.Unit{{Name: "a"}, {Name: "b"}}}}
 	for i, sec := range []float64{t1, t2} {
 		id := []string{"n1", "n2"}[i]
-		p.Nodes = append(p.Nodes, profile.Node{ID: id, Hostname: "host-" + id,
-			Units: []profile.UnitMeasurement{{Name: "a", Seconds: sec}, {Name: "b", Seconds: sec}}})
+		p.Nodes = append(p.Nodes, clusterprofile.Node{ID: id, Hostname: "host-" + id,
+			Units: []clusterprofile.UnitMeasurement{{Name: "a", Seconds: sec}, {Name: "b", Seconds: sec}}})
 	}
 	return p
 }
@@ -23,7 +23,7 @@ func twoNodeProfile(t1, t2 float64) *profile.ClusterProfile {
 func TestCalibrate(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		prev    *profile.ClusterProfile
+		prev    *clusterprofile.ClusterProfile
 		factors map[string]float64
 		want    [2]float64 // unit time on n1, n2 after calibration
 		notes   int
@@ -41,7 +41,7 @@ func TestCalibrate(t *testing.T) {
 		{name: "NaN and unknown nodes ignored", prev: twoNodeProfile(0.010, 0.020), factors: map[string]float64{"n1": math.NaN(), "n9": 2}, want: [2]float64{0.030, 0.030}},
 		{
 			name: "other units: as measured",
-			prev: func() *profile.ClusterProfile {
+			prev: func() *clusterprofile.ClusterProfile {
 				p := twoNodeProfile(0.010, 0.020)
 				p.Model.Units[1].Name = "c"
 				return p

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 	"github.com/papdl/papdl/reconcilers/runtime"
 )
 
@@ -26,11 +26,11 @@ func (b *secondBenchmark) Benchmark(_ context.Context, req runtime.BenchmarkRequ
 	if b.fail {
 		return nil, errors.New("node went away")
 	}
-	prof := &profile.ClusterProfile{}
+	prof := &clusterprofile.ClusterProfile{}
 	for _, n := range req.Nodes {
 		b.asked = append(b.asked, n.ID)
 		noise := b.noise
-		prof.Nodes = append(prof.Nodes, profile.Node{ID: n.ID, Noise: &noise, Units: []profile.UnitMeasurement{{Seconds: b.sec}}})
+		prof.Nodes = append(prof.Nodes, clusterprofile.Node{ID: n.ID, Noise: &noise, Units: []clusterprofile.UnitMeasurement{{Seconds: b.sec}}})
 	}
 	return &runtime.BenchmarkResult{Profile: prof}, nil
 }
@@ -52,8 +52,8 @@ func TestRemeasureNoisy(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			noise := tc.noise
-			prof := &profile.ClusterProfile{Nodes: []profile.Node{{ID: "n1", Hostname: "edge", Noise: &noise,
-				Units: []profile.UnitMeasurement{{Seconds: 1}}}}}
+			prof := &clusterprofile.ClusterProfile{Nodes: []clusterprofile.Node{{ID: "n1", Hostname: "edge", Noise: &noise,
+				Units: []clusterprofile.UnitMeasurement{{Seconds: 1}}}}}
 			rt := tc.second
 			var said []string
 			progress := func(_, msg string) { said = append(said, msg) }
@@ -76,12 +76,12 @@ func TestRemeasureNoisy(t *testing.T) {
 // benchmark, a calm one not at all.
 func TestRemeasureNoisyTogether(t *testing.T) {
 	noisy, calm := 0.3, 0.02
-	prof := &profile.ClusterProfile{}
+	prof := &clusterprofile.ClusterProfile{}
 	for _, n := range []struct {
 		id    string
 		noise *float64
 	}{{"a", &noisy}, {"b", &calm}, {"c", &noisy}} {
-		prof.Nodes = append(prof.Nodes, profile.Node{ID: n.id, Hostname: n.id, Noise: n.noise, Units: []profile.UnitMeasurement{{Seconds: 1}}})
+		prof.Nodes = append(prof.Nodes, clusterprofile.Node{ID: n.id, Hostname: n.id, Noise: n.noise, Units: []clusterprofile.UnitMeasurement{{Seconds: 1}}})
 	}
 	rt := &secondBenchmark{sec: 2, noise: 0.05}
 	remeasureNoisy(context.Background(), rt, runtime.BenchmarkRequest{Nodes: []runtime.Node{{ID: "a"}, {ID: "b"}, {ID: "c"}}}, prof)

@@ -9,8 +9,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 	"github.com/papdl/papdl/reconcilers/planner"
-	"github.com/papdl/papdl/reconcilers/profile"
 	"github.com/papdl/papdl/reconcilers/runtime"
 	"github.com/papdl/papdl/reconcilers/store"
 )
@@ -18,7 +18,7 @@ import (
 // ensurePlan returns the placement for the profile's (ready) nodes,
 // re-planning only when the profile, the ready node set or the spec changed;
 // a new plan fits in the memory the other models' workloads leave.
-func (s *session) ensurePlan(ctx context.Context, prof *profile.ClusterProfile, ready []runtime.Node) (*planner.Plan, error) {
+func (s *session) ensurePlan(ctx context.Context, prof *clusterprofile.ClusterProfile, ready []runtime.Node) (*planner.Plan, error) {
 	key := store.Key(s.rec.ProfileKey, nodeKey(ready), s.rec.SpecHash)
 	var old planner.Plan
 	planPath, err := PlanPath(s.r.Store, s.name)
@@ -141,7 +141,7 @@ func (s *session) othersReserved(ctx context.Context) (map[string]int64, error) 
 // withReserved is prof with each node's free memory less what is reserved
 // there (a copy when anything is): the planner places a model in the
 // memory the others leave.
-func withReserved(prof *profile.ClusterProfile, used map[string]int64) *profile.ClusterProfile {
+func withReserved(prof *clusterprofile.ClusterProfile, used map[string]int64) *clusterprofile.ClusterProfile {
 	if len(used) == 0 {
 		return prof
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 func benchmarkSolve(b *testing.B, obj v1alpha1.Objective, tight bool) {
@@ -84,7 +84,7 @@ func BenchmarkLarge(b *testing.B) {
 			for b.Loop() {
 				proven, solved, parts, gaps = 0, 0, 0, gaps[:0]
 				for seed := range c.instances {
-					var prof *profile.ClusterProfile
+					var prof *clusterprofile.ClusterProfile
 					var req Request
 					if c.proportional {
 						prof, req = proportionalInstance(uint64(seed), 16, 200)

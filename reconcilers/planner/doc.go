@@ -1,6 +1,6 @@
 // Package planner computes where each unit of a sliced model runs.
 //
-// Given a cluster profile (reconcilers/profile) it assigns every unit to a
+// Given a cluster profile (reconcilers/clusterprofile) it assigns every unit to a
 // node; maximal runs of consecutive units on one node form the partitions.
 // Two objectives are solved exactly:
 //

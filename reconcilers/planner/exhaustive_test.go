@@ -7,19 +7,19 @@ import (
 	"testing"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 // oracle enumerates every assignment of units to nodes, computing costs
 // straight from the profile: it shares no code with the solver.
 type oracle struct {
-	prof     *profile.ClusterProfile
+	prof     *clusterprofile.ClusterProfile
 	U, N     int
 	src      int
 	allowed  [][]bool // [u][n]
 	capacity []int64
 	in       []int64 // bytes entering unit u; in[U] is the output
-	link     [][]profile.Link
+	link     [][]clusterprofile.Link
 	overhead float64 // per hop between different nodes
 
 	minLatency, minPeriod float64
@@ -36,7 +36,7 @@ type leaf struct {
 	partitions, hops int
 }
 
-func newOracle(prof *profile.ClusterProfile, req Request) *oracle {
+func newOracle(prof *clusterprofile.ClusterProfile, req Request) *oracle {
 	o := &oracle{prof: prof, U: len(prof.Model.Units), N: len(prof.Nodes)}
 	idx := func(name string) int {
 		for i, n := range prof.Nodes {
@@ -86,9 +86,9 @@ func newOracle(prof *profile.ClusterProfile, req Request) *oracle {
 		o.in = append(o.in, prof.Model.Units[u].CutBytes)
 	}
 	o.in = append(o.in, prof.Model.OutputBytes)
-	o.link = make([][]profile.Link, o.N)
+	o.link = make([][]clusterprofile.Link, o.N)
 	for m := range o.N {
-		o.link[m] = make([]profile.Link, o.N)
+		o.link[m] = make([]clusterprofile.Link, o.N)
 	}
 	for _, l := range prof.Links {
 		o.link[idx(l.From)][idx(l.To)] = l
@@ -260,7 +260,7 @@ func simplest(leaves []leaf, obj v1alpha1.Objective, tol float64) (leaf, bool) {
 // an explicit 0 in the request, the default, the profile's value, or a
 // request override of the profile's value. Drawn values reach 50 ms, the
 // scale of a unit's compute, so that they change plans.
-func randomOverhead(rng *rand.Rand, prof *profile.ClusterProfile, req *Request) {
+func randomOverhead(rng *rand.Rand, prof *clusterprofile.ClusterProfile, req *Request) {
 	draw := func() float64 { return []float64{0.0005, 0.005, 0.05}[rng.IntN(3)] * rng.Float64() }
 	req.HopOverheadSeconds = UseProfileHopOverhead
 	switch rng.IntN(5) {
@@ -329,7 +329,7 @@ func TestExhaustive(t *testing.T) {
 	for i := range instances {
 		rng := rand.New(rand.NewPCG(uint64(i), 42))
 		var opts instanceOptions
-		var prof *profile.ClusterProfile
+		var prof *clusterprofile.ClusterProfile
 		var req Request
 		var o *oracle
 		for {
@@ -416,7 +416,7 @@ func TestExhaustive(t *testing.T) {
 // the search stops at its root: the plan it returns must be no better
 // than the optimum and its lower bound no higher. It returns false when
 // one expansion found no placement (nothing to check).
-func checkLowerBound(t *testing.T, i int, prof *profile.ClusterProfile, req Request, o *oracle) bool {
+func checkLowerBound(t *testing.T, i int, prof *clusterprofile.ClusterProfile, req Request, o *oracle) bool {
 	t.Helper()
 	req.MaxExpansions = 1
 	plan, err := Solve(prof, req)
@@ -461,7 +461,7 @@ func TestExhaustiveTolerance(t *testing.T) {
 	for i := range instances {
 		rng := rand.New(rand.NewPCG(uint64(i), 1212))
 		var opts instanceOptions
-		var prof *profile.ClusterProfile
+		var prof *clusterprofile.ClusterProfile
 		var req Request
 		var o *oracle
 		for {

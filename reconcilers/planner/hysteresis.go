@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 // ErrNoLongerFits is matched (errors.Is) by Evaluate's errors for a
@@ -19,7 +19,7 @@ var ErrNoLongerFits = errors.New("placement no longer fits")
 // a different number of units, the source node changed, a partition's node
 // is gone, a constraint of the request now forbids a unit on its node, or
 // a node no longer has the memory for the units placed on it.
-func Evaluate(prof *profile.ClusterProfile, req Request, plan *Plan) (Totals, error) {
+func Evaluate(prof *clusterprofile.ClusterProfile, req Request, plan *Plan) (Totals, error) {
 	p, assign, err := resolve(prof, req, plan)
 	if err != nil {
 		return Totals{}, err
@@ -33,7 +33,7 @@ func Evaluate(prof *profile.ClusterProfile, req Request, plan *Plan) (Totals, er
 // request — what a kept plan predicts after a re-benchmark. It fails as
 // Evaluate does. The search's results are not known for it: Optimal is
 // false, Optimum, LowerBound and Expansions are zero.
-func Rebuild(prof *profile.ClusterProfile, req Request, plan *Plan) (*Plan, error) {
+func Rebuild(prof *clusterprofile.ClusterProfile, req Request, plan *Plan) (*Plan, error) {
 	p, assign, err := resolve(prof, req, plan)
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func Rebuild(prof *profile.ClusterProfile, req Request, plan *Plan) (*Plan, erro
 }
 
 // resolve builds the problem and the plan's assignment on it.
-func resolve(prof *profile.ClusterProfile, req Request, plan *Plan) (*problem, []int, error) {
+func resolve(prof *clusterprofile.ClusterProfile, req Request, plan *Plan) (*problem, []int, error) {
 	if plan == nil {
 		return nil, nil, errors.New("evaluate: no plan")
 	}
@@ -71,7 +71,7 @@ func resolve(prof *profile.ClusterProfile, req Request, plan *Plan) (*problem, [
 
 // assignment turns a plan's partitions into a node per unit, checking
 // that they cover the units in order and fit the profile's nodes.
-func (p *problem) assignment(prof *profile.ClusterProfile, plan *Plan) ([]int, error) {
+func (p *problem) assignment(prof *clusterprofile.ClusterProfile, plan *Plan) ([]int, error) {
 	N := p.N
 	assign := make([]int, p.U)
 	used := make([]int64, N)
@@ -127,7 +127,7 @@ func (p *problem) forbidding(u, n int) string {
 // fraction, as spec.placement.tolerance: the current plan's objective
 // value exceeds the candidate's times 1+tolerance). The reason says why,
 // with the numbers, for an event or a condition message.
-func KeepCurrent(prof *profile.ClusterProfile, req Request, current, candidate *Plan, tolerance float64) (keep bool, reason string) {
+func KeepCurrent(prof *clusterprofile.ClusterProfile, req Request, current, candidate *Plan, tolerance float64) (keep bool, reason string) {
 	if current == nil {
 		return false, "no plan is deployed"
 	}
@@ -190,7 +190,7 @@ type Decision struct {
 // deployed plan (nil when none is). A kept plan carries the new search's
 // Optimum, LowerBound and Expansions, and Optimal false (it is not what
 // the search chose). Solve's errors are returned as they are.
-func Replan(prof *profile.ClusterProfile, req Request, current *Plan) (Decision, error) {
+func Replan(prof *clusterprofile.ClusterProfile, req Request, current *Plan) (Decision, error) {
 	plan, err := Solve(prof, req)
 	if err != nil {
 		return Decision{}, err

@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 func TestKeepCurrent(t *testing.T) {
 	// On twoNodes' split profile: the split a,b,a predicts 3.1005 s
 	// (busiest stage 2.1 s), everything on a 3.2 s (3.2 s).
-	base := func() *profile.ClusterProfile { return twoNodes([3]float64{1, 1.2, 1}, [3]float64{2, 1, 2}) }
+	base := func() *clusterprofile.ClusterProfile { return twoNodes([3]float64{1, 1.2, 1}, [3]float64{2, 1, 2}) }
 	req := Request{SourceNode: "a", HopOverheadSeconds: UseProfileHopOverhead}
 	solve := func(t *testing.T, tol float64) *Plan {
 		t.Helper()
@@ -30,7 +30,7 @@ func TestKeepCurrent(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		prof      func() *profile.ClusterProfile
+		prof      func() *clusterprofile.ClusterProfile
 		req       func() Request
 		current   *Plan
 		candidate *Plan
@@ -49,16 +49,16 @@ func TestKeepCurrent(t *testing.T) {
 			req:    func() Request { r := req; r.Objective = v1alpha1.ObjectiveThroughput; return r },
 			reason: "busiest stage 2.1 s beats"},
 		{name: "re-benchmark made the current node slow", current: single, candidate: split, tolerance: 0.05,
-			prof:   func() *profile.ClusterProfile { return twoNodes([3]float64{1, 2, 1}, [3]float64{2, 1, 2}) },
+			prof:   func() *clusterprofile.ClusterProfile { return twoNodes([3]float64{1, 2, 1}, [3]float64{2, 1, 2}) },
 			reason: "beats the current placement's 4 s"},
 		{name: "node gone", current: split, candidate: single, tolerance: 0.05,
-			prof: func() *profile.ClusterProfile {
+			prof: func() *clusterprofile.ClusterProfile {
 				p := base()
 				p.Nodes, p.Links = p.Nodes[:1], nil
 				return p
 			}, reason: `node "b" (vmb) of partition 1 is not in the profile`},
 		{name: "memory shrank", current: split, candidate: single, tolerance: 0.05,
-			prof: func() *profile.ClusterProfile {
+			prof: func() *clusterprofile.ClusterProfile {
 				p := base()
 				p.Nodes[1].FreeMemoryBytes = 512 << 10
 				return p
@@ -157,7 +157,7 @@ func TestReplan(t *testing.T) {
 	fastA := twoNodes([3]float64{1, 1.1, 1}, [3]float64{2, 1, 2})
 	tests := []struct {
 		name      string
-		prof      *profile.ClusterProfile
+		prof      *clusterprofile.ClusterProfile
 		current   *Plan
 		tolerance float64
 		kept      bool

@@ -6,13 +6,13 @@ import (
 	"slices"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 // Solve plans the placement of the profiled model for the request. It
 // returns an *InfeasibleError (errors.Is ErrInfeasible) naming the binding
 // constraint when no placement exists.
-func Solve(prof *profile.ClusterProfile, req Request) (*Plan, error) {
+func Solve(prof *clusterprofile.ClusterProfile, req Request) (*Plan, error) {
 	obj := req.Objective
 	if obj == "" {
 		obj = v1alpha1.ObjectiveLatency
@@ -151,7 +151,7 @@ func (p *problem) throughputStart(s1 *search, budget int, moves *moveAllowance) 
 
 // evaluate computes the performance of an assignment from scratch, and
 // the hops each node sends or receives.
-func (p *problem) evaluate(prof *profile.ClusterProfile, assign []int) (Totals, []int) {
+func (p *problem) evaluate(prof *clusterprofile.ClusterProfile, assign []int) (Totals, []int) {
 	N := p.N
 	nodeLoad, linkLoad := make([]float64, N), make([]float64, N*N)
 	hops := make([]int, N)
@@ -198,7 +198,7 @@ func (p *problem) evaluate(prof *profile.ClusterProfile, assign []int) (Totals, 
 	return t, hops
 }
 
-func (p *problem) buildPlan(prof *profile.ClusterProfile, obj v1alpha1.Objective, assign []int) *Plan {
+func (p *problem) buildPlan(prof *clusterprofile.ClusterProfile, obj v1alpha1.Objective, assign []int) *Plan {
 	N := p.N
 	node := func(n int) (string, string) { return prof.Nodes[n].ID, prof.Nodes[n].Hostname }
 	transfer := func(u, from, to int) Transfer {
@@ -248,7 +248,7 @@ func (p *problem) buildPlan(prof *profile.ClusterProfile, obj v1alpha1.Objective
 
 // baselines evaluates every single-node placement; the best is chosen by
 // the objective among nodes that fit the whole model, ignoring constraints.
-func (p *problem) baselines(prof *profile.ClusterProfile, plan Totals, obj v1alpha1.Objective) Baselines {
+func (p *problem) baselines(prof *clusterprofile.ClusterProfile, plan Totals, obj v1alpha1.Objective) Baselines {
 	// single evaluates everything on n, and ranks it (valueFirst) by
 	// the totals, since p.rank would refuse a node the constraints forbid.
 	single := func(n int) (Baseline, placementRank) {

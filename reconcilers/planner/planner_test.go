@@ -9,31 +9,31 @@ import (
 	"testing"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 // tinyProfile: source a, worker b; unit 1 is slow on a. The cut after unit
 // 0 carries more than unit 0's output (a residual), the links are
 // asymmetric, so charging the wrong bytes or the wrong link changes totals.
-func tinyProfile() *profile.ClusterProfile {
-	p := &profile.ClusterProfile{APIVersion: profile.APIVersion, Kind: profile.Kind, Units: profile.StandardUnits()}
-	p.Model = profile.Model{Name: "tiny", InputBytes: 100, OutputBytes: 40, Units: []profile.Unit{
+func tinyProfile() *clusterprofile.ClusterProfile {
+	p := &clusterprofile.ClusterProfile{APIVersion: clusterprofile.APIVersion, Kind: clusterprofile.Kind, Units: clusterprofile.StandardUnits()}
+	p.Model = clusterprofile.Model{Name: "tiny", InputBytes: 100, OutputBytes: 40, Units: []clusterprofile.Unit{
 		{Name: "u0", WeightBytes: 10, OutputBytes: 50, CutBytes: 200},
 		{Name: "u1", WeightBytes: 10, OutputBytes: 300, CutBytes: 300},
 		{Name: "u2", WeightBytes: 10, OutputBytes: 40, CutBytes: 40},
 	}}
-	meas := func(s ...float64) []profile.UnitMeasurement {
-		var out []profile.UnitMeasurement
+	meas := func(s ...float64) []clusterprofile.UnitMeasurement {
+		var out []clusterprofile.UnitMeasurement
 		for _, x := range s {
-			out = append(out, profile.UnitMeasurement{Seconds: x, MemoryBytes: 1 << 20})
+			out = append(out, clusterprofile.UnitMeasurement{Seconds: x, MemoryBytes: 1 << 20})
 		}
 		return out
 	}
-	p.Nodes = []profile.Node{
+	p.Nodes = []clusterprofile.Node{
 		{ID: "a", Hostname: "vma", CPUs: 1, MemoryBytes: 1 << 30, FreeMemoryBytes: 1 << 30, Units: meas(1, 10, 1)},
 		{ID: "b", Hostname: "vmb", CPUs: 1, MemoryBytes: 1 << 30, FreeMemoryBytes: 1 << 30, Units: meas(1, 1, 1)},
 	}
-	p.Links = []profile.Link{
+	p.Links = []clusterprofile.Link{
 		{From: "a", To: "b", RTTSeconds: 0.2, BandwidthBytesPerSecond: 100},
 		{From: "b", To: "a", RTTSeconds: 0.4, BandwidthBytesPerSecond: 1000},
 	}
@@ -154,31 +154,31 @@ func TestInfeasible(t *testing.T) {
 	mib := int64(1 << 20)
 	tests := []struct {
 		name       string
-		edit       func(*profile.ClusterProfile, *Request)
+		edit       func(*clusterprofile.ClusterProfile, *Request)
 		constraint string
 		want       string
 	}{
-		{"unit too big", func(p *profile.ClusterProfile, r *Request) {
+		{"unit too big", func(p *clusterprofile.ClusterProfile, r *Request) {
 			p.Model.Units[1].Name = "conv5_3"
 			p.Nodes[0].Hostname, p.Nodes[1].Hostname = "vm3", "vm4"
 			p.Nodes[0].FreeMemoryBytes, p.Nodes[1].FreeMemoryBytes = 64*mib, 96*mib
 			p.Nodes[0].Units[1].MemoryBytes, p.Nodes[1].Units[1].MemoryBytes = 102*mib, 102*mib
 		}, "unit-memory", `unit "conv5_3" needs 102.0 MiB, the most any allowed node offers is 96.0 MiB on "vm4"`},
-		{"pin against avoid", func(p *profile.ClusterProfile, r *Request) {
+		{"pin against avoid", func(p *clusterprofile.ClusterProfile, r *Request) {
 			r.Pins = []Pin{{Start: 1, End: 2, Node: "b", Origin: "pins[0]"}}
 			r.Avoid = []Avoid{{Start: 0, End: 3, Nodes: []string{"vmb"}, Origin: "avoid[0]"}}
 		}, "constraints", `unit "u1" is pinned to vmb by pins[0], but avoid[0] excludes vmb`},
-		{"selector matches nothing", func(p *profile.ClusterProfile, r *Request) {
+		{"selector matches nothing", func(p *clusterprofile.ClusterProfile, r *Request) {
 			r.NodeSelector = map[string]string{"gpu": "yes"}
 		}, "constraints", `unit "u0" has no allowed node`},
-		{"pinned units overflow", func(p *profile.ClusterProfile, r *Request) {
+		{"pinned units overflow", func(p *clusterprofile.ClusterProfile, r *Request) {
 			p.Nodes[0].FreeMemoryBytes = 3 * mib / 2
 			r.Pins = []Pin{{Start: 0, End: 3, Node: "a"}}
 		}, "pinned-memory", `the 3 units pinned to "vma" (u0 … u2) need 3.0 MiB together, "vma" offers 1.5 MiB`},
-		{"total memory", func(p *profile.ClusterProfile, r *Request) {
+		{"total memory", func(p *clusterprofile.ClusterProfile, r *Request) {
 			p.Nodes[0].FreeMemoryBytes, p.Nodes[1].FreeMemoryBytes = mib, mib
 		}, "total-memory", "the model needs at least 3.0 MiB in total, the allowed nodes offer 2.0 MiB together"},
-		{"packing", func(p *profile.ClusterProfile, r *Request) {
+		{"packing", func(p *clusterprofile.ClusterProfile, r *Request) {
 			p.Nodes[0].FreeMemoryBytes, p.Nodes[1].FreeMemoryBytes = 3*mib, 3*mib
 			p.Nodes[0].Units[0].MemoryBytes = 2 * mib
 			p.Nodes[0].Units[1].MemoryBytes = 2 * mib
@@ -481,7 +481,7 @@ func TestMemorySumsOverflow(t *testing.T) {
 	for i := range nodes.Nodes {
 		nodes.Nodes[i].MemoryBytes, nodes.Nodes[i].FreeMemoryBytes = math.MaxInt64, math.MaxInt64
 	}
-	for name, prof := range map[string]*profile.ClusterProfile{"units": units, "nodes": nodes} {
+	for name, prof := range map[string]*clusterprofile.ClusterProfile{"units": units, "nodes": nodes} {
 		for _, obj := range []v1alpha1.Objective{v1alpha1.ObjectiveLatency, v1alpha1.ObjectiveThroughput} {
 			plan, err := Solve(prof, Request{SourceNode: "a", Objective: obj, HopOverheadSeconds: UseProfileHopOverhead})
 			if err == nil || !strings.Contains(err.Error(), "up to more than") {

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 // problem is the index-based form the solver works on. Slices indexed by
@@ -40,7 +40,7 @@ type problem struct {
 func (p *problem) hop(u, m, n int) float64 { return p.xfer[(u*p.N+m)*p.N+n] }
 
 // newProblem resolves the request against the profile.
-func newProblem(prof *profile.ClusterProfile, req *Request) (*problem, error) {
+func newProblem(prof *clusterprofile.ClusterProfile, req *Request) (*problem, error) {
 	if err := prof.Validate().ToAggregate(); err != nil {
 		return nil, fmt.Errorf("invalid profile: %w", err)
 	}
@@ -191,7 +191,7 @@ func cmp(a, b string) string {
 	return b
 }
 
-func nodeNames(prof *profile.ClusterProfile) string {
+func nodeNames(prof *clusterprofile.ClusterProfile) string {
 	names := make([]string, len(prof.Nodes))
 	for i, n := range prof.Nodes {
 		names[i] = n.Hostname
@@ -200,7 +200,7 @@ func nodeNames(prof *profile.ClusterProfile) string {
 }
 
 // diagnose names the binding constraint of an instance with no placement.
-func (p *problem) diagnose(prof *profile.ClusterProfile) *InfeasibleError {
+func (p *problem) diagnose(prof *clusterprofile.ClusterProfile) *InfeasibleError {
 	N := p.N
 	name := func(u int) string { return prof.Model.Units[u].Name }
 	host := func(n int) string { return prof.Nodes[n].Hostname }

@@ -5,13 +5,13 @@ import (
 	"testing"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 // twoNodes: source a and worker b on a fast link, three units with the
 // given times on each; with a 0.05 s hop overhead the hops cost 0.05 s
 // plus bytes/bandwidth (tinyProfile's bytes at 1 MB/s).
-func twoNodes(onA, onB [3]float64) *profile.ClusterProfile {
+func twoNodes(onA, onB [3]float64) *clusterprofile.ClusterProfile {
 	p := tinyProfile()
 	for i := range 3 {
 		p.Nodes[0].Units[i].Seconds = onA[i]
@@ -35,7 +35,7 @@ func TestToleranceSplit(t *testing.T) {
 	faster := twoNodes([3]float64{1, 1, 1}, [3]float64{0.9, 0.9, 0.9})
 	tests := []struct {
 		name      string
-		prof      *profile.ClusterProfile
+		prof      *clusterprofile.ClusterProfile
 		objective v1alpha1.Objective
 		tolerance float64
 		want      []span

@@ -5,7 +5,7 @@ import (
 
 	"github.com/papdl/papdl/apis/field"
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 // RequestFromSpec translates a defaulted, valid DistributedModel spec into
@@ -17,7 +17,7 @@ import (
 // bodies in flight).
 const GatewayMemoryBytes = 24 << 20
 
-func RequestFromSpec(spec *v1alpha1.DistributedModelSpec, prof *profile.ClusterProfile) (Request, error) {
+func RequestFromSpec(spec *v1alpha1.DistributedModelSpec, prof *clusterprofile.ClusterProfile) (Request, error) {
 	p := field.NewPath("spec")
 	var errs field.ErrorList
 	req := Request{Objective: spec.Objective, InputBytes: spec.Input.Elements() * v1alpha1.InputElementBytes,
@@ -85,7 +85,7 @@ func RequestFromSpec(spec *v1alpha1.DistributedModelSpec, prof *profile.ClusterP
 }
 
 // resolveNodes returns the indexes of the profiled nodes ref matches.
-func resolveNodes(prof *profile.ClusterProfile, ref v1alpha1.NodeReference) []int {
+func resolveNodes(prof *clusterprofile.ClusterProfile, ref v1alpha1.NodeReference) []int {
 	var out []int
 	for i, n := range prof.Nodes {
 		switch {
@@ -107,7 +107,7 @@ func resolveNodes(prof *profile.ClusterProfile, ref v1alpha1.NodeReference) []in
 }
 
 // resolveRange turns a UnitRange into [start, end) against the profile.
-func resolveRange(prof *profile.ClusterProfile, r *v1alpha1.UnitRange, p *field.Path) (int, int, field.ErrorList) {
+func resolveRange(prof *clusterprofile.ClusterProfile, r *v1alpha1.UnitRange, p *field.Path) (int, int, field.ErrorList) {
 	U := len(prof.Model.Units)
 	if r.First != "" {
 		last := r.Last

@@ -5,13 +5,13 @@ import (
 	"testing"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 func i32(v int32) *int32 { return &v }
 
 func TestRequestFromSpec(t *testing.T) {
-	prof, err := profile.LoadFile("../profile/testdata/cluster.json")
+	prof, err := clusterprofile.LoadFile("../clusterprofile/testdata/cluster.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/papdl/papdl/inference/chain"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 )
 
 // Node is a machine that can run workloads.
@@ -132,7 +132,7 @@ type BenchmarkRequest struct {
 // BenchmarkResult is the measured cluster profile plus the nodes that could
 // not be measured (left out of the profile, not fatal).
 type BenchmarkResult struct {
-	Profile *profile.ClusterProfile
+	Profile *clusterprofile.ClusterProfile
 	Failed  map[string]error
 }
 

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/papdl/papdl/inference/slice"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 	"github.com/papdl/papdl/reconcilers/distributedmodel"
-	"github.com/papdl/papdl/reconcilers/profile"
 	"github.com/papdl/papdl/reconcilers/runtime"
 )
 
@@ -109,7 +109,7 @@ func runBenchmark(cmd *cobra.Command, modelPath string, o benchmarkOptions) erro
 	if err != nil {
 		return err
 	}
-	data, err := profile.Encode(prof)
+	data, err := clusterprofile.Encode(prof)
 	if err != nil {
 		return err
 	}

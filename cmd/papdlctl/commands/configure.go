@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 	"github.com/papdl/papdl/reconcilers/planner"
-	"github.com/papdl/papdl/reconcilers/profile"
 	"github.com/spf13/cobra"
 )
 
@@ -134,7 +134,7 @@ func runConfigure(cmd *cobra.Command, o *configureOptions) error {
 	if err != nil {
 		return err
 	}
-	prof, err := profile.LoadFile(o.profilePath)
+	prof, err := clusterprofile.LoadFile(o.profilePath)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func parseHeadroom(s string) (planner.Headroom, error) {
 
 // parseUnitRange reads START:END (indexes, END exclusive), NAME, or
 // FIRST..LAST (names, inclusive) into [start, end).
-func parseUnitRange(prof *profile.ClusterProfile, s string) (int, int, error) {
+func parseUnitRange(prof *clusterprofile.ClusterProfile, s string) (int, int, error) {
 	U := len(prof.Model.Units)
 	if a, b, ok := strings.Cut(s, ":"); ok {
 		start, err1 := strconv.Atoi(a)

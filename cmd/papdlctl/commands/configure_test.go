@@ -11,7 +11,7 @@ import (
 	"github.com/papdl/papdl/reconcilers/planner"
 )
 
-const sampleProfile = "../../../reconcilers/profile/testdata/cluster.json"
+const sampleProfile = "../../../reconcilers/clusterprofile/testdata/cluster.json"
 
 func execute(t *testing.T, args ...string) (string, error) {
 	t.Helper()

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/papdl/papdl/inference/chain"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 	"github.com/papdl/papdl/reconcilers/runtime"
 )
 
@@ -23,7 +23,7 @@ import (
 // All nodes share this host's loopback, so one link measurement (to a
 // `papdl-node probe` process) stands for every ordered pair.
 func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (*runtime.BenchmarkResult, error) {
-	res := &runtime.BenchmarkResult{Profile: &profile.ClusterProfile{}, Failed: map[string]error{}}
+	res := &runtime.BenchmarkResult{Profile: &clusterprofile.ClusterProfile{}, Failed: map[string]error{}}
 	var link *chain.LinkBenchmark
 	for i, n := range req.Nodes {
 		if err := ctx.Err(); err != nil {
@@ -79,7 +79,7 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 		for _, a := range res.Profile.Nodes {
 			for _, b := range res.Profile.Nodes {
 				if a.ID != b.ID {
-					res.Profile.Links = append(res.Profile.Links, profile.Link{From: a.ID, To: b.ID,
+					res.Profile.Links = append(res.Profile.Links, clusterprofile.Link{From: a.ID, To: b.ID,
 						RTTSeconds: link.RTTSeconds, BandwidthBytesPerSecond: link.BandwidthBytesPerSecond})
 				}
 			}

@@ -24,7 +24,7 @@ import (
 
 	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/inference/slice"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 	"github.com/papdl/papdl/reconcilers/runtime"
 )
 
@@ -225,19 +225,19 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 			return nil, ctx.Err()
 		}
 	}
-	prof := &profile.ClusterProfile{}
+	prof := &clusterprofile.ClusterProfile{}
 	for _, n := range req.Nodes {
-		pn := profile.Node{ID: n.ID, Hostname: n.Hostname, Labels: n.Labels, CPUs: runtime.CPUCount(n.CPUs),
+		pn := clusterprofile.Node{ID: n.ID, Hostname: n.Hostname, Labels: n.Labels, CPUs: runtime.CPUCount(n.CPUs),
 			MemoryBytes: n.MemoryBytes, FreeMemoryBytes: n.MemoryBytes}
 		for _, u := range man.Units {
-			pn.Units = append(pn.Units, profile.UnitMeasurement{Name: u.Name,
+			pn.Units = append(pn.Units, clusterprofile.UnitMeasurement{Name: u.Name,
 				Seconds:     (1e-4 + 1e-9*float64(u.WeightBytes)) / n.CPUs,
 				MemoryBytes: 2*u.WeightBytes + u.OutputBytes})
 		}
 		prof.Nodes = append(prof.Nodes, pn)
 		for _, m := range req.Nodes {
 			if m.ID != n.ID {
-				prof.Links = append(prof.Links, profile.Link{From: n.ID, To: m.ID, RTTSeconds: 1e-4, BandwidthBytesPerSecond: 1e8})
+				prof.Links = append(prof.Links, clusterprofile.Link{From: n.ID, To: m.ID, RTTSeconds: 1e-4, BandwidthBytesPerSecond: 1e8})
 			}
 		}
 	}

@@ -21,7 +21,7 @@ import (
 
 	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/inference/slice"
-	"github.com/papdl/papdl/reconcilers/profile"
+	"github.com/papdl/papdl/reconcilers/clusterprofile"
 	"github.com/papdl/papdl/reconcilers/runtime"
 	"github.com/papdl/papdl/reconcilers/store"
 )
@@ -70,7 +70,7 @@ func (r *Runtime) Benchmark(ctx context.Context, req runtime.BenchmarkRequest) (
 			req.Progress(node, msg)
 		}
 	}
-	res := &runtime.BenchmarkResult{Profile: &profile.ClusterProfile{}, Failed: map[string]error{}}
+	res := &runtime.BenchmarkResult{Profile: &clusterprofile.ClusterProfile{}, Failed: map[string]error{}}
 	var modelURL, manifestURL, manifestSHA string
 	if req.ManifestPath != "" {
 		if r.cfg.Artifacts == nil {

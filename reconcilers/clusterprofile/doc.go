@@ -1,4 +1,4 @@
-// Package profile defines the cluster profile: the versioned file the
+// Package clusterprofile defines the cluster profile: the versioned file the
 // benchmark writes and the planner reads. It records the model's units (name,
 // weight bytes, bytes crossing a cut after each unit), every node's resources
 // and labels, the measured time and memory of every unit on every node, and
@@ -9,4 +9,4 @@
 // bytes and bytes per second. The file also declares its units in a "units"
 // block that Load checks, so a writer that switched to milliseconds fails
 // loudly instead of planning with numbers off by 1000.
-package profile
+package clusterprofile

@@ -160,7 +160,7 @@ func timeRunsOf(ctx context.Context, p *engine.Program, inputs map[string]*tenso
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Printf("live heap %d MiB\n", ms.HeapAlloc>>20)
+	fmt.Printf("live heap %d MiB, kernel scratch %.1f MiB\n", ms.HeapAlloc>>20, float64(p.ScratchBytes())/(1<<20))
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return nil

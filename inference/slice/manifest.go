@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/papdl/papdl/inference/atomicfile"
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/tensor"
 )
@@ -115,7 +115,7 @@ func Write(dir string, a *Analysis, parts []Part, modelSHA256 string) (*Manifest
 			return nil, fmt.Errorf("encode partition %d: %w", p.Index, err)
 		}
 		name := fmt.Sprintf("part-%03d.onnx", p.Index)
-		if err := writeFileAtomic(filepath.Join(dir, name), data); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, name), data, 0o600); err != nil {
 			return nil, err
 		}
 		sum := sha256.Sum256(data)
@@ -129,7 +129,7 @@ func Write(dir string, a *Analysis, parts []Part, modelSHA256 string) (*Manifest
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, ManifestFile), append(js, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, ManifestFile), append(js, '\n'), 0o600); err != nil {
 		return nil, err
 	}
 	return man, nil
@@ -208,24 +208,6 @@ func DecodeVerified(data []byte, wantSHA256, what string) (*onnx.Model, error) {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return m, nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, errors.Join(werr, cerr))
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // SHA256Hex is the hex sha256 of b.

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/papdl/papdl/apis/strict"
+	"github.com/papdl/papdl/inference/atomicfile"
 )
 
 // Config is a papdlconfig file: how papdlctl reaches controllers, as a
@@ -94,7 +95,7 @@ func (c *Config) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("papdl config: %w", err)
 	}
-	return writeFile(path, data, 0o600)
+	return atomicfile.Write(path, data, 0o600)
 }
 
 // Context returns the named context, or the current one when name is "".

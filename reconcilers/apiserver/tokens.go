@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/papdl/papdl/inference/atomicfile"
 )
 
 // Tokens are the API's bearer tokens.
@@ -61,7 +63,7 @@ func EnsureTokens(dir string) (Tokens, error) {
 	if err != nil {
 		return Tokens{}, err
 	}
-	if err := writeFile(path, append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(path, append(b, '\n'), 0o600); err != nil {
 		return Tokens{}, err
 	}
 	return t, nil

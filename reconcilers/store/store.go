@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/inference/atomicfile"
 )
 
 // Store is a state directory.
@@ -181,26 +182,13 @@ func WriteJSON(path string, v any) error {
 	return WriteFileAtomic(path, append(b, '\n'))
 }
 
-// WriteFileAtomic writes data to path through a temporary file and rename.
+// WriteFileAtomic writes data to path (mode 0600) whole or not at all,
+// creating its directory.
 func WriteFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, data, 0o600)
 }
 
 // ModelNames lists the models that have state. Entries of the models

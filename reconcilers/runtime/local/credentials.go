@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/papdl/papdl/inference/atomicfile"
 	"github.com/papdl/papdl/inference/chain/chainauth"
 )
 
@@ -34,21 +35,8 @@ func (r *Runtime) ensureCredentials(model string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), model+".pem.*")
-	if err != nil {
-		return "", fmt.Errorf("model %s: write credentials: %w", model, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(bundle); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("model %s: write credentials: %w", model, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("model %s: write credentials: %w", model, err)
-	}
-	// CreateTemp makes the file 0600.
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("model %s: write credentials: %w", model, err)
+	if err := atomicfile.Write(path, bundle, 0o600); err != nil {
+		return "", fmt.Errorf("model %s: credentials: %w", model, err)
 	}
 	return path, nil
 }

@@ -194,10 +194,11 @@ func isDepthwise(cg, m, group int) bool { return cg == 1 && m == group && group 
 // where taps falling into the padding contribute zero; the sum runs in
 // k-blocks as in sgemmPacked and the bias is added last.
 //
-// Windows over one or two axes with large outputs skip the im2col matrix:
-// their product packs B from x a k-block at a time (sgemmImplicit, the
-// same bits). pb is scratch space of convScratch elements. epi, when
-// non-nil, is applied to y (with res, y's shape, as its residual).
+// Ungrouped windows over one or two axes with large outputs skip the
+// im2col matrix: their product packs B from x a k-block at a time
+// (sgemmImplicit, the same bits). pb is scratch space of convScratch
+// elements. epi, when non-nil, is applied to y (with res, y's shape, as its
+// residual).
 func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batch, c, m, group int, g *window, epi *kernel.Epilogue, res []float32) {
 	cg, mg := c/group, m/group
 	ks := g.kSize()
@@ -211,7 +212,7 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 		return
 	}
 	pointwise := isPointwise(g)
-	implicit := !pointwise && useImplicit(g)
+	implicit := !pointwise && useImplicit(g, group)
 	one := func(n, gr int, pb []float32, parallel bool) {
 		xs := x[(n*c+gr*cg)*in : (n*c+(gr+1)*cg)*in]
 		switch {
@@ -301,7 +302,7 @@ func convScratch(batch, c, m, group int, g *window) int {
 	switch {
 	case isDepthwise(cg, m, group):
 		return dwScratch(batch*c, g, dwBestISA())
-	case !isPointwise(g) && useImplicit(g):
+	case !isPointwise(g) && useImplicit(g, group):
 		return implicitScratch(runtime.GOMAXPROCS(0))
 	}
 	return packedSizeB(cg*g.kSize(), g.outSize())

@@ -31,6 +31,8 @@ func implicitCases() []struct {
 		{"3x3s1_512x7", 512, im2colCase{cg: 512, group: 1, in: []int{7, 7}, k: k3, s: one, d: one, pad: p1}},
 		{"3x3s2_256x14", 512, im2colCase{cg: 256, group: 1, in: []int{14, 14}, k: k3, s: s2, d: one, pad: p1}},
 		{"3x3s2_128x28", 256, im2colCase{cg: 128, group: 1, in: []int{28, 28}, k: k3, s: s2, d: one, pad: p1}},
+		{"vgg_3x3s1_256x56", 256, im2colCase{cg: 256, group: 1, in: []int{56, 56}, k: k3, s: one, d: one, pad: p1}},
+		{"vgg_3x3s1_512x28", 512, im2colCase{cg: 512, group: 1, in: []int{28, 28}, k: k3, s: one, d: one, pad: p1}},
 		{"3x3s1_5x13x17", 7, im2colCase{cg: 5, group: 1, in: []int{13, 17}, k: k3, s: one, d: one, pad: p1}},
 		{"3x3s1_37x23x9_m100", 100, im2colCase{cg: 37, group: 1, in: []int{23, 9}, k: k3, s: one, d: one, pad: p1}},
 		{"3x3s2_7x15x11", 13, im2colCase{cg: 7, group: 1, in: []int{15, 11}, k: k3, s: s2, d: one, pad: p1}},
@@ -152,7 +154,7 @@ func TestSgemmImplicitBitwise(t *testing.T) {
 func BenchmarkImplicitGemm(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, tc := range implicitCases() {
-		if !strings.HasPrefix(tc.name, "3x3") || !strings.Contains(tc.name, "_64x") && !strings.Contains(tc.name, "_128x") && !strings.Contains(tc.name, "_256x") && !strings.Contains(tc.name, "_512x") {
+		if !strings.HasPrefix(strings.TrimPrefix(tc.name, "vgg_"), "3x3") || !strings.Contains(tc.name, "_64x") && !strings.Contains(tc.name, "_128x") && !strings.Contains(tc.name, "_256x") && !strings.Contains(tc.name, "_512x") {
 			continue
 		}
 		g := tc.c.window(b)

@@ -93,11 +93,33 @@ func im2colBlock(dst, x []float32, g *window, k0, kb, j0, j1 int) {
 	// Output rows [bf, bl] hold the columns.
 	bf, bl := j0/ow, (j1-1)/ow
 	contiguous := sw == 1 && sh == 1 && ow == iw
+	// Row r reads channel ch at tap (tb, tc), stepped along without
+	// dividing; the spans of the first taps along the row are kept.
+	in, ks, kw := g.inSize(), g.kSize(), g.k[2]
+	ch, t := k0/ks, k0%ks
+	tb, tc := t/kw, t%kw
+	var spans [8][2]int
+	for i := range min(kw, len(spans)) {
+		spans[i][0], spans[i][1] = rowSpan(i*g.d[2]-g.pb[2], ow, iw, sw)
+	}
 	for r := k0; r < k0+kb; r++ {
 		pr := packedRow{dst: dst[(r-k0)*nr:], stride: kb * nr}
-		plane, _, tb, x0 := im2colTap(x, r, g)
-		lo, hi := rowSpan(x0, ow, iw, sw)
+		plane := x[ch*in : (ch+1)*in]
+		x0 := tc*g.d[2] - g.pb[2]
+		var lo, hi int
+		if tc < len(spans) {
+			lo, hi = spans[tc][0], spans[tc][1]
+		} else {
+			lo, hi = rowSpan(x0, ow, iw, sw)
+		}
 		y0 := tb*g.d[1] - g.pb[1]
+		if tc++; tc == kw {
+			tc = 0
+			if tb++; tb == g.k[1] {
+				tb = 0
+				ch++
+			}
+		}
 		if contiguous {
 			im2colBlockContiguous(&pr, plane, g, j0, j1, lo, hi, x0, y0)
 		} else {

@@ -79,11 +79,11 @@ func sgemmImplicit(m, n, k int, pa, x []float32, g *window, c []float32, ldc int
 }
 
 // im2colBlock writes rows [k0, k0+kb) and columns [j0, j1) of the im2col
-// matrix of x under window g (depth 1) to dst in the layout of one k-block
-// of packB, columns counted from j0 (j0 a multiple of nr): column j of row
-// k0+q at dst[((j-j0)/nr)·kb·nr + q·nr + (j-j0)%nr]. The values are
-// im2colPacked's; the columns from j1 to the end of the last panel are
-// zero.
+// matrix of x under window g (depth 1; j1-j0 <= implicitWidth) to dst in
+// the layout of one k-block of packB, columns counted from j0 (j0 a
+// multiple of nr): column j of row k0+q at dst[((j-j0)/nr)·kb·nr + q·nr +
+// (j-j0)%nr]. The values are im2colPacked's; the columns from j1 to the end
+// of the last panel are zero.
 func im2colBlock(dst, x []float32, g *window, k0, kb, j0, j1 int) {
 	ow := g.out[2]
 	ih, iw := g.in[1], g.in[2]
@@ -102,6 +102,7 @@ func im2colBlock(dst, x []float32, g *window, k0, kb, j0, j1 int) {
 	for i := range min(kw, len(spans)) {
 		spans[i][0], spans[i][1] = rowSpan(i*g.d[2]-g.pb[2], ow, iw, sw)
 	}
+	var segBuf [implicitWidth]float32
 	for r := k0; r < k0+kb; r++ {
 		pr := packedRow{dst: dst[(r-k0)*nr:], stride: kb * nr}
 		plane := x[ch*in : (ch+1)*in]
@@ -123,6 +124,9 @@ func im2colBlock(dst, x []float32, g *window, k0, kb, j0, j1 int) {
 		if contiguous {
 			im2colBlockContiguous(&pr, plane, g, j0, j1, lo, hi, x0, y0)
 		} else {
+			// The row's columns are gathered into seg, then copied to
+			// the panels at once.
+			seg := segBuf[:cols]
 			for b := bf; b <= bl; b++ {
 				// Columns [c0, c1) of output row b, at j in the block.
 				c0, c1 := max(j0-b*ow, 0), min(j1-b*ow, ow)
@@ -130,21 +134,27 @@ func im2colBlock(dst, x []float32, g *window, k0, kb, j0, j1 int) {
 				yy := b*sh + y0
 				a, e := max(c0, lo), min(c1, hi)
 				if yy < 0 || yy >= ih || a >= e {
-					pr.zero(j, c1-c0)
+					clear(seg[j : j+c1-c0])
 					continue
 				}
-				pr.zero(j, a-c0)
+				clear(seg[j : j+a-c0])
 				src := plane[yy*iw : (yy+1)*iw]
 				switch sw {
 				case 1:
-					pr.put(j+a-c0, src[a+x0:e+x0])
+					copy(seg[j+a-c0:j+e-c0], src[a+x0:e+x0])
 				case 2:
-					pr.putEven(j+a-c0, src[a*2+x0:], e-a)
+					gatherEven(seg[j+a-c0:j+e-c0], src[a*2+x0:])
 				default:
-					pr.putStrided(j+a-c0, src[a*sw+x0:], sw, e-a)
+					d := seg[j+a-c0 : j+e-c0]
+					s := src[a*sw+x0:]
+					_ = s[(len(d)-1)*sw]
+					for q := range d {
+						d[q] = s[q*sw]
+					}
 				}
-				pr.zero(j+e-c0, c1-e)
+				clear(seg[j+e-c0 : j+c1-c0])
 			}
+			pr.put(0, seg)
 		}
 		pr.zero(cols, pad)
 	}

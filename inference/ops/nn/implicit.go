@@ -66,13 +66,14 @@ func sgemmImplicit(m, n, k int, pa, x []float32, g *window, c []float32, ldc int
 		for k0 := 0; k0 < k; k0 += kcBlock {
 			kb := min(kcBlock, k-k0)
 			im2colBlock(buf, x, g, k0, kb, j0, j1)
+			last := k0+kb == k
 			for i0 := 0; i0 < m; i0 += mcBlock {
-				sgemmBlock(kb, pa[k0*mp:], buf, j0, c, ldc, k0 > 0, i0, min(m, i0+mcBlock), j0, j1)
-			}
-		}
-		if post != nil {
-			for i0 := 0; i0 < m; i0 += mcBlock {
-				post(i0, min(m, i0+mcBlock), j0, j1)
+				i1 := min(m, i0+mcBlock)
+				sgemmBlock(kb, pa[k0*mp:], buf, j0, c, ldc, k0 > 0, i0, i1, j0, j1)
+				if last && post != nil {
+					// Finished, and still in cache.
+					post(i0, i1, j0, j1)
+				}
 			}
 		}
 	})

@@ -36,6 +36,9 @@ func implicitCases() []struct {
 		{"vgg_3x3s1_128x112", 128, im2colCase{cg: 128, group: 1, in: []int{112, 112}, k: k3, s: one, d: one, pad: p1}},
 		{"vgg_3x3s1_256x56", 256, im2colCase{cg: 256, group: 1, in: []int{56, 56}, k: k3, s: one, d: one, pad: p1}},
 		{"vgg_3x3s1_512x28", 512, im2colCase{cg: 512, group: 1, in: []int{28, 28}, k: k3, s: one, d: one, pad: p1}},
+		{"gnet_3x3s1_16x28_m32", 32, im2colCase{cg: 16, group: 1, in: []int{28, 28}, k: k3, s: one, d: one, pad: p1}},
+		{"gnet_3x3s1_96x28_m128", 128, im2colCase{cg: 96, group: 1, in: []int{28, 28}, k: k3, s: one, d: one, pad: p1}},
+		{"gnet_7x7s2_3x224_m64", 64, im2colCase{cg: 3, group: 1, in: []int{224, 224}, k: []int{7, 7}, s: s2, d: one, pad: []int{3, 3, 3, 3}}},
 		{"3x3s1_5x13x17", 7, im2colCase{cg: 5, group: 1, in: []int{13, 17}, k: k3, s: one, d: one, pad: p1}},
 		{"3x3s1_37x23x9_m100", 100, im2colCase{cg: 37, group: 1, in: []int{23, 9}, k: k3, s: one, d: one, pad: p1}},
 		{"3x3s2_7x15x11", 13, im2colCase{cg: 7, group: 1, in: []int{15, 11}, k: k3, s: s2, d: one, pad: p1}},
@@ -157,7 +160,9 @@ func TestSgemmImplicitBitwise(t *testing.T) {
 func BenchmarkImplicitGemm(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, tc := range implicitCases() {
-		if !strings.HasPrefix(strings.TrimPrefix(tc.name, "vgg_"), "3x3") || !strings.Contains(tc.name, "_64x") && !strings.Contains(tc.name, "_128x") && !strings.Contains(tc.name, "_256x") && !strings.Contains(tc.name, "_512x") {
+		if strings.HasPrefix(tc.name, "gnet_") {
+			// GoogLeNet's (and ResNet's 7x7 stem).
+		} else if !strings.HasPrefix(strings.TrimPrefix(tc.name, "vgg_"), "3x3") || !strings.Contains(tc.name, "_64x") && !strings.Contains(tc.name, "_128x") && !strings.Contains(tc.name, "_256x") && !strings.Contains(tc.name, "_512x") {
 			continue
 		}
 		g := tc.c.window(b)

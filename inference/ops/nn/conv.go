@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/papdl/papdl/inference/onnx"
@@ -161,10 +162,7 @@ func (k *convKernel) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if packed == nil || !tensor.SameShape(k.packedShape, w.Shape) {
 		packed = packConvWeights(w, k.group)
 	}
-	need := packedSizeB(cg*g.kSize(), g.outSize())
-	if isDepthwise(cg, m, k.group) {
-		need = dwScratch(batch*c, &g, dwBestISA())
-	}
+	need := convScratch(batch, c, m, k.group, &g)
 	if k.shared != nil {
 		buf := k.shared.Get(need)
 		convForward(y.Float32s(), x.Float32s(), packed, w.Float32s(), bias, buf, batch, c, m, k.group, &g, k.epi, resData)
@@ -196,9 +194,11 @@ func isDepthwise(cg, m, group int) bool { return cg == 1 && m == group && group 
 // where taps falling into the padding contribute zero; the sum runs in
 // k-blocks as in sgemmPacked and the bias is added last.
 //
-// pb is scratch space of packedSizeB(C/group·kSize, outSize) elements, or
-// of dwScratch for a depthwise convolution (isDepthwise). epi,
-// when non-nil, is applied to y (with res, y's shape, as its residual).
+// Ungrouped windows over one or two axes with large outputs skip the
+// im2col matrix: their product packs B from x a k-block at a time
+// (sgemmImplicit, the same bits). pb is scratch space of convScratch
+// elements. epi, when non-nil, is applied to y (with res, y's shape, as its
+// residual).
 func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batch, c, m, group int, g *window, epi *kernel.Epilogue, res []float32) {
 	cg, mg := c/group, m/group
 	ks := g.kSize()
@@ -211,17 +211,14 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 		depthwise(y, x, w, bias, batch*c, g, epi, res, pb)
 		return
 	}
-	pointwise := ks == 1
-	for i := 0; i < maxSpatial; i++ {
-		if g.s[i] != 1 || g.pb[i] != 0 || g.pe[i] != 0 {
-			pointwise = false
-		}
-	}
+	pointwise := isPointwise(g)
+	implicit := !pointwise && useImplicit(g, group)
 	one := func(n, gr int, pb []float32, parallel bool) {
 		xs := x[(n*c+gr*cg)*in : (n*c+(gr+1)*cg)*in]
-		if pointwise {
+		switch {
+		case pointwise:
 			packB(pb, kk, out, xs, out, false)
-		} else {
+		case !implicit:
 			im2colPacked(pb, xs, cg, g, parallel)
 		}
 		ys := y[(n*m+gr*mg)*out : (n*m+(gr+1)*mg)*out]
@@ -253,6 +250,10 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 				}
 			}
 		}
+		if implicit {
+			sgemmImplicit(mg, out, kk, packed[gr], xs, g, ys, out, parallel, post, pb)
+			return
+		}
 		sgemmPackedPost(mg, out, kk, packed[gr], pb, ys, out, false, parallel, post)
 	}
 	// Many small groups (ResNeXt) run a group per goroutine; otherwise
@@ -276,6 +277,35 @@ func convForward(y, x []float32, packed [][]float32, w, bias, pb []float32, batc
 			one(n, gr, pb, true)
 		}
 	}
+}
+
+// isPointwise reports whether window g is a 1x1 convolution without strides
+// or pads, whose im2col matrix is its input.
+func isPointwise(g *window) bool {
+	if g.kSize() != 1 {
+		return false
+	}
+	for i := 0; i < maxSpatial; i++ {
+		if g.s[i] != 1 || g.pb[i] != 0 || g.pe[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// convScratch is the length of the scratch convForward needs for batch
+// inputs of c channels and m output channels in group groups: the packed
+// im2col matrix of one group, an implicit product's buffers for
+// GOMAXPROCS goroutines, or dwScratch for a depthwise convolution.
+func convScratch(batch, c, m, group int, g *window) int {
+	cg := c / group
+	switch {
+	case isDepthwise(cg, m, group):
+		return dwScratch(batch*c, g, dwBestISA())
+	case !isPointwise(g) && useImplicit(g, group):
+		return implicitScratch(runtime.GOMAXPROCS(0))
+	}
+	return packedSizeB(cg*g.kSize(), g.outSize())
 }
 
 // im2colPacked writes the im2col matrix of one group (rows: channel and
@@ -474,9 +504,12 @@ func im2colRowGeneric(row *packedRow, x []float32, r int, g *window) {
 			src := plane[(z*ih+yy)*iw : (z*ih+yy+1)*iw]
 			row.zero(idx, lo)
 			row.zero(idx+hi, ow-hi)
-			if sw == 1 {
+			switch {
+			case sw == 1:
 				row.put(idx+lo, src[lo+x0:hi+x0])
-			} else {
+			case hi > lo:
+				// (With lo = hi = ow, src[lo*sw+x0:] may start past
+				// the row.)
 				row.putStrided(idx+lo, src[lo*sw+x0:], sw, hi-lo)
 			}
 			idx += ow

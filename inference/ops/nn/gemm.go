@@ -222,56 +222,40 @@ func sgemmPackedPost(m, n, k int, pa, pb, c []float32, ldc int, add bool, parall
 // sgemmTile computes rows [i0, i1) and columns [j0, j1) of sgemmPacked.
 func sgemmTile(m, n, k int, pa, pb, c []float32, ldc int, add bool, i0, i1, j0, j1 int) {
 	mp, np := roundUp(m, mr), roundUp(n, nr)
-	var tmp [mr * nr]float32
 	for k0 := 0; k0 < k; k0 += kcBlock {
 		kb := min(kcBlock, k-k0)
-		acc := add || k0 > 0
-		for j := j0; j < j1; j += nr {
-			bp := pb[k0*np+j*kb : k0*np+j*kb+kb*nr]
-			if useAVX512 && j+nr < j1 {
-				// Two panels at once, the second possibly partial (its
-				// columns past n are packed as zeros): one 6x32 kernel
-				// issues as many FMA instructions per k step (12) as one
-				// 6x16 AVX2 kernel. Rows past i1 and
-				// columns past j1 go through tmp2, as below.
-				bq := pb[k0*np+(j+nr)*kb : k0*np+(j+nr)*kb+kb*nr]
-				cols := min(2*nr, j1-j)
-				for i := i0; i < i1; i += mr {
-					ap := pa[k0*mp+i*kb : k0*mp+i*kb+kb*mr]
-					if i+mr <= i1 && cols == 2*nr {
-						microKernel2(kb, ap, bp, bq, c[i*ldc+j:], ldc, acc)
-						continue
-					}
-					rows := min(mr, i1-i)
-					var tmp2 [mr * 2 * nr]float32
-					microKernel2(kb, ap, bp, bq, tmp2[:], 2*nr, false)
-					for r := 0; r < rows; r++ {
-						dst := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
-						src := tmp2[r*2*nr : r*2*nr+cols]
-						if acc {
-							for q, v := range src {
-								dst[q] += v
-							}
-						} else {
-							copy(dst, src)
-						}
-					}
-				}
-				j += nr
-				continue
-			}
-			cols := min(nr, j1-j)
+		sgemmBlock(kb, pa[k0*mp:], pb[k0*np:], 0, c, ldc, add || k0 > 0, i0, i1, j0, j1)
+	}
+}
+
+// sgemmBlock adds (or stores, when !acc) the product of one k-block of
+// depth kb into rows [i0, i1) and columns [j0, j1) of c: the A panel of row
+// i starts at a[i*kb] and the B panel of column j (j0 and j a multiple of
+// nr past jb) at b[(j-jb)*kb], as in the packed layouts of packA and packB.
+func sgemmBlock(kb int, a, b []float32, jb int, c []float32, ldc int, acc bool, i0, i1, j0, j1 int) {
+	var tmp [mr * nr]float32
+	for j := j0; j < j1; j += nr {
+		bp := b[(j-jb)*kb : (j-jb)*kb+kb*nr]
+		if useAVX512 && j+nr < j1 {
+			// Two panels at once, the second possibly partial (its
+			// columns past n are packed as zeros): one 6x32 kernel
+			// issues as many FMA instructions per k step (12) as one
+			// 6x16 AVX2 kernel. Rows past i1 and
+			// columns past j1 go through tmp2, as below.
+			bq := b[(j+nr-jb)*kb : (j+nr-jb)*kb+kb*nr]
+			cols := min(2*nr, j1-j)
 			for i := i0; i < i1; i += mr {
-				ap := pa[k0*mp+i*kb : k0*mp+i*kb+kb*mr]
-				rows := min(mr, i1-i)
-				if rows == mr && cols == nr {
-					microKernel(kb, ap, bp, c[i*ldc+j:], ldc, acc)
+				ap := a[i*kb : i*kb+kb*mr]
+				if i+mr <= i1 && cols == 2*nr {
+					microKernel2(kb, ap, bp, bq, c[i*ldc+j:], ldc, acc)
 					continue
 				}
-				microKernel(kb, ap, bp, tmp[:], nr, false)
+				rows := min(mr, i1-i)
+				var tmp2 [mr * 2 * nr]float32
+				microKernel2(kb, ap, bp, bq, tmp2[:], 2*nr, false)
 				for r := 0; r < rows; r++ {
 					dst := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
-					src := tmp[r*nr : r*nr+cols]
+					src := tmp2[r*2*nr : r*2*nr+cols]
 					if acc {
 						for q, v := range src {
 							dst[q] += v
@@ -279,6 +263,29 @@ func sgemmTile(m, n, k int, pa, pb, c []float32, ldc int, add bool, i0, i1, j0, 
 					} else {
 						copy(dst, src)
 					}
+				}
+			}
+			j += nr
+			continue
+		}
+		cols := min(nr, j1-j)
+		for i := i0; i < i1; i += mr {
+			ap := a[i*kb : i*kb+kb*mr]
+			rows := min(mr, i1-i)
+			if rows == mr && cols == nr {
+				microKernel(kb, ap, bp, c[i*ldc+j:], ldc, acc)
+				continue
+			}
+			microKernel(kb, ap, bp, tmp[:], nr, false)
+			for r := 0; r < rows; r++ {
+				dst := c[(i+r)*ldc+j : (i+r)*ldc+j+cols]
+				src := tmp[r*nr : r*nr+cols]
+				if acc {
+					for q, v := range src {
+						dst[q] += v
+					}
+				} else {
+					copy(dst, src)
 				}
 			}
 		}

@@ -39,6 +39,7 @@ func implicitCases() []struct {
 		{"gnet_3x3s1_16x28_m32", 32, im2colCase{cg: 16, group: 1, in: []int{28, 28}, k: k3, s: one, d: one, pad: p1}},
 		{"gnet_3x3s1_96x28_m128", 128, im2colCase{cg: 96, group: 1, in: []int{28, 28}, k: k3, s: one, d: one, pad: p1}},
 		{"gnet_7x7s2_3x224_m64", 64, im2colCase{cg: 3, group: 1, in: []int{224, 224}, k: []int{7, 7}, s: s2, d: one, pad: []int{3, 3, 3, 3}}},
+		{"gnet_mobilenet_3x3s2_3x224_m32", 32, im2colCase{cg: 3, group: 1, in: []int{224, 224}, k: k3, s: s2, d: one, pad: p1}},
 		{"3x3s1_5x13x17", 7, im2colCase{cg: 5, group: 1, in: []int{13, 17}, k: k3, s: one, d: one, pad: p1}},
 		{"3x3s1_37x23x9_m100", 100, im2colCase{cg: 37, group: 1, in: []int{23, 9}, k: k3, s: one, d: one, pad: p1}},
 		{"3x3s2_7x15x11", 13, im2colCase{cg: 7, group: 1, in: []int{15, 11}, k: k3, s: s2, d: one, pad: p1}},

@@ -138,12 +138,9 @@ func (c *cgroups) remove() error {
 // stopped the runtime's workloads after the runtime itself (a test's
 // cleanup). Cgroups that still hold a process stay.
 func ReleaseCgroups(dir string) error {
-	abs, err := filepath.Abs(dir)
+	abs, err := runtimeDir(dir)
 	if err != nil {
 		return err
-	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = real
 	}
 	prefix := cgroupNamePrefix(abs)
 	var dirs []string

@@ -89,20 +89,20 @@ func New(cfg Config) (*Runtime, error) {
 	if _, err := os.Stat(cfg.NodeBinary); err != nil {
 		return nil, fmt.Errorf("papdl-node binary: %w (run make build)", err)
 	}
-	// Processes are found by the directory in their environment: always
-	// the absolute path, whatever the caller's working directory.
+	if err := checkSimulated(cfg.Simulated); err != nil {
+		return nil, fmt.Errorf("local runtime: simulated nodes: %w", err)
+	}
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("local runtime: %w", err)
 	}
-	cfg.Dir = dir
 	for _, sub := range []string{"workloads", "logs"} {
-		if err := os.MkdirAll(filepath.Join(cfg.Dir, sub), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("local runtime: %w", err)
 		}
 	}
-	if real, err := filepath.EvalSymlinks(cfg.Dir); err == nil {
-		cfg.Dir = real
+	if cfg.Dir, err = runtimeDir(dir); err != nil {
+		return nil, fmt.Errorf("local runtime: %w", err)
 	}
 	if cfg.CrashBackoff <= 0 {
 		cfg.CrashBackoff = time.Second
@@ -137,6 +137,21 @@ func New(cfg Config) (*Runtime, error) {
 // Running workloads keep theirs, for the next runtime on this directory to
 // adopt.
 func (r *Runtime) Close() error { return r.cg.remove() }
+
+// runtimeDir is the canonical name of a runtime directory: absolute,
+// symbolic links resolved (when it exists). Processes are found by the
+// directory in their environment and cgroups are named after it, whatever
+// the caller's working directory.
+func runtimeDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	return abs, nil
+}
 
 // Name implements runtime.Runtime.
 func (r *Runtime) Name() string { return "local" }

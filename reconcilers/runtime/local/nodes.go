@@ -3,12 +3,14 @@ package local
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	goruntime "runtime"
 	"strconv"
 	"strings"
 
 	"github.com/papdl/papdl/apis/strict"
+	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/inference/chain"
 	"github.com/papdl/papdl/reconcilers/runtime"
 )
@@ -46,22 +48,41 @@ func LoadSimulatedNodes(path string) ([]SimulatedNode, error) {
 	if err := strict.Decode(data, &nodes); err != nil {
 		return nil, fmt.Errorf("simulated nodes %s: %w", path, err)
 	}
-	seen := map[string]bool{HostNodeID: true}
-	for i, n := range nodes {
-		if n.Name == "" || seen[n.Name] {
-			return nil, fmt.Errorf("simulated nodes %s: entry %d: name %q is empty or taken", path, i, n.Name)
-		}
-		seen[n.Name] = true
-		if n.CPUs <= 0 {
-			return nil, fmt.Errorf("simulated nodes %s: node %s: cpus must be positive", path, n.Name)
-		}
-		if _, err := parseMemory(n.Memory); err != nil {
-			return nil, fmt.Errorf("simulated nodes %s: node %s: memory: %w", path, n.Name, err)
-		}
+	if err := checkSimulated(nodes); err != nil {
+		return nil, fmt.Errorf("simulated nodes %s: %w", path, err)
 	}
 	return nodes, nil
 }
 
+// maxSimulatedCPUs bounds a simulated node's CPUs (its cgroup quota is the
+// CPUs times the period, in microseconds).
+const maxSimulatedCPUs = 1024
+
+// checkSimulated validates simulated nodes before anything uses them: a
+// name becomes a cgroup directory, so it must be a DNS label (no "..",
+// no "/"), unique and not the host's; CPUs and memory must be finite,
+// positive and bounded.
+func checkSimulated(nodes []SimulatedNode) error {
+	seen := map[string]bool{HostNodeID: true}
+	for i, n := range nodes {
+		if err := v1alpha1.ValidateName(n.Name); err != nil {
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+		if seen[n.Name] {
+			return fmt.Errorf("entry %d: name %q is taken", i, n.Name)
+		}
+		seen[n.Name] = true
+		if !(n.CPUs > 0 && n.CPUs <= maxSimulatedCPUs) { // also refuses NaN
+			return fmt.Errorf("node %s: cpus %v: cpus must be positive and at most %d", n.Name, n.CPUs, maxSimulatedCPUs)
+		}
+		if _, err := parseMemory(n.Memory); err != nil {
+			return fmt.Errorf("node %s: memory: %w", n.Name, err)
+		}
+	}
+	return nil
+}
+
+// parseMemory reads bytes, or a count with a Ki/Mi/Gi suffix.
 func parseMemory(s string) (int64, error) {
 	mult := int64(1)
 	for suffix, m := range map[string]int64{"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30} {
@@ -73,6 +94,9 @@ func parseMemory(s string) (int64, error) {
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v <= 0 {
 		return 0, fmt.Errorf("%q is not a positive byte count", s)
+	}
+	if v > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q times %d overflows 64 bits", s, mult)
 	}
 	return v * mult, nil
 }

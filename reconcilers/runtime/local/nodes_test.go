@@ -23,6 +23,11 @@ func TestLoadSimulatedNodes(t *testing.T) {
 		{"the host's name", "- {name: local, cpus: 1, memory: 1Gi}\n", "taken", 0},
 		{"no cpus", "- {name: edge1, memory: 1Gi}\n", "cpus must be positive", 0},
 		{"bad memory", "- {name: edge1, cpus: 1, memory: lots}\n", "memory", 0},
+		{"a name that climbs", "- {name: ../../../tmp/x, cpus: 1, memory: 1Gi}\n", "entry 0", 0},
+		{"a name with a slash", "- {name: a/b, cpus: 1, memory: 1Gi}\n", "entry 0", 0},
+		{"cpus not a number", "- {name: edge1, cpus: .nan, memory: 1Gi}\n", "NaN", 0},
+		{"cpus huge", "- {name: edge1, cpus: 1e300, memory: 1Gi}\n", "cpus must be positive", 0},
+		{"memory overflows", "- {name: edge1, cpus: 1, memory: 9223372036854775807Gi}\n", "overflows", 0},
 		{"too large", "# " + strings.Repeat("x", maxNodesFileBytes) + "\n", "larger than", 0},
 	}
 	for _, tc := range tests {

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/papdl/papdl/inference/atomicfile"
+	"github.com/papdl/papdl/inference/wholefile"
 )
 
 // ArtifactCache keeps fetched partition files by their sha256 in a
@@ -83,7 +83,7 @@ func (c *ArtifactCache) Put(sha256 string, data []byte) error {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return fmt.Errorf("artifact cache: %w", err)
 	}
-	if err := atomicfile.Write(path, data, 0o600); err != nil {
+	if err := wholefile.Write(path, data, 0o600); err != nil {
 		return fmt.Errorf("artifact cache: %w", err)
 	}
 	return c.evict(sha256)

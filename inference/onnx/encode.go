@@ -7,7 +7,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"github.com/papdl/papdl/inference/atomicfile"
+	"github.com/papdl/papdl/inference/wholefile"
 	"github.com/papdl/papdl/inference/tensor"
 )
 
@@ -32,7 +32,7 @@ func Save(path string, m *Model) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(path, data, 0o644); err != nil {
+	if err := wholefile.Write(path, data, 0o644); err != nil {
 		return fmt.Errorf("onnx: save model: %w", err)
 	}
 	return nil

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/papdl/papdl/inference/atomicfile"
+	"github.com/papdl/papdl/inference/wholefile"
 	"github.com/papdl/papdl/inference/onnx"
 	"github.com/papdl/papdl/inference/tensor"
 )
@@ -115,7 +115,7 @@ func Write(dir string, a *Analysis, parts []Part, modelSHA256 string) (*Manifest
 			return nil, fmt.Errorf("encode partition %d: %w", p.Index, err)
 		}
 		name := fmt.Sprintf("part-%03d.onnx", p.Index)
-		if err := atomicfile.Write(filepath.Join(dir, name), data, 0o600); err != nil {
+		if err := wholefile.Write(filepath.Join(dir, name), data, 0o600); err != nil {
 			return nil, err
 		}
 		sum := sha256.Sum256(data)
@@ -129,7 +129,7 @@ func Write(dir string, a *Analysis, parts []Part, modelSHA256 string) (*Manifest
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(filepath.Join(dir, ManifestFile), append(js, '\n'), 0o600); err != nil {
+	if err := wholefile.Write(filepath.Join(dir, ManifestFile), append(js, '\n'), 0o600); err != nil {
 		return nil, err
 	}
 	return man, nil

@@ -9,7 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/papdl/papdl/apis/strict"
-	"github.com/papdl/papdl/inference/atomicfile"
+	"github.com/papdl/papdl/inference/wholefile"
 )
 
 // Config is a papdlconfig file: how papdlctl reaches controllers, as a
@@ -52,14 +52,7 @@ const maxConfigBytes = 1 << 20
 
 // LoadConfig reads a configuration file.
 func LoadConfig(path string) (*Config, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("papdl config: %w", err)
-	}
-	if st.Size() > maxConfigBytes {
-		return nil, fmt.Errorf("papdl config %s: larger than %d bytes", path, maxConfigBytes)
-	}
-	data, err := os.ReadFile(path)
+	data, err := wholefile.Read(path, maxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("papdl config: %w", err)
 	}
@@ -95,7 +88,7 @@ func (c *Config) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("papdl config: %w", err)
 	}
-	return atomicfile.Write(path, data, 0o600)
+	return wholefile.Write(path, data, 0o600)
 }
 
 // Context returns the named context, or the current one when name is "".

@@ -17,7 +17,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/papdl/papdl/inference/atomicfile"
+	"github.com/papdl/papdl/inference/wholefile"
 )
 
 // Files of the API's directory (STATE/api).
@@ -89,10 +89,10 @@ func EnsurePKI(dir string, hosts []string, now time.Time) (*PKI, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(keyPath, keyPEM, 0o600); err != nil {
+	if err := wholefile.Write(keyPath, keyPEM, 0o600); err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(certPath, certPEM, 0o644); err != nil {
+	if err := wholefile.Write(certPath, certPEM, 0o644); err != nil {
 		return nil, err
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -164,10 +164,10 @@ func loadOrCreateCA(dir string, now time.Time) (*x509.Certificate, *ecdsa.Privat
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := atomicfile.Write(keyPath, keyPEM, 0o600); err != nil {
+	if err := wholefile.Write(keyPath, keyPEM, 0o600); err != nil {
 		return nil, nil, nil, err
 	}
-	if err := atomicfile.Write(certPath, certPEM, 0o644); err != nil {
+	if err := wholefile.Write(certPath, certPEM, 0o644); err != nil {
 		return nil, nil, nil, err
 	}
 	return cert, key, certPEM, nil

@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/papdl/papdl/inference/atomicfile"
+	"github.com/papdl/papdl/inference/wholefile"
 )
 
 // Tokens are the API's bearer tokens.
@@ -63,7 +63,7 @@ func EnsureTokens(dir string) (Tokens, error) {
 	if err != nil {
 		return Tokens{}, err
 	}
-	if err := atomicfile.Write(path, append(b, '\n'), 0o600); err != nil {
+	if err := wholefile.Write(path, append(b, '\n'), 0o600); err != nil {
 		return Tokens{}, err
 	}
 	return t, nil

@@ -3,7 +3,6 @@ package distributedmodel
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/papdl/papdl/apis/strict"
 	"github.com/papdl/papdl/apis/v1alpha1"
+	"github.com/papdl/papdl/inference/wholefile"
 	"github.com/papdl/papdl/reconcilers/source"
 )
 
@@ -139,29 +139,7 @@ func (x *SpecIndex) file(path string) []Declaration {
 
 // readSpecFile reads a regular file of at most MaxSpecFileBytes.
 func ReadSpecFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, st.Mode().Type())
-	}
-	if st.Size() > MaxSpecFileBytes {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d a spec file may have", path, st.Size(), MaxSpecFileBytes)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxSpecFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > MaxSpecFileBytes {
-		return nil, fmt.Errorf("%s: more than the %d bytes a spec file may have", path, MaxSpecFileBytes)
-	}
-	return data, nil
+	return wholefile.Read(path, MaxSpecFileBytes)
 }
 
 func inode(st os.FileInfo) uint64 {

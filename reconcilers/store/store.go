@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,7 +13,7 @@ import (
 	"sync"
 
 	"github.com/papdl/papdl/apis/v1alpha1"
-	"github.com/papdl/papdl/inference/atomicfile"
+	"github.com/papdl/papdl/inference/wholefile"
 )
 
 // Store is a state directory.
@@ -135,25 +134,14 @@ const MaxStateFileBytes = 16 << 20
 // A file that exists but does not decode yields an error wrapping
 // ErrCorrupt (found is true); other errors are I/O errors.
 func ReadJSON(path string, v any) (found bool, err error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
+	b, err := wholefile.Read(path, MaxStateFileBytes)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil {
+	case errors.Is(err, wholefile.ErrNotRegular), errors.Is(err, wholefile.ErrTooLarge):
+		return true, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	case err != nil:
 		return true, err
-	} else if !st.Mode().IsRegular() {
-		return true, fmt.Errorf("%s: %w: not a regular file", path, ErrCorrupt)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxStateFileBytes+1))
-	if err != nil {
-		return true, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(b) > MaxStateFileBytes {
-		return true, fmt.Errorf("%s: %w: larger than %d bytes", path, ErrCorrupt, MaxStateFileBytes)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return true, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
@@ -188,7 +176,7 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return atomicfile.Write(path, data, 0o600)
+	return wholefile.Write(path, data, 0o600)
 }
 
 // ModelNames lists the models that have state. Entries of the models

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/papdl/papdl/inference/atomicfile"
+	"github.com/papdl/papdl/inference/wholefile"
 	"github.com/papdl/papdl/inference/chain/chainauth"
 )
 
@@ -35,7 +35,7 @@ func (r *Runtime) ensureCredentials(model string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := atomicfile.Write(path, bundle, 0o600); err != nil {
+	if err := wholefile.Write(path, bundle, 0o600); err != nil {
 		return "", fmt.Errorf("model %s: credentials: %w", model, err)
 	}
 	return path, nil

@@ -2,7 +2,6 @@ package local
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"os"
 	goruntime "runtime"
@@ -12,6 +11,7 @@ import (
 	"github.com/papdl/papdl/apis/strict"
 	"github.com/papdl/papdl/apis/v1alpha1"
 	"github.com/papdl/papdl/inference/chain"
+	"github.com/papdl/papdl/inference/wholefile"
 	"github.com/papdl/papdl/reconcilers/runtime"
 )
 
@@ -32,17 +32,9 @@ const maxNodesFileBytes = 1 << 20
 // LoadSimulatedNodes reads a YAML list of SimulatedNode (strictly: an
 // unknown or mistyped field is an error naming it).
 func LoadSimulatedNodes(path string) ([]SimulatedNode, error) {
-	f, err := os.Open(path)
+	data, err := wholefile.Read(path, maxNodesFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("simulated nodes: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxNodesFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("simulated nodes %s: %w", path, err)
-	}
-	if len(data) > maxNodesFileBytes {
-		return nil, fmt.Errorf("simulated nodes %s: larger than %d bytes", path, maxNodesFileBytes)
 	}
 	var nodes []SimulatedNode
 	if err := strict.Decode(data, &nodes); err != nil {

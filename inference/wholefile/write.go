@@ -1,8 +1,10 @@
-// Package atomicfile writes a file whole or not at all: the data goes to a
-// temporary file next to the target, is flushed to disk and renamed over
-// the target, so that a reader (or a process that starts after a crash)
-// sees the old contents or the new ones, never a part.
-package atomicfile
+// Package wholefile reads and writes whole files safely. Read takes a
+// regular file of bounded size (the bound holds before anything is
+// allocated, whatever the file claims). Write writes whole or not at all:
+// the data goes to a temporary file next to the target, is flushed to disk
+// and renamed over the target, so that a reader (or a process that starts
+// after a crash) sees the old contents or the new ones, never a part.
+package wholefile
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package atomicfile
+package wholefile
 
 import (
 	"os"
